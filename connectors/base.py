@@ -1,0 +1,100 @@
+"""The connector interface the hub depends on, and nothing more.
+
+A *source* is a system the hub reads dossiers from (a unit's one-stop-shop software); a *target* is a system the
+hub pushes dossiers and progress to (the national portal, or another level's one-stop-shop). Records cross this
+boundary as plain dicts in the remote system's own schema: turning them into canonical dossiers is ``mappings/``'s
+job. Every method raises only :mod:`hub.errors` exceptions.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Protocol, Self, runtime_checkable
+
+from hub.errors import HubError
+
+RawRecord = dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class ChangeRef:
+    """One entry of a unit's change feed: which dossier changed, when, and to which revision."""
+
+    dossier_code: str
+    updated_at: datetime
+    version: int
+
+
+@dataclass(frozen=True, slots=True)
+class ChangePage:
+    """A page of the change feed; ``next_token`` is None on the last page."""
+
+    items: Sequence[ChangeRef]
+    next_token: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PushResult:
+    """The outcome of one record in a batched push: ``error`` is None when the target accepted it."""
+
+    dossier_code: str
+    error: HubError | None = None
+    created: bool = False
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+
+@dataclass(frozen=True, slots=True)
+class Health:
+    """What a health check saw."""
+
+    ok: bool
+    latency_ms: float
+    detail: str = ""
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+@runtime_checkable
+class Source(Protocol):
+    """A system the hub reads dossiers from."""
+
+    def fetch_changes(self, unit_code: str, since: datetime, token: str | None = None) -> ChangePage:
+        """The unit's dossiers changed since ``since``, oldest first, one page at a time."""
+        ...
+
+    def get_dossier(self, unit_code: str, dossier_code: str) -> RawRecord:
+        """One dossier in full, in the source's own schema."""
+        ...
+
+    def health(self) -> Health: ...
+
+    def __enter__(self) -> Self: ...
+
+    def __exit__(self, *exc_info: object) -> None: ...
+
+
+@runtime_checkable
+class Target(Protocol):
+    """A system the hub pushes dossiers and progress to."""
+
+    def lookup(self, unit_code: str, dossier_code: str) -> RawRecord | None:
+        """The target's copy of a dossier, or None when it has none."""
+        ...
+
+    def push_dossiers(self, unit_code: str, records: Sequence[RawRecord]) -> list[PushResult]:
+        """Create or update dossiers (idempotent upsert), batched as the target allows; one result per record."""
+        ...
+
+    def push_progress(self, unit_code: str, entries: Sequence[RawRecord]) -> list[PushResult]:
+        """Append progress entries, chunked as the target requires; one result per entry."""
+        ...
+
+    def health(self) -> Health: ...
+
+    def __enter__(self) -> Self: ...
+
+    def __exit__(self, *exc_info: object) -> None: ...

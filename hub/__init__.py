@@ -1,0 +1,1 @@
+"""dvc-hub's core: settings, topology, store, the message pipeline and its operations."""

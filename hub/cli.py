@@ -1,0 +1,71 @@
+"""The ``dvc-hub`` command: one entry point whose subcommands run and operate the hub."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from hub import logs
+from hub.settings import get_settings
+
+app = typer.Typer(
+    name="dvc-hub",
+    help="Integration hub between one-stop-shop software (Một cửa điện tử) and the national portal (DVCQG).",
+    no_args_is_help=True,
+    pretty_exceptions_show_locals=False,  # locals may hold credentials and personal data
+)
+config_app = typer.Typer(help="Check configuration files.", no_args_is_help=True)
+db_app = typer.Typer(help="Database schema: apply or revert migrations.", no_args_is_help=True)
+app.add_typer(config_app, name="config")
+app.add_typer(db_app, name="db")
+
+console = Console()
+errors = Console(stderr=True)
+
+
+@app.callback()
+def main() -> None:
+    settings = get_settings()
+    logs.configure(settings.log_level, settings.effective_log_format)
+
+
+@config_app.command("check")
+def config_check(
+    files: Annotated[list[Path], typer.Argument(help="Topology YAML files to validate.")],
+) -> None:
+    """Validate topology files; every problem is printed with its path in the file."""
+    from hub.topology import validate_file
+
+    failed = False
+    for path in files:
+        problems = validate_file(path)
+        if problems:
+            failed = True
+            errors.print(f"[red]✗ {path}[/red] — {len(problems)} lỗi (problems):")
+            for problem in problems:
+                errors.print(f"  {problem}", markup=False, highlight=False)
+        else:
+            console.print(f"[green]✓ {path}[/green] hợp lệ (valid)")
+    if failed:
+        raise typer.Exit(1)
+
+
+@db_app.command("upgrade")
+def db_upgrade(revision: str = "head") -> None:
+    """Apply migrations up to REVISION (the newest by default)."""
+    from hub.store.migrate import upgrade
+
+    upgrade(get_settings().database_url, revision)
+    console.print(f"Schema at {revision}.")
+
+
+@db_app.command("downgrade")
+def db_downgrade(revision: Annotated[str, typer.Argument(help="Revision to go back to, or 'base'.")]) -> None:
+    """Revert migrations down to REVISION."""
+    from hub.store.migrate import downgrade
+
+    downgrade(get_settings().database_url, revision)
+    console.print(f"Schema at {revision}.")

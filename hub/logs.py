@@ -1,0 +1,59 @@
+"""Structured logging with structlog: readable console lines in development, JSON lines in production.
+
+Context such as ``dossier_code``, ``message_id`` and ``unit`` is bound with :func:`bind` (contextvars), so every
+line logged while a message is processed carries it without being passed around.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections.abc import MutableMapping
+from typing import Any, Literal
+
+import structlog
+
+bind = structlog.contextvars.bind_contextvars
+unbind = structlog.contextvars.unbind_contextvars
+bound = structlog.contextvars.bound_contextvars
+clear = structlog.contextvars.clear_contextvars
+
+_SECRET_KEYS = frozenset({"password", "secret", "token", "session", "authorization", "client_secret"})
+
+
+def _drop_secrets(_logger: Any, _method: str, event: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
+    """Never let a credential reach a log line, whoever passed it."""
+    for key in event.keys() & _SECRET_KEYS:
+        event[key] = "***"
+    return event
+
+
+def configure(level: str = "INFO", fmt: Literal["console", "json"] = "console") -> None:
+    """Configure structlog and the standard library's logging to write one format to stderr."""
+    shared: list[structlog.types.Processor] = [
+        structlog.contextvars.merge_contextvars,
+        structlog.processors.add_log_level,
+        structlog.processors.TimeStamper(fmt="iso", utc=False),
+        _drop_secrets,
+    ]
+    renderer: structlog.types.Processor
+    if fmt == "json":
+        shared.append(structlog.processors.format_exc_info)
+        renderer = structlog.processors.JSONRenderer(ensure_ascii=False)
+    else:
+        renderer = structlog.dev.ConsoleRenderer(colors=sys.stderr.isatty())
+    structlog.configure(
+        processors=[*shared, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
+        logger_factory=structlog.stdlib.LoggerFactory(),
+        wrapper_class=structlog.stdlib.BoundLogger,
+        cache_logger_on_first_use=True,
+    )
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(structlog.stdlib.ProcessorFormatter(foreign_pre_chain=shared, processor=renderer))
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level)
+
+
+def get_logger(name: str | None = None) -> Any:
+    return structlog.get_logger(name)

@@ -1,0 +1,114 @@
+"""Runtime settings: environment variables prefixed ``DVC_HUB_`` and an optional ``.env`` file.
+
+Secrets (credentials of the remote systems) are never stored here in clear: a topology names a credentials
+reference, and :func:`credentials` resolves it from ``DVC_HUB_CRED_<REF>_USERNAME`` / ``..._PASSWORD`` variables or
+from files ``<secrets_dir>/<ref>/username`` and ``.../password`` (the Docker/Kubernetes secrets layout).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from enum import StrEnum
+from functools import cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from hub.errors import ConfigurationError
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_TOPOLOGY = PROJECT_ROOT / "config" / "topologies" / "quang-nam-2023.yaml"
+
+
+class Environment(StrEnum):
+    DEVELOPMENT = "development"
+    PRODUCTION = "production"
+
+
+class Settings(BaseSettings):
+    """Everything that changes between a laptop demo and a province's production cluster."""
+
+    model_config = SettingsConfigDict(env_prefix="DVC_HUB_", env_file=".env", extra="ignore", frozen=True)
+
+    environment: Environment = Environment.DEVELOPMENT
+    database_url: str = Field(
+        default=f"sqlite:///{PROJECT_ROOT / 'var' / 'dvc-hub.sqlite3'}",
+        description="SQLAlchemy URL; SQLite file by default, postgresql+psycopg://... in production",
+    )
+    broker_url: str = Field(
+        default="memory://",
+        description="memory:// for the embedded in-process broker, redis://host:6379/0 in production",
+    )
+    topology_file: Path = DEFAULT_TOPOLOGY
+    secrets_dir: Path | None = None
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    log_format: Literal["console", "json"] | None = Field(
+        default=None, description="console in development, json in production unless set"
+    )
+
+    @property
+    def effective_log_format(self) -> Literal["console", "json"]:
+        if self.log_format is not None:
+            return self.log_format
+        return "json" if self.environment is Environment.PRODUCTION else "console"
+
+    @property
+    def uses_redis(self) -> bool:
+        return self.broker_url.startswith(("redis://", "rediss://", "unix://"))
+
+    def __repr_args__(self):  # type: ignore[no-untyped-def]
+        # The database URL may carry a password: never print it.
+        for name, value in super().__repr_args__():
+            yield name, (_mask_url(value) if name in {"database_url", "broker_url"} else value)
+
+
+def _mask_url(url: object) -> object:
+    if not isinstance(url, str) or "@" not in url or "://" not in url:
+        return url
+    scheme, rest = url.split("://", 1)
+    creds, host = rest.rsplit("@", 1)
+    user = creds.split(":", 1)[0]
+    return f"{scheme}://{user}:***@{host}"
+
+
+@cache
+def get_settings() -> Settings:
+    """The process's settings, read once."""
+    return Settings()
+
+
+@dataclass(frozen=True, slots=True)
+class Credentials:
+    """A username and password for a remote system; the password never prints."""
+
+    username: str
+    password: SecretStr
+
+    def __repr__(self) -> str:
+        return f"Credentials(username={self.username!r}, password=***)"
+
+
+def credentials(ref: str, settings: Settings | None = None) -> Credentials:
+    """Resolve a topology's credentials reference from the environment or the secrets directory."""
+    settings = settings or get_settings()
+    key = ref.upper().replace("-", "_").replace(".", "_")
+    username = os.environ.get(f"DVC_HUB_CRED_{key}_USERNAME")
+    password = os.environ.get(f"DVC_HUB_CRED_{key}_PASSWORD")
+    if (username is None or password is None) and settings.secrets_dir is not None:
+        folder = settings.secrets_dir / ref
+        if folder.is_dir():
+            username = username or _read_secret(folder / "username")
+            password = password or _read_secret(folder / "password")
+    if username is None or password is None:
+        raise ConfigurationError(
+            f"Thiếu thông tin đăng nhập cho {ref!r}: đặt DVC_HUB_CRED_{key}_USERNAME và _PASSWORD "
+            f"(missing credentials for reference {ref!r})"
+        )
+    return Credentials(username, SecretStr(password))
+
+
+def _read_secret(path: Path) -> str | None:
+    return path.read_text(encoding="utf-8").strip() if path.is_file() else None

@@ -1,0 +1,313 @@
+"""The canonical dossier: one pydantic model every system's records are mapped into and out of.
+
+Field names are English; each docstring names the national portal's field (``../shared/domain/dvcqg-contract.md``).
+Every text is Unicode NFC with trimmed whitespace, every datetime is timezone-aware in Asia/Ho_Chi_Minh, and the
+fields that hold personal data carry the :data:`PERSONAL` marker so that logs and viewers can redact them.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from functools import cache
+from typing import Annotated, Any, Final
+from zoneinfo import ZoneInfo
+
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
+
+from mappings.codes import ApplicantType, Channel, ReturnMethod, ServiceLevel, Status
+
+VN_TZ: Final = ZoneInfo("Asia/Ho_Chi_Minh")
+
+SUMMARY_MAX = 999  # the portal wants TrichYeuHoSo "under 1000 characters"
+HANDLER_MAX = 50  # NguoiXuLy
+
+
+class _Personal:
+    """Marker in a field's metadata: the field holds personal data and is redacted for viewers and logs."""
+
+    def __repr__(self) -> str:
+        return "PERSONAL"
+
+
+PERSONAL: Final = _Personal()
+REDACTED: Final = "***"
+
+
+def normalize_text(value: str) -> str:
+    """Unicode NFC (Vietnamese often arrives decomposed) with leading and trailing whitespace removed."""
+    if not value.isascii() and not unicodedata.is_normalized("NFC", value):
+        value = unicodedata.normalize("NFC", value)
+    return value.strip()
+
+
+def normalize_name(value: str) -> str:
+    """NFC, and every run of whitespace inside a one-line value (names, titles) folded to one space."""
+    return " ".join(normalize_text(value).split())
+
+
+def to_vietnam_time(value: datetime) -> datetime:
+    """The same instant expressed in Asia/Ho_Chi_Minh; the value is already known to be timezone-aware."""
+    return value if value.tzinfo is VN_TZ else value.astimezone(VN_TZ)
+
+
+Text = Annotated[str, AfterValidator(normalize_text)]
+Name = Annotated[str, AfterValidator(normalize_name)]
+PersonalText = Annotated[str, AfterValidator(normalize_name), PERSONAL]
+# Naive datetimes are refused: a mapping must say which timezone a source meant (see mappings.normalize).
+VnDatetime = Annotated[AwareDatetime, AfterValidator(to_vietnam_time)]
+
+AGENCY_ID_PATTERN: Final = r"\d{3}\.\d{2}\.\d{2}\.H\d{2}"
+_AGENCY_ID_RE: Final = re.compile(rf"^{AGENCY_ID_PATTERN}$")
+_DOSSIER_CODE_RE: Final = re.compile(rf"^({AGENCY_ID_PATTERN})-(\d{{6}})-(\d{{4}})$")
+
+
+@dataclass(frozen=True, slots=True)
+class DossierCodeParts:
+    """A dossier code taken apart: receiving agency, receipt date, the agency's counter for that day."""
+
+    agency_id: str
+    received_on: date
+    counter: int
+
+    def __str__(self) -> str:
+        return f"{self.agency_id}-{self.received_on:%y%m%d}-{self.counter:04d}"
+
+
+def parse_dossier_code(code: str) -> DossierCodeParts:
+    """Split ``{agency id}-{yyMMdd}-{NNNN}``; ValueError names the part that is wrong."""
+    match = _DOSSIER_CODE_RE.match(code)
+    if match is None:
+        agency = code.split("-", 1)[0]
+        if not _AGENCY_ID_RE.match(agency):
+            raise ValueError(
+                f"mã định danh cơ quan {agency!r} sai định dạng V1V2V3.Z1Z2.Y1Y2.Hnn "
+                f"(agency identifier is not in the form 000.00.00.H00)"
+            )
+        raise ValueError(
+            f"mã hồ sơ {code!r} không theo mẫu {{mã cơ quan}}-{{yyMMdd}}-{{NNNN}} "
+            f"(dossier code is not agency-yyMMdd-NNNN)"
+        )
+    agency_id, day, counter = match.groups()
+    try:
+        received_on = datetime.strptime(day, "%y%m%d").date()  # noqa: DTZ007 - a calendar date, no time
+    except ValueError as exc:
+        raise ValueError(f"ngày {day!r} trong mã hồ sơ không tồn tại (no such date in the dossier code)") from exc
+    if counter == "0000":
+        raise ValueError("số thứ tự trong ngày bắt đầu từ 0001 (the daily counter starts at 0001)")
+    return DossierCodeParts(agency_id, received_on, int(counter))
+
+
+def _check_dossier_code(code: str) -> str:
+    parse_dossier_code(code)
+    return code
+
+
+def _check_agency_id(value: str) -> str:
+    if not _AGENCY_ID_RE.match(value):
+        raise ValueError(f"mã định danh cơ quan {value!r} sai định dạng (agency identifier must be 000.00.00.H00)")
+    return value
+
+
+DossierCode = Annotated[str, AfterValidator(_check_dossier_code)]
+AgencyId = Annotated[str, AfterValidator(_check_agency_id)]
+UnitCode = Annotated[str, Field(pattern=r"^\d{1,6}$")]
+
+
+class _Record(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid", validate_default=False)
+
+
+class Applicant(_Record):
+    """The applicant (chủ hồ sơ)."""
+
+    name: PersonalText  # ChuHoSo
+    kind: ApplicantType = ApplicantType.CITIZEN  # LoaiDoiTuong
+    id_number: PersonalText | None = None  # SoGiayToChuHoSo
+    portal_account_id: str | None = None  # MaDoiTuong, online dossiers only
+    email: PersonalText | None = None  # Email
+    phone: PersonalText | None = None  # SoDienThoai
+    fax: PersonalText | None = None  # Fax
+    address: PersonalText | None = None  # ThongTinKhac (address and other contact data)
+    vneid_verified: bool | None = None  # TaiKhoanDuocXacThucVoiVNeID
+
+
+class SubmittedFile(_Record):
+    """A file in the dossier (TaiLieuNop)."""
+
+    file_id: Text  # TepDinhKemId
+    name: Name  # TenTepDinhKem
+    component_code: Text | None = None  # MaThanhPhanHoSo
+    url: Text | None = None  # DuongDanTaiTepTin
+    deleted: bool = False  # IsDeleted
+    digitised: bool = False  # DuocSoHoa
+    reused: bool = False  # DuocTaiSuDung
+    from_national_store: bool = False  # DuocLayTuKhoDMQG
+
+
+class Fee(_Record):
+    """A fee or charge (DanhSachLePhi)."""
+
+    name: Name  # TenPhiLePhi
+    code: Text | None = None  # MaPhiLePhi
+    collection_method: Text | None = None  # HinhThucThu
+    amount: Decimal = Field(ge=0)  # Gia, in VND
+    kind: Text | None = None  # LoaiPhiLePhi
+
+
+class OtherPaper(_Record):
+    """Another paper handed in (DanhSachTepDinhKemKhac)."""
+
+    name: Name  # TenGiayTo
+    quantity: int = Field(default=1, ge=0)  # SoLuong
+    kind: Text | None = None  # LoaiGiayTo
+
+
+class SupplementRound(_Record):
+    """A supplement round (DanhSachHoSoBoSung); an apology extension travels here as old and new appointment."""
+
+    round_id: Text  # HoSoBoSungId
+    requested_by: Name | None = None  # NguoiYeuCauBoSung
+    content: Text | None = None  # NoiDungBoSung
+    requested_at: VnDatetime | None = None  # NgayBoSung
+    received_by: Name | None = None  # NguoiTiepNhanBoSung
+    receipt_info: Text | None = None  # ThongTinTiepNhan
+    received_at: VnDatetime | None = None  # NgayTiepNhanBoSung
+    status: Text | None = None  # TrangThaiBoSung
+    papers: tuple[Name, ...] = ()  # DanhSachGiayToBoSung
+    fees: tuple[Fee, ...] = ()  # DanhSachLePhiBoSung
+    previous_appointment: VnDatetime | None = None  # NgayHenTraTruoc
+    new_appointment: VnDatetime | None = None  # NgayHenTraMoi
+
+
+class ResultPaper(_Record):
+    """A result paper (DanhSachGiayToKetQua)."""
+
+    name: Name  # TenGiayTo
+    component_code: Text | None = None  # MaThanhPhanHoSo
+    paper_id: Text | None = None  # GiayToId
+    url: Text | None = None  # DuongDanTepTinKetQua
+    result_code: Text | None = None  # MaGiayToKetQua
+
+
+class ProgressEntry(_Record):
+    """One processing step (CapNhatTienDoHoSoMC item)."""
+
+    handler: Annotated[Name, Field(max_length=HANDLER_MAX)]  # NguoiXuLy
+    title: Name | None = None  # ChucDanh
+    at: VnDatetime  # ThoiDiemXuLy
+    department: Name | None = None  # PhongBanXuLy
+    content: Text  # NoiDungXuLy
+    status: Status  # TrangThai
+    step_started_at: VnDatetime | None = None  # NgayBatDau
+    step_due_at: VnDatetime | None = None  # NgayKetThucTheoQuyDinh
+    unit_code: UnitCode | None = None  # the unit whose system recorded the step (liên thông)
+
+
+class Dossier(_Record):
+    """An administrative dossier (hồ sơ thủ tục hành chính) as the hub knows it."""
+
+    code: DossierCode  # MaHoSo, the business key of everything
+    receiving_unit: UnitCode  # the unit that received it; kept forever, even after the unit is merged
+    processing_unit: UnitCode | None = None  # the unit now handling it, when another level (liên thông)
+    local_procedure_code: Text  # the one-stop-shop's own procedure code
+    national_procedure_code: Text | None = None  # MaTTHC, filled from the procedure-code mapping
+    procedure_name: Name  # TenTTHC
+    field_code: Text | None = None  # MaLinhVuc
+    field_name: Name | None = None  # TenLinhVuc
+    service_level: ServiceLevel | None = None  # 4 fully online, 3 partly online
+    receipt_number: Text | None = None  # SoBienNhan
+    channel: Channel  # KenhThucHien
+    applicant: Applicant
+    summary: Annotated[Text, Field(max_length=SUMMARY_MAX)] = ""  # TrichYeuHoSo
+    status: Status  # TrangThaiHoSo
+    submitted_at: VnDatetime | None = None  # NgayNopHoSo
+    received_at: VnDatetime | None = None  # NgayTiepNhan
+    appointment_at: VnDatetime | None = None  # NgayHenTra
+    finished_at: VnDatetime | None = None  # NgayKetThucXuLy
+    returned_at: VnDatetime | None = None  # NgayTra
+    refused_at: VnDatetime | None = None  # NgayTuChoi
+    return_info: Text | None = None  # ThongTinTra
+    return_method: ReturnMethod | None = None  # HinhThuc
+    processing_unit_name: Name | None = None  # DonViXuLy
+    note: Text | None = None  # GhiChu
+    submission_place: Text | None = None  # NoiNopHoSo
+    paid_online: bool | None = None  # DuocThanhToanTrucTuyen
+    files: tuple[SubmittedFile, ...] = ()
+    fees: tuple[Fee, ...] = ()
+    other_papers: tuple[OtherPaper, ...] = ()
+    supplements: tuple[SupplementRound, ...] = ()
+    results: tuple[ResultPaper, ...] = ()
+    progress: tuple[ProgressEntry, ...] = ()
+    version: int = Field(ge=1)  # the source's revision counter; a lower one is older
+    updated_at: VnDatetime  # when the source last changed the dossier
+
+    @property
+    def agency_id(self) -> str:
+        """The receiving agency's electronic identifier, read from the dossier code."""
+        return self.code.split("-", 1)[0]
+
+    def is_late(self, today: date) -> bool:
+        """Late when finished after its appointment day, or still open past it (rules-and-indicators.md)."""
+        if self.appointment_at is None:
+            return False
+        due = self.appointment_at.date()
+        if self.finished_at is not None:
+            return self.finished_at.date() > due
+        return not self.status.terminal and self.status is not Status.DONE and today > due
+
+
+@cache
+def personal_fields(model: type[BaseModel]) -> frozenset[str]:
+    """The names of ``model``'s fields that hold personal data (marked, optional or not)."""
+    return frozenset(
+        name
+        for name, info in model.model_fields.items()
+        if PERSONAL in info.metadata
+        or any(PERSONAL in getattr(t, "__metadata__", ()) for t in _walk_types(info.annotation))
+    )
+
+
+def redact(data: Any, model: type[BaseModel] = Dossier) -> Any:
+    """A copy of ``data`` (a model or its dumped dict) with every personal value replaced by ``***``."""
+    if isinstance(data, BaseModel):
+        model = type(data)
+        data = data.model_dump(mode="json")
+    return _redact_dict(data, model)
+
+
+def _redact_dict(data: dict[str, Any], model: type[BaseModel]) -> dict[str, Any]:
+    hidden = personal_fields(model)
+    out: dict[str, Any] = {}
+    for key, value in data.items():
+        if key in hidden and value is not None:
+            out[key] = REDACTED
+            continue
+        nested = _nested_model(model, key)
+        if nested is not None and isinstance(value, dict):
+            out[key] = _redact_dict(value, nested)
+        elif nested is not None and isinstance(value, list | tuple):
+            out[key] = [_redact_dict(v, nested) if isinstance(v, dict) else v for v in value]
+        else:
+            out[key] = value
+    return out
+
+
+def _nested_model(model: type[BaseModel], field: str) -> type[BaseModel] | None:
+    info = model.model_fields.get(field)
+    if info is None:
+        return None
+    for candidate in _walk_types(info.annotation):
+        if isinstance(candidate, type) and issubclass(candidate, BaseModel):
+            return candidate
+    return None
+
+
+def _walk_types(annotation: Any) -> Iterator[Any]:
+    yield annotation
+    for arg in getattr(annotation, "__args__", ()):
+        yield from _walk_types(arg)
