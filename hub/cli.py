@@ -54,7 +54,7 @@ def config_check(
 
 
 @db_app.command("upgrade")
-def db_upgrade(revision: str = "head") -> None:
+def db_upgrade(revision: str = "heads") -> None:
     """Apply migrations up to REVISION (the newest by default)."""
     from hub.store.migrate import upgrade
 

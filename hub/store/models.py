@@ -339,3 +339,4 @@ class AuditEntry(Base):
     client: Mapped[str | None] = mapped_column(String(100))
 
     __table_args__ = (Index("ix_audit_log_at", "at"),)
+from hub.store import extra_models  # noqa: E402, F401  (registers the tables other areas add)
