@@ -1,1 +1,2 @@
 """Model modules that areas other than the core hub add; importing this registers their tables on Base.metadata."""
+from hub.admin import models as admin_models  # noqa: F401  (console sessions, incidents)

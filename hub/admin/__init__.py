@@ -1,0 +1,1 @@
+"""The admin console: web pages, JSON API, alerts and CLI to watch the integration, find a dossier, and replay."""
