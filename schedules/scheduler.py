@@ -1,0 +1,167 @@
+"""The scheduler process: wakes at every tick of every job, claims the tick, and runs it if the claim is its own.
+
+Several schedulers may run at once for availability. They all compute the same tick identity from the job's
+schedule (:mod:`schedules.timing`) and race for its claim (:mod:`schedules.claims`); the winner runs the job (for a
+poll: enqueues it), records the outcome on the job's ``schedule_jobs`` row, and the others do nothing.
+
+APScheduler 3 keeps the clock. Each process uses its in-memory job store (3.x's shared job stores are not safe with
+several schedulers) with ``coalesce=True`` and a misfire grace of one period, so a process that was suspended runs
+a job once, not once per missed tick. At start every job fires once immediately: if its latest tick was missed
+while no scheduler ran, this is the one catch-up run; if another scheduler already ran it, the claim fails and
+nothing happens. A poll then catches up by itself from the unit's watermark.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import uuid
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any
+
+from apscheduler.executors.pool import ThreadPoolExecutor
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.schedulers.base import BaseScheduler
+from apscheduler.schedulers.blocking import BlockingScheduler
+from sqlalchemy import select
+
+from hub.logs import get_logger
+from hub.store.db import Database
+from hub.store.models import ScheduleJob
+from schedules.claims import Claims
+from schedules.plan import JobSpec
+
+log = get_logger(__name__)
+
+# Runs a claimed tick of a job and says in a few words how it went; raising marks the run as failed.
+Runner = Callable[[JobSpec, datetime], str]
+Clock = Callable[[], datetime]
+
+OUTCOME_MAX = 2000
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class Fired(StrEnum):
+    """What one scheduler did at a tick."""
+
+    RAN = "ran"  # claimed it and the job succeeded
+    FAILED = "failed"  # claimed it and the job raised
+    TAKEN = "taken"  # another scheduler claimed it first
+    PAUSED = "paused"  # an operator paused the job
+
+
+def default_owner() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+
+
+class Scheduler:
+    """One scheduler process's clock over a list of jobs."""
+
+    def __init__(
+        self,
+        db: Database,
+        specs: Sequence[JobSpec],
+        claims: Claims,
+        runner: Runner,
+        *,
+        owner: str | None = None,
+        clock: Clock = utcnow,
+        max_workers: int = 8,
+    ) -> None:
+        self.db = db
+        self.specs = {spec.job_id: spec for spec in specs}
+        self.claims = claims
+        self.runner = runner
+        self.owner = owner or default_owner()
+        self.clock = clock
+        self.max_workers = max_workers
+        self._aps: BaseScheduler | None = None
+
+    def register(self) -> None:
+        """Make sure every job has its ``schedule_jobs`` row (paused state survives restarts) and a next run."""
+        now = self.clock()
+        with self.db.session() as session:
+            known = {row.job_id: row for row in session.scalars(select(ScheduleJob))}
+            for job_id, spec in self.specs.items():
+                row = known.get(job_id)
+                if row is None:
+                    row = ScheduleJob(job_id=job_id, paused=False)
+                    session.add(row)
+                row.next_run_at = spec.schedule.next_after(now)
+
+    def start(self, *, blocking: bool = False) -> None:
+        """Register the jobs and start the clock; with ``blocking`` this call returns only at shutdown."""
+        self.register()
+        aps: BaseScheduler = (BlockingScheduler if blocking else BackgroundScheduler)(
+            executors={"default": ThreadPoolExecutor(self.max_workers)},
+            timezone=UTC,
+        )
+        now = self.clock()
+        for spec in self.specs.values():
+            aps.add_job(
+                self.fire,
+                trigger=spec.schedule.trigger(),
+                args=(spec,),
+                id=spec.job_id,
+                name=spec.describe(),
+                coalesce=True,
+                max_instances=1,
+                misfire_grace_time=max(1, int(spec.schedule.period(now).total_seconds())),
+                next_run_time=now,  # the catch-up run; a no-op when the latest tick was already claimed
+            )
+        self._aps = aps
+        log.info("scheduler.started", owner=self.owner, jobs=len(self.specs))
+        aps.start()
+
+    def shutdown(self, *, wait: bool = True) -> None:
+        if self._aps is not None and self._aps.running:
+            self._aps.shutdown(wait=wait)
+        log.info("scheduler.stopped", owner=self.owner)
+
+    def fire(self, spec: JobSpec) -> Fired:
+        """One wake-up of ``spec``: skip if paused, claim the current tick, run it if the claim is ours."""
+        now = self.clock()
+        tick = spec.schedule.latest(now)
+        if self._paused(spec.job_id):
+            log.info("schedule.paused", job_id=spec.job_id, tick=tick.isoformat())
+            return Fired.PAUSED
+        if not self.claims.claim(spec.job_id, tick, self.owner, period=spec.schedule.period(now)):
+            return Fired.TAKEN
+        fired = Fired.RAN
+        try:
+            outcome = self.runner(spec, tick)
+        except Exception as exc:  # a failing job must not stop the clock; its row shows the error instead
+            fired = Fired.FAILED
+            outcome = f"lỗi (error) {type(exc).__name__}: {exc}"
+            log.exception("schedule.failed", job_id=spec.job_id, tick=tick.isoformat())
+        else:
+            log.info("schedule.ran", job_id=spec.job_id, tick=tick.isoformat(), outcome=outcome)
+        self._record(spec, now, outcome)
+        return fired
+
+    def _paused(self, job_id: str) -> bool:
+        with self.db.session() as session:
+            return bool(session.scalar(select(ScheduleJob.paused).where(ScheduleJob.job_id == job_id)))
+
+    def _record(self, spec: JobSpec, ran_at: datetime, outcome: str) -> None:
+        with self.db.session() as session:
+            row = session.get(ScheduleJob, spec.job_id)
+            if row is None:
+                row = ScheduleJob(job_id=spec.job_id, paused=False)
+                session.add(row)
+            row.last_run_at = ran_at
+            row.last_outcome = outcome[:OUTCOME_MAX]
+            row.next_run_at = spec.schedule.next_after(self.clock())
+
+    @property
+    def running(self) -> bool:
+        return self._aps is not None and bool(self._aps.running)
+
+    def aps_jobs(self) -> list[Any]:
+        """The APScheduler jobs, for diagnostics (their next fire times)."""
+        return list(self._aps.get_jobs()) if self._aps is not None else []
