@@ -9,6 +9,7 @@ import typer
 from rich.console import Console
 
 from hub import logs
+from hub.procedures_cli import app as procedures_app
 from hub.settings import get_settings
 
 app = typer.Typer(
@@ -21,6 +22,7 @@ config_app = typer.Typer(help="Check configuration files.", no_args_is_help=True
 db_app = typer.Typer(help="Database schema: apply or revert migrations.", no_args_is_help=True)
 app.add_typer(config_app, name="config")
 app.add_typer(db_app, name="db")
+app.add_typer(procedures_app, name="procedures")
 
 console = Console()
 errors = Console(stderr=True)
