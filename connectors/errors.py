@@ -1,0 +1,291 @@
+"""Retry-or-park as a table: what a remote answer means for the message that caused it.
+
+Every connector classifies what it saw (a transport failure, an HTTP status, a SOAP fault code, a portal
+``error_code`` inside a 200 body) through :class:`ErrorTable` into a :class:`Resolution`, and :func:`to_error` turns
+the verdict into the hub's error tree (:mod:`hub.errors`)::
+
+    what was seen                           resolution     raised as
+    ───────────────────────────────────     ───────────    ───────────────────────────────────────────────
+    connection refused / reset / DNS        RETRY          RemoteUnavailable
+    no answer within the timeout            TIMEOUT        RemoteTimeout
+    unreadable answer (HTML error page)     RETRY          RemoteUnavailable
+    HTTP 401                                REAUTH         log in again, retry once, then AuthenticationFailed
+    HTTP 408                                TIMEOUT        RemoteTimeout
+    HTTP 429                                SLOW_DOWN      RateLimited(retry_after=Retry-After)
+    HTTP other 4xx                          PERMANENT      RemoteRejected(status_code, remote_message)
+    HTTP 5xx                                RETRY          RemoteUnavailable(status_code)
+    SOAP fault Client / Sender              PERMANENT      RemoteRejected(fault_code, remote_message)
+    SOAP fault Server / Receiver            RETRY          RemoteUnavailable
+    SOAP fault FailedAuthentication, ...    REAUTH         retry once, then AuthenticationFailed
+    SOAP fault, any other code              PERMANENT      RemoteRejected
+    portal error_code "0" / "00"            OK             (accepted)
+    portal error_code in ``reauth_codes``   REAUTH         log in again, retry once, then AuthenticationFailed
+    portal error_code in ``retry_codes``    RETRY          RemoteUnavailable
+    portal error_code, any other            PERMANENT      RemoteRejected(error_code, remote_message)
+
+The portal rows apply to answers that arrive with HTTP 200: that is the override point for portals that report
+errors inside a successful body (:data:`BodyCheck`). Which codes count as accepted, as an expired session or as a
+transient failure is configuration (``System.options``), because no official specification is public.
+The remote's own message is kept verbatim in ``remote_message``: it is usually Vietnamese and it is what the
+administrator needs to read.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from email.utils import parsedate_to_datetime
+from enum import StrEnum
+from typing import Any, TypeVar
+
+import requests
+
+from hub.errors import (
+    AuthenticationFailed,
+    ConfigurationError,
+    HubError,
+    RateLimited,
+    RemoteRejected,
+    RemoteTimeout,
+    RemoteUnavailable,
+)
+
+T = TypeVar("T")
+
+
+class Resolution(StrEnum):
+    """What the caller must do about an answer."""
+
+    OK = "ok"
+    RETRY = "retry"
+    TIMEOUT = "timeout"
+    SLOW_DOWN = "slow_down"
+    REAUTH = "reauth"
+    PERMANENT = "permanent"
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    """A classified answer with the context the resulting error keeps."""
+
+    resolution: Resolution
+    status_code: int | None = None
+    error_code: str | None = None
+    fault_code: str | None = None
+    remote_message: str | None = None
+    retry_after: float | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.resolution is Resolution.OK
+
+
+# A portal that reports errors inside an HTTP 200 body gets one of these: given the decoded body, it returns the
+# verdict (``OK`` when the body says success). It is the single override point per transport variant.
+BodyCheck = Callable[[Any], Verdict]
+
+
+@dataclass(frozen=True, slots=True)
+class ErrorTable:
+    """The classification table; ``with_options`` adjusts the portal rows from a system's configuration."""
+
+    http: Mapping[int, Resolution] = field(
+        default_factory=lambda: {401: Resolution.REAUTH, 408: Resolution.TIMEOUT, 429: Resolution.SLOW_DOWN}
+    )
+    # By hundreds, for every status not listed in ``http``.
+    http_classes: Mapping[int, Resolution] = field(
+        default_factory=lambda: {
+            2: Resolution.OK,
+            3: Resolution.PERMANENT,
+            4: Resolution.PERMANENT,
+            5: Resolution.RETRY,
+        }
+    )
+    # SOAP fault codes by local name (``soap:Client`` → ``Client``; WS-Security codes included).
+    faults: Mapping[str, Resolution] = field(
+        default_factory=lambda: {
+            "Client": Resolution.PERMANENT,
+            "Sender": Resolution.PERMANENT,
+            "Server": Resolution.RETRY,
+            "Receiver": Resolution.RETRY,
+            "FailedAuthentication": Resolution.REAUTH,
+            "InvalidSecurityToken": Resolution.REAUTH,
+            "MessageExpired": Resolution.REAUTH,
+        }
+    )
+    fault_default: Resolution = Resolution.PERMANENT
+    accepted_codes: frozenset[str] = frozenset({"0", "00"})
+    reauth_codes: frozenset[str] = frozenset()
+    retry_codes: frozenset[str] = frozenset()
+
+    def http_status(self, status: int) -> Resolution:
+        return self.http.get(status) or self.http_classes.get(status // 100, Resolution.PERMANENT)
+
+    def fault(self, code: str | None) -> Resolution:
+        local = (code or "").rsplit(":", 1)[-1].split(".", 1)[0]
+        return self.faults.get(local, self.fault_default)
+
+    def error_code(self, code: object) -> Resolution:
+        text = "" if code is None else str(code).strip()
+        if text in self.accepted_codes:
+            return Resolution.OK
+        if text in self.reauth_codes:
+            return Resolution.REAUTH
+        if text in self.retry_codes:
+            return Resolution.RETRY
+        return Resolution.PERMANENT
+
+    def with_options(self, options: Mapping[str, Any]) -> ErrorTable:
+        """A copy with ``accepted_codes`` / ``reauth_codes`` / ``retry_codes`` taken from ``System.options``."""
+
+        def codes(key: str, default: frozenset[str]) -> frozenset[str]:
+            return frozenset(str(c) for c in options[key]) if key in options else default
+
+        return replace(
+            self,
+            accepted_codes=codes("accepted_codes", self.accepted_codes),
+            reauth_codes=codes("reauth_codes", self.reauth_codes),
+            retry_codes=codes("retry_codes", self.retry_codes),
+        )
+
+
+DEFAULT_TABLE = ErrorTable()
+
+
+def to_error(verdict: Verdict, *, system: str, operation: str, dossier_code: str | None = None) -> HubError:
+    """The hub error a non-OK verdict stands for; the message names the system, the operation and the dossier."""
+    where = f"{system}.{operation}"
+    said = f": {verdict.remote_message}" if verdict.remote_message else ""
+    status = f"HTTP {verdict.status_code}" if verdict.status_code else ""
+    reason = verdict.error_code or verdict.fault_code or ""
+    match verdict.resolution:
+        case Resolution.RETRY:
+            return RemoteUnavailable(
+                f"Hệ thống {system} tạm thời không phục vụ được ({operation}, {status or reason}){said} "
+                f"/ {where} is unavailable, will retry",
+                status_code=verdict.status_code,
+                dossier_code=dossier_code,
+                target=system,
+            )
+        case Resolution.TIMEOUT:
+            return RemoteTimeout(
+                f"Hệ thống {system} không trả lời kịp ({operation}) / {where} timed out",
+                dossier_code=dossier_code,
+                target=system,
+            )
+        case Resolution.SLOW_DOWN:
+            wait = f", thử lại sau {verdict.retry_after:g} giây" if verdict.retry_after is not None else ""
+            return RateLimited(
+                f"Hệ thống {system} yêu cầu giảm tốc độ gửi{wait} / {where} rate limited (429)",
+                retry_after=verdict.retry_after,
+                dossier_code=dossier_code,
+                target=system,
+            )
+        case Resolution.REAUTH:
+            return AuthenticationFailed(
+                f"Hệ thống {system} từ chối thông tin đăng nhập kể cả sau khi đăng nhập lại ({operation}){said} "
+                f"/ {where} refused our credentials after a fresh login",
+                dossier_code=dossier_code,
+                target=system,
+            )
+        case Resolution.PERMANENT:
+            code = verdict.error_code or verdict.fault_code or status
+            return RemoteRejected(
+                f"Hệ thống {system} từ chối yêu cầu {operation} (mã {code}){said} / {where} rejected the request",
+                remote_message=verdict.remote_message,
+                status_code=verdict.status_code,
+                error_code=verdict.error_code,
+                fault_code=verdict.fault_code,
+                dossier_code=dossier_code,
+                target=system,
+            )
+        case Resolution.OK:
+            raise ValueError("an accepted answer is not an error")
+
+
+class ReauthRequired(AuthenticationFailed):
+    """Raised inside a connector when the remote wants a fresh login; :func:`with_reauth` retries once.
+
+    It subclasses :class:`AuthenticationFailed` so that, should it ever escape, the hub still parks the message.
+    """
+
+    error_class = "authentication_failed"
+
+
+def with_reauth(call: Callable[[], T], reauthenticate: Callable[[], None]) -> T:
+    """Run ``call``; when it needs a fresh login, log in again and run it once more, then give up."""
+    try:
+        return call()
+    except ReauthRequired:
+        reauthenticate()
+    try:
+        return call()
+    except ReauthRequired as exc:
+        raise AuthenticationFailed(exc.message, dossier_code=exc.dossier_code, target=exc.target) from exc
+
+
+def raise_for(verdict: Verdict, *, system: str, operation: str, dossier_code: str | None = None) -> None:
+    """Raise the hub error for a non-OK verdict (a :class:`ReauthRequired` for REAUTH); return on OK."""
+    if verdict.ok:
+        return
+    error = to_error(verdict, system=system, operation=operation, dossier_code=dossier_code)
+    if verdict.resolution is Resolution.REAUTH:
+        raise ReauthRequired(error.message, dossier_code=dossier_code, target=system)
+    raise error
+
+
+def http_verdict(
+    table: ErrorTable, response: requests.Response, *, now: Callable[[], datetime] | None = None
+) -> Verdict:
+    """Classify an HTTP answer by its status (the body of a 200 is the :data:`BodyCheck`'s business)."""
+    resolution = table.http_status(response.status_code)
+    retry_after = retry_after_seconds(response.headers.get("Retry-After"), now) if resolution == "slow_down" else None
+    message = None if resolution is Resolution.OK else _short_text(response)
+    return Verdict(resolution, status_code=response.status_code, remote_message=message, retry_after=retry_after)
+
+
+def retry_after_seconds(value: str | None, now: Callable[[], datetime] | None = None) -> float | None:
+    """Retry-After as seconds: either delta-seconds or an HTTP date (RFC 9110 §10.2.3)."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    current = now() if now else datetime.now(when.tzinfo)
+    return max(0.0, (when - current).total_seconds())
+
+
+def transport_verdict(exc: requests.RequestException) -> Verdict:
+    """Classify a failure to get any answer at all."""
+    if isinstance(exc, requests.Timeout):
+        return Verdict(Resolution.TIMEOUT, remote_message=type(exc).__name__)
+    return Verdict(Resolution.RETRY, remote_message=type(exc).__name__)
+
+
+def from_transport(exc: requests.RequestException, *, system: str, operation: str) -> HubError:
+    """The hub error for a requests failure that got no HTTP answer; callers ``raise ... from exc``."""
+    if isinstance(exc, requests.exceptions.InvalidURL | requests.exceptions.MissingSchema):
+        return ConfigurationError(
+            f"Địa chỉ của hệ thống {system} không hợp lệ / {system} has an invalid URL ({type(exc).__name__})",
+            target=system,
+        )
+    return to_error(transport_verdict(exc), system=system, operation=operation)
+
+
+_TAGS = re.compile(r"<[^>]+>")
+
+
+def _short_text(response: requests.Response, limit: int = 500) -> str | None:
+    """The start of an error body, with markup stripped: enough for an administrator to recognise it."""
+    try:
+        text = response.text
+    except (UnicodeDecodeError, LookupError):
+        return None
+    text = " ".join(_TAGS.sub(" ", text).split())
+    return text[:limit] or None

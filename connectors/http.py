@@ -1,0 +1,138 @@
+"""One system's HTTP calls: rate limit, circuit breaker, recording, and the boundary where ``requests`` fails.
+
+Both connectors send through an :class:`Endpoint`: the REST connector for its JSON calls, the SOAP connector through
+zeep's transport. Whatever ``requests`` raises is translated here, once, into :mod:`hub.errors`.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import requests
+from requests.adapters import HTTPAdapter
+
+from connectors.errors import DEFAULT_TABLE, ErrorTable, Resolution, from_transport
+from connectors.protection import CircuitBreaker, RateLimiter
+from connectors.recording import Exchange, NullRecorder, Recorder, scrub
+from hub.errors import HubError, RemoteTimeout, RemoteUnavailable
+from mappings.canonical import VN_TZ
+
+Clock = Callable[[], datetime]
+
+
+def vn_now() -> datetime:
+    return datetime.now(VN_TZ)
+
+
+@dataclass(frozen=True, slots=True)
+class Timeouts:
+    """Connect and read bounds in seconds; ``requests`` and zeep have no timeout unless told."""
+
+    connect: float = 5.0
+    read: float = 30.0
+
+    @property
+    def pair(self) -> tuple[float, float]:
+        return (self.connect, self.read)
+
+
+def pooled_session(pool_size: int) -> requests.Session:
+    """A session whose connection pool holds one connection per worker thread, so threads never queue for one."""
+    session = requests.Session()
+    adapter = HTTPAdapter(pool_connections=4, pool_maxsize=max(pool_size, 1))
+    session.mount("http://", adapter)
+    session.mount("https://", adapter)
+    return session
+
+
+@dataclass(slots=True)
+class Endpoint:
+    """A remote system as the connectors see it: where, how long to wait, and what protects it."""
+
+    system: str
+    session: requests.Session
+    timeouts: Timeouts = field(default_factory=Timeouts)
+    breaker: CircuitBreaker | None = None
+    limiter: RateLimiter | None = None
+    recorder: Recorder = field(default_factory=NullRecorder)
+    table: ErrorTable = DEFAULT_TABLE
+    clock: Clock = vn_now
+    secrets: Callable[[], Iterable[str]] = lambda: ()
+
+    def guard(self) -> None:
+        """Before a call: fail fast when the circuit is open, then wait for the rate limit."""
+        if self.breaker is not None:
+            self.breaker.before(self.system)
+        if self.limiter is not None:
+            self.limiter.acquire(self.system)
+
+    def outcome(self, error: HubError | None) -> None:
+        """After a call: only an unwell endpoint (unreachable, 5xx, timeout) counts against the circuit."""
+        if self.breaker is None:
+            return
+        if isinstance(error, RemoteUnavailable | RemoteTimeout):
+            self.breaker.failure(self.system)
+        else:
+            self.breaker.success(self.system)
+
+    def send(
+        self,
+        operation: str,
+        method: str,
+        url: str,
+        *,
+        json: Any = None,
+        data: bytes | None = None,
+        headers: dict[str, str] | None = None,
+        redacted_request: str = "",
+        redact_response: Callable[[requests.Response], str | None] | None = None,
+    ) -> requests.Response:
+        """One guarded HTTP call that returns the response whatever its status, or raises a hub error."""
+        self.guard()
+        started_at = self.clock()
+        start = time.perf_counter()
+        try:
+            response = self.session.request(
+                method, url, json=json, data=data, headers=headers, timeout=self.timeouts.pair
+            )
+        except requests.RequestException as exc:
+            error = from_transport(exc, system=self.system, operation=operation)
+            self.outcome(error)
+            self.record(operation, url, started_at, start, redacted_request, None, None, error.message)
+            raise error from exc
+        resolution = self.table.http_status(response.status_code)
+        failed = resolution in (Resolution.RETRY, Resolution.TIMEOUT)
+        self.outcome(RemoteUnavailable("") if failed else None)
+        shown = redact_response(response) if redact_response else None
+        self.record(operation, url, started_at, start, redacted_request, shown, response.status_code, None)
+        return response
+
+    def record(
+        self,
+        operation: str,
+        url: str,
+        started_at: datetime,
+        start: float,
+        request: str,
+        response: str | None,
+        status_code: int | None,
+        error: str | None,
+    ) -> None:
+        secrets = list(self.secrets())
+        self.recorder.record(
+            Exchange(
+                system=self.system,
+                operation=operation,
+                endpoint=scrub(url, secrets),
+                started_at=started_at,
+                duration_ms=(time.perf_counter() - start) * 1000,
+                request=scrub(request, secrets),
+                response=scrub(response, secrets) if response is not None else None,
+                status_code=status_code,
+                error=scrub(error, secrets) if error is not None else None,
+            )
+        )

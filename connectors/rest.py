@@ -1,0 +1,540 @@
+"""The national portal (DVCQG) over REST, in its three transport variants, behind the :class:`Target` interface.
+
+A variant is two small strategies passed in (``../shared/domain/dvcqg-contract.md``):
+
+- an :class:`Auth`: :class:`SessionLogin` (session adapter: log in, put the session in every body, log in again
+  when it expires), :class:`ClientCredentials` (LGSP gateway: OAuth2 bearer token cached until shortly before it
+  expires, fetched again on 401), or :class:`NoAuth`;
+- a :class:`Routing`: :class:`ServiceEnvelope` (one integration URL, the service named in the body) or
+  :class:`UrlPerOperation` (a URL per operation, the records as a bare JSON array).
+
+The connector does the idempotent upsert (look the dossier up, then create or update it), batches dossiers by
+configuration and progress entries by at most ten, and classifies every answer through the error table, including
+the ``error_code`` a portal puts inside an HTTP 200 body (:func:`portal_body`).
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import threading
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol, Self
+
+import requests
+
+from connectors.base import Health, PushResult, RawRecord
+from connectors.errors import (
+    BodyCheck,
+    ErrorTable,
+    Resolution,
+    Verdict,
+    http_verdict,
+    raise_for,
+    with_reauth,
+)
+from connectors.http import Endpoint
+from connectors.recording import redact_data, redact_json_text
+from hub.errors import HubError, PermanentError, RemoteRejected
+from hub.settings import Credentials
+
+PROGRESS_CHUNK_MAX = 10  # the portal takes at most ten progress entries per call
+EXISTS_MARKER = "đã tồn tại"  # "already exists": the create URL refused a dossier the portal has
+
+
+# ── body check: the override point for errors reported inside an HTTP 200 ────────────────────────────────────
+
+
+def portal_body(table: ErrorTable) -> BodyCheck:
+    """The portal's ``{"error_code": ..., "message": ...}`` convention, classified by ``table``'s portal rows."""
+
+    def check(body: Any) -> Verdict:
+        if not isinstance(body, Mapping) or "error_code" not in body:
+            # A bare array or an object without error_code (a catalogue answer) is data, not a status.
+            return Verdict(Resolution.OK)
+        code = body.get("error_code")
+        resolution = table.error_code(code)
+        message = body.get("message") or body.get("error_message")
+        return Verdict(
+            resolution,
+            status_code=200,
+            error_code=None if code is None else str(code),
+            remote_message=None if resolution is Resolution.OK or message is None else str(message),
+        )
+
+    return check
+
+
+# ── auth strategies ──────────────────────────────────────────────────────────────────────────────────────────
+
+
+@dataclass(frozen=True, slots=True)
+class Authorized:
+    """What a call must carry to be let in: headers and fields merged into the JSON body."""
+
+    headers: Mapping[str, str] = field(default_factory=dict)
+    fields: Mapping[str, Any] = field(default_factory=dict)
+
+
+class Auth(Protocol):
+    """How a call proves who we are; ``invalidate`` drops what the remote stopped accepting."""
+
+    def authorize(self, endpoint: Endpoint, unit_code: str) -> Authorized: ...
+
+    def invalidate(self, unit_code: str) -> None: ...
+
+    def secrets(self) -> Iterable[str]: ...
+
+
+class NoAuth:
+    """Nothing to prove (a portal behind a private network link, or a test)."""
+
+    def authorize(self, endpoint: Endpoint, unit_code: str) -> Authorized:
+        return Authorized()
+
+    def invalidate(self, unit_code: str) -> None:
+        return None
+
+    def secrets(self) -> Iterable[str]:
+        return ()
+
+
+class SessionLogin:
+    """Session adapter login: ``POST auth_url`` with username and password answers a session, kept until refused.
+
+    Sessions are kept per ``dstcode`` (the calling unit's code, or the configured ``caller_unit``).
+    """
+
+    def __init__(
+        self,
+        auth_url: str,
+        credentials: Credentials,
+        *,
+        caller_unit: str | None = None,
+        unit_header: str = "dstcode",
+        body_check: BodyCheck,
+        table: ErrorTable,
+    ) -> None:
+        self.auth_url = auth_url
+        self.credentials = credentials
+        self.caller_unit = caller_unit
+        self.unit_header = unit_header
+        self.body_check = body_check
+        self.table = table
+        self._sessions: dict[str, str] = {}
+        self._lock = threading.Lock()
+
+    def authorize(self, endpoint: Endpoint, unit_code: str) -> Authorized:
+        dstcode = self.caller_unit or unit_code
+        with self._lock:
+            session = self._sessions.get(dstcode)
+        if session is None:
+            session = self._login(endpoint, dstcode)
+            with self._lock:
+                self._sessions[dstcode] = session
+        return Authorized(headers={self.unit_header: dstcode}, fields={"session": session})
+
+    def invalidate(self, unit_code: str) -> None:
+        with self._lock:
+            self._sessions.pop(self.caller_unit or unit_code, None)
+
+    def secrets(self) -> Iterable[str]:
+        with self._lock:
+            return [self.credentials.password.get_secret_value(), *self._sessions.values()]
+
+    def _login(self, endpoint: Endpoint, dstcode: str) -> str:
+        response = endpoint.send(
+            "login",
+            "POST",
+            self.auth_url,
+            json={"username": self.credentials.username, "password": self.credentials.password.get_secret_value()},
+            headers={self.unit_header: dstcode},
+            redacted_request=f'{{"username": "{self.credentials.username}", "password": "[removed]"}}',
+            redact_response=_redacted_json,
+        )
+        body = _checked_body(response, self.table, self.body_check, endpoint.system, "login", login=True)
+        session = body.get("session") if isinstance(body, Mapping) else None
+        if not session:
+            raise_for(
+                Verdict(Resolution.PERMANENT, status_code=response.status_code, remote_message="no session"),
+                system=endpoint.system,
+                operation="login",
+            )
+        return str(session)
+
+
+class ClientCredentials:
+    """OAuth2 client credentials (LGSP gateway): a bearer token cached until ``leeway`` seconds before expiry."""
+
+    def __init__(
+        self,
+        token_url: str,
+        credentials: Credentials,
+        *,
+        leeway: float = 30.0,
+        scope: str | None = None,
+        table: ErrorTable,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.token_url = token_url
+        self.credentials = credentials
+        self.leeway = leeway
+        self.scope = scope
+        self.table = table
+        self._monotonic = monotonic
+        self._token: str | None = None
+        self._expires_at = 0.0
+        self._lock = threading.Lock()
+
+    def authorize(self, endpoint: Endpoint, unit_code: str) -> Authorized:
+        with self._lock:
+            if self._token is None or self._monotonic() >= self._expires_at:
+                self._token, lifetime = self._fetch(endpoint)
+                self._expires_at = self._monotonic() + max(lifetime - self.leeway, 0.0)
+            token = self._token
+        return Authorized(headers={"Authorization": f"Bearer {token}"})
+
+    def invalidate(self, unit_code: str) -> None:
+        with self._lock:
+            self._token = None
+
+    def secrets(self) -> Iterable[str]:
+        with self._lock:
+            return [self.credentials.password.get_secret_value(), *([self._token] if self._token else [])]
+
+    def _fetch(self, endpoint: Endpoint) -> tuple[str, float]:
+        form = {"grant_type": "client_credentials"} | ({"scope": self.scope} if self.scope else {})
+        response = endpoint.send(
+            "token",
+            "POST",
+            self.token_url,
+            data="&".join(f"{k}={v}" for k, v in form.items()).encode(),
+            headers={
+                "Content-Type": "application/x-www-form-urlencoded",
+                "Authorization": _basic(self.credentials),
+            },
+            redacted_request="grant_type=client_credentials",
+            redact_response=_redacted_json,
+        )
+        verdict = http_verdict(self.table, response)
+        if verdict.resolution is Resolution.REAUTH:
+            # The gateway refused the client credentials themselves: logging in again cannot help.
+            verdict = Verdict(Resolution.PERMANENT, status_code=401, remote_message=verdict.remote_message)
+            raise_for(verdict, system=endpoint.system, operation="token")
+        raise_for(verdict, system=endpoint.system, operation="token")
+        body = _json(response, endpoint.system, "token")
+        token = body.get("access_token") if isinstance(body, Mapping) else None
+        if not token:
+            raise_for(
+                Verdict(Resolution.PERMANENT, status_code=response.status_code, remote_message="no access_token"),
+                system=endpoint.system,
+                operation="token",
+            )
+        return str(token), float(body.get("expires_in") or 300)
+
+
+# ── routing strategies ───────────────────────────────────────────────────────────────────────────────────────
+
+
+class Routing(Protocol):
+    """Where a service call goes and what its JSON body looks like."""
+
+    def route(self, service: str, unit_code: str, params: Mapping[str, Any], *, updating: bool) -> tuple[str, Any]: ...
+
+    @property
+    def looks_up(self) -> bool:
+        """Whether the portal answers ``TraCuuHoSo`` (else the create URL's "đã tồn tại" decides)."""
+        ...
+
+
+class ServiceEnvelope:
+    """Session adapter and LGSP: one integration URL; ``service`` and ``madonvi`` travel in the body."""
+
+    looks_up = True
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+
+    def route(self, service: str, unit_code: str, params: Mapping[str, Any], *, updating: bool) -> tuple[str, Any]:
+        body = {"madonvi": unit_code, "service": service, **params}
+        if service == "DongBoHoSoMC":
+            body["isUpdating"] = "True" if updating else "False"
+        return self.url, body
+
+
+class UrlPerOperation:
+    """A URL per operation: dossiers as a bare JSON array to a create or an update URL, progress to its own URL."""
+
+    def __init__(self, base_url: str, paths: Mapping[str, str]) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.paths = dict(paths)
+
+    @property
+    def looks_up(self) -> bool:
+        return "TraCuuHoSo" in self.paths
+
+    def route(self, service: str, unit_code: str, params: Mapping[str, Any], *, updating: bool) -> tuple[str, Any]:
+        key = "DongBoHoSoMC.update" if service == "DongBoHoSoMC" and updating else service
+        path = self.paths.get(key)
+        if path is None:
+            raise ValueError(f"no URL configured for {key}")
+        url = self.base_url + path
+        if "data" in params:
+            return url, params["data"]
+        return url, {"madonvi": unit_code, **params}
+
+
+# ── the connector ────────────────────────────────────────────────────────────────────────────────────────────
+
+
+class DvcqgConnector:
+    """The national portal as a :class:`~connectors.base.Target`, plus its catalogue calls."""
+
+    def __init__(
+        self,
+        endpoint: Endpoint,
+        auth: Auth,
+        routing: Routing,
+        *,
+        body_check: BodyCheck | None = None,
+        batch_size: int = 50,
+        progress_chunk: int = PROGRESS_CHUNK_MAX,
+        unit_header: str = "dstcode",
+        caller_unit: str | None = None,
+        code_field: str = "MaHoSo",
+        found: Callable[[Any], RawRecord | None] | None = None,
+    ) -> None:
+        if not 1 <= progress_chunk <= PROGRESS_CHUNK_MAX:
+            raise ValueError(f"progress_chunk must be 1..{PROGRESS_CHUNK_MAX}")
+        self.endpoint = endpoint
+        self.auth = auth
+        self.routing = routing
+        self.body_check = body_check or portal_body(endpoint.table)
+        self.batch_size = max(batch_size, 1)
+        self.progress_chunk = progress_chunk
+        self.unit_header = unit_header
+        self.caller_unit = caller_unit
+        self.code_field = code_field
+        self.found = found or _lookup_record
+        endpoint.secrets = auth.secrets
+
+    @property
+    def system(self) -> str:
+        return self.endpoint.system
+
+    # ── Target ──
+
+    def lookup(self, unit_code: str, dossier_code: str) -> RawRecord | None:
+        if not self.routing.looks_up:
+            return None
+        try:
+            body = self.call("TraCuuHoSo", unit_code, {"mahoso": dossier_code}, dossier_code=dossier_code)
+        except RemoteRejected as exc:
+            if _not_found(exc):
+                return None
+            raise
+        return self.found(body)
+
+    def push_dossiers(self, unit_code: str, records: Sequence[RawRecord]) -> list[PushResult]:
+        results: dict[int, PushResult] = {}
+        for start in range(0, len(records), self.batch_size):
+            batch = list(enumerate(records[start : start + self.batch_size], start))
+            if self.routing.looks_up:
+                known = {i for i, r in batch if self.lookup(unit_code, self._code(r)) is not None}
+                existing = [(i, r) for i, r in batch if i in known]
+                new = [(i, r) for i, r in batch if i not in known]
+                results |= self._sync(unit_code, new, updating=False)
+                results |= self._sync(unit_code, existing, updating=True)
+            else:
+                results |= self._sync(unit_code, batch, updating=False)
+        return [results[i] for i in range(len(records))]
+
+    def push_progress(self, unit_code: str, entries: Sequence[RawRecord]) -> list[PushResult]:
+        results: list[PushResult] = []
+        for start in range(0, len(entries), self.progress_chunk):
+            chunk = list(entries[start : start + self.progress_chunk])
+            results.extend(self._send_each_on_refusal(unit_code, "CapNhatTienDoHoSoMC", chunk, updating=False))
+        return results
+
+    def health(self) -> Health:
+        started = time.perf_counter()
+        try:
+            self.auth.authorize(self.endpoint, self.caller_unit or "0")
+        except HubError as exc:
+            return Health(ok=False, latency_ms=_ms(started), detail=exc.message)
+        return Health(ok=True, latency_ms=_ms(started), detail="authenticated")
+
+    # ── catalogue ──
+
+    def procedure(self, national_code: str, unit_code: str | None = None) -> RawRecord | None:
+        """One procedure of the national catalogue (``LayThuTuc``), or None when the portal has no such code."""
+        try:
+            body = self.call("LayThuTuc", unit_code or self.caller_unit or "", {"maTTHC": national_code})
+        except RemoteRejected as exc:
+            if _not_found(exc):
+                return None
+            raise
+        return self.found(body)
+
+    def procedures(self, unit_code: str | None = None, **params: Any) -> list[RawRecord]:
+        """The national procedure catalogue (``LayDanhSachTTHC``)."""
+        body = self.call("LayDanhSachTTHC", unit_code or self.caller_unit or "", params)
+        data = body.get("data") if isinstance(body, Mapping) else body
+        return [dict(item) for item in data or []]
+
+    # ── the one call path ──
+
+    def call(
+        self,
+        service: str,
+        unit_code: str,
+        params: Mapping[str, Any],
+        *,
+        updating: bool = False,
+        dossier_code: str | None = None,
+    ) -> Any:
+        """One service call, authenticated, classified, re-authenticated once when the remote asks; the body."""
+
+        def once() -> Any:
+            authorized = self.auth.authorize(self.endpoint, unit_code)
+            url, body = self.routing.route(service, unit_code, params, updating=updating)
+            if isinstance(body, dict):
+                body = {**body, **authorized.fields}
+            headers = {self.unit_header: self.caller_unit or unit_code, **authorized.headers}
+            response = self.endpoint.send(
+                service,
+                "POST",
+                url,
+                json=body,
+                headers=headers,
+                redacted_request=_dump(redact_data(body)),
+                redact_response=_redacted_json,
+            )
+            try:
+                return _checked_body(response, self.endpoint.table, self.body_check, self.system, service)
+            except HubError as exc:
+                exc.dossier_code = exc.dossier_code or dossier_code
+                if exc.error_class == "authentication_failed":
+                    self.auth.invalidate(unit_code)
+                raise
+
+        return with_reauth(once, lambda: None)
+
+    # ── internals ──
+
+    def _sync(self, unit_code: str, batch: list[tuple[int, RawRecord]], *, updating: bool) -> dict[int, PushResult]:
+        if not batch:
+            return {}
+        results = self._send_each_on_refusal(unit_code, "DongBoHoSoMC", [r for _, r in batch], updating=updating)
+        out: dict[int, PushResult] = {}
+        for (i, record), result in zip(batch, results, strict=True):
+            if not updating and isinstance(result.error, RemoteRejected) and _exists(result.error):
+                # The URL-per-operation portal refuses to create what it has: the same record goes to update.
+                result = self._send_each_on_refusal(unit_code, "DongBoHoSoMC", [record], updating=True)[0]
+                out[i] = PushResult(result.dossier_code, result.error, created=False)
+            else:
+                out[i] = PushResult(result.dossier_code, result.error, created=result.ok and not updating)
+        return out
+
+    def _send_each_on_refusal(
+        self, unit_code: str, service: str, records: list[RawRecord], *, updating: bool
+    ) -> list[PushResult]:
+        """Send a batch; when the portal refuses it as a whole, send each record alone to find the culprit."""
+        codes = [self._code(r) for r in records]
+        try:
+            self.call(
+                service,
+                unit_code,
+                {"data": records},
+                updating=updating,
+                dossier_code=codes[0] if len(set(codes)) == 1 else None,
+            )
+        except PermanentError as exc:
+            if len(records) == 1 or exc.error_class == "authentication_failed":
+                return [PushResult(code, error=exc) for code in codes]
+            return [
+                result
+                for record in records
+                for result in self._send_each_on_refusal(unit_code, service, [record], updating=updating)
+            ]
+        return [PushResult(code) for code in codes]
+
+    def _code(self, record: RawRecord) -> str:
+        return str(record.get(self.code_field, ""))
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self.endpoint.session.close()
+
+
+def _checked_body(
+    response: requests.Response,
+    table: ErrorTable,
+    body_check: BodyCheck,
+    system: str,
+    operation: str,
+    *,
+    login: bool = False,
+) -> Any:
+    verdict = http_verdict(table, response)
+    if verdict.ok:
+        body = _json(response, system, operation)
+        verdict = body_check(body)
+    if login and verdict.resolution is Resolution.REAUTH:
+        # A refused login is not an expired session: logging in again with the same password cannot help.
+        verdict = Verdict(Resolution.PERMANENT, verdict.status_code, verdict.error_code, None, verdict.remote_message)
+        raise_for(verdict, system=system, operation=operation)
+    raise_for(verdict, system=system, operation=operation)
+    return body
+
+
+def _json(response: requests.Response, system: str, operation: str) -> Any:
+    try:
+        return response.json()
+    except ValueError:
+        raise_for(
+            Verdict(Resolution.RETRY, status_code=response.status_code, remote_message="câu trả lời không phải JSON"),
+            system=system,
+            operation=operation,
+        )
+
+
+def _lookup_record(body: Any) -> RawRecord | None:
+    """The record in a look-up answer: ``data`` (an object, or a one-item list), or None when empty."""
+    data = body.get("data") if isinstance(body, Mapping) else body
+    if isinstance(data, list):
+        data = data[0] if data else None
+    return dict(data) if isinstance(data, Mapping) and data else None
+
+
+def _not_found(exc: RemoteRejected) -> bool:
+    text = (exc.remote_message or "").lower()
+    return exc.status_code == 404 or "không tìm thấy" in text or "không tồn tại" in text or "not found" in text
+
+
+def _exists(exc: RemoteRejected) -> bool:
+    return EXISTS_MARKER in (exc.remote_message or "").lower()
+
+
+def _redacted_json(response: requests.Response) -> str | None:
+    return redact_json_text(response.content)
+
+
+def _dump(data: Any) -> str:
+    return json.dumps(data, ensure_ascii=False)
+
+
+def _basic(credentials: Credentials) -> str:
+    pair = f"{credentials.username}:{credentials.password.get_secret_value()}".encode()
+    return "Basic " + base64.b64encode(pair).decode("ascii")
+
+
+def _ms(started: float) -> float:
+    return (time.perf_counter() - started) * 1000
