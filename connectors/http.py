@@ -55,6 +55,7 @@ class Endpoint:
 
     system: str
     session: requests.Session
+    base_url: str = ""
     timeouts: Timeouts = field(default_factory=Timeouts)
     breaker: CircuitBreaker | None = None
     limiter: RateLimiter | None = None

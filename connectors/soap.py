@@ -1,0 +1,442 @@
+"""A one-stop-shop's SOAP service (zeep) as a :class:`Source` and a :class:`Target`, named by a vendor profile.
+
+The WSDL is parsed once per process (:func:`wsdl_document`) and every connector of the process shares one
+``requests.Session`` whose pool matches the worker's threads. Every call has explicit connect and operation timeouts,
+carries a WS-Security UsernameToken (text or digest), and is parsed with DTDs, entities and external references
+forbidden. :class:`EnvelopeRecorder` (a zeep plugin) keeps each request and response envelope, with personal data
+masked and the security header removed, for the integration log. :meth:`SoapConnector._invoke` is the one place where
+zeep's, lxml's and requests' exceptions become :mod:`hub.errors`. Records come back as plain dicts in the default
+vendor's shape (:func:`mappings.vendors.to_default`); ``mappings/motcua.py`` makes canonical dossiers of them.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Self
+
+import requests
+import zeep
+import zeep.exceptions
+import zeep.helpers
+from lxml import etree
+from zeep.plugins import Plugin
+from zeep.wsdl import Document
+from zeep.wsse.username import UsernameToken
+
+from connectors.base import ChangePage, ChangeRef, Health, PushResult, RawRecord
+from connectors.errors import Resolution, Verdict, http_verdict, raise_for, to_error, transport_verdict, with_reauth
+from connectors.http import Endpoint
+from connectors.recording import PERSONAL_KEYS, Exchange, redact_envelope, scrub
+from hub.errors import AuthenticationFailed, ConfigurationError, HubError, RemoteRejected, RetryableError
+from hub.settings import Credentials
+from mappings.vendors import VendorProfile, from_default, get_path, to_default
+
+_DOCUMENTS: dict[tuple[str, bool], Document] = {}
+_DOCUMENTS_LOCK = threading.Lock()
+
+
+def zeep_settings(*, strict: bool = True) -> zeep.Settings:
+    """Parsing that refuses DTDs, entities and external references, and never builds a huge tree."""
+    return zeep.Settings(
+        strict=strict,
+        xml_huge_tree=False,
+        forbid_dtd=True,
+        forbid_entities=True,
+        forbid_external=True,
+    )
+
+
+def wsdl_document(location: str, session: requests.Session, *, strict: bool = True, timeout: float = 30.0) -> Document:
+    """The parsed WSDL at ``location`` (URL or path), parsed once per process: parsing is the expensive part."""
+    key = (location, strict)
+    with _DOCUMENTS_LOCK:
+        document = _DOCUMENTS.get(key)
+        if document is None:
+            loader = zeep.Transport(session=session, timeout=timeout, operation_timeout=timeout)  # type: ignore[no-untyped-call]
+            document = Document(location, loader, settings=zeep_settings(strict=strict))  # type: ignore[arg-type]  # zeep's hint is wrong: it takes an instance
+            _DOCUMENTS[key] = document
+        return document
+
+
+def forget_wsdl_documents() -> None:
+    """Drop the parsed WSDLs (a vendor published a new contract; tests)."""
+    with _DOCUMENTS_LOCK:
+        _DOCUMENTS.clear()
+
+
+# ── recording ────────────────────────────────────────────────────────────────────────────────────────────────
+
+
+@dataclass(slots=True)
+class _Pending:
+    operation: str
+    started_at: datetime
+    start: float
+    request: str = ""
+    response: str | None = None
+    status_code: int | None = None
+
+
+class EnvelopeRecorder(Plugin):
+    """A zeep plugin that keeps this thread's last request/response envelopes, redacted, until the call ends."""
+
+    def __init__(self, personal: frozenset[str] = PERSONAL_KEYS) -> None:
+        self.personal = personal
+        self._local = threading.local()
+
+    def begin(self, operation: str, started_at: datetime) -> None:
+        self._local.pending = _Pending(operation, started_at, time.perf_counter())
+
+    def pending(self) -> _Pending | None:
+        return getattr(self._local, "pending", None)
+
+    def egress(self, envelope: Any, http_headers: Any, operation: Any, binding_options: Any) -> tuple[Any, Any]:
+        pending = self.pending()
+        if pending is not None:
+            pending.request = redact_envelope(envelope, personal=self.personal)
+        return envelope, http_headers
+
+    def ingress(self, envelope: Any, http_headers: Any, operation: Any) -> tuple[Any, Any]:
+        pending = self.pending()
+        if pending is not None:
+            pending.response = redact_envelope(envelope, personal=self.personal)
+        return envelope, http_headers
+
+
+# ── transport: guard, status, and the bounds zeep would otherwise leave open ─────────────────────────────────
+
+
+class _HttpStatus(Exception):
+    """An HTTP answer that is not 200 and carries no SOAP fault; classified by status at the boundary."""
+
+    def __init__(self, response: requests.Response) -> None:
+        super().__init__(f"HTTP {response.status_code}")
+        self.response = response
+
+
+class _GuardedTransport(zeep.Transport):
+    def __init__(self, endpoint: Endpoint, recorder: EnvelopeRecorder) -> None:
+        super().__init__(session=endpoint.session, timeout=endpoint.timeouts.read, operation_timeout=None)  # type: ignore[no-untyped-call]
+        self.endpoint = endpoint
+        self.recorder = recorder
+
+    def post(self, address: str, message: bytes, headers: dict[str, str]) -> requests.Response:
+        self.endpoint.guard()
+        response = self.session.post(address, data=message, headers=headers, timeout=self.endpoint.timeouts.pair)
+        pending = self.recorder.pending()
+        if pending is not None:
+            pending.status_code = response.status_code
+        if response.status_code != 200 and b"Fault" not in response.content[:4096]:
+            raise _HttpStatus(response)
+        return response
+
+
+# ── the connector ────────────────────────────────────────────────────────────────────────────────────────────
+
+
+class SoapConnector:
+    """A vendor's one-stop-shop service: change feed, dossiers, and status updates with progress (liên thông)."""
+
+    def __init__(
+        self,
+        endpoint: Endpoint,
+        vendor: VendorProfile,
+        credentials: Credentials,
+        *,
+        wsdl: str | None = None,
+        use_digest: bool = False,
+        page_size: int = 100,
+        strict: bool = True,
+    ) -> None:
+        self.endpoint = endpoint
+        self.vendor = vendor
+        self.page_size = page_size
+        self._password = credentials.password.get_secret_value()
+        endpoint.secrets = lambda: (self._password,)
+        self.envelopes = EnvelopeRecorder(PERSONAL_KEYS | frozenset(vendor.personal))
+        location = wsdl or (str(vendor.wsdl_path) if vendor.wsdl_path else f"{endpoint.base_url}?wsdl")
+        try:
+            document = wsdl_document(location, endpoint.session, strict=strict, timeout=endpoint.timeouts.read)
+        except (requests.RequestException, zeep.exceptions.Error, etree.LxmlError, OSError) as exc:
+            raise ConfigurationError(
+                f"Không đọc được WSDL của {endpoint.system} tại {location} / cannot load the WSDL: {type(exc).__name__}"
+            ) from exc
+        self.client = zeep.Client(  # type: ignore[no-untyped-call]
+            document,
+            transport=_GuardedTransport(endpoint, self.envelopes),
+            wsse=UsernameToken(credentials.username, self._password, use_digest=use_digest),  # type: ignore[no-untyped-call]
+            plugins=[self.envelopes],
+            settings=zeep_settings(strict=strict),
+        )
+        self.service = self._bind(document, endpoint.base_url)
+        fault_codes = {code: Resolution(value) for code, value in vendor.faults.codes.items()}
+        self._fault_codes = fault_codes
+
+    def _bind(self, document: Document, address: str) -> Any:
+        services = document.services
+        service = services[self.vendor.service] if self.vendor.service else next(iter(services.values()))
+        port = service.ports[self.vendor.port] if self.vendor.port else next(iter(service.ports.values()))
+        return self.client.create_service(port.binding.name, address)  # type: ignore[no-untyped-call]
+
+    @property
+    def system(self) -> str:
+        return self.endpoint.system
+
+    # ── Source ──
+
+    def fetch_changes(self, unit_code: str, since: datetime, token: str | None = None) -> ChangePage:
+        names = self.vendor.requests.changes
+        body: dict[str, Any] = {names.unit: unit_code, names.since: since}
+        if names.page_size:
+            body[names.page_size] = self.page_size
+        if token and names.token:
+            body[names.token] = token
+        reply = self._invoke("changes", self.vendor.operations.changes, body)
+        shape = self.vendor.responses.changes
+        items = get_path(reply, shape.items) or []
+        if isinstance(items, Mapping):
+            items = [items]
+        refs = [
+            ChangeRef(
+                dossier_code=str(get_path(item, shape.code)),
+                updated_at=_aware(get_path(item, shape.updated_at)),
+                version=int(get_path(item, shape.version)),
+            )
+            for item in items
+        ]
+        next_token = get_path(reply, shape.token) if shape.token else None
+        return ChangePage(items=refs, next_token=str(next_token) if next_token else None)
+
+    def get_dossier(self, unit_code: str, dossier_code: str) -> RawRecord:
+        names = self.vendor.requests.dossier
+        reply = self._invoke(
+            "dossier",
+            self.vendor.operations.dossier,
+            {names.unit: unit_code, names.code: dossier_code},
+            dossier_code=dossier_code,
+        )
+        record = get_path(reply, self.vendor.responses.dossier.record)
+        if not isinstance(record, Mapping):
+            raise to_error(
+                Verdict(Resolution.PERMANENT, remote_message="câu trả lời không có hồ sơ (no record in the answer)"),
+                system=self.system,
+                operation=self.vendor.operations.dossier,
+                dossier_code=dossier_code,
+            )
+        return dict(to_default(record, self.vendor))
+
+    # ── Target ──
+
+    def lookup(self, unit_code: str, dossier_code: str) -> RawRecord | None:
+        try:
+            return self.get_dossier(unit_code, dossier_code)
+        except RemoteRejected as exc:
+            if exc.error_code in self.vendor.faults.not_found:
+                return None
+            raise
+
+    def push_dossiers(self, unit_code: str, records: Sequence[RawRecord]) -> list[PushResult]:
+        """Each record is an update request in the default shape (MaHoSo, TrangThai, PhienBanNguon, DanhSachTienDo)."""
+        results: list[PushResult] = []
+        for record in records:
+            code = str(record.get("MaHoSo", ""))
+            body = {**from_default(dict(record), self.vendor)}
+            if self.vendor.requests.update.unit:
+                body[self.vendor.requests.update.unit] = unit_code
+            try:
+                reply = self._invoke("update", self.vendor.operations.update, body, dossier_code=code)
+            except (RetryableError, AuthenticationFailed, ConfigurationError):
+                raise  # the endpoint, not this record, is the problem: the whole call fails
+            except HubError as exc:
+                results.append(PushResult(code, error=exc))
+                continue
+            shape = self.vendor.responses.update
+            outcome = get_path(reply, shape.outcome) if shape.outcome else None
+            results.append(PushResult(code, created=outcome is not None and str(outcome) in shape.applied))
+        return results
+
+    def push_progress(self, unit_code: str, entries: Sequence[RawRecord]) -> list[PushResult]:
+        """Progress travels inside the update call: entries (MaHoSo, TrangThai, PhienBanNguon...) by dossier."""
+        grouped: dict[str, list[RawRecord]] = {}
+        for entry in entries:
+            grouped.setdefault(str(entry.get("MaHoSo", "")), []).append(entry)
+        out: list[PushResult] = []
+        for code, items in grouped.items():
+            last = items[-1]
+            steps = [{k: v for k, v in e.items() if k not in ("MaHoSo", "PhienBanNguon")} for e in items]
+            record = {
+                "MaHoSo": code,
+                "TrangThai": last.get("TrangThai"),
+                "PhienBanNguon": last.get("PhienBanNguon"),
+                "DanhSachTienDo": {"TienDo": steps},
+            }
+            result = self.push_dossiers(unit_code, [record])[0]
+            out.extend(PushResult(code, result.error, result.created) for _ in items)
+        return out
+
+    def health(self) -> Health:
+        started = time.perf_counter()
+        operation = self.vendor.operations.health
+        if operation is None:
+            return Health(ok=True, latency_ms=0.0, detail="no health operation")
+        unit_name = self.vendor.requests.health.unit
+        try:
+            reply = self._invoke("health", operation, {unit_name: None} if unit_name else {})
+        except HubError as exc:
+            return Health(ok=False, latency_ms=_ms(started), detail=exc.message)
+        shape = self.vendor.responses.health
+        status = get_path(reply, shape.status) if shape.status else None
+        ok = not shape.ok or str(status) in shape.ok
+        return Health(ok=ok, latency_ms=_ms(started), detail=str(status))
+
+    # ── the one boundary ──
+
+    def _invoke(self, role: str, operation: str, body: Mapping[str, Any], *, dossier_code: str | None = None) -> Any:
+        """Call ``operation``; every foreign exception becomes a hub error here, and nowhere else."""
+
+        def once() -> Any:
+            self.envelopes.begin(operation, self.endpoint.clock())
+            error: HubError | None = None
+            try:
+                reply = getattr(self.service, operation)(**{k: v for k, v in body.items() if v is not None})
+                return zeep.helpers.serialize_object(reply, target_cls=dict)  # type: ignore[no-untyped-call]
+            except requests.RequestException as exc:
+                error = self._error(transport_verdict(exc), operation, dossier_code)
+                raise error from exc
+            except _HttpStatus as exc:
+                error = self._error(http_verdict(self.endpoint.table, exc.response), operation, dossier_code)
+                raise error from exc
+            except zeep.exceptions.Fault as exc:
+                error = self._error(self._fault_verdict(exc), operation, dossier_code)
+                raise error from exc
+            except zeep.exceptions.TransportError as exc:
+                verdict = Verdict(Resolution.RETRY, status_code=exc.status_code, remote_message="unreadable answer")
+                error = self._error(verdict, operation, dossier_code)
+                raise error from exc
+            except (zeep.exceptions.XMLSyntaxError, zeep.exceptions.XMLParseError, etree.XMLSyntaxError) as exc:
+                error = self._error(
+                    Verdict(Resolution.RETRY, remote_message="XML không đọc được"), operation, dossier_code
+                )
+                raise error from exc
+            except (
+                zeep.exceptions.DTDForbidden,
+                zeep.exceptions.EntitiesForbidden,
+                zeep.exceptions.ExternalReferenceForbidden,
+            ) as exc:
+                error = ConfigurationError(
+                    f"{self.system} trả về XML có DTD/thực thể bị cấm / the answer holds a forbidden DTD or entity",
+                    dossier_code=dossier_code,
+                    target=self.system,
+                )
+                raise error from exc
+            except (zeep.exceptions.ValidationError, TypeError) as exc:
+                # Our own request does not fit the vendor's schema: a record or profile problem, not the network's.
+                verdict = Verdict(Resolution.PERMANENT, remote_message=f"yêu cầu không khớp lược đồ WSDL: {exc}")
+                error = self._error(verdict, operation, dossier_code)
+                raise error from exc
+            except zeep.exceptions.Error as exc:
+                verdict = Verdict(Resolution.PERMANENT, remote_message=f"{type(exc).__name__}: {exc}")
+                error = self._error(verdict, operation, dossier_code)
+                raise error from exc
+            finally:
+                self.endpoint.outcome(error)
+                self._record(role, error)
+
+        return with_reauth(once, lambda: None)
+
+    def _error(self, verdict: Verdict, operation: str, dossier_code: str | None) -> HubError:
+        secrets = (self._password,)
+        if verdict.remote_message:
+            verdict = Verdict(
+                verdict.resolution,
+                verdict.status_code,
+                verdict.error_code,
+                verdict.fault_code,
+                scrub(verdict.remote_message, secrets),
+                verdict.retry_after,
+            )
+        try:
+            raise_for(verdict, system=self.system, operation=operation, dossier_code=dossier_code)
+        except HubError as exc:
+            return exc
+        raise AssertionError("an error verdict always raises")  # pragma: no cover - raise_for raised above
+
+    def _fault_verdict(self, fault: zeep.exceptions.Fault) -> Verdict:
+        table = self.endpoint.table
+        code = str(fault.code or "")
+        detail_code = self._detail_code(fault.detail)
+        if detail_code is not None and detail_code in self._fault_codes:
+            resolution = self._fault_codes[detail_code]
+        else:
+            local = code.rsplit(":", 1)[-1]
+            resolution = table.faults.get(local) or table.fault(code)
+        return Verdict(
+            resolution,
+            error_code=detail_code,
+            fault_code=code or None,
+            remote_message=str(fault.message) if fault.message else None,
+        )
+
+    def _detail_code(self, detail: Any) -> str | None:
+        path = self.vendor.faults.detail_code
+        if detail is None or path is None:
+            return None
+        node = detail
+        for step in path.split("."):
+            found = next(
+                (el for el in node.iter() if isinstance(el.tag, str) and etree.QName(el).localname == step), None
+            )
+            if found is None:
+                return None
+            node = found
+        return (node.text or "").strip() or None
+
+    def _record(self, role: str, error: HubError | None) -> None:
+        pending = self.envelopes.pending()
+        if pending is None:
+            return
+        secrets = (self._password,)
+        self.endpoint.recorder.record(
+            Exchange(
+                system=self.system,
+                operation=pending.operation,
+                endpoint=self.endpoint.base_url,
+                started_at=pending.started_at,
+                duration_ms=(time.perf_counter() - pending.start) * 1000,
+                request=scrub(pending.request, secrets),
+                response=scrub(pending.response, secrets) if pending.response is not None else None,
+                status_code=pending.status_code,
+                error=scrub(error.message, secrets) if error is not None else None,
+                extra={"role": role},
+            )
+        )
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """The shared session belongs to the process, not to one connector: nothing to release here."""
+
+
+def _aware(value: Any) -> datetime:
+    if not isinstance(value, datetime) or value.tzinfo is None:
+        raise RemoteRejected(
+            f"Thời điểm cập nhật {value!r} thiếu múi giờ / the change feed gave a time without an offset",
+            remote_message=repr(value),
+        )
+    return value
+
+
+def _ms(started: float) -> float:
+    return (time.perf_counter() - started) * 1000
+
+
+def _local(element: Any) -> str:
+    return str(etree.QName(element).localname)
