@@ -190,10 +190,8 @@ def _parse_moment(raw: str) -> datetime:
     size = len(raw)
     if raw.isdigit():
         if size == 14:
-            return datetime(
-                int(raw[0:4]), int(raw[4:6]), int(raw[6:8]), int(raw[8:10]), int(raw[10:12]), int(raw[12:14]),
-                tzinfo=VN_TZ,
-            )  # fmt: skip
+            y, mo, d = int(raw[0:4]), int(raw[4:6]), int(raw[6:8])
+            return datetime(y, mo, d, int(raw[8:10]), int(raw[10:12]), int(raw[12:14]), tzinfo=VN_TZ)
         if size == 8:
             return datetime(int(raw[0:4]), int(raw[4:6]), int(raw[6:8]), tzinfo=VN_TZ)
         raise ValueError(raw)
