@@ -471,7 +471,7 @@ class DvcqgConnector:
         self.close()
 
     def close(self) -> None:
-        self.endpoint.session.close()
+        """The session is the process's (shared by every connector): nothing to release here."""
 
 
 def _checked_body(
