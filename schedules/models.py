@@ -29,36 +29,36 @@ class BackfillRun(Base):
     finished_at: Mapped[datetime | None]
 
 
-class CatalogueProcedure(Base):
-    """A procedure of the national catalogue (LayDanhSachTTHC), as last seen by the daily refresh."""
+class CatalogueRow:
+    """What every catalogue table keeps: the portal's code, its record as received, and when it was listed."""
 
-    __tablename__ = "catalogue_procedures"
-
-    code: Mapped[str] = mapped_column(String(NAME), primary_key=True)  # MaTTHC
-    name: Mapped[str] = mapped_column(String(1000))
-    field_code: Mapped[str | None] = mapped_column(String(NAME))
-    field_name: Mapped[str | None] = mapped_column(String(500))
-    level: Mapped[str | None] = mapped_column(String(20))
+    code: Mapped[str] = mapped_column(String(NAME), primary_key=True)
     data: Mapped[dict[str, Any]]
     active: Mapped[bool] = mapped_column(Boolean, default=True)  # false once the catalogue stops listing it
     first_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
     seen_at: Mapped[datetime] = mapped_column(default=utcnow)
 
+
+class CatalogueProcedure(CatalogueRow, Base):
+    """A procedure of the national catalogue (LayDanhSachTTHC, code = MaTTHC), as last seen by the daily refresh."""
+
+    __tablename__ = "catalogue_procedures"
+
+    name: Mapped[str] = mapped_column(String(1000))
+    field_code: Mapped[str | None] = mapped_column(String(NAME))
+    field_name: Mapped[str | None] = mapped_column(String(500))
+    level: Mapped[str | None] = mapped_column(String(20))
+
     __table_args__ = (Index("ix_catalogue_procedures_field", "field_code"),)
 
 
-class CatalogueAgency(Base):
+class CatalogueAgency(CatalogueRow, Base):
     """An agency of the portal's catalogue (LayDanhMucCoQuan), as last seen by the daily refresh."""
 
     __tablename__ = "catalogue_agencies"
 
-    code: Mapped[str] = mapped_column(String(NAME), primary_key=True)
     name: Mapped[str] = mapped_column(String(500))
     parent_code: Mapped[str | None] = mapped_column(String(NAME))
     level: Mapped[str | None] = mapped_column(String(20))
-    data: Mapped[dict[str, Any]]
-    active: Mapped[bool] = mapped_column(Boolean, default=True)
-    first_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
-    seen_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     __table_args__ = (Index("ix_catalogue_agencies_parent", "parent_code"),)

@@ -1,0 +1,235 @@
+"""``dvc-hub scheduler``, ``dvc-hub backfill`` and ``dvc-hub jobs``: run the clock, fill in the past, steer jobs.
+
+Heavy imports (APScheduler, the hub's pipeline) happen inside the commands so that ``dvc-hub --help`` stays fast.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import signal
+from dataclasses import replace
+from datetime import UTC, date, datetime, time, timedelta
+from types import FrameType
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from hub.settings import get_settings
+from mappings.canonical import VN_TZ
+
+console = Console()
+errors = Console(stderr=True)
+
+jobs_app = typer.Typer(help="Periodic jobs: list them, pause and resume them.", no_args_is_help=True)
+
+
+def _db() -> Any:
+    from hub.store.db import Database
+
+    return Database(get_settings().database_url)
+
+
+def scheduler(
+    only: Annotated[
+        list[str] | None,
+        typer.Option("--only", help="Run only jobs whose id matches this pattern (e.g. 'poll:*'); repeatable."),
+    ] = None,
+    poll_every: Annotated[
+        int | None,
+        typer.Option("--poll-every", min=1, help="Poll every unit this often (seconds), overriding the topology."),
+    ] = None,
+    claims: Annotated[
+        str, typer.Option(help="Where ticks are claimed: auto (Redis when the broker is Redis), redis, database.")
+    ] = "auto",
+    workers: Annotated[
+        bool | None,
+        typer.Option(
+            "--workers/--no-workers",
+            help="Run the hub's workers in this process (default: yes with the embedded broker, no with Redis).",
+        ),
+    ] = None,
+) -> None:
+    """Trigger every unit's poll and the daily jobs at their ticks; several schedulers may run at once."""
+    from contextlib import ExitStack
+
+    from hub.topology import load
+    from schedules.claims import Claims, DatabaseClaims, RedisClaims
+    from schedules.plan import JobKind, plan
+    from schedules.runner import HubRunner
+    from schedules.scheduler import Scheduler
+    from schedules.timing import Every
+
+    settings = get_settings()
+    db = _db()
+    topology = load(settings.topology_file)
+    specs = plan(topology)
+    if poll_every is not None:
+        specs = [replace(s, schedule=Every(poll_every)) if s.kind is JobKind.POLL else s for s in specs]
+    if only:
+        specs = [s for s in specs if any(fnmatch.fnmatchcase(s.job_id, pattern) for pattern in only)]
+    if claims not in {"auto", "redis", "database"}:
+        raise typer.BadParameter("claims must be auto, redis or database", param_hint="--claims")
+    use_redis = settings.uses_redis if claims == "auto" else claims == "redis"
+    tick_claims: Claims = RedisClaims.from_url(settings.broker_url) if use_redis else DatabaseClaims(db)
+
+    def portal() -> Any:
+        from hub import context
+
+        return context.current().connectors.target(topology.portal.name)
+
+    clock = Scheduler(db, specs, tick_claims, HubRunner(db, tick_claims, portal))
+    embedded = (not settings.uses_redis) if workers is None else workers
+    console.print(
+        f"Bộ lập lịch {clock.owner}: {len(specs)} tác vụ, khóa lượt ở {'Redis' if use_redis else 'cơ sở dữ liệu'} "
+        f"({len(specs)} jobs, tick claims in {'Redis' if use_redis else 'the database'}"
+        f"{', workers in this process' if embedded else ''})."
+    )
+
+    def stop(signum: int, _frame: FrameType | None) -> None:
+        clock.shutdown(wait=False)
+
+    with ExitStack() as stack:
+        if embedded:
+            from hub import context
+            from hub.worker import embedded_workers
+
+            ctx = context.HubContext.from_settings(settings)
+            context.install(ctx)
+            stack.enter_context(embedded_workers(ctx))
+        signal.signal(signal.SIGTERM, stop)
+        try:
+            clock.start(blocking=True)
+        except KeyboardInterrupt:
+            clock.shutdown(wait=False)
+
+
+def backfill(
+    unit: Annotated[list[str], typer.Option("--unit", "-u", help="Unit code; repeatable.")],
+    start: Annotated[str, typer.Option("--from", help="First day (YYYY-MM-DD, Vietnam time) or an ISO instant.")],
+    end: Annotated[str, typer.Option("--to", help="Last day, included (YYYY-MM-DD), or an ISO instant, excluded.")],
+    system: Annotated[str | None, typer.Option(help="Source system (default: the one serving each unit).")] = None,
+    chunk_hours: Annotated[int, typer.Option("--chunk-hours", min=1, help="Hours read per chunk.")] = 24,
+    pace: Annotated[float, typer.Option(min=0, help="Seconds to pause between chunks, on top of rate limits.")] = 0.0,
+) -> None:
+    """Read the units' changes over a past range in chunks; run it again with the same arguments to resume."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from hub import context
+    from schedules.backfill import ChunkDone, UnitProgress, run_backfill
+
+    range_from, range_to = _instant(start, end_of_day=False), _instant(end, end_of_day=True)
+    if range_to <= range_from:
+        raise typer.BadParameter("--to must be after --from", param_hint="--to")
+    ctx = context.current()
+    by_system: dict[str, list[str]] = {}
+    for code in unit:
+        name = system or _system_of(ctx, code, range_from)
+        by_system.setdefault(name, []).append(code)
+    with Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[changes]} thay đổi (changes)"),
+        TimeElapsedColumn(),
+        console=console,
+    ) as bar:
+        tasks: dict[str, Any] = {}
+
+        def started(p: UnitProgress) -> None:
+            tasks[p.unit_code] = bar.add_task(
+                f"{p.system}/{p.unit_code}", total=p.chunks_total, completed=p.chunks_done, changes=p.changes
+            )
+
+        def advanced(c: ChunkDone) -> None:
+            task = tasks[c.unit_code]
+            bar.update(task, completed=c.chunks_done, changes=bar.tasks[task].fields["changes"] + c.changes)
+
+        for name, codes in by_system.items():
+            run_backfill(
+                ctx,
+                name,
+                codes,
+                range_from,
+                range_to,
+                chunk=timedelta(hours=chunk_hours),
+                pace=pace,
+                on_start=started,
+                on_chunk=advanced,
+            )
+    console.print("Hoàn tất (backfill complete).")
+
+
+def _instant(value: str, *, end_of_day: bool) -> datetime:
+    """A day means its start in Vietnam (the day after, for an inclusive ``--to``); an instant needs its offset."""
+    try:
+        day = date.fromisoformat(value)
+    except ValueError:
+        pass
+    else:
+        return datetime.combine(day + timedelta(days=1 if end_of_day else 0), time.min, tzinfo=VN_TZ).astimezone(UTC)
+    try:
+        instant = datetime.fromisoformat(value)
+    except ValueError as exc:
+        raise typer.BadParameter(f"{value!r} không phải ngày hay thời điểm ISO (not a date or ISO instant)") from exc
+    if instant.tzinfo is None:
+        instant = instant.replace(tzinfo=VN_TZ)  # a bare time is read as Vietnam time, like every date here
+    return instant.astimezone(UTC)
+
+
+def _system_of(ctx: Any, code: str, on: datetime) -> str:
+    unit = ctx.topology.unit(code, on.astimezone(VN_TZ).date())
+    system = ctx.topology.system_for(unit)
+    if system is None:
+        raise typer.BadParameter(f"Đơn vị {code} không có hệ thống nguồn; dùng --system (unit has no system)")
+    return str(system.name)
+
+
+@jobs_app.command("list")
+def jobs_list() -> None:
+    """Every job with its state, last run, outcome and next run."""
+    from schedules.control import list_jobs
+
+    table = Table("job", "trạng thái (state)", "lần chạy cuối (last run)", "kết quả (outcome)", "lần tới (next run)")
+    for job in list_jobs(_db()):
+        table.add_row(
+            job.job_id,
+            "[yellow]tạm dừng (paused)[/yellow]" if job.paused else "chạy (active)",
+            _when(job.last_run_at),
+            job.last_outcome or "",
+            _when(job.next_run_at),
+        )
+    console.print(table)
+
+
+@jobs_app.command("pause")
+def jobs_pause(job_id: str, user: Annotated[str, typer.Option(help="Who pauses, for the audit log.")] = "cli") -> None:
+    """Pause a job in every scheduler from its next tick."""
+    from schedules.control import UnknownJob, pause_job
+
+    try:
+        pause_job(_db(), job_id, user)
+    except UnknownJob as exc:
+        errors.print(str(exc))
+        raise typer.Exit(1) from exc
+    console.print(f"Đã tạm dừng {job_id} (paused).")
+
+
+@jobs_app.command("resume")
+def jobs_resume(
+    job_id: str, user: Annotated[str, typer.Option(help="Who resumes, for the audit log.")] = "cli"
+) -> None:
+    """Resume a paused job; a poll catches up from its watermark at the next tick."""
+    from schedules.control import UnknownJob, resume_job
+
+    try:
+        resume_job(_db(), job_id, user)
+    except UnknownJob as exc:
+        errors.print(str(exc))
+        raise typer.Exit(1) from exc
+    console.print(f"Đã tiếp tục {job_id} (resumed).")
+
+
+def _when(value: datetime | None) -> str:
+    return value.astimezone(VN_TZ).strftime("%d/%m/%Y %H:%M:%S") if value else "—"

@@ -1,0 +1,59 @@
+"""What a claimed tick does, per kind of job: a poll is only enqueued (the hub's poll actor does the reading);
+the daily jobs are small and run in the scheduler's own thread pool."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Any
+
+from hub.store.db import Database
+from mappings.canonical import VN_TZ
+from schedules import catalogue, late
+from schedules.claims import Claims
+from schedules.plan import JobKind, JobSpec
+
+# A claim older than this can no longer be contended: every scheduler has long moved past that tick.
+TICK_RETENTION = timedelta(days=7)
+
+PortalFactory = Callable[[], Any]
+RequestPoll = Callable[..., int]
+
+
+class HubRunner:
+    """The scheduler's runner in production: polls through ``hub.sync.request_poll``, catalogues through the
+    portal connector, the late scan and tick pruning on the database."""
+
+    def __init__(
+        self,
+        db: Database,
+        claims: Claims,
+        portal: PortalFactory,
+        request_poll: RequestPoll | None = None,
+    ) -> None:
+        self.db = db
+        self.claims = claims
+        self.portal = portal
+        if request_poll is None:
+            from hub.sync import request_poll as hub_request_poll
+
+            request_poll = hub_request_poll
+        self.request_poll = request_poll
+
+    def __call__(self, spec: JobSpec, tick: datetime) -> str:
+        if spec.kind is JobKind.POLL:
+            if spec.system is None or spec.unit_code is None:
+                raise ValueError(f"poll job {spec.job_id} has no system or unit")
+            # The tick travels in the poll's reason, so the integration log shows which tick asked for it.
+            message_id = self.request_poll(self.db, spec.system, spec.unit_code, reason=f"schedule {tick.isoformat()}")
+            return f"đã xếp hàng lượt đọc (poll enqueued): message {message_id}"
+        if spec.kind is JobKind.PROCEDURE_CATALOGUE:
+            return str(catalogue.refresh_procedures(self.db, self.portal()))
+        if spec.kind is JobKind.UNIT_CATALOGUE:
+            return str(catalogue.refresh_agencies(self.db, self.portal()))
+        if spec.kind is JobKind.LATE_SCAN:
+            return str(late.scan(self.db, tick.astimezone(VN_TZ).date()))
+        if spec.kind is JobKind.TICK_PRUNE:
+            removed = self.claims.prune(tick - TICK_RETENTION)
+            return f"đã xoá {removed} lượt cũ (pruned old ticks)"
+        raise ValueError(f"unknown job kind {spec.kind}")
