@@ -60,11 +60,13 @@ class MessageState(StrEnum):
     SUCCEEDED = "succeeded"
     SKIPPED = "skipped"  # nothing to do (an older version, already delivered)
     PARKED = "parked"  # failed permanently or gave up retrying: waits for a human
+    HELD = "held"  # its target is paused by an operator; sent again on resume
+    REPLAYED = "replayed"  # parked, then replayed: the replay is a new message linked by replay_of
     CANCELLED = "cancelled"  # an operator gave up on it
 
     @property
     def final(self) -> bool:
-        return self in {MessageState.SUCCEEDED, MessageState.SKIPPED, MessageState.CANCELLED}
+        return self in {MessageState.SUCCEEDED, MessageState.SKIPPED, MessageState.CANCELLED, MessageState.REPLAYED}
 
     @property
     def in_flight(self) -> bool:
@@ -87,7 +89,9 @@ class Dossier(Base):
     local_procedure_code: Mapped[str] = mapped_column(String(NAME))
     national_procedure_code: Mapped[str | None] = mapped_column(String(NAME))
     status: Mapped[int] = mapped_column(SmallInteger)
-    version: Mapped[int] = mapped_column(Integer)
+    version: Mapped[int] = mapped_column(Integer)  # the hub's revision: +1 on every accepted change
+    content_hash: Mapped[str] = mapped_column(String(64))
+    source_versions: Mapped[dict[str, Any]] = mapped_column(default=dict)  # "system:unit" → the source's revision
     source_updated_at: Mapped[datetime]
     received_at: Mapped[datetime | None]
     appointment_at: Mapped[datetime | None]
@@ -339,4 +343,6 @@ class AuditEntry(Base):
     client: Mapped[str | None] = mapped_column(String(100))
 
     __table_args__ = (Index("ix_audit_log_at", "at"),)
+
+
 from hub.store import extra_models  # noqa: E402, F401  (registers the tables other areas add)

@@ -81,6 +81,12 @@ def upgrade() -> None:
         sa.Column("national_procedure_code", sa.String(length=120), nullable=True),
         sa.Column("status", sa.SmallInteger(), nullable=False),
         sa.Column("version", sa.Integer(), nullable=False),
+        sa.Column("content_hash", sa.String(length=64), nullable=False),
+        sa.Column(
+            "source_versions",
+            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
+            nullable=False,
+        ),
         sa.Column("source_updated_at", hub.store.types.UtcDateTime(timezone=True), nullable=False),
         sa.Column("received_at", hub.store.types.UtcDateTime(timezone=True), nullable=True),
         sa.Column("appointment_at", hub.store.types.UtcDateTime(timezone=True), nullable=True),

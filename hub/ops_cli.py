@@ -1,0 +1,143 @@
+"""``dvc-hub worker`` and ``dvc-hub replay``: running the pipeline and replaying what failed."""
+
+from __future__ import annotations
+
+import time
+from datetime import datetime
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from hub import replay as replays
+from hub.settings import get_settings
+
+console = Console()
+worker_app = typer.Typer(help="Run the hub's workers.", invoke_without_command=True)
+replay_app = typer.Typer(help="Replay parked messages: one, or all that a filter matches.", no_args_is_help=True)
+
+
+@worker_app.callback()
+def worker(
+    processes: Annotated[int, typer.Option("--processes", "-p", help="Worker processes (Redis broker only).")] = 2,
+    threads: Annotated[int, typer.Option("--threads", "-t", help="Threads per process.")] = 8,
+    queues: Annotated[list[str] | None, typer.Option("--queue", "-Q", help="Only these queues.")] = None,
+) -> None:
+    """Run Dramatiq workers against the configured broker; SIGTERM shuts them down gracefully."""
+    from hub.worker import embedded_workers, run_processes
+
+    settings = get_settings()
+    if settings.uses_redis:
+        run_processes(processes, threads, queues)
+        return
+    from hub.context import HubContext
+
+    console.print("Embedded broker: worker threads in this process; Ctrl-C stops them.")
+    with embedded_workers(HubContext.from_settings(settings), threads=threads):
+        try:
+            while True:
+                time.sleep(1)
+        except KeyboardInterrupt:
+            console.print("Stopping…")
+
+
+def _db():  # type: ignore[no-untyped-def]
+    from hub.store.db import Database
+
+    return Database(get_settings().database_url)
+
+
+@replay_app.command("message")
+def replay_message(
+    message_id: int,
+    fresh: Annotated[bool, typer.Option(help="Fetch the dossier again from its source instead.")] = False,
+    user: Annotated[str, typer.Option(help="Who replays, for the audit log.")] = "cli",
+) -> None:
+    """Replay one message; the new message is linked to it."""
+    new_id = replays.replay_message(_db(), message_id, mode="fresh" if fresh else "original", user=user)
+    console.print(f"Đã gửi lại tin nhắn {message_id} thành tin nhắn {new_id} (replayed as message {new_id}).")
+
+
+@replay_app.command("bulk")
+def replay_bulk(
+    target: Annotated[str | None, typer.Option(help="e.g. dvcqg")] = None,
+    unit: Annotated[str | None, typer.Option(help="unit code")] = None,
+    procedure: Annotated[str | None, typer.Option(help="local procedure code")] = None,
+    error_class: Annotated[str | None, typer.Option(help="e.g. mapping_missing")] = None,
+    since: Annotated[datetime | None, typer.Option(help="created at or after (ISO 8601)")] = None,
+    until: Annotated[datetime | None, typer.Option(help="created before (ISO 8601)")] = None,
+    state: Annotated[str, typer.Option(help="which messages: parked (default), held, retrying")] = "parked",
+    fresh: Annotated[bool, typer.Option(help="Fetch dossiers again from their source.")] = False,
+    rate: Annotated[float | None, typer.Option(help="messages per second at most")] = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Only count.")] = False,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
+    user: Annotated[str, typer.Option(help="Who replays, for the audit log.")] = "cli",
+) -> None:
+    """Count the messages a filter matches, confirm, then replay them in batches with a progress bar."""
+    db = _db()
+    flt = replays.ReplayFilter(
+        since=since,
+        until=until,
+        target=target,
+        unit_code=unit,
+        procedure_code=procedure,
+        error_class=error_class,
+        state=state,
+    )
+    total = replays.count(db, flt)
+    console.print(f"{total} tin nhắn khớp bộ lọc (messages match).")
+    if dry_run or total == 0:
+        return
+    if not yes and not typer.confirm(f"Gửi lại {total} tin nhắn? (replay {total} messages?)"):
+        raise typer.Exit(1)
+    job_id = replays.create_job(db, flt, mode="fresh" if fresh else "original", user=user, rate_per_second=rate)
+    replays.start_job(db, job_id, user=user)
+    _run_with_progress(db, job_id)
+
+
+@replay_app.command("resume")
+def replay_resume(job_id: int, user: str = "cli") -> None:
+    """Resume a paused job (or run a counted one) in this process, with a progress bar."""
+    db = _db()
+    replays.start_job(db, job_id, user=user)
+    _run_with_progress(db, job_id)
+
+
+@replay_app.command("pause")
+def replay_pause(job_id: int, user: str = "cli") -> None:
+    """Pause a running job; it stops after its current batch and can be resumed."""
+    replays.pause_job(_db(), job_id, user=user)
+    console.print(f"Đã tạm dừng lệnh {job_id} (paused).")
+
+
+@replay_app.command("cancel")
+def replay_cancel(job_id: int, user: str = "cli") -> None:
+    """Cancel a job; what it already replayed stays replayed."""
+    replays.cancel_job(_db(), job_id, user=user)
+    console.print(f"Đã hủy lệnh {job_id} (cancelled).")
+
+
+@replay_app.command("status")
+def replay_status(job_id: int) -> None:
+    """Show a job's progress."""
+    progress = replays.job_progress(_db(), job_id)
+    console.print(progress)
+
+
+def _run_with_progress(db, job_id: int) -> None:  # type: ignore[no-untyped-def]
+    info = replays.job_progress(db, job_id)
+    columns = (
+        TextColumn("[bold]Gửi lại[/bold] #{task.fields[job]}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+    )
+    with Progress(*columns, console=console) as bar:
+        task = bar.add_task("replay", total=info["total"], job=job_id, completed=info["done"])
+        while True:
+            info = replays.run_job(db, job_id, max_batches=1)
+            bar.update(task, completed=info["done"])
+            if info["state"] != "running":
+                break
+    console.print(f"Lệnh {job_id}: {info['state']}, {info['done']}/{info['total']} đã gửi lại (replayed).")

@@ -1,0 +1,45 @@
+"""Who must hear about a dossier change: the national portal, and every other unit's system that holds a copy.
+
+Targets are named ``"<system>"`` for the national portal and ``"<system>:<unit code>"`` for a unit's copy in a
+one-stop-shop system. A dossier received by a unit that has since been merged is routed to the successor's
+system, which carries the old unit's dossiers.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from hub.errors import ConfigurationError
+from hub.topology import Topology
+from mappings.canonical import Dossier
+
+
+def unit_target(system: str, unit_code: str) -> str:
+    return f"{system}:{unit_code}"
+
+
+def split_target(target: str) -> tuple[str, str | None]:
+    """``"motcua:20965"`` → ``("motcua", "20965")``; ``"dvcqg"`` → ``("dvcqg", None)``."""
+    system, _, unit = target.partition(":")
+    return system, unit or None
+
+
+def owner_unit(dossier: Dossier) -> str:
+    """The unit whose copy is authoritative: the processing unit during liên thông, else the receiving unit."""
+    return dossier.processing_unit or dossier.receiving_unit
+
+
+def targets_for(topology: Topology, dossier: Dossier, *, source_unit: str, on: date) -> list[str]:
+    """The portal, plus each other unit holding a copy (receiving and processing units), by its current system."""
+    found = [topology.portal.name]
+    for code in dict.fromkeys(c for c in (dossier.receiving_unit, dossier.processing_unit) if c):
+        if code == source_unit:
+            continue
+        try:
+            unit = topology.current(topology.unit(code, dossier.received_at.date() if dossier.received_at else on), on)
+        except ConfigurationError:
+            unit = topology.unit(code, on)
+        system = topology.system_for(unit)
+        if system is not None:
+            found.append(unit_target(system.name, code))
+    return found

@@ -1,0 +1,324 @@
+"""Polling a unit's change feed and applying changed dossiers: the first half of the pipeline.
+
+A poll reads the source's change feed from the watermark (minus an overlap window), records one ``sync`` message
+per change it has not seen, and moves the watermark in the same transaction, so the watermark never passes a
+change that is not durably recorded. A sync fetches the dossier, maps it to the canonical model and applies it
+under a per-dossier lock with the monotonic guard: an older revision of a copy, a status regression or a stale
+copy changes nothing; an accepted change becomes a new hub revision with one ``deliver`` message per target.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select, tuple_
+from sqlalchemy.orm import Session
+
+from connectors.base import ChangeRef
+from hub import codecs, logs, outbox
+from hub.broker import dossier_mutex
+from hub.context import HubContext
+from hub.errors import ConfigurationError
+from hub.routing import owner_unit, targets_for
+from hub.store.db import Database
+from hub.store.models import Dossier as DossierRow
+from hub.store.models import DossierVersion, Message, MessageState, Watermark, utcnow
+from mappings.canonical import VN_TZ, Dossier, ProgressEntry
+from mappings.codes import Status
+
+log = logs.get_logger(__name__)
+
+EPOCH = datetime(2000, 1, 1, tzinfo=VN_TZ)  # the first poll of a unit reads its whole feed
+
+
+@dataclass(frozen=True)
+class PollResult:
+    """What one poll saw: changes in the feed, pages read, the newest change time, messages it recorded."""
+
+    changes: int = 0
+    pages: int = 0
+    newest: datetime | None = None
+    message_ids: list[int] = field(default_factory=list)
+
+
+def request_poll(db: Database, system: str, unit_code: str, *, reason: str = "schedule") -> int:
+    """Record and enqueue a poll of ``unit_code``'s changes in ``system``; returns the message id."""
+    with db.session() as session:
+        message = outbox.record(
+            session,
+            kind="poll",
+            payload={"system": system, "unit_code": unit_code, "reason": reason},
+            unit_code=unit_code,
+            source=system,
+        )
+    outbox.dispatch(db, [message.id])
+    return message.id
+
+
+def watermark(session: Session, system: str, unit_code: str) -> datetime | None:
+    row = session.get(Watermark, (system, unit_code))
+    return row.value if row else None
+
+
+def run_poll(ctx: HubContext, message_id: int) -> str:
+    """The poll actor's work: from the watermark minus the overlap, to now."""
+    with ctx.db.session() as session:
+        message = session.get(Message, message_id)
+        if message is None or not MessageState(message.state).in_flight:
+            return "noop"
+        system, unit_code = message.payload["system"], message.payload["unit_code"]
+        mark = watermark(session, system, unit_code)
+    since = (mark - timedelta(seconds=ctx.settings.poll_overlap_seconds)) if mark else EPOCH
+    with logs.bound(unit=unit_code, system=system):
+        result = poll_unit(ctx, system, unit_code, since)
+    with ctx.db.session() as session:
+        done = session.get(Message, message_id)
+        if done is not None:
+            done.state = MessageState.SUCCEEDED.value
+            done.attempts += 1
+            done.finished_at = utcnow()
+            done.result = {
+                "since": since.isoformat(),
+                "changes": result.changes,
+                "pages": result.pages,
+                "recorded": len(result.message_ids),
+                "newest": result.newest.isoformat() if result.newest else None,
+            }
+    return MessageState.SUCCEEDED.value
+
+
+def poll_unit(
+    ctx: HubContext,
+    system: str,
+    unit_code: str,
+    since: datetime,
+    until: datetime | None = None,
+    *,
+    advance_watermark: bool | None = None,
+) -> PollResult:
+    """Read ``unit_code``'s change feed from ``since`` (to ``until``), recording a sync message per new change.
+
+    The watermark moves with every page, in the page's transaction; a bounded backfill (``until`` given) leaves
+    it alone unless told otherwise, so that it never moves a live poll's watermark backwards.
+    """
+    advance = until is None if advance_watermark is None else advance_watermark
+    source = ctx.connectors.source(system)
+    token: str | None = None
+    changes = pages = 0
+    newest: datetime | None = None
+    recorded: list[int] = []
+    while True:
+        page = source.fetch_changes(unit_code, since, token)
+        pages += 1
+        refs = [r for r in page.items if until is None or r.updated_at < until]
+        changes += len(refs)
+        if refs:
+            page_newest = max(r.updated_at for r in refs)
+            newest = page_newest if newest is None else max(newest, page_newest)
+            with ctx.db.session() as session:
+                ids = _record_changes(session, system, unit_code, refs)
+                if advance:
+                    _advance(session, system, unit_code, page_newest)
+            outbox.dispatch(ctx.db, ids)
+            recorded.extend(ids)
+        token = page.next_token
+        if token is None:
+            break
+    return PollResult(changes=changes, pages=pages, newest=newest, message_ids=recorded)
+
+
+def _record_changes(session: Session, system: str, unit_code: str, refs: Sequence[ChangeRef]) -> list[int]:
+    """One sync message per (dossier, revision) not seen before from this source; duplicates of the overlap go."""
+    latest: dict[str, ChangeRef] = {}
+    for ref in refs:  # a feed may repeat a dossier (out of order, duplicated): keep its newest revision
+        if ref.dossier_code not in latest or ref.version > latest[ref.dossier_code].version:
+            latest[ref.dossier_code] = ref
+    if not latest:
+        return []
+    seen = set(
+        session.execute(
+            select(Message.dossier_code, Message.dossier_version).where(
+                tuple_(Message.dossier_code, Message.dossier_version).in_(
+                    [(r.dossier_code, r.version) for r in latest.values()]
+                ),
+                Message.kind == "sync",
+                Message.source == system,
+                Message.unit_code == unit_code,
+            )
+        ).all()
+    )
+    ids = []
+    for ref in latest.values():
+        if (ref.dossier_code, ref.version) in seen:
+            continue
+        message = outbox.record(
+            session,
+            kind="sync",
+            payload={
+                "system": system,
+                "unit_code": unit_code,
+                "dossier_code": ref.dossier_code,
+                "version": ref.version,
+                "updated_at": ref.updated_at.isoformat(),
+            },
+            dossier_code=ref.dossier_code,
+            dossier_version=ref.version,
+            unit_code=unit_code,
+            source=system,
+        )
+        ids.append(message.id)
+    return ids
+
+
+def _advance(session: Session, system: str, unit_code: str, to: datetime) -> None:
+    row = session.get(Watermark, (system, unit_code), with_for_update=True)
+    if row is None:
+        session.add(Watermark(system=system, unit_code=unit_code, value=to))
+    elif to > row.value:  # never backwards, whatever order pages or pollers finish in
+        row.value = to
+
+
+# ── applying a dossier ────────────────────────────────────────────────────────────────────────────────────
+
+
+def content_hash(dossier: Dossier) -> str:
+    """A fingerprint of what a dossier says, without the copy's own bookkeeping (revision, change time)."""
+    data = dossier.model_dump(mode="json", exclude={"version", "updated_at"})
+    return hashlib.sha256(json.dumps(data, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+
+
+def _progress_key(entry: ProgressEntry) -> tuple[Any, ...]:
+    return (entry.at, entry.status, entry.handler, entry.content)
+
+
+def merge_progress(*lists: Sequence[ProgressEntry]) -> tuple[ProgressEntry, ...]:
+    """Every progress entry of all copies, once each, in time order."""
+    merged: dict[tuple[Any, ...], ProgressEntry] = {}
+    for entries in lists:
+        for entry in entries:
+            merged.setdefault(_progress_key(entry), entry)
+    return tuple(sorted(merged.values(), key=lambda e: (e.at, e.status)))
+
+
+@dataclass(frozen=True)
+class Applied:
+    """The outcome of applying one copy of a dossier."""
+
+    accepted: bool
+    reason: str
+    version: int | None = None
+    deliveries: list[int] = field(default_factory=list)
+
+
+def run_sync(ctx: HubContext, message_id: int) -> str:
+    """The sync actor's work: fetch the dossier, map it, apply it, and fan out deliveries."""
+    with ctx.db.session() as session:
+        message = session.get(Message, message_id)
+        if message is None or not MessageState(message.state).in_flight:
+            return "noop"
+        payload = dict(message.payload)
+    system, unit_code, code = payload["system"], payload["unit_code"], payload["dossier_code"]
+    with logs.bound(dossier_code=code, unit=unit_code):
+        raw = ctx.connectors.source(system).get_dossier(unit_code, code)
+        dossier = codecs.to_canonical(ctx, system, raw)
+        with dossier_mutex(f"apply:{code}").acquire():
+            with ctx.db.session() as session:
+                applied = apply(ctx, session, dossier, system=system, unit_code=unit_code, message_id=message_id)
+                done = session.get(Message, message_id)
+                if done is not None:
+                    done.state = (MessageState.SUCCEEDED if applied.accepted else MessageState.SKIPPED).value
+                    done.attempts += 1
+                    done.finished_at = utcnow()
+                    done.procedure_code = dossier.local_procedure_code
+                    done.result = {"accepted": applied.accepted, "reason": applied.reason, "version": applied.version}
+            outbox.dispatch(ctx.db, applied.deliveries)
+        log.info("dossier_applied", accepted=applied.accepted, reason=applied.reason, version=applied.version)
+        return MessageState.SUCCEEDED.value if applied.accepted else MessageState.SKIPPED.value
+
+
+def apply(
+    ctx: HubContext, session: Session, dossier: Dossier, *, system: str, unit_code: str, message_id: int | None
+) -> Applied:
+    """Apply one copy of a dossier to the store under the monotonic guard, recording deliveries if accepted."""
+    source_key = f"{system}:{unit_code}"
+    row = session.get(DossierRow, dossier.code, with_for_update=True)
+    if row is not None:
+        seen = row.source_versions.get(source_key)
+        if seen is not None and dossier.version <= int(seen):
+            return Applied(False, f"phiên bản {dossier.version} không mới hơn {seen} (not newer than seen)")
+        row.source_versions = {**row.source_versions, source_key: dossier.version}
+        stored = Dossier.model_validate(row.data)
+        if not dossier.status.may_follow(Status(row.status)):
+            return Applied(
+                False,
+                f"từ chối lùi trạng thái {row.status} → {dossier.status.value} "
+                f"(status regression refused: {Status(row.status).label} → {dossier.status.label})",
+            )
+        is_owner = unit_code == owner_unit(stored) or unit_code == owner_unit(dossier)
+        progress = merge_progress(stored.progress, dossier.progress)
+        if not is_owner and dossier.status.stage <= stored.status.stage and len(progress) == len(stored.progress):
+            return Applied(False, f"bản sao của đơn vị {unit_code} không có gì mới (stale copy, nothing new)")
+        dossier = dossier.model_copy(update={"progress": progress})
+        digest = content_hash(dossier)
+        if digest == row.content_hash:
+            return Applied(False, "nội dung không đổi (no change)")
+        version = row.version + 1
+        _store(row, dossier, version, digest)
+    else:
+        version = 1
+        digest = content_hash(dossier)
+        row = DossierRow(code=dossier.code, source_versions={source_key: dossier.version})
+        _store(row, dossier, version, digest)
+        session.add(row)
+    data = dossier.model_dump(mode="json")
+    session.add(
+        DossierVersion(
+            dossier_code=dossier.code,
+            version=version,
+            status=dossier.status.value,
+            source_updated_at=dossier.updated_at,
+            data=data,
+            message_id=message_id,
+        )
+    )
+    today = ctx.clock().date()
+    try:
+        targets = targets_for(ctx.topology, dossier, source_unit=unit_code, on=today)
+    except ConfigurationError as exc:
+        exc.dossier_code = dossier.code
+        raise
+    deliveries = []
+    for target in targets:
+        message = outbox.record(
+            session,
+            kind="deliver",
+            payload={"dossier_code": dossier.code, "version": version, "target": target, "source": source_key},
+            dossier_code=dossier.code,
+            dossier_version=version,
+            unit_code=dossier.receiving_unit,
+            procedure_code=dossier.local_procedure_code,
+            source=source_key,
+            target=target,
+        )
+        deliveries.append(message.id)
+    return Applied(True, "đã nhận phiên bản mới (accepted)", version, deliveries)
+
+
+def _store(row: DossierRow, dossier: Dossier, version: int, digest: str) -> None:
+    row.receiving_unit = dossier.receiving_unit
+    row.processing_unit = dossier.processing_unit
+    row.local_procedure_code = dossier.local_procedure_code
+    row.national_procedure_code = dossier.national_procedure_code
+    row.status = dossier.status.value
+    row.version = version
+    row.content_hash = digest
+    row.source_updated_at = dossier.updated_at
+    row.received_at = dossier.received_at
+    row.appointment_at = dossier.appointment_at
+    row.finished_at = dossier.finished_at
+    row.data = dossier.model_dump(mode="json")

@@ -1,0 +1,87 @@
+"""Running the hub's workers: Dramatiq worker processes against Redis in production, worker threads in this
+process for the embedded default; and the reconciler loop that runs beside them.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import dramatiq
+
+from hub import context, logs
+from hub.reconcile import reconcile
+
+log = logs.get_logger(__name__)
+
+
+class Reconciler:
+    """Run :func:`hub.reconcile.reconcile` every ``interval`` seconds; across processes only one runs at a time."""
+
+    def __init__(self, ctx: context.HubContext, *, interval: float | None = None) -> None:
+        self.ctx = ctx
+        self.interval = interval or max(1.0, ctx.settings.reconcile_after_seconds / 5)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="reconciler", daemon=True)
+
+    def start(self) -> Reconciler:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=10)
+
+    def run_once(self) -> None:
+        from hub.broker import dossier_mutex
+
+        ttl = int(self.interval * 1000)
+        with dossier_mutex("reconciler", ttl_ms=ttl).acquire(raise_on_failure=False) as acquired:
+            if acquired:
+                reconcile(self.ctx.db, after_seconds=self.ctx.settings.reconcile_after_seconds)
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.interval):
+            try:
+                self.run_once()
+            except Exception:  # the loop must outlive a database hiccup; the next round tries again
+                log.exception("reconcile_failed")
+
+
+@contextmanager
+def embedded_workers(ctx: context.HubContext, *, threads: int | None = None) -> Iterator[dramatiq.Worker]:
+    """Worker threads on the in-process broker, with the reconciler, for as long as the block runs."""
+    import hub.actors  # noqa: F401  (declares the actors on the broker)
+    from hub.broker import get_broker
+
+    context.install(ctx)
+    worker = dramatiq.Worker(get_broker(), worker_threads=threads or ctx.settings.worker_threads, worker_timeout=100)
+    worker.start()
+    reconciler = Reconciler(ctx).start()
+    try:
+        yield worker
+    finally:
+        reconciler.stop()
+        worker.stop()
+
+
+def run_processes(processes: int, threads: int, queues: list[str] | None) -> None:
+    """Replace this process with Dramatiq's own runner: worker processes, signal handling, graceful shutdown."""
+    args = [
+        sys.executable,
+        "-m",
+        "dramatiq",
+        "hub.actors",
+        "hub.worker_boot",
+        "-p",
+        str(processes),
+        "-t",
+        str(threads),
+        "--skip-logging",
+    ]
+    if queues:
+        args += ["-Q", *queues]
+    os.execv(sys.executable, args)  # noqa: S606 - our own interpreter and module, no shell

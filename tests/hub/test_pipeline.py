@@ -1,0 +1,239 @@
+"""The pipeline end to end on the embedded broker: poll → sync → deliver, exactly once, in order, lossless."""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import timedelta
+
+from sqlalchemy import func, select
+
+from connectors.fake import FakeConnector
+from hub import control, outbox, procedures, replay
+from hub.errors import RemoteRejected, RemoteUnavailable
+from hub.reconcile import reconcile
+from hub.store.models import Attempt, Delivery, Dossier, MessageState, Watermark
+from hub.sync import request_poll
+from tests.hub.conftest import Hub
+from tests.hub.factories import COMMUNE, DISTRICT, T0, dossier_code, progress, record
+
+PORTAL = "dvcqg"
+
+
+def pushes(fake: FakeConnector) -> Counter[str]:
+    """How many times each dossier's record was pushed (progress entries aside)."""
+    return Counter(code for call in fake.calls if call.operation == "push_dossiers" for code in call.dossier_codes)
+
+
+def put(hub: Hub, unit: str, rec: dict) -> None:  # type: ignore[type-arg]
+    hub.source.put(unit, rec, updated_at=rec["NgayCapNhat"])
+
+
+def poll(hub: Hub, unit: str = COMMUNE) -> None:
+    request_poll(hub.db, "motcua-quangnam", unit, reason="test")
+    hub.drain()
+
+
+def test_new_dossiers_reach_the_portal_once_with_their_progress(hub: Hub) -> None:
+    codes = [dossier_code(COMMUNE, n) for n in (1, 2, 3)]
+    for code in codes:
+        put(hub, COMMUNE, record(code))
+
+    poll(hub)
+
+    for code in codes:
+        pushed = hub.portal.lookup(COMMUNE, code)
+        assert pushed is not None
+        assert pushed["MaHoSo"] == code
+        assert pushed["MaTTHC"] == "1.001193"
+        assert pushed["TrangThaiHoSo"] in ("2", 2)
+    assert pushes(hub.portal) == Counter(codes)
+    with hub.db.session() as session:
+        assert session.scalar(select(func.count()).select_from(Delivery).where(Delivery.target == PORTAL)) == 3
+        assert session.get(Watermark, ("motcua-quangnam", COMMUNE)) is not None
+    states = {m.kind: m.state for m in hub.messages()}
+    assert states == {"poll": "succeeded", "sync": "succeeded", "deliver": "succeeded"}
+
+
+def test_polling_again_records_nothing_new_and_pushes_nothing(hub: Hub) -> None:
+    put(hub, COMMUNE, record(dossier_code(COMMUNE, 1)))
+    poll(hub)
+    before = len(hub.messages())
+
+    poll(hub)  # the overlap window reads the same change again
+
+    assert len(hub.messages()) == before + 1  # only the second poll itself
+    assert list(pushes(hub.portal).values()) == [1]
+
+
+def test_a_redelivered_or_replayed_delivery_never_pushes_twice(hub: Hub) -> None:
+    put(hub, COMMUNE, record(dossier_code(COMMUNE, 1)))
+    poll(hub)
+    [delivery] = hub.messages(kind="deliver")
+
+    outbox.resend(hub.db, [delivery.id])  # the broker hands the same message out again
+    replay.replay_message(hub.db, delivery.id, user="test")
+    hub.drain()
+
+    assert list(pushes(hub.portal).values()) == [1]
+    replayed = hub.messages(replay_of=delivery.id)
+    assert [m.state for m in replayed] == ["skipped"]
+    assert replayed[0].result is not None and "already delivered" in replayed[0].result["reason"]
+
+
+def test_an_older_revision_arriving_late_changes_nothing(hub: Hub) -> None:
+    code = dossier_code(COMMUNE, 1)
+    put(hub, COMMUNE, record(code, version=1))
+    put(hub, COMMUNE, record(code, version=2, status=4, steps=[progress(4, T0 + timedelta(hours=1), "Xử lý")]))
+    poll(hub)
+    stored_status = hub.portal.lookup(COMMUNE, code)["TrangThaiHoSo"]  # type: ignore[index]
+
+    # the change feed delivers revision 1 again, out of order
+    hub.source.put(COMMUNE, record(code, version=1), updated_at=T0 + timedelta(hours=2))
+    poll(hub)
+
+    assert hub.portal.lookup(COMMUNE, code)["TrangThaiHoSo"] == stored_status  # type: ignore[index]
+    with hub.db.session() as session:
+        assert session.get(Dossier, code).status == 4  # type: ignore[union-attr]
+
+
+def test_a_status_regression_is_refused_but_supplement_rounds_are_not(hub: Hub) -> None:
+    code = dossier_code(COMMUNE, 1)
+    steps = [progress(2, T0, "Tiếp nhận")]
+    for version, status in enumerate([4, 5, 4, 10, 4], start=1):
+        steps = [*steps, progress(status, T0 + timedelta(hours=version), f"bước {version}")]
+        put(hub, COMMUNE, record(code, version=version, status=status, steps=steps))
+        poll(hub)
+
+    syncs = hub.messages(kind="sync")
+    assert [m.state for m in syncs] == ["succeeded", "succeeded", "succeeded", "succeeded", "skipped"]
+    assert "status regression refused" in syncs[-1].result["reason"]  # type: ignore[index]
+    with hub.db.session() as session:
+        assert session.get(Dossier, code).status == 10  # type: ignore[union-attr]
+    assert str(hub.portal.lookup(COMMUNE, code)["TrangThaiHoSo"]) == "10"  # type: ignore[index]
+
+
+def test_a_district_decision_reaches_the_commune_that_received_the_dossier(hub: Hub) -> None:
+    code = dossier_code(COMMUNE, 1)
+    # the commune transfers the dossier to the district (liên thông) ...
+    put(hub, COMMUNE, record(code, version=2, status=4, processing_unit=DISTRICT))
+    poll(hub, COMMUNE)
+    # ... whose own copy then records the decision
+    decided = [progress(2, T0, "Tiếp nhận"), progress(9, T0 + timedelta(days=1), "Đã xử lý xong", DISTRICT)]
+    put(hub, DISTRICT, record(code, unit=COMMUNE, version=3, status=9, processing_unit=DISTRICT, steps=decided))
+    poll(hub, DISTRICT)
+
+    to_commune = hub.messages(kind="deliver", target=f"motcua-quangnam:{COMMUNE}")
+    assert [m.state for m in to_commune] == ["succeeded"]
+    update = hub.source.pushed[code]
+    assert update["TrangThai"] == 9
+    assert update["MaDonVi"] == COMMUNE
+    assert str(hub.portal.lookup(COMMUNE, code)["TrangThaiHoSo"]) == "9"  # type: ignore[index]
+
+
+def test_a_missing_national_code_parks_then_fix_and_replay_succeeds(hub: Hub) -> None:
+    code = dossier_code(COMMUNE, 7)
+    put(hub, COMMUNE, record(code, procedure="NT-DD-042"))
+    poll(hub)
+
+    [parked] = hub.messages(kind="deliver", target=PORTAL)
+    assert parked.state == MessageState.PARKED.value
+    assert parked.error_class == "mapping_missing"
+    assert code in (parked.error_message or "") and "NT-DD-042" in (parked.error_message or "")
+
+    procedures.set_mapping(hub.db, "NT-DD-042", "1.004227", user="operator")
+    new_id = replay.replay_message(hub.db, parked.id, user="operator")
+    hub.drain()
+
+    [again] = hub.messages(id=new_id)
+    assert again.state == MessageState.SUCCEEDED.value
+    assert again.replay_of == parked.id
+    assert hub.messages(id=parked.id)[0].state == MessageState.REPLAYED.value
+    assert hub.portal.lookup(COMMUNE, code)["MaTTHC"] == "1.004227"  # type: ignore[index]
+
+
+def test_retryable_errors_are_retried_with_attempts_recorded(hub: Hub) -> None:
+    code = dossier_code(COMMUNE, 1)
+    hub.portal.fail("lookup", RemoteUnavailable("503 Service Unavailable", status_code=503))
+    hub.portal.fail("lookup", RemoteUnavailable("connection reset"))
+    put(hub, COMMUNE, record(code))
+
+    poll(hub)
+
+    [delivery] = hub.messages(kind="deliver")
+    assert delivery.state == MessageState.SUCCEEDED.value
+    with hub.db.session() as session:
+        outcomes = list(
+            session.scalars(select(Attempt.outcome).where(Attempt.message_id == delivery.id).order_by(Attempt.number))
+        )
+    assert outcomes == ["retrying", "retrying", "succeeded"]
+
+
+def test_permanent_remote_rejection_is_parked_with_the_remote_message_verbatim(hub: Hub) -> None:
+    code = dossier_code(COMMUNE, 1)
+    message = "Mã thủ tục hành chính không tồn tại trong CSDL quốc gia"
+    hub.portal.fail("push_dossiers", RemoteRejected("portal refused", remote_message=message), dossier_code=code)
+    put(hub, COMMUNE, record(code))
+
+    poll(hub)
+
+    [delivery] = hub.messages(kind="deliver")
+    assert delivery.state == MessageState.PARKED.value
+    assert delivery.remote_message == message
+    assert delivery.attempts == 1
+
+
+def test_pausing_the_portal_holds_deliveries_and_resuming_loses_none(hub: Hub) -> None:
+    control.pause_target(hub.db, PORTAL, reason="bảo trì cổng", user="operator")
+    for n in (1, 2):
+        put(hub, COMMUNE, record(dossier_code(COMMUNE, n)))
+    poll(hub)
+    assert {m.state for m in hub.messages(kind="deliver")} == {MessageState.HELD.value}
+    assert pushes(hub.portal) == Counter()
+
+    assert control.resume_target(hub.db, PORTAL, user="operator") == 2
+    hub.drain()
+
+    assert {m.state for m in hub.messages(kind="deliver")} == {MessageState.SUCCEEDED.value}
+    assert sorted(pushes(hub.portal).values()) == [1, 1]
+
+
+def test_the_reconciler_resends_what_the_broker_lost(hub: Hub) -> None:
+    put(hub, COMMUNE, record(dossier_code(COMMUNE, 1)))
+    with hub.db.session() as session:  # written and marked queued, but the broker never got it (Redis flushed)
+        lost = outbox.record(session, kind="poll", payload={"system": "motcua-quangnam", "unit_code": COMMUNE})
+        lost.state = MessageState.QUEUED.value
+    assert hub.messages(id=lost.id)[0].state == MessageState.QUEUED.value
+
+    result = reconcile(hub.db, after_seconds=0)
+    hub.drain()
+
+    assert result.stale >= 1
+    assert hub.messages(id=lost.id)[0].state == MessageState.SUCCEEDED.value
+    assert list(pushes(hub.portal).values()) == [1]
+
+
+def test_bulk_replay_counts_first_then_runs_pauses_and_cancels(hub: Hub) -> None:
+    for n in range(1, 6):
+        put(hub, COMMUNE, record(dossier_code(COMMUNE, n), procedure="NT-XX-999"))
+    poll(hub)
+    flt = replay.ReplayFilter(target=PORTAL, error_class="mapping_missing")
+    assert replay.count(hub.db, flt) == 5
+
+    job = replay.create_job(hub.db, flt, user="operator")
+    assert replay.job_progress(hub.db, job)["state"] == "counted"
+    procedures.set_mapping(hub.db, "NT-XX-999", "2.000123", user="operator")
+    replay.start_job(hub.db, job, user="operator")
+    replay.run_job(hub.db, job, batch=2, max_batches=1)
+    replay.pause_job(hub.db, job, user="operator")
+    assert replay.run_job(hub.db, job, batch=2)["done"] == 2  # paused: nothing more runs
+
+    replay.start_job(hub.db, job, user="operator")
+    replay.run_job(hub.db, job, batch=2, max_batches=1)
+    replay.cancel_job(hub.db, job, user="operator")
+    progress = replay.run_job(hub.db, job, batch=2)
+    hub.drain()
+
+    assert progress["state"] == "cancelled"
+    assert progress["done"] == 4
+    assert len(pushes(hub.portal)) == 4  # the fifth was never replayed
+    assert replay.count(hub.db, flt) == 1
