@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from hub import logs
+from hub import logs, ops_cli
 from hub.procedures_cli import app as procedures_app
 from hub.settings import get_settings
 from schedules import cli as schedules_cli
@@ -23,10 +23,12 @@ config_app = typer.Typer(help="Check configuration files.", no_args_is_help=True
 db_app = typer.Typer(help="Database schema: apply or revert migrations.", no_args_is_help=True)
 app.add_typer(config_app, name="config")
 app.add_typer(db_app, name="db")
+app.add_typer(ops_cli.worker_app, name="worker")
+app.add_typer(ops_cli.replay_app, name="replay")
+app.add_typer(procedures_app, name="procedures")
 app.command("scheduler")(schedules_cli.scheduler)
 app.command("backfill")(schedules_cli.backfill)
 app.add_typer(schedules_cli.jobs_app, name="jobs")
-app.add_typer(procedures_app, name="procedures")
 
 console = Console()
 errors = Console(stderr=True)
