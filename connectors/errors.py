@@ -283,9 +283,11 @@ _TAGS = re.compile(r"<[^>]+>")
 
 def _short_text(response: requests.Response, limit: int = 500) -> str | None:
     """The start of an error body, with markup stripped: enough for an administrator to recognise it."""
+    # Without a declared charset requests assumes ISO-8859-1 for text/*; Vietnamese portals write UTF-8.
+    declared = "charset=" in response.headers.get("Content-Type", "").lower()
     try:
-        text = response.text
-    except (UnicodeDecodeError, LookupError):
+        text = response.content.decode(response.encoding if declared and response.encoding else "utf-8", "replace")
+    except LookupError:
         return None
     text = " ".join(_TAGS.sub(" ", text).split())
     return text[:limit] or None

@@ -1,0 +1,60 @@
+"""Helpers for the connector tests: the contract WSDL, SOAP envelopes, connectors wired to ``responses``."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import requests
+from pydantic import SecretStr
+
+from connectors import registry
+from connectors.http import Endpoint, Timeouts
+from connectors.recording import ExchangeLog
+from connectors.soap import forget_wsdl_documents
+from hub.settings import Credentials
+
+ROOT = Path(__file__).resolve().parents[2]
+CONTRACT_WSDL = ROOT / "simulators" / "contracts" / "motcua.wsdl"
+FIXTURES = ROOT / "tests" / "fixtures" / "connectors"
+SOAP_URL = "http://motcua.test/motcua"
+PORTAL_URL = "http://portal.test/dvcqg"
+CREDS = Credentials("hub", SecretStr("hub-secret-password"))
+
+
+def envelope(body: str) -> str:
+    return (
+        '<?xml version="1.0" encoding="utf-8"?>'
+        '<soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/"><soap:Body>'
+        f"{body}</soap:Body></soap:Envelope>"
+    )
+
+
+def fault(code: str, message: str, detail_code: str | None = None) -> str:
+    detail = (
+        f'<detail><LoiNghiepVu xmlns="urn:motcua:hoso:v1"><MaLoi>{detail_code}</MaLoi>'
+        f"<MoTa>{message}</MoTa></LoiNghiepVu></detail>"
+        if detail_code
+        else ""
+    )
+    return envelope(
+        f"<soap:Fault><faultcode>{code}</faultcode><faultstring>{message}</faultstring>{detail}</soap:Fault>"
+    )
+
+
+@pytest.fixture(autouse=True)
+def _fresh_registry() -> Iterator[None]:
+    registry.reset()
+    forget_wsdl_documents()
+    yield
+    registry.reset()
+
+
+@pytest.fixture
+def exchanges() -> ExchangeLog:
+    return ExchangeLog()
+
+
+def endpoint(url: str, log: ExchangeLog, *, read: float = 5.0) -> Endpoint:
+    return Endpoint("test", requests.Session(), base_url=url, timeouts=Timeouts(1.0, read), recorder=log)

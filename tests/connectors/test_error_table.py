@@ -1,0 +1,233 @@
+"""Every row of the error table, on the wire, for the REST connector and for the SOAP connector."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+import pytest
+import requests
+import responses
+
+from connectors.errors import DEFAULT_TABLE, ErrorTable, Resolution
+from connectors.recording import ExchangeLog
+from connectors.rest import DvcqgConnector, ServiceEnvelope, SessionLogin, portal_body
+from connectors.soap import SoapConnector
+from hub.errors import (
+    AuthenticationFailed,
+    ConfigurationError,
+    HubError,
+    RateLimited,
+    RemoteRejected,
+    RemoteTimeout,
+    RemoteUnavailable,
+)
+from mappings.canonical import VN_TZ
+from mappings.vendors import profile
+from tests.connectors.conftest import CONTRACT_WSDL, CREDS, PORTAL_URL, SOAP_URL, endpoint, envelope, fault
+
+VIETNAMESE = "Mã TTHC 1.000046 không tồn tại trong CSDL quốc gia"
+
+
+@dataclass(frozen=True)
+class Row:
+    """One row of the table: what the remote does, what the caller must get, how many calls it takes."""
+
+    name: str
+    replies: tuple[dict[str, object], ...]  # kwargs for responses.add, in order
+    expect: type[HubError] | None
+    calls: int = 1
+    retry_after: float | None = None
+    remote_message: str | None = None
+
+
+def _json(status: int = 200, **body: object) -> dict[str, object]:
+    return {"status": status, "json": body}
+
+
+def _raw(status: int, text: str = "", **headers: str) -> dict[str, object]:
+    return {"status": status, "body": text, "headers": headers, "content_type": "text/html"}
+
+
+OK_REST = _json(error_code=0, message="Thành công")
+
+REST_ROWS = [
+    Row("connection refused", ({"body": requests.ConnectionError("refused")},), RemoteUnavailable),
+    Row("timeout", ({"body": requests.ReadTimeout("slow")},), RemoteTimeout),
+    Row("unreadable 200", (_raw(200, "<html>gateway</html>"),), RemoteUnavailable),
+    Row("http 302", (_raw(302, "moved"),), RemoteRejected),
+    Row("http 401 then ok", (_raw(401, "expired"), OK_REST), None, calls=2),
+    Row("http 401 twice", (_raw(401, "no"), _raw(401, "no")), AuthenticationFailed, calls=2),
+    Row("http 408", (_raw(408),), RemoteTimeout),
+    Row("http 429", (_raw(429, "slow down", **{"Retry-After": "7"}),), RateLimited, retry_after=7.0),
+    Row("http 400", (_raw(400, VIETNAMESE),), RemoteRejected, remote_message=VIETNAMESE),
+    Row("http 403", (_raw(403, "Forbidden"),), RemoteRejected),
+    Row("http 404", (_raw(404, "Not Found"),), RemoteRejected),
+    Row("http 500", (_raw(500, "boom"),), RemoteUnavailable),
+    Row("http 502", (_raw(502),), RemoteUnavailable),
+    Row("http 503", (_raw(503),), RemoteUnavailable),
+    Row("portal 0", (_json(error_code=0),), None),
+    Row("portal 00", (_json(error_code="00"),), None),
+    Row("portal session expired then ok", (_json(error_code="-2", message="Phiên hết hạn"), OK_REST), None, calls=2),
+    Row("portal transient", (_json(error_code="-9", message="Hệ thống bận"),), RemoteUnavailable),
+    Row(
+        "portal rejects inside 200",
+        (_json(error_code="1", message=VIETNAMESE),),
+        RemoteRejected,
+        remote_message=VIETNAMESE,
+    ),
+]
+
+SOAP_ROWS = [
+    Row("connection refused", ({"body": requests.ConnectionError("refused")},), RemoteUnavailable),
+    Row("timeout", ({"body": requests.ReadTimeout("slow")},), RemoteTimeout),
+    Row("unreadable 200", (_raw(200, "<html>gateway</html>"),), RemoteUnavailable),
+    Row("http 302", (_raw(302, "moved"),), RemoteRejected),
+    Row("http 401 twice", (_raw(401, "no"), _raw(401, "no")), AuthenticationFailed, calls=2),
+    Row("http 408", (_raw(408),), RemoteTimeout),
+    Row("http 429", (_raw(429, "slow", **{"Retry-After": "3"}),), RateLimited, retry_after=3.0),
+    Row("http 400", (_raw(400, "bad"),), RemoteRejected),
+    Row("http 503", (_raw(503, "<html>down</html>"),), RemoteUnavailable),
+    Row(
+        "fault Client",
+        ({"status": 500, "body": fault("soap:Client.DuLieuKhongHopLe", VIETNAMESE, "VALIDATION")},),
+        RemoteRejected,
+        remote_message=VIETNAMESE,
+    ),
+    Row(
+        "fault Sender",
+        ({"status": 500, "body": fault("soap:Sender", VIETNAMESE)},),
+        RemoteRejected,
+        remote_message=VIETNAMESE,
+    ),
+    Row(
+        "fault Server",
+        ({"status": 500, "body": fault("soap:Server.LoiHeThong", "Lỗi hệ thống", "INTERNAL")},),
+        RemoteUnavailable,
+    ),
+    Row("fault Receiver", ({"status": 500, "body": fault("soap:Receiver", "busy")},), RemoteUnavailable),
+    Row(
+        "fault auth twice",
+        tuple({"status": 500, "body": fault("soap:Client.XacThuc", "Sai mật khẩu", "AUTH")} for _ in range(2)),
+        AuthenticationFailed,
+        calls=2,
+    ),
+    Row(
+        "fault FailedAuthentication",
+        tuple({"status": 500, "body": fault("wsse:FailedAuthentication", "no")} for _ in range(2)),
+        AuthenticationFailed,
+        calls=2,
+    ),
+    Row(
+        "fault InvalidSecurityToken",
+        tuple({"status": 500, "body": fault("wsse:InvalidSecurityToken", "no")} for _ in range(2)),
+        AuthenticationFailed,
+        calls=2,
+    ),
+    Row(
+        "fault MessageExpired",
+        tuple({"status": 500, "body": fault("wsse:MessageExpired", "stale")} for _ in range(2)),
+        AuthenticationFailed,
+        calls=2,
+    ),
+    Row("fault other code", ({"status": 500, "body": fault("ns:Whatever", "khác")},), RemoteRejected),
+    Row(
+        "error inside 200 body",
+        ({"status": 200, "body": fault("soap:Client", VIETNAMESE, "NOT_FOUND")},),
+        RemoteRejected,
+        remote_message=VIETNAMESE,
+    ),
+    Row(
+        "forbidden DTD",
+        ({"status": 200, "body": '<!DOCTYPE x [<!ENTITY a "b">]>' + envelope("<x>&a;</x>").split("?>", 1)[1]},),
+        ConfigurationError,
+    ),
+    Row(
+        "ok",
+        (
+            {
+                "status": 200,
+                "body": envelope(
+                    '<KiemTraKetNoiResponse xmlns="urn:motcua:hoso:v1"><TrangThai>OK</TrangThai>'
+                    "<PhienBanDichVu>1</PhienBanDichVu><ThoiDiem>2024-03-01T08:00:00+07:00</ThoiDiem></KiemTraKetNoiResponse>"
+                ),
+            },
+        ),
+        None,
+    ),
+]
+
+
+def _rest(log: ExchangeLog) -> DvcqgConnector:
+    table = ErrorTable(reauth_codes=frozenset({"-2"}), retry_codes=frozenset({"-9"}))
+    ep = endpoint(PORTAL_URL, log)
+    ep.table = table
+    auth = SessionLogin(PORTAL_URL + "/auth", CREDS, body_check=portal_body(table), table=table)
+    return DvcqgConnector(ep, auth, ServiceEnvelope(PORTAL_URL + "/integration"))
+
+
+@pytest.mark.parametrize("row", REST_ROWS, ids=lambda r: r.name)
+def test_rest_answers_are_classified_by_the_table(row: Row, exchanges: ExchangeLog) -> None:
+    connector = _rest(exchanges)
+    with responses.RequestsMock() as wire:
+        wire.add(responses.POST, PORTAL_URL + "/auth", json={"error_code": 0, "session": "s-123456"})
+        for reply in row.replies:
+            wire.add(responses.POST, PORTAL_URL + "/integration", **reply)  # type: ignore[arg-type]
+        _check(row, lambda: connector.call("LayDanhSachTTHC", "517", {}))
+        assert len([c for c in wire.calls if c.request.url.endswith("/integration")]) == row.calls
+        logins = len([c for c in wire.calls if c.request.url.endswith("/auth")])
+        assert logins == (2 if row.calls == 2 else 1)
+
+
+@pytest.mark.parametrize("row", SOAP_ROWS, ids=lambda r: r.name)
+def test_soap_answers_are_classified_by_the_table(row: Row, exchanges: ExchangeLog) -> None:
+    connector = SoapConnector(endpoint(SOAP_URL, exchanges), profile("default"), CREDS, wsdl=str(CONTRACT_WSDL))
+    with responses.RequestsMock() as wire:
+        for reply in row.replies:
+            wire.add(responses.POST, SOAP_URL, **reply)  # type: ignore[arg-type]
+        _check(row, lambda: connector._invoke("health", "KiemTraKetNoi", {}))
+        assert len(wire.calls) == row.calls
+    recorded = exchanges.take()
+    assert len(recorded) == row.calls
+    assert all("hub-secret-password" not in (e.request + (e.response or "") + (e.error or "")) for e in recorded)
+
+
+def _check(row: Row, call: object) -> None:
+    assert callable(call)
+    if row.expect is None:
+        call()
+        return
+    with pytest.raises(row.expect) as caught:
+        call()
+    error = caught.value
+    assert "hub-secret-password" not in str(error)
+    if row.retry_after is not None:
+        assert isinstance(error, RateLimited)
+        assert error.retry_after == row.retry_after
+    if row.remote_message is not None:
+        assert isinstance(error, RemoteRejected)
+        assert error.remote_message == row.remote_message  # verbatim, Vietnamese included
+
+
+def test_every_row_of_the_table_has_a_wire_case() -> None:
+    covered = {r.name for r in REST_ROWS} | {r.name for r in SOAP_ROWS}
+    for status in DEFAULT_TABLE.http:
+        assert any(f"http {status}" in name for name in covered), status
+    for hundreds in DEFAULT_TABLE.http_classes:
+        if hundreds != 2:
+            assert any(name.startswith(f"http {hundreds}") for name in covered), hundreds
+    for code in DEFAULT_TABLE.faults:
+        assert any(code.lower() in name.lower() for name in covered), code
+    for resolution in Resolution:
+        assert resolution in set(DEFAULT_TABLE.http.values()) | set(DEFAULT_TABLE.faults.values()) | {
+            Resolution.OK,
+            Resolution.PERMANENT,
+        }
+
+
+def test_retry_after_as_an_http_date_counts_from_now() -> None:
+    from connectors.errors import retry_after_seconds
+
+    now = datetime(2024, 3, 1, 1, 0, 0, tzinfo=VN_TZ)
+    assert retry_after_seconds("Thu, 29 Feb 2024 18:00:30 GMT", lambda: now) == 30.0
+    assert retry_after_seconds("soon") is None
