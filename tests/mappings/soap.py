@@ -1,0 +1,38 @@
+"""Reads recorded SOAP responses the way the SOAP connector does: zeep's parse and ``serialize_object``."""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import zeep
+import zeep.helpers
+from lxml import etree
+
+ROOT = Path(__file__).resolve().parents[2]
+WSDL = ROOT / "simulators" / "contracts" / "motcua.wsdl"
+NS = "urn:motcua:hoso:v1"
+
+
+@cache
+def client() -> zeep.Client:
+    return zeep.Client(str(WSDL))
+
+
+def record_from_envelope(xml: bytes) -> dict[str, Any]:
+    """The ``HoSo`` of a recorded ``LayChiTietHoSoResponse`` envelope, as zeep hands it to the connector."""
+    body = etree.fromstring(xml).find("{http://schemas.xmlsoap.org/soap/envelope/}Body")
+    assert body is not None
+    response = body[0]
+    element = client().get_element(f"{{{NS}}}LayChiTietHoSoResponse")
+    parsed = element.parse(response, client().wsdl.types)
+    return dict(zeep.helpers.serialize_object(parsed.HoSo, dict))
+
+
+def hoso_to_xml(record: dict[str, Any]) -> bytes:
+    """Render a ``HoSo`` dict through zeep's own types (what the connector would send), as XML bytes."""
+    element = client().get_element(f"{{{NS}}}LayChiTietHoSoResponse")
+    node = etree.Element("root")
+    element.render(node, element(HoSo=record))
+    return etree.tostring(node[0])
