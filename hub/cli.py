@@ -9,6 +9,7 @@ import typer
 from rich.console import Console
 
 from hub import logs, ops_cli
+from hub.admin import cli as admin_cli
 from hub.procedures_cli import app as procedures_app
 from hub.settings import get_settings
 from schedules import cli as schedules_cli
@@ -26,6 +27,10 @@ app.add_typer(db_app, name="db")
 app.add_typer(ops_cli.worker_app, name="worker")
 app.add_typer(ops_cli.replay_app, name="replay")
 app.add_typer(procedures_app, name="procedures")
+app.command("admin")(admin_cli.serve)
+app.add_typer(admin_cli.users_app, name="users")
+app.add_typer(admin_cli.logs_app, name="logs")
+app.add_typer(admin_cli.dossier_app, name="dossier")
 app.command("scheduler")(schedules_cli.scheduler)
 app.command("backfill")(schedules_cli.backfill)
 app.add_typer(schedules_cli.jobs_app, name="jobs")
