@@ -12,6 +12,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from hub import replay as replays
 from hub.settings import get_settings
+from hub.store.db import Database
 
 console = Console()
 worker_app = typer.Typer(help="Run the hub's workers.", invoke_without_command=True)
@@ -42,9 +43,7 @@ def worker(
             console.print("Stopping…")
 
 
-def _db():  # type: ignore[no-untyped-def]
-    from hub.store.db import Database
-
+def _db() -> Database:
     return Database(get_settings().database_url)
 
 
@@ -125,7 +124,7 @@ def replay_status(job_id: int) -> None:
     console.print(progress)
 
 
-def _run_with_progress(db, job_id: int) -> None:  # type: ignore[no-untyped-def]
+def _run_with_progress(db: Database, job_id: int) -> None:
     info = replays.job_progress(db, job_id)
     columns = (
         TextColumn("[bold]Gửi lại[/bold] #{task.fields[job]}"),
