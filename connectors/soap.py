@@ -197,7 +197,7 @@ class SoapConnector:
             body[names.token] = token
         reply = self._invoke("changes", self.vendor.operations.changes, body)
         shape = self.vendor.responses.changes
-        items = get_path(reply, shape.items) or []
+        items = _at(reply, shape.items) or []
         if isinstance(items, Mapping):
             items = [items]
         refs = [
@@ -208,7 +208,7 @@ class SoapConnector:
             )
             for item in items
         ]
-        next_token = get_path(reply, shape.token) if shape.token else None
+        next_token = _at(reply, shape.token) if shape.token else None
         return ChangePage(items=refs, next_token=str(next_token) if next_token else None)
 
     def get_dossier(self, unit_code: str, dossier_code: str) -> RawRecord:
@@ -219,7 +219,7 @@ class SoapConnector:
             {names.unit: unit_code, names.code: dossier_code},
             dossier_code=dossier_code,
         )
-        record = get_path(reply, self.vendor.responses.dossier.record)
+        record = _at(reply, self.vendor.responses.dossier.record)
         if not isinstance(record, Mapping):
             raise to_error(
                 Verdict(Resolution.PERMANENT, remote_message="câu trả lời không có hồ sơ (no record in the answer)"),
@@ -255,7 +255,7 @@ class SoapConnector:
                 results.append(PushResult(code, error=exc))
                 continue
             shape = self.vendor.responses.update
-            outcome = get_path(reply, shape.outcome) if shape.outcome else None
+            outcome = _at(reply, shape.outcome) if shape.outcome else None
             results.append(PushResult(code, created=outcome is not None and str(outcome) in shape.applied))
         return results
 
@@ -289,7 +289,7 @@ class SoapConnector:
         except HubError as exc:
             return Health(ok=False, latency_ms=_ms(started), detail=exc.message)
         shape = self.vendor.responses.health
-        status = get_path(reply, shape.status) if shape.status else None
+        status = _at(reply, shape.status) if shape.status else None
         ok = not shape.ok or str(status) in shape.ok
         return Health(ok=ok, latency_ms=_ms(started), detail=str(status))
 
@@ -440,3 +440,12 @@ def _ms(started: float) -> float:
 
 def _local(element: Any) -> str:
     return str(etree.QName(element).localname)
+
+
+def _at(reply: Any, path: str) -> Any:
+    """The value at ``path`` in an answer; zeep unwraps a response whose wrapper has a single child, so the path's
+    first step may already be gone."""
+    first, _, rest = path.partition(".")
+    if isinstance(reply, Mapping) and first not in reply:
+        return get_path(reply, rest) if rest else reply
+    return get_path(reply, path)
