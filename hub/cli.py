@@ -13,6 +13,7 @@ from hub.admin import cli as admin_cli
 from hub.procedures_cli import app as procedures_app
 from hub.settings import get_settings
 from schedules import cli as schedules_cli
+from simulators import cli as simulators_cli
 
 app = typer.Typer(
     name="dvc-hub",
@@ -34,6 +35,7 @@ app.add_typer(admin_cli.dossier_app, name="dossier")
 app.command("scheduler")(schedules_cli.scheduler)
 app.command("backfill")(schedules_cli.backfill)
 app.add_typer(schedules_cli.jobs_app, name="jobs")
+app.add_typer(simulators_cli.app, name="simulate")
 
 console = Console()
 errors = Console(stderr=True)

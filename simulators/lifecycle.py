@@ -163,7 +163,8 @@ class Lifecycle:
 
     def _push(self, when: datetime, kind: str, key: str) -> None:
         self._seq += 1
-        heapq.heappush(self._queue, (when, self._seq, kind, key))
+        # the wire carries whole seconds; keeping them here makes the feed order the one clients see
+        heapq.heappush(self._queue, (when.replace(microsecond=0), self._seq, kind, key))
 
     def _play(self, end: datetime) -> AdvanceReport:
         report = AdvanceReport(until=end)
@@ -284,7 +285,8 @@ class Lifecycle:
             name = person
             id_number = f"049{rng.choice('0123')}{rng.randint(40, 99):02d}{rng.randrange(10**6):06d}"
         elif kind == 2:
-            name = f"Công ty TNHH {rng.choice(('Thương mại', 'Xây dựng', 'Dịch vụ', 'Nông sản'))} {given} {unit.name.split()[-1]}"
+            trade = rng.choice(("Thương mại", "Xây dựng", "Dịch vụ", "Nông sản"))
+            name = f"Công ty TNHH {trade} {given} {unit.name.split()[-1]}"
             id_number = f"40{rng.randrange(10**8):08d}"
         else:
             name = f"Hợp tác xã nông nghiệp {unit.name.split(' ', 1)[-1]}"

@@ -20,10 +20,6 @@ NS = "urn:motcua:hoso:v1"
 _Q = "{" + NS + "}"
 
 
-def _wrapped(item: str) -> Any:
-    return field(default_factory=list, metadata={"item": item})
-
-
 @dataclass(slots=True)
 class ChuHoSo:
     HoTen: str
@@ -129,12 +125,12 @@ class HoSo:
     DonViXuLy: str | None = None
     GhiChu: str | None = None
     ThanhToanTrucTuyen: bool | None = None
-    DanhSachTepDinhKem: list[TepDinhKem] = _wrapped("TepDinhKem")
-    DanhSachLePhi: list[LePhi] = _wrapped("LePhi")
-    DanhSachGiayToKhac: list[GiayTo] = _wrapped("GiayTo")
-    DanhSachBoSung: list[BoSung] = _wrapped("BoSung")
-    DanhSachKetQua: list[KetQua] = _wrapped("KetQua")
-    DanhSachTienDo: list[TienDo] = _wrapped("TienDo")
+    DanhSachTepDinhKem: list[TepDinhKem] = field(default_factory=list, metadata={"item": "TepDinhKem"})
+    DanhSachLePhi: list[LePhi] = field(default_factory=list, metadata={"item": "LePhi"})
+    DanhSachGiayToKhac: list[GiayTo] = field(default_factory=list, metadata={"item": "GiayTo"})
+    DanhSachBoSung: list[BoSung] = field(default_factory=list, metadata={"item": "BoSung"})
+    DanhSachKetQua: list[KetQua] = field(default_factory=list, metadata={"item": "KetQua"})
+    DanhSachTienDo: list[TienDo] = field(default_factory=list, metadata={"item": "TienDo"})
     PhienBan: int = 1
     NgayCapNhat: datetime | None = None
 

@@ -1,0 +1,61 @@
+"""``dvc-hub simulate``: serve the one-stop-shop SOAP simulator and the national-portal simulator on fixed ports."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+app = typer.Typer(help="Run the one-stop-shop (SOAP) and national-portal (REST) simulators.")
+
+
+@app.callback(invoke_without_command=True)
+def simulate(
+    soap_port: Annotated[int, typer.Option(help="One-stop-shop SOAP port (base path /motcua).")] = 8701,
+    portal_port: Annotated[int, typer.Option(help="National portal port (/dvcqg, /api, /lgsp).")] = 8702,
+    host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0.0.1",
+    seed: Annotated[int, typer.Option(help="Seed of the data and of the fault dice.")] = 1,
+    dossiers: Annotated[int, typer.Option(help="Dossiers generated before serving.")] = 200,
+    topology: Annotated[Path, typer.Option(help="Topology YAML.")] = Path("config/topologies/quang-nam-2023.yaml"),
+    faults: Annotated[Path | None, typer.Option(help="YAML of fault specs by endpoint key.")] = None,
+    username: Annotated[str, typer.Option(help="Username both simulators accept.")] = "hub",
+    password: Annotated[str, typer.Option(help="Password both simulators accept.")] = "hub-secret",  # noqa: S107
+    session_ttl: Annotated[float, typer.Option(help="Portal session lifetime, seconds.")] = 1800.0,
+    token_ttl: Annotated[float, typer.Option(help="LGSP access-token lifetime, seconds.")] = 3600.0,
+    tick: Annotated[
+        float, typer.Option(help="Every TICK real seconds play --tick-hours of simulated time; 0 off.")
+    ] = 0.0,
+    tick_hours: Annotated[float, typer.Option(help="Simulated hours per tick.")] = 1.0,
+) -> None:
+    """Serve both simulators until interrupted."""
+    from hub.topology import load
+    from simulators import faults as faults_module
+    from simulators.server import Simulators
+
+    specs = faults_module.load(faults) if faults else None
+    sims = Simulators(
+        load(topology),
+        seed=seed,
+        dossiers=dossiers,
+        username=username,
+        password=password,
+        session_ttl=session_ttl,
+        token_ttl=token_ttl,
+        faults=specs,
+        soap_port=soap_port,
+        portal_port=portal_port,
+        host=host,
+    )
+    with sims:
+        typer.echo(f"one-stop-shop SOAP: {sims.wsdl_url}")
+        typer.echo(f"national portal:    {sims.portal_url}/dvcqg  {sims.portal_url}/api  {sims.portal_url}/lgsp")
+        typer.echo(f"simulated clock:    {sims.now():%Y-%m-%d %H:%M %z}, {sims.store.count()} dossier copies")
+        stop = threading.Event()
+        try:
+            while not stop.wait(tick if tick > 0 else 3600):
+                if tick > 0:
+                    sims.advance(tick_hours)
+        except KeyboardInterrupt:
+            typer.echo("simulators stopped")
