@@ -1,16 +1,29 @@
-"""The console under test: a migrated, seeded SQLite store and the FastAPI app over it."""
+"""The console under test: a migrated, seeded SQLite store and the app served by uvicorn on an ephemeral port."""
 
 from __future__ import annotations
 
 import re
+import socket
+import threading
+import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 
+import httpx
 import pytest
-from fastapi.testclient import TestClient
+import uvicorn
 
 from hub.admin.app import Console, create_app
 from hub.store.db import Database
 from tests.admin import seed
+
+
+@dataclass
+class Live:
+    """A console running in a thread, and its base URL."""
+
+    url: str
+    console: Console
 
 
 @pytest.fixture
@@ -19,13 +32,39 @@ def seeded(db: Database) -> seed.Seeded:
     return seed.log(db)
 
 
+def serve(console: Console) -> Iterator[Live]:
+    """Run the app in a uvicorn thread on 127.0.0.1:0 until the generator is closed."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(create_app(console), log_level="warning", lifespan="off"))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started:
+        if time.monotonic() > deadline:
+            raise AssertionError("the console did not start")
+        time.sleep(0.01)
+    try:
+        yield Live(url=f"http://127.0.0.1:{port}", console=console)
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+        sock.close()
+
+
 @pytest.fixture
-def client(db: Database, seeded: seed.Seeded) -> Iterator[TestClient]:
-    with TestClient(create_app(Console(db=db)), base_url="http://127.0.0.1") as test_client:
-        yield test_client
+def live(db: Database, seeded: seed.Seeded) -> Iterator[Live]:
+    yield from serve(Console(db=db))
 
 
-def csrf_of(client: TestClient) -> str:
+@pytest.fixture
+def client(live: Live) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=live.url, follow_redirects=False, timeout=10) as http:
+        yield http
+
+
+def csrf_of(client: httpx.Client) -> str:
     """The CSRF token the console rendered into its forms (the double-submit value)."""
     page = client.get("/login")
     found = re.search(r'name="csrf" value="([^"]+)"', page.text)
@@ -33,13 +72,21 @@ def csrf_of(client: TestClient) -> str:
     return found.group(1)
 
 
-def login(client: TestClient, username: str) -> str:
+def login(client: httpx.Client, username: str) -> str:
     """Sign in through the login form; returns the CSRF token for later forms."""
     token = csrf_of(client)
     response = client.post(
-        "/login",
-        data={"username": username, "password": seed.PASSWORD, "csrf": token, "next": "/"},
-        follow_redirects=False,
+        "/login", data={"username": username, "password": seed.PASSWORD, "csrf": token, "next": "/"}
     )
     assert response.status_code == 303, response.text
     return csrf_of(client)
+
+
+@pytest.fixture
+def live_url_client(live: Live) -> Iterator[tuple[httpx.Client, httpx.Client]]:
+    """Two browsers (separate cookie jars) on the same console."""
+    with (
+        httpx.Client(base_url=live.url, follow_redirects=False, timeout=10) as first,
+        httpx.Client(base_url=live.url, follow_redirects=False, timeout=10) as second,
+    ):
+        yield first, second
