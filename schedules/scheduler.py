@@ -16,16 +16,18 @@ from __future__ import annotations
 import os
 import socket
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Any
 
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
-from sqlalchemy import select
+from sqlalchemy import select, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
 
 from hub.logs import get_logger
 from hub.store.db import Database
@@ -86,13 +88,9 @@ class Scheduler:
         """Make sure every job has its ``schedule_jobs`` row (paused state survives restarts) and a next run."""
         now = self.clock()
         with self.db.session() as session:
-            known = {row.job_id: row for row in session.scalars(select(ScheduleJob))}
-            for job_id, spec in self.specs.items():
-                row = known.get(job_id)
-                if row is None:
-                    row = ScheduleJob(job_id=job_id, paused=False)
-                    session.add(row)
-                row.next_run_at = spec.schedule.next_after(now)
+            _ensure_rows(session, self.specs)
+            for row in session.scalars(select(ScheduleJob).where(ScheduleJob.job_id.in_(list(self.specs)))):
+                row.next_run_at = self.specs[row.job_id].schedule.next_after(now)
 
     def start(self, *, blocking: bool = False) -> None:
         """Register the jobs and start the clock; with ``blocking`` this call returns only at shutdown."""
@@ -131,6 +129,7 @@ class Scheduler:
             log.info("schedule.paused", job_id=spec.job_id, tick=tick.isoformat())
             return Fired.PAUSED
         if not self.claims.claim(spec.job_id, tick, self.owner, period=spec.schedule.period(now)):
+            log.debug("schedule.taken", job_id=spec.job_id, tick=tick.isoformat())
             return Fired.TAKEN
         fired = Fired.RAN
         try:
@@ -150,18 +149,24 @@ class Scheduler:
 
     def _record(self, spec: JobSpec, ran_at: datetime, outcome: str) -> None:
         with self.db.session() as session:
-            row = session.get(ScheduleJob, spec.job_id)
-            if row is None:
-                row = ScheduleJob(job_id=spec.job_id, paused=False)
-                session.add(row)
-            row.last_run_at = ran_at
-            row.last_outcome = outcome[:OUTCOME_MAX]
-            row.next_run_at = spec.schedule.next_after(self.clock())
+            session.execute(
+                update(ScheduleJob)
+                .where(ScheduleJob.job_id == spec.job_id)
+                .values(
+                    last_run_at=ran_at,
+                    last_outcome=outcome[:OUTCOME_MAX],
+                    next_run_at=spec.schedule.next_after(self.clock()),
+                    updated_at=utcnow(),
+                )
+            )
 
-    @property
-    def running(self) -> bool:
-        return self._aps is not None and bool(self._aps.running)
 
-    def aps_jobs(self) -> list[Any]:
-        """The APScheduler jobs, for diagnostics (their next fire times)."""
-        return list(self._aps.get_jobs()) if self._aps is not None else []
+
+def _ensure_rows(session: Session, specs: Mapping[str, JobSpec]) -> None:
+    """Insert the jobs' rows that do not exist yet; schedulers starting together may race, so conflicts are fine."""
+    rows = [{"job_id": job_id, "paused": False, "updated_at": utcnow()} for job_id in specs]
+    if not rows:
+        return
+    dialect = session.get_bind().dialect.name
+    insert = sqlite_insert if dialect == "sqlite" else postgresql_insert
+    session.execute(insert(ScheduleJob).values(rows).on_conflict_do_nothing(index_elements=["job_id"]))
