@@ -161,7 +161,6 @@ class Scheduler:
             )
 
 
-
 def _ensure_rows(session: Session, specs: Mapping[str, JobSpec]) -> None:
     """Insert the jobs' rows that do not exist yet; schedulers starting together may race, so conflicts are fine."""
     rows = [{"job_id": job_id, "paused": False, "updated_at": utcnow()} for job_id in specs]

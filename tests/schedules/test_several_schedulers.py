@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import time
 from collections import Counter
 from datetime import datetime, timedelta
@@ -53,7 +54,7 @@ def _assert_once_per_tick(enqueued: list[tuple[str, datetime]], processes: Proce
         ticks = sorted(tick for u, tick in counts if u == unit)
         # several ticks, and none skipped while the schedulers ran
         assert len(ticks) >= TICKS, (unit, ticks)
-        steps = {b - a for a, b in zip(ticks, ticks[1:], strict=False)}
+        steps = {b - a for a, b in itertools.pairwise(ticks)}
         assert steps == {timedelta(seconds=1)}, (unit, ticks)
 
 
