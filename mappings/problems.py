@@ -56,6 +56,9 @@ class Problems:
             if path in reported:
                 continue
             reported.add(path)
+            if error["type"] != "missing" and error.get("input", "") is None:
+                # sources send None for an absent element: to the administrator it is simply missing
+                error = {**error, "type": "missing", "msg": "Field required"}
             message_vi, message_en = _messages(error)
             value = None if error["type"] == "missing" else shown(error.get("input"), personal)
             self.items.append(Problem(path, message_vi, message_en, value))
