@@ -12,6 +12,8 @@ from mappings.canonical import VN_TZ
 from mappings.codes import Channel, Status
 from mappings.tables import tables
 
+PLUS_7 = timezone(timedelta(hours=7))
+
 
 @pytest.mark.parametrize(
     ("raw", "expected"),
@@ -28,7 +30,7 @@ from mappings.tables import tables
         (" 27/10/2023 ", datetime(2023, 10, 27, tzinfo=VN_TZ)),
         (datetime(2023, 10, 27, 8, 15), datetime(2023, 10, 27, 8, 15, tzinfo=VN_TZ)),  # noqa: DTZ001
         (datetime(2023, 10, 27, 1, 15, tzinfo=UTC), datetime(2023, 10, 27, 8, 15, tzinfo=VN_TZ)),
-        (datetime(2023, 10, 27, 8, 15, tzinfo=timezone(timedelta(hours=7))), datetime(2023, 10, 27, 8, 15, tzinfo=VN_TZ)),
+        (datetime(2023, 10, 27, 8, 15, tzinfo=PLUS_7), datetime(2023, 10, 27, 8, 15, tzinfo=VN_TZ)),
         (date(2023, 10, 27), datetime(2023, 10, 27, tzinfo=VN_TZ)),
         ("", None),
         ("   ", None),

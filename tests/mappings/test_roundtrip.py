@@ -15,20 +15,27 @@ from mappings.codes import ApplicantType, Channel, ReturnMethod, Status
 from mappings.procedures import InMemoryProcedureLookup
 
 # Vietnamese letters, digits and inner spaces; the canonical model trims and folds, so generate what it keeps
-_LETTERS = "aăâbcdđeêghiklmnoôơpqrstuưvxyAĂÂĐÊÔƠƯàảãáạằẳẵắặầẩẫấậèẻẽéẹềểễếệìỉĩíịòỏõóọồổỗốộờởỡớợùủũúụừửữứựỳỷỹýỵ0123456789-"
+_LETTERS = (
+    "aăâbcdđeêghiklmnoôơpqrstuưvxyAĂÂĐÊÔƠƯàảãáạằẳẵắặầẩẫấậèẻẽéẹềểễếệìỉĩíịòỏõóọồổỗốộờởỡớợùủũúụừửữứựỳỷỹýỵ0123456789-"
+)
 word = st.text(_LETTERS, min_size=1, max_size=8)
 ascii_word = st.text("abcdefghijklmnopqrstuvwxyzABC0123456789", min_size=1, max_size=8)
 name = st.lists(word, min_size=1, max_size=4).map(" ".join)
 opt_name = st.none() | name
+EARLIEST = datetime(2015, 1, 1)  # noqa: DTZ001 - bounds for hypothesis, which generates naive values
+LATEST = datetime(2030, 12, 31)  # noqa: DTZ001
 # the portal carries seconds, not microseconds
-moment = st.datetimes(min_value=datetime(2015, 1, 1), max_value=datetime(2030, 12, 31)).map(
-    lambda d: d.replace(microsecond=0, tzinfo=VN_TZ)
-)
+moment = st.datetimes(min_value=EARLIEST, max_value=LATEST).map(lambda d: d.replace(microsecond=0, tzinfo=VN_TZ))
 opt_moment = st.none() | moment
 fee = st.fixed_dictionaries(
-    {"name": name, "code": opt_name, "collection_method": opt_name, "kind": opt_name,
-     "amount": st.integers(0, 10_000_000).map(Decimal)}
-)  # fmt: skip
+    {
+        "name": name,
+        "code": opt_name,
+        "collection_method": opt_name,
+        "kind": opt_name,
+        "amount": st.integers(0, 10_000_000).map(Decimal),
+    }
+)
 progress = st.fixed_dictionaries(
     {
         "handler": st.text(_LETTERS, min_size=1, max_size=50),
@@ -43,8 +50,9 @@ progress = st.fixed_dictionaries(
 )
 dossier = st.fixed_dictionaries(
     {
-        "code": st.tuples(st.integers(1, 9999), st.dates(datetime(2015, 1, 1).date(), datetime(2030, 1, 1).date()))
-        .map(lambda t: f"000.01.17.H47-{t[1]:%y%m%d}-{t[0]:04d}"),
+        "code": st.tuples(st.integers(1, 9999), st.dates(EARLIEST.date(), LATEST.date())).map(
+            lambda t: f"000.01.17.H47-{t[1]:%y%m%d}-{t[0]:04d}"
+        ),
         "receiving_unit": st.sampled_from(["20965", "517", "49"]),
         "local_procedure_code": st.just("NT-HT-001"),
         "national_procedure_code": st.just("1.001193"),
@@ -82,31 +90,54 @@ dossier = st.fixed_dictionaries(
         "paid_online": st.none() | st.booleans(),
         "files": st.lists(
             st.fixed_dictionaries(
-                {"file_id": word, "name": name, "component_code": opt_name, "url": opt_name, "deleted": st.booleans(),
-                 "digitised": st.booleans(), "reused": st.booleans(), "from_national_store": st.booleans()}
+                {
+                    "file_id": word,
+                    "name": name,
+                    "component_code": opt_name,
+                    "url": opt_name,
+                    "deleted": st.booleans(),
+                    "digitised": st.booleans(),
+                    "reused": st.booleans(),
+                    "from_national_store": st.booleans(),
+                }
             ),
             max_size=5,
-        ),  # fmt: skip
+        ),
         "fees": st.lists(fee, max_size=3),
         "other_papers": st.lists(
             st.fixed_dictionaries({"name": name, "quantity": st.integers(1, 20), "kind": opt_name}), max_size=2
         ),
         "supplements": st.lists(
             st.fixed_dictionaries(
-                {"round_id": word, "requested_by": opt_name, "content": opt_name, "requested_at": opt_moment,
-                 "received_by": opt_name, "receipt_info": opt_name, "received_at": opt_moment, "status": opt_name,
-                 "papers": st.lists(name, max_size=3), "fees": st.lists(fee, max_size=2),
-                 "previous_appointment": opt_moment, "new_appointment": opt_moment}
+                {
+                    "round_id": word,
+                    "requested_by": opt_name,
+                    "content": opt_name,
+                    "requested_at": opt_moment,
+                    "received_by": opt_name,
+                    "receipt_info": opt_name,
+                    "received_at": opt_moment,
+                    "status": opt_name,
+                    "papers": st.lists(name, max_size=3),
+                    "fees": st.lists(fee, max_size=2),
+                    "previous_appointment": opt_moment,
+                    "new_appointment": opt_moment,
+                }
             ),
             max_size=2,
-        ),  # fmt: skip
+        ),
         "results": st.lists(
             st.fixed_dictionaries(
-                {"name": name, "component_code": opt_name, "paper_id": opt_name, "url": opt_name,
-                 "result_code": opt_name}
+                {
+                    "name": name,
+                    "component_code": opt_name,
+                    "paper_id": opt_name,
+                    "url": opt_name,
+                    "result_code": opt_name,
+                }
             ),
             max_size=2,
-        ),  # fmt: skip
+        ),
         "progress": st.lists(progress, max_size=4),
         "version": st.integers(1, 1000),
         "updated_at": moment,
@@ -134,18 +165,24 @@ def test_canonical_to_portal_and_back_keeps_every_field_the_portal_carries(d: Do
     assert dvcqg.progress_to_portal(again) == dvcqg.progress_to_portal(d)
     # everything but what the portal has no field for is the very same canonical value
     not_carried: dict[str, Any] = {"service_level": None, "processing_unit": None}
-    expected = d.model_copy(update={**not_carried, "progress": tuple(e.model_copy(update={"unit_code": None})
-                                                                      for e in d.progress)})  # fmt: skip
+    expected = d.model_copy(
+        update={**not_carried, "progress": tuple(e.model_copy(update={"unit_code": None}) for e in d.progress)}
+    )
     assert again == expected
 
 
 @settings(max_examples=40, deadline=None)
 @given(dossier)
 def test_canonical_to_vendor_record_and_back_is_lossless(d: Dossier) -> None:
-    plain = d.model_copy(update={"supplements": tuple(s.model_copy(update={"fees": ()}) for s in d.supplements),
-                                 "national_procedure_code": None, "applicant": d.applicant.model_copy(
-                                     update={"fax": None, "vneid_verified": None}),
-                                 "return_info": None, "submission_place": None})  # fmt: skip
+    plain = d.model_copy(
+        update={
+            "supplements": tuple(s.model_copy(update={"fees": ()}) for s in d.supplements),
+            "national_procedure_code": None,
+            "applicant": d.applicant.model_copy(update={"fax": None, "vneid_verified": None}),
+            "return_info": None,
+            "submission_place": None,
+        }
+    )
     assert motcua.to_canonical(motcua.from_canonical(plain), procedures=InMemoryProcedureLookup({})) == plain
 
 
