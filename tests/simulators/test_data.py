@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from itertools import pairwise
 
 from hub.topology import Topology
 from mappings.canonical import (
@@ -160,7 +161,7 @@ def test_every_dossier_validates_as_canonical_and_moves_only_legally(topology: T
             assert dossier.agency_id == agency
             statuses = [Status(t.TrangThai) for t in record.DanhSachTienDo]
             assert statuses[-1] == Status(record.TrangThai)
-            for before, after in zip(statuses, statuses[1:], strict=False):
+            for before, after in pairwise(statuses):
                 assert after in ALLOWED[before] and after.may_follow(before), (record.MaHoSo, before, after)
             seen_statuses.add(record.TrangThai)
             transferred += record.MaDonViXuLy is not None

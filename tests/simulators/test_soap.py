@@ -18,7 +18,7 @@ from simulators.soap import CONTRACTS
 SINCE = datetime(2023, 9, 1, tzinfo=VN_TZ)
 
 
-def client(sims: Simulators, password: str = "hub-secret", digest: bool = False) -> zeep.Client:
+def client(sims: Simulators, password: str = "hub-secret", digest: bool = False) -> zeep.Client:  # noqa: S107
     return zeep.Client(sims.wsdl_url, wsse=UsernameToken("hub", password, use_digest=digest))
 
 
