@@ -22,6 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from mappings import normalize as n
 from mappings.canonical import (
+    VN_TZ,
     Applicant,
     Dossier,
     Fee,
@@ -321,6 +322,34 @@ def _req(value: Any) -> Any:
     return value
 
 
+def _path(where: tuple[str, int] | str, key: str) -> str:
+    if isinstance(where, str):
+        return key
+    return f"{where[0]}[{where[1]}].{key}"
+
+
+def _when(value: Any, run: Any, where: tuple[str, int] | str, key: str) -> datetime | None:
+    """A date of the record; the element path is built only when the value is refused."""
+    if value is None:
+        return None
+    if value.__class__ is datetime and value.tzinfo is VN_TZ:
+        return value
+    try:
+        return n.moment(value)
+    except n.Invalid:
+        return run(n.moment, value, _path(where, key))  # type: ignore[no-any-return]
+
+
+def _flag(value: Any, run: Any, where: tuple[str, int], key: str) -> bool | None:
+    """A file's yes/no flag; zeep already gives booleans, text forms go through the normaliser."""
+    if value is True or value is False:
+        return value
+    try:
+        return n.flag(value)
+    except n.Invalid:
+        return run(n.flag, value, _path(where, key))  # type: ignore[no-any-return]
+
+
 def _items(container: Any, key: str) -> list[Any]:
     """The items of a wrapper element: ``{"TepDinhKem": [...]}``, a bare list (JSON), or nothing."""
     if container is None or container == "":
@@ -342,7 +371,6 @@ def to_canonical(record: Mapping[str, Any], *, procedures: ProcedureLookup) -> D
     """
     p = Problems()
     run = p.run
-    moment = n.moment
     t = tables()
     g = record.get
     code = n.text(g("MaHoSo"))
@@ -368,17 +396,17 @@ def to_canonical(record: Mapping[str, Any], *, procedures: ProcedureLookup) -> D
         if not isinstance(f, Mapping):
             files.append(f)
             continue
-        where = f"DanhSachTepDinhKem.TepDinhKem[{i}]."
+        where = ("DanhSachTepDinhKem.TepDinhKem", i)
         files.append(
             {
                 "file_id": _req(f.get("Id")),
                 "name": f.get("Ten"),
                 "component_code": _opt(f.get("MaThanhPhan")),
                 "url": _opt(f.get("DuongDan")),
-                "deleted": run(n.flag, f.get("DaXoa"), where + "DaXoa"),
-                "digitised": run(n.flag, f.get("DuocSoHoa"), where + "DuocSoHoa"),
-                "reused": run(n.flag, f.get("DuocTaiSuDung"), where + "DuocTaiSuDung"),
-                "from_national_store": run(n.flag, f.get("LayTuKhoDMQG"), where + "LayTuKhoDMQG"),
+                "deleted": _flag(f.get("DaXoa"), run, where, "DaXoa"),
+                "digitised": _flag(f.get("DuocSoHoa"), run, where, "DuocSoHoa"),
+                "reused": _flag(f.get("DuocTaiSuDung"), run, where, "DuocTaiSuDung"),
+                "from_national_store": _flag(f.get("LayTuKhoDMQG"), run, where, "LayTuKhoDMQG"),
             }
         )
 
@@ -387,21 +415,21 @@ def to_canonical(record: Mapping[str, Any], *, procedures: ProcedureLookup) -> D
         if not isinstance(s, Mapping):
             supplements.append(s)
             continue
-        where = f"DanhSachBoSung.BoSung[{i}]."
+        where = ("DanhSachBoSung.BoSung", i)
         papers = s.get("GiayTo") or ()
         supplements.append(
             {
                 "round_id": _req(s.get("Id")),
                 "requested_by": _opt(s.get("NguoiYeuCau")),
                 "content": _opt(s.get("NoiDung")),
-                "requested_at": run(moment, s.get("NgayYeuCau"), where + "NgayYeuCau"),
+                "requested_at": _when(s.get("NgayYeuCau"), run, where, "NgayYeuCau"),
                 "received_by": _opt(s.get("NguoiTiepNhan")),
                 "receipt_info": _opt(s.get("ThongTinTiepNhan")),
-                "received_at": run(moment, s.get("NgayTiepNhan"), where + "NgayTiepNhan"),
+                "received_at": _when(s.get("NgayTiepNhan"), run, where, "NgayTiepNhan"),
                 "status": _opt(s.get("TrangThai")),
                 "papers": [papers] if isinstance(papers, str) else papers,
-                "previous_appointment": run(moment, s.get("NgayHenTraTruoc"), where + "NgayHenTraTruoc"),
-                "new_appointment": run(moment, s.get("NgayHenTraMoi"), where + "NgayHenTraMoi"),
+                "previous_appointment": _when(s.get("NgayHenTraTruoc"), run, where, "NgayHenTraTruoc"),
+                "new_appointment": _when(s.get("NgayHenTraMoi"), run, where, "NgayHenTraMoi"),
             }
         )
 
@@ -410,17 +438,17 @@ def to_canonical(record: Mapping[str, Any], *, procedures: ProcedureLookup) -> D
         if not isinstance(e, Mapping):
             progress.append(e)
             continue
-        where = f"DanhSachTienDo.TienDo[{i}]."
+        where = ("DanhSachTienDo.TienDo", i)
         progress.append(
             {
                 "handler": n.handler(e.get("NguoiXuLy")),
                 "title": _opt(e.get("ChucDanh")),
-                "at": run(moment, e.get("ThoiDiem"), where + "ThoiDiem"),
+                "at": _when(e.get("ThoiDiem"), run, where, "ThoiDiem"),
                 "department": _opt(e.get("PhongBan")),
                 "content": e.get("NoiDung"),
-                "status": run(t.status.parse, e.get("TrangThai"), where + "TrangThai"),
-                "step_started_at": run(moment, e.get("NgayBatDau"), where + "NgayBatDau"),
-                "step_due_at": run(moment, e.get("NgayKetThucTheoQuyDinh"), where + "NgayKetThucTheoQuyDinh"),
+                "status": run(t.status.parse, e.get("TrangThai"), f"{where[0]}[{i}].TrangThai"),
+                "step_started_at": _when(e.get("NgayBatDau"), run, where, "NgayBatDau"),
+                "step_due_at": _when(e.get("NgayKetThucTheoQuyDinh"), run, where, "NgayKetThucTheoQuyDinh"),
                 "unit_code": _opt(e.get("MaDonVi")),
             }
         )
@@ -440,12 +468,12 @@ def to_canonical(record: Mapping[str, Any], *, procedures: ProcedureLookup) -> D
         "applicant": applicant,
         "summary": n.summary(g("TrichYeu")),
         "status": run(t.status.parse, g("TrangThai"), "TrangThai"),
-        "submitted_at": run(moment, g("NgayNop"), "NgayNop"),
-        "received_at": run(moment, g("NgayTiepNhan"), "NgayTiepNhan"),
-        "appointment_at": run(moment, g("NgayHenTra"), "NgayHenTra"),
-        "finished_at": run(moment, g("NgayKetThucXuLy"), "NgayKetThucXuLy"),
-        "returned_at": run(moment, g("NgayTra"), "NgayTra"),
-        "refused_at": run(moment, g("NgayTuChoi"), "NgayTuChoi"),
+        "submitted_at": _when(g("NgayNop"), run, "", "NgayNop"),
+        "received_at": _when(g("NgayTiepNhan"), run, "", "NgayTiepNhan"),
+        "appointment_at": _when(g("NgayHenTra"), run, "", "NgayHenTra"),
+        "finished_at": _when(g("NgayKetThucXuLy"), run, "", "NgayKetThucXuLy"),
+        "returned_at": _when(g("NgayTra"), run, "", "NgayTra"),
+        "refused_at": _when(g("NgayTuChoi"), run, "", "NgayTuChoi"),
         "return_method": run(t.return_method.parse_optional, g("HinhThucTra"), "HinhThucTra"),
         "processing_unit_name": _opt(g("DonViXuLy")),
         "note": _opt(g("GhiChu")),
@@ -457,7 +485,7 @@ def to_canonical(record: Mapping[str, Any], *, procedures: ProcedureLookup) -> D
         "results": [_result(x) for x in _items(g("DanhSachKetQua"), "KetQua")],
         "progress": progress,
         "version": g("PhienBan"),
-        "updated_at": run(moment, g("NgayCapNhat"), "NgayCapNhat"),
+        "updated_at": _when(g("NgayCapNhat"), run, "", "NgayCapNhat"),
     }
     return validate_dossier(data, p, PATHS, code)
 
