@@ -14,7 +14,7 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
-from rich.table import Table
+from rich.table import Column, Table
 
 from hub.settings import get_settings
 from mappings.canonical import VN_TZ
@@ -191,7 +191,13 @@ def jobs_list() -> None:
     """Every job with its state, last run, outcome and next run."""
     from schedules.control import list_jobs
 
-    table = Table("job", "trạng thái (state)", "lần chạy cuối (last run)", "kết quả (outcome)", "lần tới (next run)")
+    table = Table(
+        Column("job", no_wrap=True),  # ids are copied into pause and resume: keep them whole
+        "trạng thái (state)",
+        "lần chạy cuối (last run)",
+        "kết quả (outcome)",
+        "lần tới (next run)",
+    )
     for job in list_jobs(_db()):
         table.add_row(
             job.job_id,
