@@ -169,7 +169,8 @@ def main(seconds: float = 6.0) -> list[str]:
     lines = [
         "mappings benchmark: one-stop-shop record (zeep dict) → canonical Dossier → DVCQG item + progress entries",
         f"python {platform.python_version()}, pydantic {pydantic.VERSION}, one core; typical dossier: "
-        "5 files, 2 fees, 3 progress entries; best of 5 rounds",
+        "5 files, 2 fees, 3 progress entries; best of 5 rounds; "
+        f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores (shared: figures are noisy)",
         f"bare Dossier.model_validate (baseline)   {bare_rate:>9,.0f} /s  {1e6 / bare_rate:7.1f} µs",
         f"record → canonical → portal dicts        {pipe_rate:>9,.0f} /s  {1e6 / pipe_rate:7.1f} µs"
         f"  ratio {bare_rate / pipe_rate:.2f}× bare",
