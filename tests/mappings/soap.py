@@ -28,11 +28,3 @@ def record_from_envelope(xml: bytes) -> dict[str, Any]:
     element = client().get_element(f"{{{NS}}}LayChiTietHoSoResponse")
     parsed = element.parse(response, client().wsdl.types)
     return dict(zeep.helpers.serialize_object(parsed.HoSo, dict))
-
-
-def hoso_to_xml(record: dict[str, Any]) -> bytes:
-    """Render a ``HoSo`` dict through zeep's own types (what the connector would send), as XML bytes."""
-    element = client().get_element(f"{{{NS}}}LayChiTietHoSoResponse")
-    node = etree.Element("root")
-    element.render(node, element(HoSo=record))
-    return etree.tostring(node[0])
