@@ -395,7 +395,7 @@ def _target(t: queries.TargetHealth) -> TargetOut:
         recent_succeeded=t.recent_ok,
         recent_failed=t.recent_failed,
         error_rate=t.error_rate,
-        circuit=t.circuit,  # type: ignore[arg-type]
+        circuit=t.circuit,
         last_success=t.last_success,
     )
 

@@ -13,6 +13,7 @@ from rich.console import Console
 from rich.table import Table
 
 from hub.admin.auth import Role, UserError
+from hub.store.db import Database
 
 console = Console()
 errors = Console(stderr=True)
@@ -22,9 +23,8 @@ logs_app = typer.Typer(help="Search the integration log.", no_args_is_help=True)
 dossier_app = typer.Typer(help="Everything the hub knows about one dossier.", no_args_is_help=True)
 
 
-def _db():  # type: ignore[no-untyped-def]
+def _db() -> Database:
     from hub.settings import get_settings
-    from hub.store.db import Database
 
     return Database(get_settings().database_url)
 

@@ -14,7 +14,7 @@ from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
 from pydantic import BaseModel, Field, field_validator
-from sqlalchemy import ColumnElement, Select, case, func, select
+from sqlalchemy import ColumnElement, case, func, select
 from sqlalchemy.orm import Session
 
 from hub.admin.models import Incident
@@ -153,10 +153,11 @@ def _conditions(flt: SearchFilter, now: datetime | None = None) -> list[ColumnEl
 
 def search(session: Session, flt: SearchFilter, *, now: datetime | None = None) -> SearchPage:
     """One page of messages matching ``flt``, newest first."""
-    query: Select[Any] = select(*_ROW_COLUMNS).where(*_conditions(flt, now))
+    query = select(*_ROW_COLUMNS).where(*_conditions(flt, now))
     if flt.before_id is not None:
         query = query.where(Message.id < flt.before_id)
-    rows = [MessageRow(*r) for r in session.execute(query.order_by(Message.id.desc()).limit(flt.limit + 1))]
+    result = session.execute(query.order_by(Message.id.desc()).limit(flt.limit + 1))
+    rows = [MessageRow(**r._asdict()) for r in result]
     more = len(rows) > flt.limit
     rows = rows[: flt.limit]
     since, until = flt.window(now)
@@ -404,14 +405,15 @@ def targets_health(session: Session, *, now: datetime, known: list[str], recent:
         .where(Message.state.in_(WAITING), Message.target.is_not(None))
         .group_by(Message.target)
     ):
-        backlog[target] = (count, _aware_utc(oldest) if oldest else None)
-    parked: dict[str, int] = dict(
-        session.execute(  # type: ignore[arg-type]
+        backlog[str(target)] = (count, _aware_utc(oldest) if oldest else None)
+    parked: dict[str, int] = {
+        str(target): count
+        for target, count in session.execute(
             select(Message.target, func.count())
             .where(Message.state == MessageState.PARKED.value, Message.target.is_not(None))
             .group_by(Message.target)
-        ).all()
-    )
+        )
+    }
     outcomes: dict[str, list[int]] = defaultdict(lambda: [0, 0])
     for target, state, count in session.execute(
         select(Message.target, Message.state, func.count())
@@ -419,9 +421,9 @@ def targets_health(session: Session, *, now: datetime, known: list[str], recent:
         .group_by(Message.target, Message.state)
     ):
         if state == MessageState.SUCCEEDED.value:
-            outcomes[target][0] += count
+            outcomes[str(target)][0] += count
         elif state in FAILED_STATES:
-            outcomes[target][1] += count
+            outcomes[str(target)][1] += count
     switches = {s.target: s for s in session.scalars(select(TargetSwitch))}
     names = sorted(set(known) | set(backlog) | set(parked) | set(outcomes) | set(switches))
     health = []
@@ -433,14 +435,14 @@ def targets_health(session: Session, *, now: datetime, known: list[str], recent:
             .limit(1)
         )
         switch = switches.get(name)
-        count, oldest = backlog.get(name, (0, None))
+        count, waiting_since = backlog.get(name, (0, None))
         health.append(
             TargetHealth(
                 target=name,
                 paused=bool(switch and switch.paused),
                 pause_reason=switch.reason if switch and switch.paused else None,
                 backlog=count,
-                oldest_waiting=oldest,
+                oldest_waiting=waiting_since,
                 parked=parked.get(name, 0),
                 recent_ok=outcomes[name][0],
                 recent_failed=outcomes[name][1],

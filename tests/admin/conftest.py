@@ -75,9 +75,7 @@ def csrf_of(client: httpx.Client) -> str:
 def login(client: httpx.Client, username: str) -> str:
     """Sign in through the login form; returns the CSRF token for later forms."""
     token = csrf_of(client)
-    response = client.post(
-        "/login", data={"username": username, "password": seed.PASSWORD, "csrf": token, "next": "/"}
-    )
+    response = client.post("/login", data={"username": username, "password": seed.PASSWORD, "csrf": token, "next": "/"})
     assert response.status_code == 303, response.text
     return csrf_of(client)
 

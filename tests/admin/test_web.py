@@ -25,7 +25,7 @@ def test_a_wrong_password_is_refused_and_both_attempts_are_audited(client: httpx
     assert "Sai tên đăng nhập hoặc mật khẩu" in bad.text
     login(client, "admin")
     with db.session() as session:
-        actions = [a for a, in session.execute(select(AuditEntry.action).where(AuditEntry.username == "admin"))]
+        actions = [a for (a,) in session.execute(select(AuditEntry.action).where(AuditEntry.username == "admin"))]
     assert actions == ["login.failed", "login"]
 
 
@@ -88,7 +88,9 @@ def test_pausing_a_target_is_shown_and_audited(client: httpx.Client, db: Databas
     assert actions == ["target.pause", "target.resume"]
 
 
-def test_an_admin_creates_and_disables_a_user_whose_session_then_ends(live_url_client: tuple[httpx.Client, httpx.Client]) -> None:
+def test_an_admin_creates_and_disables_a_user_whose_session_then_ends(
+    live_url_client: tuple[httpx.Client, httpx.Client],
+) -> None:
     admin, other = live_url_client
     token = login(admin, "admin")
     created = admin.post(
