@@ -36,7 +36,7 @@ from connectors.errors import (
     with_reauth,
 )
 from connectors.http import Endpoint
-from connectors.recording import redact_data, redact_json_text
+from connectors.recording import redact_data, redact_json_text, scrub
 from hub.errors import HubError, PermanentError, RemoteRejected
 from hub.settings import Credentials
 
@@ -124,7 +124,7 @@ class SessionLogin:
         self.body_check = body_check
         self.table = table
         self._sessions: dict[str, str] = {}
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()  # secrets() is read while a login holds it
 
     def authorize(self, endpoint: Endpoint, unit_code: str) -> Authorized:
         dstcode = self.caller_unit or unit_code
@@ -186,7 +186,7 @@ class ClientCredentials:
         self._monotonic = monotonic
         self._token: str | None = None
         self._expires_at = 0.0
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()  # secrets() is read while a login holds it
 
     def authorize(self, endpoint: Endpoint, unit_code: str) -> Authorized:
         with self._lock:
@@ -398,23 +398,25 @@ class DvcqgConnector:
         """One service call, authenticated, classified, re-authenticated once when the remote asks; the body."""
 
         def once() -> Any:
-            authorized = self.auth.authorize(self.endpoint, unit_code)
-            url, body = self.routing.route(service, unit_code, params, updating=updating)
-            if isinstance(body, dict):
-                body = {**body, **authorized.fields}
-            headers = {self.unit_header: self.caller_unit or unit_code, **authorized.headers}
-            response = self.endpoint.send(
-                service,
-                "POST",
-                url,
-                json=body,
-                headers=headers,
-                redacted_request=_dump(redact_data(body)),
-                redact_response=_redacted_json,
-            )
             try:
+                authorized = self.auth.authorize(self.endpoint, unit_code)
+                url, body = self.routing.route(service, unit_code, params, updating=updating)
+                if isinstance(body, dict):
+                    body = {**body, **authorized.fields}
+                headers = {self.unit_header: self.caller_unit or unit_code, **authorized.headers}
+                response = self.endpoint.send(
+                    service,
+                    "POST",
+                    url,
+                    json=body,
+                    headers=headers,
+                    redacted_request=_dump(redact_data(body)),
+                    redact_response=_redacted_json,
+                )
                 return _checked_body(response, self.endpoint.table, self.body_check, self.system, service)
             except HubError as exc:
+                # A remote may echo what it was sent: the password, the session or the token never leave here.
+                _scrub_error(exc, self.auth.secrets())
                 exc.dossier_code = exc.dossier_code or dossier_code
                 if exc.error_class == "authentication_failed":
                     self.auth.invalidate(unit_code)
@@ -521,6 +523,14 @@ def _not_found(exc: RemoteRejected) -> bool:
 
 def _exists(exc: RemoteRejected) -> bool:
     return EXISTS_MARKER in (exc.remote_message or "").lower()
+
+
+def _scrub_error(exc: HubError, secrets: Iterable[str]) -> None:
+    secrets = list(secrets)
+    exc.message = scrub(exc.message, secrets)
+    exc.args = (exc.message,)
+    if isinstance(exc, RemoteRejected) and exc.remote_message:
+        exc.remote_message = scrub(exc.remote_message, secrets)
 
 
 def _redacted_json(response: requests.Response) -> str | None:

@@ -1,0 +1,99 @@
+"""The factory builds each kind from the topology, and credentials and tokens never leak."""
+
+from __future__ import annotations
+
+import pytest
+import responses
+
+from connectors import registry
+from connectors.fake import FakeConnector
+from connectors.recording import ExchangeLog
+from connectors.rest import DvcqgConnector
+from hub.errors import AuthenticationFailed, ConfigurationError
+from hub.topology import ConnectorKind, System
+
+PASSWORD = "portal-pass-Zq93"
+SESSION = "sess-7f3a9c1e55"
+TOKEN = "tok-0b1d2e3f4a5b"
+
+
+@pytest.fixture(autouse=True)
+def _creds(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DVC_HUB_CRED_DVCQG_USERNAME", "hub")
+    monkeypatch.setenv("DVC_HUB_CRED_DVCQG_PASSWORD", PASSWORD)
+
+
+def _system(kind: ConnectorKind, url: str, **options: object) -> System:
+    return System(name="dvcqg", kind=kind, base_url=url, credentials="dvcqg", batch_size=2, options=options)
+
+
+def test_fake_systems_share_one_in_memory_connector() -> None:
+    system = System(name="fake-portal", kind=ConnectorKind.FAKE, base_url="fake://portal")
+    assert registry.build_target(system) is registry.build_source(system) is registry.fake_connector("fake-portal")
+    assert isinstance(registry.fake_connector("fake-portal"), FakeConnector)
+
+
+def test_a_portal_cannot_be_a_source() -> None:
+    with pytest.raises(ConfigurationError):
+        registry.build_source(_system(ConnectorKind.DVCQG_SESSION, "http://p.test/dvcqg"))
+
+
+def test_connectors_are_built_once_per_system() -> None:
+    system = _system(ConnectorKind.DVCQG_LGSP, "http://p.test/lgsp")
+    assert registry.build_target(system) is registry.build_target(system)
+    assert isinstance(registry.build_portal(system), DvcqgConnector)
+
+
+def test_session_upsert_looks_up_then_creates_or_updates_in_configured_batches() -> None:
+    system = _system(ConnectorKind.DVCQG_SESSION, "http://p.test/dvcqg")
+    target = registry.build_target(system)
+    records = [{"MaHoSo": f"000.00.17.H47-240301-000{i}"} for i in range(1, 4)]
+    with responses.RequestsMock() as wire:
+        wire.add(responses.POST, "http://p.test/dvcqg/auth", json={"error_code": 0, "session": SESSION})
+
+        def reply(request: responses.PreparedRequest) -> tuple[int, dict[str, str], str]:
+            import json
+
+            body = json.loads(request.body or b"{}")
+            if body["service"] == "TraCuuHoSo":
+                found = body["mahoso"].endswith("0002")
+                data = [{"MaHoSo": body["mahoso"]}] if found else []
+                return 200, {}, json.dumps({"error_code": 0, "data": data})
+            return 200, {}, json.dumps({"error_code": 0, "message": "ok"})
+
+        wire.add_callback(responses.POST, "http://p.test/dvcqg/integration", callback=reply)
+        results = target.push_dossiers("517", records)
+        progress = target.push_progress(
+            "517", [{"MaHoSo": records[0]["MaHoSo"], "NoiDungXuLy": str(i)} for i in range(23)]
+        )
+        import json
+
+        sent = [json.loads(c.request.body) for c in wire.calls if c.request.url.endswith("/integration")]
+    assert [r.created for r in results] == [True, False, True]
+    syncs = [(s["isUpdating"], len(s["data"])) for s in sent if s["service"] == "DongBoHoSoMC"]
+    assert syncs == [("False", 1), ("True", 1), ("False", 1)]  # batch of 2 (one new, one known), then 1
+    assert [len(s["data"]) for s in sent if s["service"] == "CapNhatTienDoHoSoMC"] == [10, 10, 3]
+    assert all(r.ok for r in progress)
+    assert all(s["session"] == SESSION and s["madonvi"] == "517" for s in sent)
+
+
+def test_credentials_and_tokens_never_reach_errors_or_recorded_payloads() -> None:
+    log = ExchangeLog()
+    system = _system(ConnectorKind.DVCQG_LGSP, "http://p.test/lgsp")
+    target = registry.build_target(system, recorder=log)
+    with responses.RequestsMock() as wire:
+        wire.add(responses.POST, "http://p.test/lgsp/token", json={"access_token": TOKEN, "expires_in": 3600})
+        # The gateway echoes what it got, secrets included, and refuses twice.
+        echo = f"invalid token Bearer {TOKEN} for client hub:{PASSWORD}"
+        wire.add(responses.POST, "http://p.test/lgsp/integration", status=401, body=echo)
+        wire.add(responses.POST, "http://p.test/lgsp/token", json={"access_token": TOKEN, "expires_in": 3600})
+        wire.add(responses.POST, "http://p.test/lgsp/integration", status=401, body=echo)
+        with pytest.raises(AuthenticationFailed) as caught:
+            target.lookup("517", "000.00.17.H47-240301-0001")
+        assert len([c for c in wire.calls if c.request.url.endswith("/token")]) == 2  # refreshed on 401
+    text = str(caught.value) + repr(caught.value.__dict__)
+    recorded = " ".join(f"{e.endpoint} {e.request} {e.response} {e.error}" for e in log.take())
+    for secret in (PASSWORD, TOKEN):
+        assert secret not in text
+        assert secret not in recorded
+    assert "Bearer" not in recorded or "[removed]" in recorded
