@@ -10,14 +10,16 @@ Options (all optional) — every kind: ``connect_timeout`` (s, default 5; the re
 ``accepted_codes``, ``reauth_codes``, ``retry_codes``, ``pool_size`` (8). ``soap``: ``vendor`` (a profile in
 ``mappings/vendors/``, default ``default``) or ``vendor_file`` (a path), ``wsdl`` (location override),
 ``password_digest`` (bool), ``page_size``, ``strict``. ``dvcqg-session``: ``auth_path``, ``integration_path``,
-``caller_unit``, ``unit_header``. ``dvcqg-url``: ``paths`` (service → path; ``DongBoHoSoMC.update`` for updates).
-``dvcqg-lgsp``: ``token_path``, ``integration_path``, ``scope``, ``token_leeway``, ``caller_unit``.
+``caller_unit``, ``unit_header``. ``dvcqg-url`` (HTTP Basic): ``paths`` (service → path; ``DongBoHoSoMC.update``
+for updates, ``TraCuuHoSo`` with ``{mahoso}``). ``dvcqg-lgsp`` (bearer token, then the session adapter behind the
+gateway): ``token_path``, ``auth_path``, ``integration_path``, ``scope``, ``token_leeway``, ``caller_unit``.
 """
 
 from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +31,16 @@ from connectors.fake import FakeConnector
 from connectors.http import Endpoint, Timeouts, pooled_session
 from connectors.protection import CircuitBreaker, CircuitStatus, LocalRateLimiter, RateLimiter, RedisRateLimiter
 from connectors.recording import NullRecorder, Recorder
-from connectors.rest import ClientCredentials, DvcqgConnector, NoAuth, ServiceEnvelope, SessionLogin, UrlPerOperation
+from connectors.rest import (
+    BasicAuth,
+    ClientCredentials,
+    DvcqgConnector,
+    Layered,
+    NoAuth,
+    ServiceEnvelope,
+    SessionLogin,
+    UrlPerOperation,
+)
 from connectors.rest import portal_body as portal_body_check
 from connectors.soap import SoapConnector
 from hub.errors import ConfigurationError
@@ -41,10 +52,11 @@ DEFAULT_URL_PATHS = {
     "DongBoHoSoMC": "/hoso/create",
     "DongBoHoSoMC.update": "/hoso/update",
     "CapNhatTienDoHoSoMC": "/hoso/progress",
-    "TraCuuHoSo": "/hoso/lookup",
-    "LayThuTuc": "/catalogue/procedure",
-    "LayDanhSachTTHC": "/catalogue/procedures",
+    "TraCuuHoSo": "/hoso/{mahoso}",
 }
+# The portal's error codes (simulators/contracts/README.md): 11 = session invalid or expired, 99 = system error
+# inside an HTTP 200. Unconfirmed against the real portal, hence overridable per system.
+PORTAL_TABLE = ErrorTable(reauth_codes=frozenset({"11"}), retry_codes=frozenset({"99"}))
 
 _lock = threading.Lock()
 _built: dict[tuple[str, int], Any] = {}
@@ -123,10 +135,10 @@ _NULL = NullRecorder()
 
 def _endpoint(system: System, settings: Settings, recorder: Recorder) -> Endpoint:
     options = system.options
-    table = DEFAULT_TABLE.with_options(options)
+    table = (DEFAULT_TABLE if system.kind is ConnectorKind.SOAP else PORTAL_TABLE).with_options(options)
     if system.kind is ConnectorKind.DVCQG_URL and "accepted_codes" not in options:
         # The URL-per-operation portal was seen answering "3" and "-3" for accepted records.
-        table = ErrorTable(accepted_codes=frozenset({"0", "00", "3", "-3"})).with_options(options)
+        table = replace(table, accepted_codes=frozenset({"0", "00", "3", "-3"}))
     pool_size = int(options.get("pool_size", 8))
     with _lock:
         session = _sessions.setdefault(pool_size, pooled_session(pool_size))
@@ -213,17 +225,7 @@ def _session(system: System, settings: Settings, endpoint: Endpoint) -> DvcqgCon
 def _url(system: System, settings: Settings, endpoint: Endpoint) -> DvcqgConnector:
     options = system.options
     paths = {**DEFAULT_URL_PATHS, **options.get("paths", {})}
-    auth = (
-        SessionLogin(
-            endpoint.base_url + options["auth_path"],
-            _credentials(system, settings),
-            caller_unit=options.get("caller_unit"),
-            body_check=portal_body_check(endpoint.table),
-            table=endpoint.table,
-        )
-        if "auth_path" in options
-        else NoAuth()
-    )
+    auth = BasicAuth(_credentials(system, settings)) if system.credentials else NoAuth()
     return DvcqgConnector(
         endpoint,
         auth,
@@ -235,15 +237,30 @@ def _url(system: System, settings: Settings, endpoint: Endpoint) -> DvcqgConnect
 
 def _lgsp(system: System, settings: Settings, endpoint: Endpoint) -> DvcqgConnector:
     options = system.options
-    auth = ClientCredentials(
+    creds = _credentials(system, settings)
+    gateway = ClientCredentials(
         endpoint.base_url + options.get("token_path", "/token"),
-        _credentials(system, settings),
+        creds,
         leeway=float(options.get("token_leeway", 30.0)),
         scope=options.get("scope"),
         table=endpoint.table,
     )
-    routing = ServiceEnvelope(endpoint.base_url + options.get("integration_path", "/integration"))
-    return DvcqgConnector(endpoint, auth, routing, batch_size=system.batch_size, caller_unit=options.get("caller_unit"))
+    # Behind the gateway sits the portal's session adapter: a bearer token to pass, then the portal's session.
+    portal = SessionLogin(
+        endpoint.base_url + options.get("auth_path", "/dvcqg/auth"),
+        creds,
+        caller_unit=options.get("caller_unit"),
+        body_check=portal_body_check(endpoint.table),
+        table=endpoint.table,
+    )
+    routing = ServiceEnvelope(endpoint.base_url + options.get("integration_path", "/dvcqg/integration"))
+    return DvcqgConnector(
+        endpoint,
+        Layered(gateway, portal),
+        routing,
+        batch_size=system.batch_size,
+        caller_unit=options.get("caller_unit"),
+    )
 
 
 _BUILDERS: dict[ConnectorKind, Callable[[System, Settings, Endpoint], Any]] = {

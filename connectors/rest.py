@@ -22,6 +22,7 @@ import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol, Self
+from urllib.parse import quote
 
 import requests
 
@@ -33,15 +34,17 @@ from connectors.errors import (
     Verdict,
     http_verdict,
     raise_for,
+    to_error,
     with_reauth,
 )
 from connectors.http import Endpoint
 from connectors.recording import redact_data, redact_json_text, scrub
-from hub.errors import HubError, PermanentError, RemoteRejected
+from hub.errors import ConfigurationError, HubError, PermanentError, RemoteRejected
 from hub.settings import Credentials
 
 PROGRESS_CHUNK_MAX = 10  # the portal takes at most ten progress entries per call
 EXISTS_MARKER = "đã tồn tại"  # "already exists": the create URL refused a dossier the portal has
+EXISTS_CODES = frozenset({"24"})  # the simulator's code for it; the marker catches portals without a code
 
 
 # ── body check: the override point for errors reported inside an HTTP 200 ────────────────────────────────────
@@ -101,6 +104,43 @@ class NoAuth:
         return ()
 
 
+class BasicAuth:
+    """HTTP Basic on every call (the URL-per-operation portal)."""
+
+    def __init__(self, credentials: Credentials) -> None:
+        self.credentials = credentials
+
+    def authorize(self, endpoint: Endpoint, unit_code: str) -> Authorized:
+        return Authorized(headers={"Authorization": _basic(self.credentials)})
+
+    def invalidate(self, unit_code: str) -> None:
+        return None
+
+    def secrets(self) -> Iterable[str]:
+        return [self.credentials.password.get_secret_value()]
+
+
+class Layered:
+    """A gateway's auth around a portal's (LGSP: a bearer token to pass the gateway, then the portal's session)."""
+
+    def __init__(self, outer: Auth, inner: SessionLogin) -> None:
+        self.outer = outer
+        self.inner = inner
+        inner.outer = outer
+
+    def authorize(self, endpoint: Endpoint, unit_code: str) -> Authorized:
+        first = self.outer.authorize(endpoint, unit_code)
+        second = self.inner.authorize(endpoint, unit_code)
+        return Authorized(headers={**first.headers, **second.headers}, fields={**first.fields, **second.fields})
+
+    def invalidate(self, unit_code: str) -> None:
+        self.outer.invalidate(unit_code)
+        self.inner.invalidate(unit_code)
+
+    def secrets(self) -> Iterable[str]:
+        return [*self.outer.secrets(), *self.inner.secrets()]
+
+
 class SessionLogin:
     """Session adapter login: ``POST auth_url`` with username and password answers a session, kept until refused.
 
@@ -125,6 +165,7 @@ class SessionLogin:
         self.table = table
         self._sessions: dict[str, str] = {}
         self._lock = threading.RLock()  # secrets() is read while a login holds it
+        self.outer: Auth | None = None  # set by Layered: the gateway's auth the login call must carry too
 
     def authorize(self, endpoint: Endpoint, unit_code: str) -> Authorized:
         dstcode = self.caller_unit or unit_code
@@ -150,7 +191,10 @@ class SessionLogin:
             "POST",
             self.auth_url,
             json={"username": self.credentials.username, "password": self.credentials.password.get_secret_value()},
-            headers={self.unit_header: dstcode},
+            headers={
+                self.unit_header: dstcode,
+                **(self.outer.authorize(endpoint, dstcode).headers if self.outer else {}),
+            },
             redacted_request=f'{{"username": "{self.credentials.username}", "password": "[removed]"}}',
             redact_response=_redacted_json,
         )
@@ -241,7 +285,9 @@ class ClientCredentials:
 class Routing(Protocol):
     """Where a service call goes and what its JSON body looks like."""
 
-    def route(self, service: str, unit_code: str, params: Mapping[str, Any], *, updating: bool) -> tuple[str, Any]: ...
+    def route(
+        self, service: str, unit_code: str, params: Mapping[str, Any], *, updating: bool
+    ) -> tuple[str, str, Any]: ...
 
     @property
     def looks_up(self) -> bool:
@@ -257,11 +303,11 @@ class ServiceEnvelope:
     def __init__(self, url: str) -> None:
         self.url = url
 
-    def route(self, service: str, unit_code: str, params: Mapping[str, Any], *, updating: bool) -> tuple[str, Any]:
+    def route(self, service: str, unit_code: str, params: Mapping[str, Any], *, updating: bool) -> tuple[str, str, Any]:
         body = {"madonvi": unit_code, "service": service, **params}
         if service == "DongBoHoSoMC":
             body["isUpdating"] = "True" if updating else "False"
-        return self.url, body
+        return "POST", self.url, body
 
 
 class UrlPerOperation:
@@ -275,15 +321,18 @@ class UrlPerOperation:
     def looks_up(self) -> bool:
         return "TraCuuHoSo" in self.paths
 
-    def route(self, service: str, unit_code: str, params: Mapping[str, Any], *, updating: bool) -> tuple[str, Any]:
+    def route(self, service: str, unit_code: str, params: Mapping[str, Any], *, updating: bool) -> tuple[str, str, Any]:
         key = "DongBoHoSoMC.update" if service == "DongBoHoSoMC" and updating else service
         path = self.paths.get(key)
         if path is None:
-            raise ValueError(f"no URL configured for {key}")
+            raise ConfigurationError(f"Chưa cấu hình URL cho {key} (no URL configured for {key})")
+        if service == "TraCuuHoSo":
+            # A look-up is a GET of the dossier's own URL: paths["TraCuuHoSo"] holds "{mahoso}".
+            return "GET", self.base_url + path.format(mahoso=quote(str(params["mahoso"]), safe="")), None
         url = self.base_url + path
         if "data" in params:
-            return url, params["data"]
-        return url, {"madonvi": unit_code, **params}
+            return "POST", url, params["data"]
+        return "POST", url, {"madonvi": unit_code, **params}
 
 
 # ── the connector ────────────────────────────────────────────────────────────────────────────────────────────
@@ -394,26 +443,32 @@ class DvcqgConnector:
         *,
         updating: bool = False,
         dossier_code: str | None = None,
+        per_item: bool = False,
     ) -> Any:
-        """One service call, authenticated, classified, re-authenticated once when the remote asks; the body."""
+        """One service call, authenticated, classified, re-authenticated once when the remote asks; the body.
+
+        With ``per_item`` an answer that carries one result per record is returned as is, for the caller to read
+        record by record (the portal's "-1: some records refused").
+        """
+        check = _per_item_or(self.body_check) if per_item else self.body_check
 
         def once() -> Any:
             try:
                 authorized = self.auth.authorize(self.endpoint, unit_code)
-                url, body = self.routing.route(service, unit_code, params, updating=updating)
+                method, url, body = self.routing.route(service, unit_code, params, updating=updating)
                 if isinstance(body, dict):
                     body = {**body, **authorized.fields}
                 headers = {self.unit_header: self.caller_unit or unit_code, **authorized.headers}
                 response = self.endpoint.send(
                     service,
-                    "POST",
+                    method,
                     url,
                     json=body,
                     headers=headers,
                     redacted_request=_dump(redact_data(body)),
                     redact_response=_redacted_json,
                 )
-                return _checked_body(response, self.endpoint.table, self.body_check, self.system, service)
+                return _checked_body(response, self.endpoint.table, check, self.system, service)
             except HubError as exc:
                 # A remote may echo what it was sent: the password, the session or the token never leave here.
                 _scrub_error(exc, self.auth.secrets())
@@ -443,25 +498,46 @@ class DvcqgConnector:
     def _send_each_on_refusal(
         self, unit_code: str, service: str, records: list[RawRecord], *, updating: bool
     ) -> list[PushResult]:
-        """Send a batch; when the portal refuses it as a whole, send each record alone to find the culprit."""
+        """Send a batch and read one result per record; when the portal refuses the batch as a whole without
+        saying which record, send each record alone to find the culprit."""
         codes = [self._code(r) for r in records]
         try:
-            self.call(
+            body = self.call(
                 service,
                 unit_code,
                 {"data": records},
                 updating=updating,
                 dossier_code=codes[0] if len(set(codes)) == 1 else None,
+                per_item=True,
             )
         except PermanentError as exc:
-            if len(records) == 1 or exc.error_class == "authentication_failed":
+            if len(records) == 1 or exc.error_class in ("authentication_failed", "configuration_error"):
                 return [PushResult(code, error=exc) for code in codes]
             return [
                 result
                 for record in records
                 for result in self._send_each_on_refusal(unit_code, service, [record], updating=updating)
             ]
-        return [PushResult(code) for code in codes]
+        items = _item_results(body, len(records))
+        if items is None:
+            return [PushResult(code) for code in codes]
+        results: list[PushResult] = []
+        for code, item in zip(codes, items, strict=True):
+            verdict = Verdict(
+                self.endpoint.table.error_code(item.get("error_code")),
+                status_code=200,
+                error_code=str(item.get("error_code")),
+                remote_message=str(item.get("message") or "") or None,
+            )
+            if verdict.ok:
+                results.append(PushResult(code))
+            elif verdict.resolution is Resolution.PERMANENT:
+                results.append(
+                    PushResult(code, error=to_error(verdict, system=self.system, operation=service, dossier_code=code))
+                )
+            else:
+                raise_for(verdict, system=self.system, operation=service, dossier_code=code)
+        return results
 
     def _code(self, record: RawRecord) -> str:
         return str(record.get(self.code_field, ""))
@@ -522,7 +598,30 @@ def _not_found(exc: RemoteRejected) -> bool:
 
 
 def _exists(exc: RemoteRejected) -> bool:
-    return EXISTS_MARKER in (exc.remote_message or "").lower()
+    return exc.error_code in EXISTS_CODES or EXISTS_MARKER in (exc.remote_message or "").lower()
+
+
+def _item_results(body: Any, count: int) -> list[Mapping[str, Any]] | None:
+    """The per-record results of a batch answer, when it has exactly one per record sent."""
+    data = body.get("data") if isinstance(body, Mapping) else None
+    if (
+        isinstance(data, list)
+        and len(data) == count
+        and all(isinstance(i, Mapping) and "error_code" in i for i in data)
+    ):
+        return data
+    return None
+
+
+def _per_item_or(check: BodyCheck) -> BodyCheck:
+    def per_item(body: Any) -> Verdict:
+        if isinstance(body, Mapping) and isinstance(body.get("data"), list) and body["data"]:
+            first = body["data"][0]
+            if isinstance(first, Mapping) and "error_code" in first:
+                return Verdict(Resolution.OK)
+        return check(body)
+
+    return per_item
 
 
 def _scrub_error(exc: HubError, secrets: Iterable[str]) -> None:

@@ -82,18 +82,18 @@ def test_credentials_and_tokens_never_reach_errors_or_recorded_payloads() -> Non
     system = _system(ConnectorKind.DVCQG_LGSP, "http://p.test/lgsp")
     target = registry.build_target(system, recorder=log)
     with responses.RequestsMock() as wire:
-        wire.add(responses.POST, "http://p.test/lgsp/token", json={"access_token": TOKEN, "expires_in": 3600})
         # The gateway echoes what it got, secrets included, and refuses twice.
-        echo = f"invalid token Bearer {TOKEN} for client hub:{PASSWORD}"
-        wire.add(responses.POST, "http://p.test/lgsp/integration", status=401, body=echo)
-        wire.add(responses.POST, "http://p.test/lgsp/token", json={"access_token": TOKEN, "expires_in": 3600})
-        wire.add(responses.POST, "http://p.test/lgsp/integration", status=401, body=echo)
+        echo = f"invalid token Bearer {TOKEN} for client hub:{PASSWORD} session {SESSION}"
+        for _ in range(2):
+            wire.add(responses.POST, "http://p.test/lgsp/token", json={"access_token": TOKEN, "expires_in": 3600})
+            wire.add(responses.POST, "http://p.test/lgsp/dvcqg/auth", json={"error_code": "0", "session": SESSION})
+            wire.add(responses.POST, "http://p.test/lgsp/dvcqg/integration", status=401, body=echo)
         with pytest.raises(AuthenticationFailed) as caught:
             target.lookup("517", "000.00.17.H47-240301-0001")
         assert len([c for c in wire.calls if c.request.url.endswith("/token")]) == 2  # refreshed on 401
     text = str(caught.value) + repr(caught.value.__dict__)
     recorded = " ".join(f"{e.endpoint} {e.request} {e.response} {e.error}" for e in log.take())
-    for secret in (PASSWORD, TOKEN):
+    for secret in (PASSWORD, TOKEN, SESSION):
         assert secret not in text
         assert secret not in recorded
     assert "Bearer" not in recorded or "[removed]" in recorded
