@@ -57,7 +57,11 @@ def wsdl_document(location: str, session: requests.Session, *, strict: bool = Tr
         document = _DOCUMENTS.get(key)
         if document is None:
             loader = zeep.Transport(session=session, timeout=timeout, operation_timeout=timeout)  # type: ignore[no-untyped-call]
-            document = Document(location, loader, settings=zeep_settings(strict=strict))  # type: ignore[arg-type]  # zeep's hint is wrong: it takes an instance
+            # The contract itself imports its schema (xs:import schemaLocation), so loading the configured WSDL may
+            # follow references; answers are parsed with the client's settings, which forbid them.
+            settings = zeep_settings(strict=strict)
+            settings.forbid_external = False
+            document = Document(location, loader, settings=settings)  # type: ignore[arg-type]  # zeep's hint is wrong: it takes an instance
             _DOCUMENTS[key] = document
         return document
 
