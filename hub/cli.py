@@ -27,6 +27,8 @@ app.add_typer(config_app, name="config")
 app.add_typer(db_app, name="db")
 app.add_typer(ops_cli.worker_app, name="worker")
 app.add_typer(ops_cli.replay_app, name="replay")
+app.command("demo")(ops_cli.demo)
+app.command("poll")(ops_cli.poll)
 app.add_typer(procedures_app, name="procedures")
 app.command("admin")(admin_cli.serve)
 app.add_typer(admin_cli.users_app, name="users")
@@ -84,3 +86,7 @@ def db_downgrade(revision: Annotated[str, typer.Argument(help="Revision to go ba
 
     downgrade(get_settings().database_url, revision)
     console.print(f"Schema at {revision}.")
+
+
+if __name__ == "__main__":
+    app()

@@ -140,3 +140,36 @@ def _run_with_progress(db: Database, job_id: int) -> None:
             if info["state"] != "running":
                 break
     console.print(f"Lệnh {job_id}: {info['state']}, {info['done']}/{info['total']} đã gửi lại (replayed).")
+
+
+def demo(
+    hours: Annotated[int, typer.Option(help="Simulated hours to play.")] = 24,
+    backlog: Annotated[int, typer.Option(help="Dossiers that exist before the day starts.")] = 300,
+    seed: Annotated[int, typer.Option(help="Seed of the simulated data and faults.")] = 2023,
+    faults: Annotated[bool, typer.Option(help="Switch faults on during the day.")] = True,
+) -> None:
+    """Run the hub end to end on the embedded default against the simulators, and reconcile."""
+    from hub.demo import run
+
+    raise typer.Exit(run(console, hours=hours, backlog=backlog, seed=seed, faults=faults))
+
+
+def poll(
+    units: Annotated[
+        list[str] | None, typer.Argument(help="Unit codes; every active unit with a system if none.")
+    ] = None,
+) -> None:
+    """Poll units now (outside the schedule): each poll reads the unit's changes since its watermark."""
+    from hub.sync import request_poll
+    from hub.topology import load
+
+    settings = get_settings()
+    topology = load(settings.topology_file)
+    chosen = [u for u in topology.active_units() if u.system and (not units or u.code in units)]
+    if units and len(chosen) != len(set(units)):
+        known = {u.code for u in chosen}
+        raise typer.BadParameter(f"không có hệ thống phục vụ đơn vị (no system serves): {sorted(set(units) - known)}")
+    db = _db()
+    for unit in chosen:
+        request_poll(db, str(unit.system), unit.code, reason="manual")
+    console.print(f"Đã yêu cầu đồng bộ {len(chosen)} đơn vị (polls requested for {len(chosen)} units).")
