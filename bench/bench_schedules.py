@@ -29,7 +29,7 @@ from hub.context import ConnectorPool, HubContext
 from hub.settings import Settings
 from hub.store.db import Database
 from hub.store.migrate import upgrade
-from hub.store.models import Message, MessageState
+from hub.store.models import Message
 from hub.sync import request_poll, run_poll
 from hub.topology import Topology, TopologyFile
 
