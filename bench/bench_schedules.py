@@ -181,7 +181,7 @@ def measure(stored: int, folder: Path) -> tuple[float, float, list[str]]:
     upgrade(url)
     db = Database(url)
     source = SqliteSource(folder / f"source-{stored}.sqlite3")
-    settings = Settings(_env_file=None, database_url=url, broker_url="memory://")  # type: ignore[call-arg]
+    settings = Settings(_env_file=None, database_url=url, broker_url="memory://")
     topology = _topology()
     ctx = HubContext(
         settings=settings,
