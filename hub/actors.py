@@ -13,22 +13,33 @@ from hub.broker import get_broker
 
 get_broker()
 
-from hub import context, delivery, sync  # noqa: E402  (the broker must exist before actors are declared)
+from hub import attempts, context, delivery, sync  # noqa: E402  (the broker must exist before actors are declared)
+from hub.errors import HubError  # noqa: E402
+
+# Errors of the hub's own tree are expected outcomes, decided by the middleware: no traceback in the worker's log.
+EXPECTED = (HubError,)
 
 
-@dramatiq.actor(actor_name="poll_unit", queue_name="poll")
-def poll_unit(message_id: int) -> str:
+def _outcome(outcome: str) -> None:
+    """Tell the integration-log middleware how the message ended (actors return nothing to the broker)."""
+    record = attempts.current()
+    if record is not None:
+        record.outcome = outcome
+
+
+@dramatiq.actor(actor_name="poll_unit", queue_name="poll", throws=EXPECTED)
+def poll_unit(message_id: int) -> None:
     """Read a unit's change feed from its watermark and record a sync message per change."""
-    return sync.run_poll(context.current(), message_id)
+    _outcome(sync.run_poll(context.current(), message_id))
 
 
-@dramatiq.actor(actor_name="sync_dossier", queue_name="sync")
-def sync_dossier(message_id: int) -> str:
+@dramatiq.actor(actor_name="sync_dossier", queue_name="sync", throws=EXPECTED)
+def sync_dossier(message_id: int) -> None:
     """Fetch a changed dossier, map it, apply it under the monotonic guard, fan out deliveries."""
-    return sync.run_sync(context.current(), message_id)
+    _outcome(sync.run_sync(context.current(), message_id))
 
 
-@dramatiq.actor(actor_name="deliver_dossier", queue_name="deliver")
-def deliver_dossier(message_id: int) -> str:
+@dramatiq.actor(actor_name="deliver_dossier", queue_name="deliver", throws=EXPECTED)
+def deliver_dossier(message_id: int) -> None:
     """Push one dossier revision to one target, exactly once."""
-    return delivery.run_delivery(context.current(), message_id)
+    _outcome(delivery.run_delivery(context.current(), message_id))

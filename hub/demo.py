@@ -20,7 +20,7 @@ from rich.live import Live
 from rich.table import Table
 from sqlalchemy import func, select
 
-from hub import procedures, replay
+from hub import logs, procedures, replay
 from hub.context import HubContext
 from hub.settings import DEFAULT_TOPOLOGY, PROJECT_ROOT, Settings
 from hub.store.db import Database
@@ -64,6 +64,7 @@ def run(console: Console, *, hours: int = 24, backlog: int = 300, seed: int = 20
     """Play the demo; returns the process exit code (non-zero when anything is missing or mismatched)."""
     from simulators.server import Simulators
 
+    logs.configure("ERROR", "console")  # the live table is the demo's output; errors still show
     shutil.rmtree(DEMO_DIR, ignore_errors=True)
     DEMO_DIR.mkdir(parents=True)
     for ref, (username, password) in DEMO_CREDENTIALS.items():
@@ -178,7 +179,7 @@ def _progress(db: Database, sims: object, label: str) -> Group:
         table.add_row(kind, *(str(counts[kind][s]) for s in states))
     portal = len(sims.portal_dossiers())  # type: ignore[attr-defined]
     source = len(sims.source_state())  # type: ignore[attr-defined]
-    return Group(table, f"Dossiers at the source: {source}   at the national portal: {portal}")
+    return Group(table, f"Dossiers at the source: {source}   at the national portal: {portal}\n")
 
 
 def _parked_table(db: Database, title: str) -> Table:

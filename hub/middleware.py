@@ -42,6 +42,10 @@ def backoff_ms(attempt: int, *, min_ms: int, max_ms: int, rng: random.Random | N
 class IntegrationLog(Middleware):
     """Record attempts and turn each outcome into the message's next state."""
 
+    @property
+    def actor_options(self) -> set[str]:
+        return {"throws"}  # error types the worker logs without a traceback: they are expected outcomes
+
     def __init__(self) -> None:
         self._writer: attempts.AttemptWriter | None = None
         self._writer_lock = threading.Lock()
@@ -89,9 +93,10 @@ class IntegrationLog(Middleware):
             record.finished_at = utcnow()
             record.duration_ms = (time.perf_counter() - started) * 1000
             if exception is None:
-                if result == "noop":  # a duplicate broker message for a finished message: nothing happened
+                if record.outcome == "noop":  # a duplicate broker message for a finished message: nothing happened
                     return
-                record.outcome = str(result or MessageState.SUCCEEDED.value)
+                if record.outcome == "running":
+                    record.outcome = MessageState.SUCCEEDED.value
                 self._attempt_writer().put(record)
                 return
             self._handle_failure(broker, message, record, exception)

@@ -151,7 +151,8 @@ def demo(
     """Run the hub end to end on the embedded default against the simulators, and reconcile."""
     from hub.demo import run
 
-    raise typer.Exit(run(console, hours=hours, backlog=backlog, seed=seed, faults=faults))
+    wide = console if console.is_terminal else Console(width=150)  # a log file deserves the whole table
+    raise typer.Exit(run(wide, hours=hours, backlog=backlog, seed=seed, faults=faults))
 
 
 def poll(
