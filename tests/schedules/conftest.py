@@ -90,7 +90,7 @@ def embedded_hub(db: Database) -> Iterator[Hub]:
     """The hub's pipeline on worker threads of this process, reading a fake one-stop-shop."""
     from hub.worker import embedded_workers
 
-    settings = Settings(_env_file=None, database_url=db.url, reconcile_after_seconds=600)  # type: ignore[call-arg]
+    settings = Settings(_env_file=None, database_url=db.url, reconcile_after_seconds=600)
     topology = load(QUANG_NAM)
     source = FakeConnector(SOURCE, page_size=7)  # small pages: every poll follows continuation tokens
     portal = FakeConnector("dvcqg")

@@ -37,8 +37,25 @@ class Pump:
         if ids:
             outbox.resend(self.hub.db, ids)
             self.sent.update(ids)
-            self.hub.drain()
+            self.drain()
         return len(ids)
+
+    def drain(self, timeout: float = 30.0) -> None:
+        """Wait until nothing handed over is in flight; a live scheduler keeps queueing polls nobody took yet."""
+        in_flight = [s.value for s in MessageState if s.in_flight]
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            with self.hub.db.session() as session:
+                busy = [
+                    (i, kind)
+                    for i, kind in session.execute(select(Message.id, Message.kind).where(Message.state.in_(in_flight)))
+                    if i in self.sent or kind not in self.kinds
+                ]
+            if not busy:
+                time.sleep(0.05)  # let buffered attempt rows reach the database
+                return
+            time.sleep(0.02)
+        raise AssertionError(f"{len(busy)} messages still in flight after {timeout}s")
 
     def until(self, done: Callable[[], bool], timeout: float = 60.0, what: str = "") -> None:
         deadline = time.monotonic() + timeout

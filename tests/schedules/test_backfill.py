@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 from hub.context import HubContext
 from hub.store.db import Database
 from hub.store.models import Dossier, Watermark
+from hub.sync import PollResult
 from schedules.backfill import ChunkDone, chunks, run_backfill
 from schedules.models import BackfillRun
 from tests.hub.conftest import Hub
@@ -40,12 +41,12 @@ class Polls:
         self.calls: list[tuple[str, datetime, datetime]] = []
         self.fail_at = fail_at
 
-    def __call__(self, ctx: object, system: str, unit: str, since: datetime, until: datetime) -> object:
+    def __call__(self, ctx: HubContext, system: str, unit: str, since: datetime, until: datetime) -> PollResult:
         if since == self.fail_at:
             self.fail_at = None
             raise KeyboardInterrupt  # an operator's Ctrl-C in the middle of a chunk
         self.calls.append((unit, since, until))
-        return type("Result", (), {"changes": 2})()
+        return PollResult(changes=2)
 
 
 def _ctx(db: Database) -> HubContext:
