@@ -29,6 +29,7 @@ from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from hub.errors import HubError
 from hub.logs import get_logger
 from hub.store.db import Database
 from hub.store.models import ScheduleJob
@@ -134,6 +135,10 @@ class Scheduler:
         fired = Fired.RAN
         try:
             outcome = self.runner(spec, tick)
+        except HubError as exc:  # a known failure (remote down, bad configuration): its message says it all
+            fired = Fired.FAILED
+            outcome = f"lỗi (error) {type(exc).__name__}: {exc}"
+            log.warning("schedule.failed", job_id=spec.job_id, tick=tick.isoformat(), error=str(exc))
         except Exception as exc:  # a failing job must not stop the clock; its row shows the error instead
             fired = Fired.FAILED
             outcome = f"lỗi (error) {type(exc).__name__}: {exc}"

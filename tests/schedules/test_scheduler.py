@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from hub.errors import RemoteUnavailable
 from hub.store.db import Database
 from hub.store.models import ScheduleJob
 from schedules import control
@@ -135,3 +136,14 @@ def test_a_started_scheduler_fires_at_its_aligned_ticks(db: Database) -> None:
     assert all(t.microsecond == 0 for t in ticks)
     assert len(set(ticks)) == len(ticks)
     assert [(b - a).total_seconds() for a, b in itertools.pairwise(ticks)] == [1.0] * (len(ticks) - 1)
+
+
+def test_a_known_hub_error_is_recorded_as_the_outcome(db: Database) -> None:
+    clock = Clock(datetime(2026, 11, 26, 4, 0, 5, tzinfo=UTC))
+
+    def portal_down(spec: JobSpec, tick: datetime) -> str:
+        raise RemoteUnavailable("Cổng DVCQG không phản hồi (portal unreachable)", status_code=503)
+
+    assert _scheduler(db, portal_down, clock).fire(POLL) is Fired.FAILED
+    [view] = control.list_jobs(db)
+    assert view.last_outcome == "lỗi (error) RemoteUnavailable: Cổng DVCQG không phản hồi (portal unreachable)"
