@@ -6,6 +6,7 @@ Heavy imports (APScheduler, the hub's pipeline) happen inside the commands so th
 from __future__ import annotations
 
 import fnmatch
+import logging
 import signal
 from dataclasses import replace
 from datetime import UTC, date, datetime, time, timedelta
@@ -62,6 +63,8 @@ def scheduler(
     from schedules.timing import Every
 
     settings = get_settings()
+    # APScheduler logs every execution at INFO; the scheduler's own schedule.ran/failed lines say more, once per tick
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
     db = _db()
     topology = load(settings.topology_file)
     specs = plan(topology)
