@@ -13,7 +13,7 @@ import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import yaml
 
@@ -52,6 +52,7 @@ class Cluster:
     env: dict[str, str]
     log_dir: Path
     groups: list[subprocess.Popen[bytes]] = field(default_factory=list)
+    _logs: list[IO[bytes]] = field(default_factory=list)
 
     def start_worker(
         self, *, processes: int = 1, threads: int = 8, queues: list[str] | None = None
@@ -60,6 +61,7 @@ class Cluster:
         for queue in queues or []:
             args += ["-Q", queue]
         log = (self.log_dir / f"worker-{len(self.groups)}.log").open("wb")
+        self._logs.append(log)
         proc = subprocess.Popen(  # noqa: S603 - our own interpreter and module
             args, env=self.env, cwd=PROJECT_ROOT, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
         )
@@ -81,3 +83,5 @@ class Cluster:
             except subprocess.TimeoutExpired:
                 os.killpg(proc.pid, signal.SIGKILL)
                 proc.wait(timeout=10)
+        for log in self._logs:
+            log.close()

@@ -41,6 +41,17 @@ def _in_flight(db: Database) -> int:
         )
 
 
+def _story(db: Database, code: str) -> list[tuple[object, ...]]:
+    """Every message about a dossier, for a failure message that says what happened to it."""
+    with db.session() as session:
+        rows = session.execute(
+            select(Message.id, Message.kind, Message.state, Message.target, Message.error_class, Message.result)
+            .where(Message.dossier_code == code)
+            .order_by(Message.id)
+        ).all()
+    return [tuple(row) for row in rows]
+
+
 def _poll_all(env: dict[str, str]) -> None:
     """What the scheduler does: one poll per unit, recorded and enqueued on Redis by a separate process."""
     subprocess.run(  # noqa: S603
@@ -103,12 +114,20 @@ def test_nothing_is_lost_or_pushed_twice_through_kills_flushes_and_a_failing_por
         finally:
             cluster.stop()
 
-        # Then the portal holds every dossier of the source, in its current status
+        # Then nothing waits for a human ...
+        with db.session() as session:
+            parked = session.execute(
+                select(Message.kind, Message.error_class, func.count(), func.max(Message.error_message))
+                .where(Message.state == "parked")
+                .group_by(Message.kind, Message.error_class)
+            ).all()
+        assert parked == []
+        # ... and the portal holds every dossier of the source, in its current status
         source = sims.source_state()
         portal = sims.portal_dossiers()
         assert len(source) >= 2000
         missing = sorted(set(source) - set(portal))
-        assert missing == []
+        assert missing == [], {code: _story(db, code) for code in missing[:3]}
         mismatched = {c: (r.TrangThai, portal[c].get("TrangThaiHoSo")) for c, r in source.items()
                       if str(portal[c].get("TrangThaiHoSo")) != str(r.TrangThai)}  # fmt: skip
         assert mismatched == {}
@@ -120,9 +139,4 @@ def test_nothing_is_lost_or_pushed_twice_through_kills_flushes_and_a_failing_por
         for code, record in source.items():
             if record.MaDonViXuLy and record.MaDonViXuLy != record.MaDonViTiepNhan:
                 assert sims.source_copy(record.MaDonViTiepNhan, code).TrangThai == record.TrangThai, code
-        with db.session() as session:
-            parked = session.execute(
-                select(Message.error_class, func.count()).where(Message.state == "parked").group_by(Message.error_class)
-            ).all()
-        assert parked == []
     db.dispose()
