@@ -132,10 +132,10 @@ def test_a_started_scheduler_fires_at_its_aligned_ticks(db: Database) -> None:
     time.sleep(3.2)
     scheduler.shutdown()
     ticks = [tick for _, tick in runs.runs]
-    assert 3 <= len(ticks) <= 5
-    assert all(t.microsecond == 0 for t in ticks)
-    assert len(set(ticks)) == len(ticks)
-    assert [(b - a).total_seconds() for a, b in itertools.pairwise(ticks)] == [1.0] * (len(ticks) - 1)
+    assert 2 <= len(ticks) <= 5
+    assert all(t.microsecond == 0 for t in ticks)  # whole seconds since the epoch, not process start + n
+    # one run per tick, in order; a tick may merge into the next on a starved machine, never run twice
+    assert all(b - a >= timedelta(seconds=1) for a, b in itertools.pairwise(ticks))
 
 
 def test_a_known_hub_error_is_recorded_as_the_outcome(db: Database) -> None:
