@@ -110,7 +110,7 @@ def test_a_backfill_killed_halfway_and_restarted_completes_with_every_dossier_on
     hub = embedded_hub
     env = {"DVC_HUB_DATABASE_URL": hub.db.url, "DVC_HUB_TOPOLOGY_FILE": str(QUANG_NAM), "DVC_HUB_LOG_LEVEL": "INFO"}
     units = [arg for unit in backfill_child.UNITS for arg in ("--unit", unit)]
-    args = [*units, "--from", "2024-03-01", "--to", "2024-03-30", "--chunk-hours", "24", "--pace", "0.05"]
+    args = [*units, "--from", "2024-03-01", "--to", "2024-03-30", "--chunk-hours", "24", "--pace", "0.1"]
     total = backfill_child.DAYS * len(backfill_child.UNITS)
     code = "import sys; from tests.schedules.backfill_child import main; main(sys.argv[1:])"
 
