@@ -90,7 +90,9 @@ class Scheduler:
         now = self.clock()
         with self.db.session() as session:
             _ensure_rows(session, self.specs)
-            for row in session.scalars(select(ScheduleJob).where(ScheduleJob.job_id.in_(list(self.specs)))):
+            # In id order, so that schedulers starting together lock the rows in the same order (no deadlock).
+            rows = select(ScheduleJob).where(ScheduleJob.job_id.in_(sorted(self.specs))).order_by(ScheduleJob.job_id)
+            for row in session.scalars(rows):
                 row.next_run_at = self.specs[row.job_id].schedule.next_after(now)
 
     def start(self, *, blocking: bool = False) -> None:
@@ -168,7 +170,7 @@ class Scheduler:
 
 def _ensure_rows(session: Session, specs: Mapping[str, JobSpec]) -> None:
     """Insert the jobs' rows that do not exist yet; schedulers starting together may race, so conflicts are fine."""
-    rows = [{"job_id": job_id, "paused": False, "updated_at": utcnow()} for job_id in specs]
+    rows = [{"job_id": job_id, "paused": False, "updated_at": utcnow()} for job_id in sorted(specs)]
     if not rows:
         return
     dialect = session.get_bind().dialect.name
