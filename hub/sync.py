@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select, tuple_
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from connectors.base import ChangeRef
@@ -140,18 +140,18 @@ def _record_changes(session: Session, system: str, unit_code: str, refs: Sequenc
             latest[ref.dossier_code] = ref
     if not latest:
         return []
-    seen = set(
-        session.execute(
-            select(Message.dossier_code, Message.dossier_version).where(
-                tuple_(Message.dossier_code, Message.dossier_version).in_(
-                    [(r.dossier_code, r.version) for r in latest.values()]
-                ),
-                Message.kind == "sync",
-                Message.source == system,
-                Message.unit_code == unit_code,
-            )
-        ).all()
-    )
+    # Only the dossier codes go to SQL, so the planner uses the (dossier_code, id) index whatever the log's size;
+    # a dossier has a handful of messages, filtered here.
+    rows = session.execute(
+        select(Message.dossier_code, Message.dossier_version, Message.kind, Message.source, Message.unit_code).where(
+            Message.dossier_code.in_(list(latest))
+        )
+    ).all()
+    seen = {
+        (code, version)
+        for code, version, kind, src, unit in rows
+        if kind == "sync" and src == system and unit == unit_code
+    }
     ids = []
     for ref in latest.values():
         if (ref.dossier_code, ref.version) in seen:
