@@ -71,7 +71,7 @@ def config_check(
 
 
 @db_app.command("upgrade")
-def db_upgrade(revision: str = "heads") -> None:
+def db_upgrade(revision: str = "head") -> None:
     """Apply migrations up to REVISION (the newest by default)."""
     from hub.store.migrate import upgrade
 

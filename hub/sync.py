@@ -127,8 +127,8 @@ def poll_unit(
             outbox.dispatch(ctx.db, ids)
             recorded.extend(ids)
         token = page.next_token
-        if token is None:
-            break
+        if token is None or (until is not None and len(refs) < len(page.items)):
+            break  # the feed is oldest first: a page that reached ``until`` ends a bounded poll
     return PollResult(changes=changes, pages=pages, newest=newest, message_ids=recorded)
 
 

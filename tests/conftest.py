@@ -11,6 +11,7 @@ import psycopg
 import pytest
 import redis
 
+from hub.settings import get_settings
 from hub.store.db import Database
 from hub.store.migrate import upgrade
 
@@ -22,6 +23,14 @@ REDIS_URL = os.environ.get("DVC_HUB_TEST_REDIS_URL", "redis://127.0.0.1:6379/15"
 
 def _sqlalchemy_url(url: str) -> str:
     return "postgresql+psycopg://" + url.split("://", 1)[1]
+
+
+@pytest.fixture(autouse=True)
+def fresh_settings() -> Iterator[None]:
+    """Settings are read once per process; each test reads its own environment."""
+    get_settings.cache_clear()
+    yield
+    get_settings.cache_clear()
 
 
 @pytest.fixture
