@@ -54,7 +54,7 @@ def _story(db: Database, code: str) -> list[tuple[object, ...]]:
 
 def _poll_all(env: dict[str, str]) -> None:
     """What the scheduler does: one poll per unit, recorded and enqueued on Redis by a separate process."""
-    subprocess.run(  # noqa: S603
+    subprocess.run(
         [sys.executable, "-m", "hub.cli", "poll"], env=env, cwd=PROJECT_ROOT, check=True, capture_output=True
     )
 
@@ -75,15 +75,18 @@ def test_nothing_is_lost_or_pushed_twice_through_kills_flushes_and_a_failing_por
             "local_code,national_code\n" + "".join(f"{k},{v}\n" for k, v in sims.catalogue.mapping().items()),
             user="chaos",
         )
-        env = hub_env(
-            database_url=postgres_url,
-            broker_url=redis_url,
-            topology_file=topology_file,
-            reconcile_after_seconds=8,
-            retry_min_backoff_ms=200,
-            retry_max_backoff_ms=2000,
-            retry_max_attempts=1000,
-        ) | CREDENTIALS
+        env = (
+            hub_env(
+                database_url=postgres_url,
+                broker_url=redis_url,
+                topology_file=topology_file,
+                reconcile_after_seconds=8,
+                retry_min_backoff_ms=200,
+                retry_max_backoff_ms=2000,
+                retry_max_attempts=1000,
+            )
+            | CREDENTIALS
+        )
         cluster = Cluster(env, tmp_path)
         try:
             # Given two worker processes and a portal failing 30% of calls (errors and hangs)
