@@ -8,7 +8,7 @@ job. Every method raises only :mod:`hub.errors` exceptions.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol, Self, runtime_checkable
@@ -85,8 +85,14 @@ class Target(Protocol):
         """The target's copy of a dossier, or None when it has none."""
         ...
 
-    def push_dossiers(self, unit_code: str, records: Sequence[RawRecord]) -> list[PushResult]:
-        """Create or update dossiers (idempotent upsert), batched as the target allows; one result per record."""
+    def push_dossiers(
+        self, unit_code: str, records: Sequence[RawRecord], *, existing: Collection[str] | None = None
+    ) -> list[PushResult]:
+        """Create or update dossiers (idempotent upsert), batched as the target allows; one result per record.
+
+        ``existing``: the codes the caller has just found at the target (``None``: not looked up); a connector that
+        must choose between create and update uses it instead of looking each record up again.
+        """
         ...
 
     def push_progress(self, unit_code: str, entries: Sequence[RawRecord]) -> list[PushResult]:

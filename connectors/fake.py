@@ -15,7 +15,7 @@ import threading
 import time
 import typing
 from collections import defaultdict, deque
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal, Self
@@ -148,7 +148,9 @@ class FakeConnector:
             found = self._pushed.get(dossier_code)
             return copy.deepcopy(found) if found is not None else None
 
-    def push_dossiers(self, unit_code: str, records: Sequence[RawRecord]) -> list[PushResult]:
+    def push_dossiers(
+        self, unit_code: str, records: Sequence[RawRecord], *, existing: Collection[str] | None = None
+    ) -> list[PushResult]:
         codes = tuple(self._code(r) for r in records)
         self._enter("push_dossiers", unit_code, codes)
         results: list[PushResult] = []

@@ -19,7 +19,7 @@ import base64
 import json
 import threading
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol, Self
 from urllib.parse import quote
@@ -386,16 +386,21 @@ class DvcqgConnector:
             raise
         return self.found(body)
 
-    def push_dossiers(self, unit_code: str, records: Sequence[RawRecord]) -> list[PushResult]:
+    def push_dossiers(
+        self, unit_code: str, records: Sequence[RawRecord], *, existing: Collection[str] | None = None
+    ) -> list[PushResult]:
         results: dict[int, PushResult] = {}
         for start in range(0, len(records), self.batch_size):
             batch = list(enumerate(records[start : start + self.batch_size], start))
             if self.routing.looks_up:
-                known = {i for i, r in batch if self.lookup(unit_code, self._code(r)) is not None}
-                existing = [(i, r) for i, r in batch if i in known]
-                new = [(i, r) for i, r in batch if i not in known]
-                results |= self._sync(unit_code, new, updating=False)
-                results |= self._sync(unit_code, existing, updating=True)
+                if existing is not None:
+                    known = {i for i, r in batch if self._code(r) in existing}
+                else:
+                    known = {i for i, r in batch if self.lookup(unit_code, self._code(r)) is not None}
+                updates = [(i, r) for i, r in batch if i in known]
+                creates = [(i, r) for i, r in batch if i not in known]
+                results |= self._sync(unit_code, creates, updating=False)
+                results |= self._sync(unit_code, updates, updating=True)
             else:
                 results |= self._sync(unit_code, batch, updating=False)
         return [results[i] for i in range(len(records))]

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Self
@@ -243,7 +243,9 @@ class SoapConnector:
                 return None
             raise
 
-    def push_dossiers(self, unit_code: str, records: Sequence[RawRecord]) -> list[PushResult]:
+    def push_dossiers(
+        self, unit_code: str, records: Sequence[RawRecord], *, existing: Collection[str] | None = None
+    ) -> list[PushResult]:
         """Each record is an update request in the default shape (MaHoSo, TrangThai, PhienBanNguon, DanhSachTienDo)."""
         results: list[PushResult] = []
         for record in records:

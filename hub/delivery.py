@@ -55,16 +55,6 @@ def _last_delivered(session: Session, code: str, target: str, below: int) -> Dos
     return Dossier.model_validate(data)
 
 
-def _finish(ctx: HubContext, message_id: int, state: MessageState, result: dict[str, Any]) -> None:
-    with ctx.db.session() as session:
-        message = session.get(Message, message_id)
-        if message is not None:
-            message.state = state.value
-            message.attempts += 1
-            message.finished_at = utcnow()
-            message.result = result
-
-
 def _record_key(ctx: HubContext, code: str, version: int, key: str, message_id: int) -> None:
     try:
         with ctx.db.session() as session:
@@ -118,29 +108,45 @@ def _deliver(ctx: HubContext, message_id: int, code: str, version: int, target: 
         if existing is not None and codecs.same_content(existing, outgoing.record):
             pushed = "unchanged at target"
         else:
-            _raise_first([r.error for r in connector.push_dossiers(unit, [outgoing.record])])
+            found = {code} if existing is not None else set()
+            _raise_first([r.error for r in connector.push_dossiers(unit, [outgoing.record], existing=found)])
             pushed = "pushed"
-        _record_key(ctx, code, version, target + RECORD_STEP, message_id)
+        if outgoing.progress:  # a failing progress push must not make a retry push the record again
+            _record_key(ctx, code, version, target + RECORD_STEP, message_id)
     progress = 0
     if outgoing.progress:
         _raise_first([r.error for r in connector.push_progress(unit, outgoing.progress)])
         progress = len(outgoing.progress)
-    _record_key(ctx, code, version, target, message_id)
     result = {"record": pushed, "progress_entries": progress, "version": version}
     if attempt is not None:
         attempt.exchange(response=result, response_redacted=result)
-    _finish(ctx, message_id, MessageState.SUCCEEDED, result)
+    _complete(ctx, message_id, code, version, target, result)
     log.info("dossier_delivered", version=version, record=pushed, progress_entries=progress)
     return MessageState.SUCCEEDED.value
 
 
-def _skip_in(session: Session, message_id: int, reason: str) -> None:
+def _complete(ctx: HubContext, message_id: int, code: str, version: int, target: str, result: dict[str, Any]) -> None:
+    """Record the delivery key and the message's success in one transaction."""
+    try:
+        with ctx.db.session() as session:
+            session.add(Delivery(dossier_code=code, dossier_version=version, target=target, message_id=message_id))
+            _set_done(session, message_id, MessageState.SUCCEEDED, result)
+    except IntegrityError:  # a concurrent duplicate of this message recorded the key first: ours is done too
+        with ctx.db.session() as session:
+            _set_done(session, message_id, MessageState.SUCCEEDED, result)
+
+
+def _set_done(session: Session, message_id: int, state: MessageState, result: dict[str, Any]) -> None:
     message = session.get(Message, message_id)
     if message is not None:
-        message.state = MessageState.SKIPPED.value
+        message.state = state.value
         message.attempts += 1
         message.finished_at = utcnow()
-        message.result = {"reason": reason}
+        message.result = result
+
+
+def _skip_in(session: Session, message_id: int, reason: str) -> None:
+    _set_done(session, message_id, MessageState.SKIPPED, {"reason": reason})
 
 
 def _raise_first(errors: list[HubError | None]) -> None:

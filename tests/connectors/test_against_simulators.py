@@ -216,3 +216,18 @@ def test_breaker_opens_on_a_failing_portal(sims: Simulators) -> None:
         target.push_dossiers("517", [_record(sims)])
     [status] = [s for s in registry.breaker_snapshot() if s.endpoint == system.name]
     assert status.state == "open" and status.retry_in is not None and status.retry_in > timedelta(0).total_seconds()
+
+
+def test_a_caller_that_just_looked_up_spares_the_portal_a_second_look_up(sims: Simulators) -> None:
+    log = ExchangeLog()
+    target = registry.build_target(_portal(sims, ConnectorKind.DVCQG_SESSION, "dvcqg"), recorder=log)
+    fresh, known = _record(sims), _record(sims)
+    assert target.push_dossiers("517", [known])[0].created
+    log.take()
+
+    results = target.push_dossiers("517", [fresh, {**known, "TrangThaiHoSo": "4"}], existing={known["MaHoSo"]})
+
+    assert [(r.ok, r.created) for r in results] == [(True, True), (True, False)]
+    operations = [e.operation for e in log.take()]
+    assert "TraCuuHoSo" not in operations
+    assert sims.portal_dossiers()[known["MaHoSo"]]["TrangThaiHoSo"] == "4"
