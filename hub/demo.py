@@ -276,6 +276,6 @@ def _report(console: Console, lines: dict[str, UnitLine]) -> int:
         "\nThe demo's database stays in var/demo/hub.sqlite3. To look at it in the admin console:\n"
         "  export DVC_HUB_DATABASE_URL=sqlite:///$PWD/var/demo/hub.sqlite3\n"
         "  dvc-hub users create admin --role admin     # then\n"
-        "  dvc-hub admin                                # and open http://127.0.0.1:8000"
+        "  dvc-hub admin                                # and open http://127.0.0.1:8700"
     )
     return 0 if ok else 1
