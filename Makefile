@@ -30,7 +30,7 @@ lint: $(STAMP)
 	$(BIN)/mypy
 
 bench: $(STAMP)
-	$(BIN)/python -m bench
+	$(BIN)/python -m bench $(BENCH)
 
 # Regenerate the lock after changing pyproject.toml dependencies (uv is only needed here, not to install).
 lock:
