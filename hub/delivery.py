@@ -16,12 +16,12 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from hub import attempts, codecs, control, logs
+from hub import attempts, codecs, control, logs, outbox
 from hub.broker import dossier_mutex
 from hub.context import HubContext
 from hub.errors import DeliveryPaused, HubError
 from hub.routing import split_target
-from hub.store.models import Delivery, DossierVersion, Message, MessageState, utcnow
+from hub.store.models import Delivery, DossierVersion, MessageState
 from hub.store.models import Dossier as DossierRow
 from mappings.canonical import Dossier
 
@@ -65,11 +65,10 @@ def _record_key(ctx: HubContext, code: str, version: int, key: str, message_id: 
 
 def run_delivery(ctx: HubContext, message_id: int) -> str:
     """The deliver actor's work; returns the outcome for the integration log."""
-    with ctx.db.session() as session:
-        message = session.get(Message, message_id)
-        if message is None or not MessageState(message.state).in_flight:
-            return "noop"
-        code, version, target = message.payload["dossier_code"], message.payload["version"], message.payload["target"]
+    payload = outbox.claim(ctx.db, message_id)
+    if payload is None:
+        return "noop"
+    code, version, target = payload["dossier_code"], payload["version"], payload["target"]
     with logs.bound(dossier_code=code, target=target):
         if control.is_paused(ctx.db, target):
             raise DeliveryPaused(f"Đích {target} đang tạm dừng (target paused)", dossier_code=code, target=target)
@@ -121,7 +120,7 @@ def _deliver(ctx: HubContext, message_id: int, code: str, version: int, target: 
     if attempt is not None:
         attempt.exchange(response=result, response_redacted=result)
     _complete(ctx, message_id, code, version, target, result)
-    log.info("dossier_delivered", version=version, record=pushed, progress_entries=progress)
+    log.debug("dossier_delivered", version=version, record=pushed, progress_entries=progress)
     return MessageState.SUCCEEDED.value
 
 
@@ -130,23 +129,14 @@ def _complete(ctx: HubContext, message_id: int, code: str, version: int, target:
     try:
         with ctx.db.session() as session:
             session.add(Delivery(dossier_code=code, dossier_version=version, target=target, message_id=message_id))
-            _set_done(session, message_id, MessageState.SUCCEEDED, result)
+            outbox.finish(session, message_id, MessageState.SUCCEEDED, result)
     except IntegrityError:  # a concurrent duplicate of this message recorded the key first: ours is done too
         with ctx.db.session() as session:
-            _set_done(session, message_id, MessageState.SUCCEEDED, result)
-
-
-def _set_done(session: Session, message_id: int, state: MessageState, result: dict[str, Any]) -> None:
-    message = session.get(Message, message_id)
-    if message is not None:
-        message.state = state.value
-        message.attempts += 1
-        message.finished_at = utcnow()
-        message.result = result
+            outbox.finish(session, message_id, MessageState.SUCCEEDED, result)
 
 
 def _skip_in(session: Session, message_id: int, reason: str) -> None:
-    _set_done(session, message_id, MessageState.SKIPPED, {"reason": reason})
+    outbox.finish(session, message_id, MessageState.SKIPPED, {"reason": reason})
 
 
 def _raise_first(errors: list[HubError | None]) -> None:

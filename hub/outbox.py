@@ -1,13 +1,14 @@
 """The transactional outbox: a message is written to the integration log in the caller's transaction, and only
-handed to the broker after that transaction commits.
+handed to the broker (:func:`send`) after that transaction commits.
 
-If the process dies between the commit and :func:`dispatch`, the row stays ``pending`` and the reconciler hands it
-over later; a message is therefore never lost, and at worst delivered twice, which the actors make harmless.
+The row is written as ``queued``: if the process dies between the commit and :func:`send`, the reconciler finds a
+queued message with no news for longer than its bound and sends it again. A message is therefore never lost, and at
+worst delivered twice, which the actors make harmless. Sending costs no database write.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
@@ -41,13 +42,14 @@ def record(
     replay_job_id: int | None = None,
     payload_redacted: dict[str, Any] | None = None,
 ) -> Message:
-    """Write a pending message in the caller's transaction; it reaches the broker after commit, via dispatch."""
+    """Write a queued message in the caller's transaction; hand it to :func:`send` after the commit."""
     actor, queue = KINDS[kind]
     message = Message(
         kind=kind,
         actor=actor,
         queue=queue,
-        state=MessageState.PENDING.value,
+        state=MessageState.QUEUED.value,
+        enqueued_at=utcnow(),
         payload=payload,
         payload_redacted=payload_redacted,
         dossier_code=dossier_code,
@@ -59,36 +61,20 @@ def record(
         replay_of=replay_of,
         replay_job_id=replay_job_id,
     )
-    session.add(message)
-    session.flush()  # assigns the id the broker message will carry
+    session.add(message)  # its id, which the broker message carries, is assigned when the transaction flushes
     return message
 
 
-def dispatch(db: Database, message_ids: Sequence[int], *, delay_ms: int | None = None) -> int:
-    """Hand committed messages to the broker and mark them queued; returns how many were sent.
-
-    Only rows still pending (or re-sent by the reconciler) are sent, so a concurrent dispatch of the same ids by
-    the reconciler costs at most one duplicate broker message, which the actors treat as a no-op.
-    """
-    if not message_ids:
-        return 0
+def send(messages: Iterable[Message], *, delay_ms: int | None = None) -> int:
+    """Hand committed messages to the broker; returns how many were sent."""
     from hub.broker import get_broker
 
     broker = get_broker()
-    with db.session() as session:
-        rows = session.execute(
-            select(Message.id, Message.actor, Message.queue).where(Message.id.in_(list(message_ids)))
-        ).all()
-    now = utcnow()
-    for message_id, actor, queue in rows:
-        broker.enqueue(_broker_message(actor, queue, message_id), delay=delay_ms)
-    with db.session() as session:
-        session.execute(
-            update(Message)
-            .where(Message.id.in_([r.id for r in rows]), Message.state == MessageState.PENDING.value)
-            .values(state=MessageState.QUEUED.value, enqueued_at=now, updated_at=now)
-        )
-    return len(rows)
+    sent = 0
+    for message in messages:
+        broker.enqueue(_broker_message(message.actor, message.queue, message.id), delay=delay_ms)
+        sent += 1
+    return sent
 
 
 def resend(db: Database, message_ids: Iterable[int], *, now: datetime | None = None) -> int:
@@ -115,3 +101,24 @@ def resend(db: Database, message_ids: Iterable[int], *, now: datetime | None = N
 
 def _broker_message(actor: str, queue: str, message_id: int) -> dramatiq.Message[Any]:
     return dramatiq.Message(queue_name=queue, actor_name=actor, args=(message_id,), kwargs={}, options={})
+
+
+def claim(db: Database, message_id: int) -> dict[str, Any] | None:
+    """The payload of a message that still has work to do; None for one already finished (a duplicate delivery)."""
+    with db.session() as session:
+        row = session.execute(select(Message.state, Message.payload).where(Message.id == message_id)).one_or_none()
+    if row is None or not MessageState(row.state).in_flight:
+        return None
+    return dict(row.payload)
+
+
+def finish(session: Session, message_id: int, state: MessageState, result: dict[str, Any], **columns: Any) -> None:
+    """Record how a message ended, in the caller's transaction (with the work it describes)."""
+    now = utcnow()
+    session.execute(
+        update(Message)
+        .where(Message.id == message_id)
+        .values(
+            state=state.value, attempts=Message.attempts + 1, finished_at=now, updated_at=now, result=result, **columns
+        )
+    )

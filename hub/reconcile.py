@@ -68,8 +68,7 @@ def reconcile(db: Database, *, after_seconds: int, now: datetime | None = None) 
             )
         ).all()
     unheld = [mid for mid, target in held if target is None or not control.is_paused(db, target)]
-    outbox.dispatch(db, pending)
-    outbox.resend(db, stale + unheld, now=now)
+    outbox.resend(db, pending + stale + unheld, now=now)
     result = Reconciled(len(pending), len(stale), len(unheld))
     if result.total:
         log.info("reconciled", pending=result.pending, stale=result.stale, unheld=result.unheld)

@@ -91,7 +91,7 @@ def replay_message(db: Database, message_id: int, *, mode: Mode = "original", us
 
 
 def _replay(db: Database, message_ids: list[int], *, mode: Mode, user: str | None, job_id: int | None) -> list[int]:
-    created: list[int] = []
+    created: list[Message] = []
     with db.session() as session:
         originals = session.scalars(select(Message).where(Message.id.in_(message_ids)).with_for_update()).all()
         for original in originals:
@@ -112,7 +112,7 @@ def _replay(db: Database, message_ids: list[int], *, mode: Mode, user: str | Non
             if original.state in REPLAYABLE:
                 original.state = MessageState.REPLAYED.value
                 original.updated_at = utcnow()
-            created.append(replay.id)
+            created.append(replay)
         if job_id is None:
             for original in originals:
                 session.add(
@@ -123,8 +123,8 @@ def _replay(db: Database, message_ids: list[int], *, mode: Mode, user: str | Non
                         details={"mode": mode, "dossier_code": original.dossier_code},
                     )
                 )
-    outbox.dispatch(db, created)
-    return created
+    outbox.send(created)
+    return [m.id for m in created]
 
 
 def create_job(

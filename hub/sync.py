@@ -27,7 +27,7 @@ from hub.errors import ConfigurationError
 from hub.routing import owner_unit, targets_for
 from hub.store.db import Database
 from hub.store.models import Dossier as DossierRow
-from hub.store.models import DossierVersion, Message, MessageState, Watermark, utcnow
+from hub.store.models import DossierVersion, Message, MessageState, Watermark
 from mappings.canonical import VN_TZ, Dossier, ProgressEntry
 from mappings.codes import Status
 
@@ -56,7 +56,7 @@ def request_poll(db: Database, system: str, unit_code: str, *, reason: str = "sc
             unit_code=unit_code,
             source=system,
         )
-    outbox.dispatch(db, [message.id])
+    outbox.send([message])
     return message.id
 
 
@@ -67,28 +67,24 @@ def watermark(session: Session, system: str, unit_code: str) -> datetime | None:
 
 def run_poll(ctx: HubContext, message_id: int) -> str:
     """The poll actor's work: from the watermark minus the overlap, to now."""
+    payload = outbox.claim(ctx.db, message_id)
+    if payload is None:
+        return "noop"
+    system, unit_code = payload["system"], payload["unit_code"]
     with ctx.db.session() as session:
-        message = session.get(Message, message_id)
-        if message is None or not MessageState(message.state).in_flight:
-            return "noop"
-        system, unit_code = message.payload["system"], message.payload["unit_code"]
         mark = watermark(session, system, unit_code)
     since = (mark - timedelta(seconds=ctx.settings.poll_overlap_seconds)) if mark else EPOCH
     with logs.bound(unit=unit_code, system=system):
         result = poll_unit(ctx, system, unit_code, since)
+    summary = {
+        "since": since.isoformat(),
+        "changes": result.changes,
+        "pages": result.pages,
+        "recorded": len(result.message_ids),
+        "newest": result.newest.isoformat() if result.newest else None,
+    }
     with ctx.db.session() as session:
-        done = session.get(Message, message_id)
-        if done is not None:
-            done.state = MessageState.SUCCEEDED.value
-            done.attempts += 1
-            done.finished_at = utcnow()
-            done.result = {
-                "since": since.isoformat(),
-                "changes": result.changes,
-                "pages": result.pages,
-                "recorded": len(result.message_ids),
-                "newest": result.newest.isoformat() if result.newest else None,
-            }
+        outbox.finish(session, message_id, MessageState.SUCCEEDED, summary)
     return MessageState.SUCCEEDED.value
 
 
@@ -121,18 +117,18 @@ def poll_unit(
             page_newest = max(r.updated_at for r in refs)
             newest = page_newest if newest is None else max(newest, page_newest)
             with ctx.db.session() as session:
-                ids = _record_changes(session, system, unit_code, refs)
+                messages = _record_changes(session, system, unit_code, refs)
                 if advance:
                     _advance(session, system, unit_code, page_newest)
-            outbox.dispatch(ctx.db, ids)
-            recorded.extend(ids)
+            outbox.send(messages)
+            recorded.extend(m.id for m in messages)
         token = page.next_token
         if token is None or (until is not None and len(refs) < len(page.items)):
             break  # the feed is oldest first: a page that reached ``until`` ends a bounded poll
     return PollResult(changes=changes, pages=pages, newest=newest, message_ids=recorded)
 
 
-def _record_changes(session: Session, system: str, unit_code: str, refs: Sequence[ChangeRef]) -> list[int]:
+def _record_changes(session: Session, system: str, unit_code: str, refs: Sequence[ChangeRef]) -> list[Message]:
     """One sync message per (dossier, revision) not seen before from this source; duplicates of the overlap go."""
     latest: dict[str, ChangeRef] = {}
     for ref in refs:  # a feed may repeat a dossier (out of order, duplicated): keep its newest revision
@@ -152,7 +148,7 @@ def _record_changes(session: Session, system: str, unit_code: str, refs: Sequenc
         for code, version, kind, src, unit in rows
         if kind == "sync" and src == system and unit == unit_code
     }
-    ids = []
+    messages = []
     for ref in latest.values():
         if (ref.dossier_code, ref.version) in seen:
             continue
@@ -171,8 +167,8 @@ def _record_changes(session: Session, system: str, unit_code: str, refs: Sequenc
             unit_code=unit_code,
             source=system,
         )
-        ids.append(message.id)
-    return ids
+        messages.append(message)
+    return messages
 
 
 def _advance(session: Session, system: str, unit_code: str, to: datetime) -> None:
@@ -212,16 +208,14 @@ class Applied:
     accepted: bool
     reason: str
     version: int | None = None
-    deliveries: list[int] = field(default_factory=list)
+    deliveries: list[Message] = field(default_factory=list)
 
 
 def run_sync(ctx: HubContext, message_id: int) -> str:
     """The sync actor's work: fetch the dossier, map it, apply it, and fan out deliveries."""
-    with ctx.db.session() as session:
-        message = session.get(Message, message_id)
-        if message is None or not MessageState(message.state).in_flight:
-            return "noop"
-        payload = dict(message.payload)
+    payload = outbox.claim(ctx.db, message_id)
+    if payload is None:
+        return "noop"
     system, unit_code, code = payload["system"], payload["unit_code"], payload["dossier_code"]
     with logs.bound(dossier_code=code, unit=unit_code):
         raw = ctx.connectors.source(system).get_dossier(unit_code, code)
@@ -229,15 +223,15 @@ def run_sync(ctx: HubContext, message_id: int) -> str:
         with dossier_mutex(f"apply:{code}").acquire():
             with ctx.db.session() as session:
                 applied = apply(ctx, session, dossier, system=system, unit_code=unit_code, message_id=message_id)
-                done = session.get(Message, message_id)
-                if done is not None:
-                    done.state = (MessageState.SUCCEEDED if applied.accepted else MessageState.SKIPPED).value
-                    done.attempts += 1
-                    done.finished_at = utcnow()
-                    done.procedure_code = dossier.local_procedure_code
-                    done.result = {"accepted": applied.accepted, "reason": applied.reason, "version": applied.version}
-            outbox.dispatch(ctx.db, applied.deliveries)
-        log.info("dossier_applied", accepted=applied.accepted, reason=applied.reason, version=applied.version)
+                outbox.finish(
+                    session,
+                    message_id,
+                    MessageState.SUCCEEDED if applied.accepted else MessageState.SKIPPED,
+                    {"accepted": applied.accepted, "reason": applied.reason, "version": applied.version},
+                    procedure_code=dossier.local_procedure_code,
+                )
+            outbox.send(applied.deliveries)
+        log.debug("dossier_applied", accepted=applied.accepted, reason=applied.reason, version=applied.version)
         return MessageState.SUCCEEDED.value if applied.accepted else MessageState.SKIPPED.value
 
 
@@ -305,7 +299,7 @@ def apply(
             source=source_key,
             target=target,
         )
-        deliveries.append(message.id)
+        deliveries.append(message)
     return Applied(True, "đã nhận phiên bản mới (accepted)", version, deliveries)
 
 
