@@ -4,28 +4,22 @@ find a parked dossier by code, open its timeline, replay it and watch it succeed
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime
 
 import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 from sqlalchemy import func, select
 
-from connectors.fake import FakeConnector
-from hub import context, procedures
+from hub import procedures
 from hub.admin.app import Console
-from hub.context import ConnectorPool, HubContext
-from hub.settings import Settings
 from hub.store.db import Database
 from hub.store.models import Message, MessageState
 from hub.sync import request_poll
-from hub.topology import load
 from tests.admin import seed
 from tests.admin.conftest import Live, serve
-from tests.conftest import TOPOLOGIES
-from tests.hub.factories import COMMUNE, T0, dossier_code, record
+from tests.hub.conftest import Hub, running_hub
+from tests.hub.factories import COMMUNE, dossier_code, record
 
 CHROMIUM_ARGS = [
     "--headless",
@@ -40,59 +34,25 @@ CHROMIUM_ARGS = [
 CODE = dossier_code(COMMUNE, 7)
 APPLICANT = "Nguyễn Văn An"  # the applicant in tests.hub.factories.record
 ID_NUMBER = "049088001234"
-IN_FLIGHT = [s.value for s in MessageState if s.in_flight]
 
 
 @dataclass
 class Pipeline:
     live: Live
-    db: Database
-
-    def drain(self, timeout: float = 20.0) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            with self.db.session() as session:
-                busy = session.scalar(select(func.count()).select_from(Message).where(Message.state.in_(IN_FLIGHT)))
-            if busy == 0:
-                return
-            time.sleep(0.05)
-        raise AssertionError("messages still in flight")
+    hub: Hub
 
 
 @pytest.fixture
 def pipeline(db: Database) -> Iterator[Pipeline]:
     """The embedded hub with fake connectors, one dossier parked for want of a national code, and the console."""
-    from hub.worker import embedded_workers
-
     seed.users(db)
-    settings = Settings(
-        _env_file=None,  # type: ignore[call-arg]
-        database_url=db.url,
-        retry_min_backoff_ms=20,
-        retry_max_backoff_ms=200,
-        retry_max_attempts=3,
-        reconcile_after_seconds=600,
-    )
-    topology = load(TOPOLOGIES / "quang-nam-2023.yaml")
-    source, portal = FakeConnector("motcua-quangnam"), FakeConnector("dvcqg")
-    ctx = HubContext(
-        settings=settings,
-        db=db,
-        topology=topology,
-        connectors=ConnectorPool(topology, settings, prebuilt={"motcua-quangnam": source, "dvcqg": portal}),
-        procedures=procedures.DbProcedureLookup(db),
-        clock=lambda: datetime(2024, 3, 5, 9, 0, tzinfo=T0.tzinfo),
-    )
-    rec = record(CODE, procedure="NT-DD-042")
-    source.put(COMMUNE, rec, updated_at=rec["NgayCapNhat"])
-    with embedded_workers(ctx, threads=2):
-        hub = Pipeline(live=None, db=db)  # type: ignore[arg-type]
+    with running_hub(db, threads=2) as hub:
+        rec = record(CODE, procedure="NT-DD-042")
+        hub.source.put(COMMUNE, rec, updated_at=rec["NgayCapNhat"])
         request_poll(db, "motcua-quangnam", COMMUNE, reason="test")
         hub.drain()
-        for live in serve(Console(db=db, topology=topology)):
-            hub.live = live
-            yield hub
-    context.install(None)
+        for live in serve(Console(db=db, topology=hub.ctx.topology)):
+            yield Pipeline(live, hub)
 
 
 @pytest.fixture(scope="module")
@@ -134,10 +94,10 @@ def test_an_operator_finds_a_parked_dossier_replays_it_and_sees_it_succeed(
     assert APPLICANT in page.content()
 
     # The fix: the national code is added (here directly; the mapping editor is covered by the API tests).
-    procedures.set_mapping(pipeline.db, "NT-DD-042", "1.004227", user="operator")
+    procedures.set_mapping(pipeline.hub.db, "NT-DD-042", "1.004227", user="operator")
     parked.get_by_role("button", name="Chạy lại", exact=True).click()
     expect(page.get_by_role("status")).to_contain_text("Đã tạo thông điệp chạy lại")
-    pipeline.drain()
+    pipeline.hub.drain()
     page.reload()
     replay = page.locator("article.msg", has_text="← #")
     expect(replay.locator(".pill").first).to_have_text("succeeded")
@@ -162,7 +122,7 @@ def test_a_viewer_sees_no_personal_data_and_cannot_replay(pipeline: Pipeline, br
     expect(page.get_by_role("button", name="Chạy lại", exact=True)).to_have_count(0)
 
     # Even a hand-made request with the right CSRF token is refused for the viewer role.
-    with pipeline.db.session() as session:
+    with pipeline.hub.db.session() as session:
         parked_id = session.scalar(select(Message.id).where(Message.state == MessageState.PARKED.value))
     status = page.evaluate(
         """async (id) => {
@@ -174,5 +134,5 @@ def test_a_viewer_sees_no_personal_data_and_cannot_replay(pipeline: Pipeline, br
         parked_id,
     )
     assert status == 403
-    with pipeline.db.session() as session:
+    with pipeline.hub.db.session() as session:
         assert session.scalar(select(func.count()).select_from(Message).where(Message.replay_of.is_not(None))) == 0

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -57,8 +58,9 @@ class Hub:
             return list(session.scalars(query))
 
 
-@pytest.fixture
-def hub(db: Database) -> Iterator[Hub]:
+@contextmanager
+def running_hub(db: Database, *, threads: int = 4) -> Iterator[Hub]:
+    """The embedded hub over ``db`` with fake connectors for the one-stop-shop and the portal, workers running."""
     from hub.worker import embedded_workers
 
     settings = Settings(
@@ -81,6 +83,14 @@ def hub(db: Database) -> Iterator[Hub]:
         procedures=procedures.DbProcedureLookup(db),
         clock=lambda: datetime(2024, 3, 5, 9, 0, tzinfo=T0.tzinfo),
     )
-    with embedded_workers(ctx, threads=4):
-        yield Hub(ctx, source, portal)
-    context.install(None)
+    try:
+        with embedded_workers(ctx, threads=threads):
+            yield Hub(ctx, source, portal)
+    finally:
+        context.install(None)
+
+
+@pytest.fixture
+def hub(db: Database) -> Iterator[Hub]:
+    with running_hub(db) as running:
+        yield running
