@@ -79,6 +79,14 @@ class AttemptRecord:
         }
 
 
+_PAYLOADS = ("request", "response", "request_redacted", "response_redacted")
+
+
+def _unstorable(row: dict[str, Any]) -> str:
+    note = "(payload could not be stored / không lưu được nội dung gửi nhận)"
+    return f"{row['error_message']} {note}" if row.get("error_message") else note
+
+
 _current: contextvars.ContextVar[AttemptRecord | None] = contextvars.ContextVar("attempt", default=None)
 
 
@@ -141,5 +149,17 @@ class AttemptWriter:
         try:
             with self.db.session() as session:
                 session.execute(insert(Attempt), rows)
-        except Exception:  # losing detail rows must never stop the worker; the message state is already durable
-            log.exception("attempt_rows_lost", count=len(rows))
+        except Exception:  # one bad row must not lose the batch: write them one by one, payloads dropped if need be
+            log.warning("attempt_batch_failed", count=len(rows), exc_info=True)
+            for row in rows:
+                self._flush_one(row)
+
+    def _flush_one(self, row: dict[str, Any]) -> None:
+        for candidate in (row, {**row, **dict.fromkeys(_PAYLOADS), "error_message": _unstorable(row)}):
+            try:
+                with self.db.session() as session:
+                    session.execute(insert(Attempt), [candidate])
+                return
+            except Exception:  # losing detail rows must never stop the worker; the message state is durable
+                log.warning("attempt_row_failed", message_id=row.get("message_id"), exc_info=True)
+        log.error("attempt_row_lost", message_id=row.get("message_id"), number=row.get("number"))

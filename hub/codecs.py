@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import date, datetime
 from typing import Any
 
 from connectors.base import RawRecord
@@ -44,8 +45,25 @@ class Outgoing:
     progress: list[RawRecord] = field(default_factory=list)
 
     def request_log(self, *, redacted: bool = False) -> dict[str, Any]:
-        body = {"record": self.record, "progress": self.progress}
-        return redact_record(body) if redacted else body
+        """What is sent, as JSON-ready data for the integration log (the redacted view hides personal data)."""
+        body: dict[str, Any] = jsonable({"record": self.record, "progress": self.progress})
+        if redacted:
+            hidden: dict[str, Any] = redact_record(body)
+            return hidden
+        return body
+
+
+def jsonable(value: Any) -> Any:
+    """``value`` with dates, decimals and other wire types as JSON strings, for the integration log."""
+    if isinstance(value, dict):
+        return {str(key): jsonable(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [jsonable(item) for item in value]
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if value is None or isinstance(value, str | int | float | bool):
+        return value
+    return str(value)
 
 
 def redact_record(value: Any) -> Any:

@@ -237,3 +237,55 @@ def test_bulk_replay_counts_first_then_runs_pauses_and_cancels(hub: Hub) -> None
     assert progress["done"] == 4
     assert len(pushes(hub.portal)) == 4  # the fifth was never replayed
     assert replay.count(hub.db, flt) == 1
+
+
+def test_portal_deliveries_travel_in_batches_and_a_refused_one_is_parked_on_its_own(hub: Hub) -> None:
+    # Given thirty deliveries waiting for the portal at once (held during a pause, then resumed together)
+    codes = [dossier_code(COMMUNE, n) for n in range(1, 31)]
+    refused = codes[7]
+    reason = "Trường NgayHenTra không hợp lệ"
+    hub.portal.fail(
+        "push_dossiers", *[RemoteRejected("portal refused", remote_message=reason)] * 2, dossier_code=refused
+    )
+    control.pause_target(hub.db, PORTAL, reason="test", user="test")
+    for code in codes:
+        put(hub, COMMUNE, record(code))
+    poll(hub)
+
+    # When the portal is resumed
+    control.resume_target(hub.db, PORTAL, user="test")
+    hub.drain()
+
+    # Then they go in batches, every accepted dossier once, and only the refused one is parked, with its reason
+    batches = [c.dossier_codes for c in hub.portal.calls if c.operation == "push_dossiers"]
+    assert max(len(b) for b in batches) > 1
+    counts = pushes(hub.portal)
+    assert all(counts[code] == 1 for code in codes if code != refused)
+    states = {m.dossier_code: m.state for m in hub.messages(kind="deliver", target=PORTAL)}
+    assert states.pop(refused) == MessageState.PARKED.value
+    assert set(states.values()) == {MessageState.SUCCEEDED.value}
+    [parked] = hub.messages(kind="deliver", dossier_code=refused)
+    assert parked.remote_message == reason
+
+
+def test_every_try_is_in_the_log_with_what_was_sent_and_a_redacted_copy(hub: Hub) -> None:
+    code = dossier_code(COMMUNE, 1)
+    put(hub, COMMUNE, record(code, version=2, status=4, processing_unit=DISTRICT))
+    poll(hub, COMMUNE)
+    decided = [progress(2, T0, "Tiếp nhận"), progress(9, T0 + timedelta(days=1), "Đã xử lý xong", DISTRICT)]
+    put(hub, DISTRICT, record(code, unit=COMMUNE, version=3, status=9, processing_unit=DISTRICT, steps=decided))
+    poll(hub, DISTRICT)
+
+    deliveries = hub.messages(kind="deliver")
+    with hub.db.session() as session:
+        tries = {a.message_id: a for a in session.scalars(select(Attempt))}
+    # the status update to the commune carries dates: they are kept as text, nothing is lost
+    for message in deliveries:
+        assert message.id in tries, message.target
+        attempt = tries[message.id]
+        assert attempt.request is not None and attempt.request_redacted is not None
+    portal_try = tries[next(m.id for m in deliveries if m.target == PORTAL and m.dossier_version == 1)]
+    sent = portal_try.request["batch"][0]["record"]  # type: ignore[index]
+    hidden = portal_try.request_redacted["batch"][0]["record"]  # type: ignore[index]
+    assert sent["ChuHoSo"] == "Nguyễn Văn An" and hidden["ChuHoSo"] == "***"
+    assert hidden["SoGiayToChuHoSo"] == "***" and hidden["MaHoSo"] == code
