@@ -4,14 +4,21 @@ Messages the log shows as pending, queued, in flight or waiting to retry for lon
 sent again, so a Redis restart that loses its data, or a worker killed mid-message, loses nothing and delays it by
 at most that bound. Sending again is safe because every actor is idempotent; held messages whose target is no
 longer paused are sent again too (a worker may have held one just after the operator resumed).
+
+A long backlog (hours of a portal outage) also leaves messages queued for longer than the bound, though they are
+still in the broker; sending all of them again every round would flood the queues with duplicates. So when the
+broker can say how many messages a queue holds, a queue holding at least what the log expects is left alone, and
+only a queue that has lost messages (a Redis restart, a flush) is sent its stale ones again.
 """
 
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, func, or_, select
 
 from hub import control, outbox
 from hub.logs import get_logger
@@ -21,6 +28,11 @@ from hub.store.models import Message, MessageState, utcnow
 log = get_logger(__name__)
 
 BATCH = 5000
+# How far below the log's count a queue may be before it counts as having lost messages: messages recorded but not
+# yet handed over make the log run a little ahead of a healthy broker (finishing ones err the other way).
+SLACK_SHARE = 0.05
+
+QueueDepth = Callable[[str], int]
 
 
 @dataclass(frozen=True)
@@ -34,11 +46,17 @@ class Reconciled:
         return self.pending + self.stale + self.unheld
 
 
-def reconcile(db: Database, *, after_seconds: int, now: datetime | None = None) -> Reconciled:
-    """Send again what has waited longer than ``after_seconds`` without news."""
+def reconcile(
+    db: Database, *, after_seconds: int, now: datetime | None = None, queue_depth: QueueDepth | None = None
+) -> Reconciled:
+    """Send again what has waited longer than ``after_seconds`` without news.
+
+    ``queue_depth(queue)`` is how many messages the broker holds for a queue, when it can tell (Redis).
+    """
     now = now or utcnow()
     cutoff = now - timedelta(seconds=after_seconds)
     pending_cutoff = now - timedelta(seconds=min(after_seconds, 30))
+    waiting = [MessageState.QUEUED.value, MessageState.RUNNING.value, MessageState.RETRYING.value]
     with db.session() as session:
         pending = list(
             session.scalars(
@@ -47,29 +65,44 @@ def reconcile(db: Database, *, after_seconds: int, now: datetime | None = None) 
                 .limit(BATCH)
             )
         )
-        stale = list(
-            session.scalars(
-                select(Message.id)
-                .where(
-                    or_(
-                        and_(
-                            Message.state.in_([MessageState.QUEUED.value, MessageState.RUNNING.value]),
-                            Message.updated_at < cutoff,
-                        ),
-                        and_(Message.state == MessageState.RETRYING.value, Message.next_attempt_at < cutoff),
-                    )
+        stale = session.execute(
+            select(Message.id, Message.queue)
+            .where(
+                or_(
+                    and_(
+                        Message.state.in_([MessageState.QUEUED.value, MessageState.RUNNING.value]),
+                        Message.updated_at < cutoff,
+                    ),
+                    and_(Message.state == MessageState.RETRYING.value, Message.next_attempt_at < cutoff),
                 )
-                .limit(BATCH)
             )
-        )
+            .limit(BATCH)
+        ).all()
+        expected: Counter[str] = Counter()
+        if queue_depth is not None and stale:
+            rows = session.execute(
+                select(Message.queue, func.count()).where(Message.state.in_(waiting)).group_by(Message.queue)
+            )
+            expected.update({queue: int(n) for queue, n in rows})
         held = session.execute(
             select(Message.id, Message.target).where(
                 Message.state == MessageState.HELD.value, Message.updated_at < now - timedelta(seconds=5)
             )
         ).all()
+    intact = _intact_queues(expected, queue_depth) if queue_depth is not None else set()
+    lost = [mid for mid, queue in stale if queue not in intact]
     unheld = [mid for mid, target in held if target is None or not control.is_paused(db, target)]
-    outbox.resend(db, pending + stale + unheld, now=now)
-    result = Reconciled(len(pending), len(stale), len(unheld))
-    if result.total:
-        log.info("reconciled", pending=result.pending, stale=result.stale, unheld=result.unheld)
+    outbox.resend(db, pending + lost + unheld, now=now)
+    result = Reconciled(len(pending), len(lost), len(unheld))
+    if result.total or intact:
+        log.info("reconciled", pending=result.pending, stale=result.stale, unheld=result.unheld, intact=sorted(intact))
     return result
+
+
+def _intact_queues(expected: Counter[str], queue_depth: QueueDepth) -> set[str]:
+    """The queues whose broker holds about as many messages as the log has waiting: nothing was lost there."""
+    intact = set()
+    for queue, count in expected.items():
+        if queue_depth(queue) >= count - int(count * SLACK_SHARE):
+            intact.add(queue)
+    return intact

@@ -13,7 +13,7 @@ from contextlib import contextmanager
 import dramatiq
 
 from hub import context, logs
-from hub.reconcile import reconcile
+from hub.reconcile import QueueDepth, reconcile
 
 log = logs.get_logger(__name__)
 
@@ -41,7 +41,11 @@ class Reconciler:
         ttl = int(self.interval * 1000)
         with dossier_mutex("reconciler", ttl_ms=ttl).acquire(raise_on_failure=False) as acquired:
             if acquired:
-                reconcile(self.ctx.db, after_seconds=self.ctx.settings.reconcile_after_seconds)
+                reconcile(
+                    self.ctx.db,
+                    after_seconds=self.ctx.settings.reconcile_after_seconds,
+                    queue_depth=broker_queue_depth(),
+                )
 
     def _run(self) -> None:
         while not self._stop.wait(self.interval):
@@ -49,6 +53,21 @@ class Reconciler:
                 self.run_once()
             except Exception:  # the loop must outlive a database hiccup; the next round tries again
                 log.exception("reconcile_failed")
+
+
+def broker_queue_depth() -> QueueDepth | None:
+    """How many messages the Redis broker holds for a queue (queued, delayed, being processed); None in-process.
+
+    The in-process broker lives and dies with its process, so there is nothing to compare its queues with.
+    """
+    from dramatiq.brokers.redis import RedisBroker
+
+    from hub.broker import get_broker
+
+    broker = get_broker()
+    if not isinstance(broker, RedisBroker):
+        return None
+    return lambda queue: int(broker.do_qsize(queue))
 
 
 @contextmanager

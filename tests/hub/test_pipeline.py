@@ -289,3 +289,23 @@ def test_every_try_is_in_the_log_with_what_was_sent_and_a_redacted_copy(hub: Hub
     hidden = portal_try.request_redacted["batch"][0]["record"]  # type: ignore[index]
     assert sent["ChuHoSo"] == "Nguyễn Văn An" and hidden["ChuHoSo"] == "***"
     assert hidden["SoGiayToChuHoSo"] == "***" and hidden["MaHoSo"] == code
+
+
+def test_a_backlog_still_in_the_broker_is_not_sent_again_but_a_lost_one_is(hub: Hub) -> None:
+    # Given three polls the log shows queued for long, never handed to the broker
+    with hub.db.session() as session:
+        lost = [
+            outbox.record(session, kind="poll", payload={"system": "motcua-quangnam", "unit_code": COMMUNE})
+            for _ in range(3)
+        ]
+    ids = [m.id for m in lost]
+
+    # When the broker says its poll queue holds as many messages as the log expects, they are left alone
+    assert reconcile(hub.db, after_seconds=0, queue_depth=lambda queue: 3 if queue == "poll" else 0).stale == 0
+    assert {m.state for m in hub.messages(kind="poll")} == {MessageState.QUEUED.value}
+
+    # and when the queue turns out empty (Redis restarted), they are sent again and run
+    assert reconcile(hub.db, after_seconds=0, queue_depth=lambda queue: 0).stale == 3
+    hub.drain()
+    assert [m.state for m in hub.messages(kind="poll")] == [MessageState.SUCCEEDED.value] * 3
+    assert sorted(m.id for m in hub.messages(kind="poll")) == sorted(ids)
