@@ -45,26 +45,8 @@ class SessionToken(BaseModel):
     role: Role
 
 
-class MessageOut(BaseModel):
-    id: int
-    kind: str
-    actor: str
-    state: str
-    dossier_code: str | None
-    unit_code: str | None
-    procedure_code: str | None
-    source: str | None
-    target: str | None
-    attempts: int
-    error_class: str | None
-    error_message: str | None
-    replay_of: int | None
-    created_at: datetime
-    updated_at: datetime
-
-
 class SearchOut(BaseModel):
-    messages: list[MessageOut]
+    messages: list[queries.MessageRow]
     next_before_id: int | None = Field(description="pass as before_id for the next (older) page")
     since: datetime | None
     until: datetime | None
@@ -84,7 +66,7 @@ class AttemptOut(BaseModel):
 
 
 class MessageDetail(BaseModel):
-    message: MessageOut
+    message: queries.MessageRow
     payload: dict[str, Any] | None
     result: dict[str, Any] | None
     remote_message: str | None
@@ -250,7 +232,7 @@ def search_messages(
     )
     page = queries.search(session, flt)
     return SearchOut(
-        messages=[MessageOut.model_validate(r, from_attributes=True) for r in page.rows],
+        messages=page.rows,
         next_before_id=page.next_before_id,
         since=page.since,
         until=page.until,
@@ -259,7 +241,7 @@ def search_messages(
 
 def _detail(view: queries.MessageView) -> MessageDetail:
     return MessageDetail(
-        message=MessageOut.model_validate(view.row, from_attributes=True),
+        message=view.row,
         payload=view.payload,
         result=view.result,
         remote_message=view.remote_message,
