@@ -65,14 +65,14 @@ def record(
     return message
 
 
-def send(messages: Iterable[Message], *, delay_ms: int | None = None) -> int:
+def send(messages: Iterable[Message]) -> int:
     """Hand committed messages to the broker; returns how many were sent."""
     from hub.broker import get_broker
 
     broker = get_broker()
     sent = 0
     for message in messages:
-        broker.enqueue(_broker_message(message.actor, message.queue, message.id), delay=delay_ms)
+        broker.enqueue(_broker_message(message.actor, message.queue, message.id))
         sent += 1
     return sent
 

@@ -1,9 +1,10 @@
 """The reconciler: the integration log, not the broker, decides what still has to happen.
 
-Messages the log shows as pending, queued, in flight or waiting to retry for longer than the configured bound are
-sent again, so a Redis restart that loses its data, or a worker killed mid-message, loses nothing and delays it by
-at most that bound. Sending again is safe because every actor is idempotent; held messages whose target is no
-longer paused are sent again too (a worker may have held one just after the operator resumed).
+Messages the log shows as queued or waiting to retry for longer than the configured bound are sent again, so a Redis
+restart that loses its data loses nothing and delays it by at most that bound (a worker killed mid-message leaves
+its unacknowledged messages to Dramatiq, which re-queues them). Sending again is safe because every actor is
+idempotent; held messages whose target is no longer paused are sent again too (a worker may have held one just
+after the operator resumed).
 
 A long backlog (hours of a portal outage) also leaves messages queued for longer than the bound, though they are
 still in the broker; sending all of them again every round would flood the queues with duplicates. So when the
@@ -37,13 +38,12 @@ QueueDepth = Callable[[str], int]
 
 @dataclass(frozen=True)
 class Reconciled:
-    pending: int
     stale: int
     unheld: int
 
     @property
     def total(self) -> int:
-        return self.pending + self.stale + self.unheld
+        return self.stale + self.unheld
 
 
 def reconcile(
@@ -55,24 +55,13 @@ def reconcile(
     """
     now = now or utcnow()
     cutoff = now - timedelta(seconds=after_seconds)
-    pending_cutoff = now - timedelta(seconds=min(after_seconds, 30))
-    waiting = [MessageState.QUEUED.value, MessageState.RUNNING.value, MessageState.RETRYING.value]
+    waiting = [MessageState.QUEUED.value, MessageState.RETRYING.value]
     with db.session() as session:
-        pending = list(
-            session.scalars(
-                select(Message.id)
-                .where(Message.state == MessageState.PENDING.value, Message.created_at < pending_cutoff)
-                .limit(BATCH)
-            )
-        )
         stale = session.execute(
             select(Message.id, Message.queue)
             .where(
                 or_(
-                    and_(
-                        Message.state.in_([MessageState.QUEUED.value, MessageState.RUNNING.value]),
-                        Message.updated_at < cutoff,
-                    ),
+                    and_(Message.state == MessageState.QUEUED.value, Message.updated_at < cutoff),
                     and_(Message.state == MessageState.RETRYING.value, Message.next_attempt_at < cutoff),
                 )
             )
@@ -92,10 +81,10 @@ def reconcile(
     intact = _intact_queues(expected, queue_depth) if queue_depth is not None else set()
     lost = [mid for mid, queue in stale if queue not in intact]
     unheld = [mid for mid, target in held if target is None or not control.is_paused(db, target)]
-    outbox.resend(db, pending + lost + unheld, now=now)
-    result = Reconciled(len(pending), len(lost), len(unheld))
+    outbox.resend(db, lost + unheld, now=now)
+    result = Reconciled(len(lost), len(unheld))
     if result.total or intact:
-        log.info("reconciled", pending=result.pending, stale=result.stale, unheld=result.unheld, intact=sorted(intact))
+        log.info("reconciled", stale=result.stale, unheld=result.unheld, intact=sorted(intact))
     return result
 
 

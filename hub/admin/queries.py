@@ -35,7 +35,7 @@ from hub.topology import Topology
 from mappings.canonical import VN_TZ, redact
 
 IN_FLIGHT = [s.value for s in MessageState if s.in_flight]
-WAITING = [MessageState.PENDING.value, MessageState.QUEUED.value, MessageState.RETRYING.value]
+WAITING = [MessageState.QUEUED.value, MessageState.RETRYING.value]
 PAGE_MAX = 200
 RECENT = timedelta(minutes=15)  # the window for "recent" outcomes: error rate, circuit
 

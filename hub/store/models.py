@@ -53,9 +53,7 @@ class Base(DeclarativeBase):
 class MessageState(StrEnum):
     """Where a message is in its life; the integration log's ``state`` column."""
 
-    PENDING = "pending"  # written, not yet handed to the broker (outbox)
-    QUEUED = "queued"  # handed to the broker
-    RUNNING = "running"  # a worker took it
+    QUEUED = "queued"  # written with the work that caused it, handed to the broker after commit (outbox)
     RETRYING = "retrying"  # failed with a retryable error; will run again after a delay
     SUCCEEDED = "succeeded"
     SKIPPED = "skipped"  # nothing to do (an older version, already delivered)
@@ -70,12 +68,7 @@ class MessageState(StrEnum):
 
     @property
     def in_flight(self) -> bool:
-        return self in {
-            MessageState.PENDING,
-            MessageState.QUEUED,
-            MessageState.RUNNING,
-            MessageState.RETRYING,
-        }
+        return self in {MessageState.QUEUED, MessageState.RETRYING}
 
 
 class Dossier(Base):
@@ -133,7 +126,7 @@ class Message(Base):
     kind: Mapped[str] = mapped_column(String(20))
     actor: Mapped[str] = mapped_column(String(60))
     queue: Mapped[str] = mapped_column(String(60), default="default")
-    state: Mapped[str] = mapped_column(String(12), default=MessageState.PENDING.value)
+    state: Mapped[str] = mapped_column(String(12), default=MessageState.QUEUED.value)
     dossier_code: Mapped[str | None] = mapped_column(String(CODE))
     dossier_version: Mapped[int | None] = mapped_column(Integer)
     unit_code: Mapped[str | None] = mapped_column(String(UNIT))
