@@ -88,8 +88,8 @@ def to_canonical(ctx: HubContext, system_name: str, raw: RawRecord) -> Dossier:
 
 
 def _new_progress(dossier: Dossier, previous: Dossier | None) -> list[ProgressEntry]:
-    known = {(e.at, e.status, e.handler, e.content) for e in previous.progress} if previous else set()
-    return [e for e in dossier.progress if (e.at, e.status, e.handler, e.content) not in known]
+    known = {e.identity for e in previous.progress} if previous else set()
+    return [e for e in dossier.progress if e.identity not in known]
 
 
 def with_national_code(ctx: HubContext, dossier: Dossier) -> Dossier:

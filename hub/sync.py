@@ -188,16 +188,12 @@ def content_hash(dossier: Dossier) -> str:
     return hashlib.sha256(json.dumps(data, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
 
 
-def _progress_key(entry: ProgressEntry) -> tuple[Any, ...]:
-    return (entry.at, entry.status, entry.handler, entry.content)
-
-
 def merge_progress(*lists: Sequence[ProgressEntry]) -> tuple[ProgressEntry, ...]:
     """Every progress entry of all copies, once each, in time order."""
     merged: dict[tuple[Any, ...], ProgressEntry] = {}
     for entries in lists:
         for entry in entries:
-            merged.setdefault(_progress_key(entry), entry)
+            merged.setdefault(entry.identity, entry)
     return tuple(sorted(merged.values(), key=lambda e: (e.at, e.status)))
 
 

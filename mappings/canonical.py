@@ -207,6 +207,11 @@ class ProgressEntry(_Record):
     step_due_at: VnDatetime | None = None  # NgayKetThucTheoQuyDinh
     unit_code: UnitCode | None = None  # the unit whose system recorded the step (liên thông)
 
+    @property
+    def identity(self) -> tuple[datetime, Status, str, str]:
+        """What makes two copies' entries the same step: when, which status, who, what was done."""
+        return (self.at, self.status, self.handler, self.content)
+
 
 class Dossier(_Record):
     """An administrative dossier (hồ sơ thủ tục hành chính) as the hub knows it."""
