@@ -22,12 +22,12 @@ import httpx
 import psycopg
 import uvicorn
 
-from hub.admin.app import Console, create_app
-from hub.admin.auth import Role, create_user
-from hub.admin.queries import SearchFilter, search
+from console.app import Console, create_app
+from console.auth import Role, create_user
+from console.queries import SearchFilter, search
 from hub.store.db import Database
-from hub.store.migrate import upgrade
 from hub.store.models import Message
+from migrations import upgrade
 
 ROWS = 1_000_000
 SEARCHES = 1000

@@ -19,10 +19,10 @@ from typing import Any
 import requests
 from lxml import etree
 
-from connectors import registry
 from connectors.soap import SoapConnector
-from hub.topology import ConnectorKind, System
-from mappings.canonical import VN_TZ
+from foundation.clock import VN_TZ
+from foundation.topology import System
+from systems import registry
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results" / "connectors.txt"
@@ -33,7 +33,7 @@ _SERVER = """
 import sys
 from simulators.server import Simulators
 from pathlib import Path
-from hub.topology import load
+from foundation.topology import load
 sims = Simulators(load(Path(sys.argv[1])), seed=3, dossiers=40).start()
 unit = next(iter(sims.source_state().values()))
 print(sims.soap_url, sims.portal_url, unit.MaDonViTiepNhan, unit.MaHoSo,
@@ -73,7 +73,7 @@ def main() -> None:
 
 
 def _soap(url: str, unit: str, code: str) -> list[str]:
-    system = System(name="bench-soap", kind=ConnectorKind.SOAP, base_url=url, credentials="bench", timeout=10)
+    system = System(name="bench-soap", kind="soap", base_url=url, credentials="bench", timeout=10)
     connector = registry.build_source(system)
     assert isinstance(connector, SoapConnector)
     # The same envelope the connector sends (PasswordText, so the raw POST may repeat it), posted by hand.
@@ -123,7 +123,7 @@ def _rest(portal_url: str, national: str) -> list[str]:
     def rate(batch_size: int, n: int) -> float:
         system = System(
             name=f"bench-dvcqg-{batch_size}",
-            kind=ConnectorKind.DVCQG_SESSION,
+            kind="dvcqg-session",
             base_url=f"{portal_url}/dvcqg",
             credentials="bench",
             batch_size=batch_size,

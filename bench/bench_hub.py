@@ -42,7 +42,7 @@ CREDENTIALS = {
 _SIMULATORS = """
 import sys
 from pathlib import Path
-from hub.topology import load
+from foundation.topology import load
 from simulators.server import Simulators
 sims = Simulators(load(Path(sys.argv[1])), seed=int(sys.argv[2]), dossiers=int(sys.argv[3])).start()
 print(sims.soap_url, sims.portal_url, len(sims.source_state()), flush=True)
@@ -102,10 +102,10 @@ def main() -> None:
     soap_url, portal_url, at_source = sims.stdout.readline().split()
     os.environ.update(CREDENTIALS, DVC_HUB_BROKER_URL=REDIS_URL, DVC_HUB_DATABASE_URL=database_url)
     # imported after the environment is set: the hub's settings and broker are read once per process
+    from devtools.devcluster import Cluster, hub_env, retarget_topology
     from hub import procedures
-    from hub.devcluster import Cluster, hub_env, retarget_topology
     from hub.store.db import Database
-    from hub.store.migrate import upgrade
+    from migrations import upgrade
     from simulators.catalogue import build
 
     topology = retarget_topology(
@@ -156,9 +156,9 @@ def main() -> None:
 
 
 def _poll_all(db: object) -> None:
-    from hub.settings import get_settings
+    from foundation.settings import get_settings
+    from foundation.topology import load
     from hub.sync import request_poll
-    from hub.topology import load
 
     topology = load(get_settings().topology_file)
     for unit in topology.active_units():

@@ -25,13 +25,13 @@ from typing import Any, Self
 from sqlalchemy import event
 
 from connectors.base import ChangePage, ChangeRef, Health, RawRecord
+from foundation.settings import Settings
+from foundation.topology import Topology, TopologyFile
 from hub.context import ConnectorPool, HubContext
-from hub.settings import Settings
 from hub.store.db import Database
-from hub.store.migrate import upgrade
 from hub.store.models import Message
 from hub.sync import request_poll, run_poll
-from hub.topology import Topology, TopologyFile
+from migrations import upgrade
 
 RESULTS = Path(__file__).resolve().parent / "results" / "schedules.txt"
 SYSTEM = "motcua-bench"

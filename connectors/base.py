@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol, Self, runtime_checkable
 
-from hub.errors import HubError
+from foundation.errors import HubError
 
 RawRecord = dict[str, Any]
 

@@ -33,7 +33,7 @@ administrator needs to read.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from email.utils import parsedate_to_datetime
@@ -42,17 +42,78 @@ from typing import Any, TypeVar
 
 import requests
 
-from hub.errors import (
-    AuthenticationFailed,
-    ConfigurationError,
-    HubError,
-    RateLimited,
-    RemoteRejected,
-    RemoteTimeout,
-    RemoteUnavailable,
-)
+from foundation.errors import ConfigurationError, HubError, PermanentError, RetryableError
 
 T = TypeVar("T")
+
+
+class RemoteUnavailable(RetryableError):
+    """Raised when the remote system cannot be reached or answers with a server error."""
+
+    error_class = "remote_unavailable"
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status_code: int | None = None,
+        dossier_code: str | None = None,
+        target: str | None = None,
+    ) -> None:
+        super().__init__(message, dossier_code=dossier_code, target=target)
+        self.status_code = status_code
+
+
+class RemoteTimeout(RetryableError):
+    """Raised when the remote system does not answer within the configured timeout."""
+
+    error_class = "remote_timeout"
+
+
+class RateLimited(RetryableError):
+    """Raised when the remote system asks us to slow down (HTTP 429)."""
+
+    error_class = "rate_limited"
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        retry_after: float | None = None,
+        dossier_code: str | None = None,
+        target: str | None = None,
+    ) -> None:
+        super().__init__(message, dossier_code=dossier_code, target=target)
+        self.retry_after = retry_after
+
+
+class RemoteRejected(PermanentError):
+    """Raised when the remote system refuses a record; ``remote_message`` keeps its words verbatim."""
+
+    error_class = "remote_rejected"
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        remote_message: str | None = None,
+        status_code: int | None = None,
+        error_code: str | None = None,
+        fault_code: str | None = None,
+        dossier_code: str | None = None,
+        target: str | None = None,
+    ) -> None:
+        super().__init__(message, dossier_code=dossier_code, target=target)
+        self.remote_message = remote_message
+        self.status_code = status_code
+        self.error_code = error_code
+        self.fault_code = fault_code
+
+
+class AuthenticationFailed(PermanentError):
+    """Raised when the remote refuses our credentials even after a fresh login."""
+
+    error_class = "authentication_failed"
 
 
 class Resolution(StrEnum):
@@ -89,7 +150,7 @@ BodyCheck = Callable[[Any], Verdict]
 
 @dataclass(frozen=True, slots=True)
 class ErrorTable:
-    """The classification table; ``with_options`` adjusts the portal rows from a system's configuration."""
+    """The classification table; ``with_codes`` adjusts the portal rows from a system's options."""
 
     http: Mapping[int, Resolution] = field(
         default_factory=lambda: {401: Resolution.REAUTH, 408: Resolution.TIMEOUT, 429: Resolution.SLOW_DOWN}
@@ -137,17 +198,23 @@ class ErrorTable:
             return Resolution.RETRY
         return Resolution.PERMANENT
 
-    def with_options(self, options: Mapping[str, Any]) -> ErrorTable:
-        """A copy with ``accepted_codes`` / ``reauth_codes`` / ``retry_codes`` taken from ``System.options``."""
+    def with_codes(
+        self,
+        *,
+        accepted: Iterable[str] | None = None,
+        reauth: Iterable[str] | None = None,
+        retry: Iterable[str] | None = None,
+    ) -> ErrorTable:
+        """A copy whose portal rows take the codes a system's options give (None keeps the table's own)."""
 
-        def codes(key: str, default: frozenset[str]) -> frozenset[str]:
-            return frozenset(str(c) for c in options[key]) if key in options else default
+        def codes(given: Iterable[str] | None, default: frozenset[str]) -> frozenset[str]:
+            return default if given is None else frozenset(str(c) for c in given)
 
         return replace(
             self,
-            accepted_codes=codes("accepted_codes", self.accepted_codes),
-            reauth_codes=codes("reauth_codes", self.reauth_codes),
-            retry_codes=codes("retry_codes", self.retry_codes),
+            accepted_codes=codes(accepted, self.accepted_codes),
+            reauth_codes=codes(reauth, self.reauth_codes),
+            retry_codes=codes(retry, self.retry_codes),
         )
 
 

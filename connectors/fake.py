@@ -21,8 +21,9 @@ from datetime import datetime
 from typing import Literal, Self
 
 from connectors.base import ChangePage, ChangeRef, Health, PushResult, RawRecord
-from hub.errors import HubError, RemoteRejected
-from mappings.canonical import VN_TZ
+from connectors.errors import RemoteRejected
+from foundation.clock import VN_TZ
+from foundation.errors import HubError
 
 Operation = Literal["fetch_changes", "get_dossier", "lookup", "push_dossiers", "push_progress", "health"]
 OPERATIONS: tuple[Operation, ...] = typing.get_args(Operation)

@@ -15,11 +15,12 @@ from typing import Any
 import requests
 from requests.adapters import HTTPAdapter
 
-from connectors.errors import DEFAULT_TABLE, ErrorTable, Resolution, from_transport
+from connectors.errors import DEFAULT_TABLE, ErrorTable, RemoteTimeout, RemoteUnavailable, Resolution, from_transport
 from connectors.protection import CircuitBreaker, RateLimiter
-from connectors.recording import Exchange, NullRecorder, Recorder, scrub
-from hub.errors import HubError, RemoteTimeout, RemoteUnavailable
-from mappings.canonical import VN_TZ
+from connectors.recording import Exchange, NullRecorder, Recorder
+from foundation.clock import VN_TZ
+from foundation.errors import HubError
+from foundation.redaction import scrub
 
 Clock = Callable[[], datetime]
 

@@ -18,7 +18,7 @@ from typing import Protocol
 
 import redis
 
-from hub.errors import RateLimited, RemoteUnavailable
+from connectors.errors import RateLimited, RemoteUnavailable
 
 Clock = Callable[[], float]
 Sleep = Callable[[float], None]

@@ -30,6 +30,7 @@ from connectors.base import Health, PushResult, RawRecord
 from connectors.errors import (
     BodyCheck,
     ErrorTable,
+    RemoteRejected,
     Resolution,
     Verdict,
     http_verdict,
@@ -38,9 +39,10 @@ from connectors.errors import (
     with_reauth,
 )
 from connectors.http import Endpoint
-from connectors.recording import redact_data, redact_json_text, scrub
-from hub.errors import ConfigurationError, HubError, PermanentError, RemoteRejected
-from hub.settings import Credentials
+from connectors.recording import redact_json_text
+from foundation.credentials import Credentials
+from foundation.errors import ConfigurationError, HubError, PermanentError
+from foundation.redaction import redact_data, scrub
 
 PROGRESS_CHUNK_MAX = 10  # the portal takes at most ten progress entries per call
 EXISTS_MARKER = "đã tồn tại"  # "already exists": the create URL refused a dossier the portal has

@@ -28,11 +28,22 @@ from zeep.wsdl import Document
 from zeep.wsse.username import UsernameToken
 
 from connectors.base import ChangePage, ChangeRef, Health, PushResult, RawRecord
-from connectors.errors import Resolution, Verdict, http_verdict, raise_for, to_error, transport_verdict, with_reauth
+from connectors.errors import (
+    AuthenticationFailed,
+    RemoteRejected,
+    Resolution,
+    Verdict,
+    http_verdict,
+    raise_for,
+    to_error,
+    transport_verdict,
+    with_reauth,
+)
 from connectors.http import Endpoint
-from connectors.recording import PERSONAL_KEYS, Exchange, redact_envelope, scrub
-from hub.errors import AuthenticationFailed, ConfigurationError, HubError, RemoteRejected, RetryableError
-from hub.settings import Credentials
+from connectors.recording import Exchange
+from foundation.credentials import Credentials
+from foundation.errors import ConfigurationError, HubError, RetryableError
+from foundation.redaction import personal_keys, redact_envelope, scrub
 from mappings.vendors import VendorProfile, from_default, get_path, to_default
 
 _DOCUMENTS: dict[tuple[str, bool], Document] = {}
@@ -88,8 +99,8 @@ class _Pending:
 class EnvelopeRecorder(Plugin):
     """A zeep plugin that keeps this thread's last request/response envelopes, redacted, until the call ends."""
 
-    def __init__(self, personal: frozenset[str] = PERSONAL_KEYS) -> None:
-        self.personal = personal
+    def __init__(self, personal: frozenset[str] = frozenset()) -> None:
+        self.personal = personal  # a vendor's own names, beside the one list (foundation.redaction)
         self._local = threading.local()
 
     def begin(self, operation: str, started_at: datetime) -> None:
@@ -101,13 +112,13 @@ class EnvelopeRecorder(Plugin):
     def egress(self, envelope: Any, http_headers: Any, operation: Any, binding_options: Any) -> tuple[Any, Any]:
         pending = self.pending()
         if pending is not None:
-            pending.request = redact_envelope(envelope, personal=self.personal)
+            pending.request = redact_envelope(envelope, personal=personal_keys() | self.personal)
         return envelope, http_headers
 
     def ingress(self, envelope: Any, http_headers: Any, operation: Any) -> tuple[Any, Any]:
         pending = self.pending()
         if pending is not None:
-            pending.response = redact_envelope(envelope, personal=self.personal)
+            pending.response = redact_envelope(envelope, personal=personal_keys() | self.personal)
         return envelope, http_headers
 
 
@@ -161,7 +172,7 @@ class SoapConnector:
         self.page_size = page_size
         self._password = credentials.password.get_secret_value()
         endpoint.secrets = lambda: (self._password,)
-        self.envelopes = EnvelopeRecorder(PERSONAL_KEYS | frozenset(vendor.personal))
+        self.envelopes = EnvelopeRecorder(frozenset(vendor.personal))
         location = wsdl or (str(vendor.wsdl_path) if vendor.wsdl_path else f"{endpoint.base_url}?wsdl")
         try:
             document = wsdl_document(location, endpoint.session, strict=strict, timeout=endpoint.timeouts.read)

@@ -13,8 +13,8 @@ from hub.broker import get_broker
 
 get_broker()
 
+from foundation.errors import HubError  # noqa: E402
 from hub import attempts, context, delivery, sync  # noqa: E402  (the broker must exist before actors are declared)
-from hub.errors import HubError  # noqa: E402
 
 # Errors of the hub's own tree are expected outcomes, decided by the middleware: no traceback in the worker's log.
 EXPECTED = (HubError,)

@@ -17,7 +17,7 @@ from typing import Any
 
 from sqlalchemy import insert
 
-from hub.logs import get_logger
+from foundation.logs import get_logger
 from hub.store.db import Database
 from hub.store.models import Attempt
 

@@ -17,9 +17,9 @@ from dramatiq.rate_limits import ConcurrentRateLimiter
 from dramatiq.rate_limits.backend import RateLimiterBackend
 from dramatiq.rate_limits.backends import RedisBackend, StubBackend
 
-from hub.settings import Settings, get_settings
+from foundation.settings import Settings, get_settings
 
-QUEUES = ("poll", "sync", "deliver", "replay")
+QUEUES = ("poll", "sync", "deliver")
 MESSAGE_TIME_LIMIT_MS = 10 * 60 * 1000  # a message that runs longer than this is a bug or a hung remote
 
 _lock = threading.Lock()

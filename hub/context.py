@@ -6,20 +6,18 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from connectors.base import Source, Target
-from hub.errors import ConfigurationError
-from hub.settings import Settings, get_settings
+from foundation.clock import vietnam_now
+from foundation.errors import ConfigurationError
+from foundation.settings import Settings, get_settings
+from foundation.topology import System, Topology, load
 from hub.store.db import Database
-from hub.topology import System, Topology, load
-from mappings.canonical import VN_TZ
-
-
-def vietnam_now() -> datetime:
-    return datetime.now(VN_TZ)
+from systems import registry
+from systems.registry import build_source, build_target
 
 
 class ConnectorPool:
@@ -34,6 +32,7 @@ class ConnectorPool:
     ) -> None:
         self.topology = topology
         self.settings = settings
+        registry.use(topology)  # the deployment's own system kinds
         self._built: dict[str, Any] = dict(prebuilt or {})
         self._lock = threading.Lock()
 
@@ -49,14 +48,10 @@ class ConnectorPool:
             return self._built[name]
 
     def source(self, name: str) -> Source:
-        from connectors.registry import build_source
-
         connector: Source = self._get(name, build_source)
         return connector
 
     def target(self, name: str) -> Target:
-        from connectors.registry import build_target
-
         connector: Target = self._get(name, build_target)
         return connector
 
@@ -77,7 +72,6 @@ class HubContext:
     connectors: ConnectorPool
     procedures: Any  # mappings.procedures.ProcedureLookup
     clock: Callable[[], datetime] = vietnam_now
-    extras: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
     def from_settings(cls, settings: Settings | None = None) -> HubContext:

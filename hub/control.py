@@ -10,9 +10,10 @@ import time
 
 from sqlalchemy import select
 
+from foundation.clock import utcnow
 from hub import outbox
 from hub.store.db import Database
-from hub.store.models import AuditEntry, Message, MessageState, TargetSwitch, utcnow
+from hub.store.models import AuditEntry, Message, MessageState, TargetSwitch
 
 _CACHE_SECONDS = 2.0  # workers check the switch per delivery; a short cache keeps that off the database
 _cache: dict[tuple[int, str], tuple[float, bool]] = {}

@@ -23,15 +23,18 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from hub import attempts, codecs, control, logs, outbox
+from foundation import logs
+from foundation.errors import HubError
+from hub import attempts, codecs, control, outbox
 from hub.broker import dossier_mutex
-from hub.codecs import Outgoing
 from hub.context import HubContext
-from hub.errors import DeliveryPaused, HubError
+from hub.errors import DeliveryPaused
 from hub.routing import split_target
 from hub.store.models import Delivery, DossierVersion, Message, MessageState
 from hub.store.models import Dossier as DossierRow
 from mappings.canonical import Dossier
+from systems.kind import Outgoing
+from systems.registry import kind_of
 
 log = logs.get_logger(__name__)
 
@@ -95,7 +98,7 @@ def run_delivery(ctx: HubContext, message_id: int) -> str:
             raise DeliveryPaused(f"Đích {target} đang tạm dừng (target paused)", dossier_code=code, target=target)
         system_name, unit_code = split_target(target)
         system = ctx.topology.systems[system_name]
-        batch_size = system.batch_size if system.kind in codecs.PORTAL_KINDS else 1
+        batch_size = system.batch_size if kind_of(system).batches else 1
         with ExitStack() as locks:
             locks.enter_context(dossier_mutex(f"deliver:{code}:{target}").acquire())  # busy: back later
             followers = _followers(ctx, locks, message_id, target, batch_size - 1)
@@ -178,6 +181,7 @@ def _deliver(
 
     system_name, _ = split_target(target)
     connector = ctx.connectors.target(system_name)
+    not_echoed = kind_of(ctx.topology.systems[system_name]).not_echoed
     unit = unit_code or _unit_of(ctx, leader[0])
     attempt = attempts.current()
     if attempt is not None:
@@ -191,7 +195,7 @@ def _deliver(
         if item.record_pushed:
             continue
         found = connector.lookup(unit, item.code)
-        if found is not None and codecs.same_content(found, item.outgoing.record):
+        if found is not None and codecs.same_content(found, item.outgoing.record, not_echoed=not_echoed):
             item.pushed = "unchanged at target"
             continue
         if found is not None:

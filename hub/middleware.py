@@ -23,9 +23,11 @@ from dramatiq.middleware import Middleware
 from dramatiq.rate_limits import RateLimitExceeded
 from sqlalchemy import update
 
-from hub import attempts, context, logs
-from hub.errors import DeliveryPaused, HubError, PermanentError, RateLimited, SkipMessage
-from hub.store.models import Message, MessageState, utcnow
+from foundation import logs
+from foundation.clock import utcnow
+from foundation.errors import Action, HubError
+from hub import attempts, context
+from hub.store.models import Message, MessageState
 
 log = logs.get_logger(__name__)
 
@@ -116,6 +118,7 @@ class IntegrationLog(Middleware):
         if isinstance(exc, RateLimitExceeded):
             broker.enqueue(message.copy(), delay=random.randint(*BUSY_DELAY_MS))  # noqa: S311 - jitter, not secrecy
             return
+        action = exc.action if isinstance(exc, HubError) else Action.RETRY
         error_class = exc.error_class if isinstance(exc, HubError) else "unexpected"
         text = str(exc) or type(exc).__name__
         remote = getattr(exc, "remote_message", None)
@@ -127,13 +130,13 @@ class IntegrationLog(Middleware):
             "attempts": Message.attempts + 1,
             "updated_at": utcnow(),
         }
-        if isinstance(exc, SkipMessage):
+        if action is Action.SKIP:
             record.outcome = MessageState.SKIPPED.value
             values |= {"state": MessageState.SKIPPED.value, "finished_at": utcnow()}
-        elif isinstance(exc, DeliveryPaused):
+        elif action is Action.HOLD:
             record.outcome = MessageState.HELD.value
             values |= {"state": MessageState.HELD.value}
-        elif isinstance(exc, PermanentError):
+        elif action is Action.PARK:
             record.outcome = MessageState.PARKED.value
             values |= {"state": MessageState.PARKED.value, "finished_at": utcnow()}
             log.warning("message_parked", error_class=error_class, error=text, remote_message=remote)
@@ -149,7 +152,7 @@ class IntegrationLog(Middleware):
                 }
                 log.warning("message_gave_up", attempts=attempt, error_class=error_class, error=text)
             else:
-                if isinstance(exc, RateLimited) and exc.retry_after is not None:
+                if isinstance(exc, HubError) and exc.retry_after is not None:
                     delay = int(exc.retry_after * 1000)
                 else:
                     delay = backoff_ms(

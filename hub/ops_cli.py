@@ -10,8 +10,8 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from foundation.settings import get_settings
 from hub import replay as replays
-from hub.settings import get_settings
 from hub.store.db import Database
 
 console = Console()
@@ -149,7 +149,7 @@ def demo(
     faults: Annotated[bool, typer.Option(help="Switch faults on during the day.")] = True,
 ) -> None:
     """Run the hub end to end on the embedded default against the simulators, and reconcile."""
-    from hub.demo import run
+    from devtools.demo import run
 
     wide = console if console.is_terminal else Console(width=150)  # a log file deserves the whole table
     raise typer.Exit(run(wide, hours=hours, backlog=backlog, seed=seed, faults=faults))
@@ -161,8 +161,8 @@ def poll(
     ] = None,
 ) -> None:
     """Poll units now (outside the schedule): each poll reads the unit's changes since its watermark."""
+    from foundation.topology import load
     from hub.sync import request_poll
-    from hub.topology import load
 
     settings = get_settings()
     topology = load(settings.topology_file)

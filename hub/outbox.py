@@ -16,8 +16,9 @@ import dramatiq
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from foundation.clock import utcnow
 from hub.store.db import Database
-from hub.store.models import Message, MessageState, utcnow
+from hub.store.models import Message, MessageState
 
 # kind → (actor name, queue): the actors are declared in hub.actors under these names.
 KINDS: dict[str, tuple[str, str]] = {

@@ -14,10 +14,10 @@ from pathlib import Path
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from hub.errors import Problem as ErrorProblem
-from hub.errors import ValidationFailed
+from foundation.errors import Problem as ErrorProblem
 from hub.store.db import Database
 from hub.store.models import ProcedureMapping
+from mappings.errors import ValidationFailed
 from mappings.normalize import name, text
 from mappings.procedures import NationalProcedure, parse_csv, to_csv
 

@@ -9,10 +9,10 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from foundation.settings import get_settings
 from hub import procedures
-from hub.errors import ValidationFailed
-from hub.settings import get_settings
 from hub.store.db import Database
+from mappings.errors import ValidationFailed
 
 app = typer.Typer(help="Procedure-code mappings: local code → national MaTTHC (versioned).", no_args_is_help=True)
 console = Console()

@@ -21,10 +21,11 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import and_, func, or_, select
 
+from foundation.clock import utcnow
+from foundation.logs import get_logger
 from hub import control, outbox
-from hub.logs import get_logger
 from hub.store.db import Database
-from hub.store.models import Message, MessageState, utcnow
+from hub.store.models import Message, MessageState
 
 log = get_logger(__name__)
 

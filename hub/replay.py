@@ -17,11 +17,12 @@ from pydantic import BaseModel, ConfigDict
 from sqlalchemy import func, select
 from sqlalchemy.sql import Select
 
+from foundation.clock import utcnow
+from foundation.errors import ConfigurationError
 from hub import outbox
-from hub.errors import ConfigurationError
 from hub.routing import split_target
 from hub.store.db import Database
-from hub.store.models import AuditEntry, Message, MessageState, ReplayJob, utcnow
+from hub.store.models import AuditEntry, Message, MessageState, ReplayJob
 
 Mode = Literal["original", "fresh"]
 REPLAYABLE = (MessageState.PARKED.value, MessageState.HELD.value, MessageState.RETRYING.value)

@@ -1,6 +1,7 @@
 """Who must hear about a dossier change: the national portal, and every other unit's system that holds a copy.
 
-Targets are named ``"<system>"`` for the national portal and ``"<system>:<unit code>"`` for a unit's copy in a
+Targets are named ``"<system>"`` for a national target (the topology's ``targets``: the portal, and any other
+system that receives every dossier) and ``"<system>:<unit code>"`` for a unit's copy in a
 one-stop-shop system. A dossier received by a unit that has since been merged is routed to the successor's
 system, which carries the old unit's dossiers.
 """
@@ -9,8 +10,8 @@ from __future__ import annotations
 
 from datetime import date
 
-from hub.errors import ConfigurationError
-from hub.topology import Topology
+from foundation.errors import ConfigurationError
+from foundation.topology import Topology
 from mappings.canonical import Dossier
 
 
@@ -30,8 +31,8 @@ def owner_unit(dossier: Dossier) -> str:
 
 
 def targets_for(topology: Topology, dossier: Dossier, *, source_unit: str, on: date) -> list[str]:
-    """The portal, plus each other unit holding a copy (receiving and processing units), by its current system."""
-    found = [topology.portal.name]
+    """The national targets (the portal first), plus each other unit holding a copy, by its current system."""
+    found = list(topology.spec.targets)
     for code in dict.fromkeys(c for c in (dossier.receiving_unit, dossier.processing_unit) if c):
         if code == source_unit:
             continue

@@ -20,15 +20,17 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from connectors.base import ChangeRef
-from hub import codecs, logs, outbox
+from foundation import logs
+from foundation.clock import VN_TZ
+from foundation.errors import ConfigurationError
+from hub import codecs, outbox
 from hub.broker import dossier_mutex
 from hub.context import HubContext
-from hub.errors import ConfigurationError
 from hub.routing import owner_unit, targets_for
 from hub.store.db import Database
 from hub.store.models import Dossier as DossierRow
 from hub.store.models import DossierVersion, Message, MessageState, Watermark
-from mappings.canonical import VN_TZ, Dossier, ProgressEntry
+from mappings.canonical import Dossier, ProgressEntry
 from mappings.codes import Status
 
 log = logs.get_logger(__name__)

@@ -12,7 +12,8 @@ from contextlib import contextmanager
 
 import dramatiq
 
-from hub import context, logs
+from foundation import logs
+from hub import context
 from hub.reconcile import QueueDepth, reconcile
 
 log = logs.get_logger(__name__)

@@ -5,9 +5,10 @@ from __future__ import annotations
 import dramatiq
 from dramatiq.middleware import Middleware
 
-from hub import context, logs
+from foundation import logs
+from foundation.settings import get_settings
+from hub import context
 from hub.broker import get_broker
-from hub.settings import get_settings
 from hub.worker import Reconciler
 
 settings = get_settings()

@@ -2,52 +2,27 @@
 
 Field names are English; each docstring names the national portal's field (``../shared/domain/dvcqg-contract.md``).
 Every text is Unicode NFC with trimmed whitespace, every datetime is timezone-aware in Asia/Ho_Chi_Minh, and the
-fields that hold personal data carry the :data:`PERSONAL` marker so that logs and viewers can redact them.
+fields that hold personal data carry the :data:`~foundation.redaction.PERSONAL` marker, which the one redaction
+module reads.
 """
 
 from __future__ import annotations
 
 import re
-import unicodedata
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
-from functools import cache
-from typing import Annotated, Any, Final
-from zoneinfo import ZoneInfo
+from typing import Annotated, Final
 
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
 
+from foundation.clock import VN_TZ
+from foundation.redaction import PERSONAL
+from foundation.text import AGENCY_ID_PATTERN, normalize_name, normalize_text
 from mappings.codes import ApplicantType, Channel, ReturnMethod, ServiceLevel, Status
-
-VN_TZ: Final = ZoneInfo("Asia/Ho_Chi_Minh")
 
 SUMMARY_MAX = 999  # the portal wants TrichYeuHoSo "under 1000 characters"
 HANDLER_MAX = 50  # NguoiXuLy
-
-
-class _Personal:
-    """Marker in a field's metadata: the field holds personal data and is redacted for viewers and logs."""
-
-    def __repr__(self) -> str:
-        return "PERSONAL"
-
-
-PERSONAL: Final = _Personal()
-REDACTED: Final = "***"
-
-
-def normalize_text(value: str) -> str:
-    """Unicode NFC (Vietnamese often arrives decomposed) with leading and trailing whitespace removed."""
-    if not value.isascii() and not unicodedata.is_normalized("NFC", value):
-        value = unicodedata.normalize("NFC", value)
-    return value.strip()
-
-
-def normalize_name(value: str) -> str:
-    """NFC, and every run of whitespace inside a one-line value (names, titles) folded to one space."""
-    return " ".join(normalize_text(value).split())
 
 
 def to_vietnam_time(value: datetime) -> datetime:
@@ -61,7 +36,6 @@ PersonalText = Annotated[str, AfterValidator(normalize_name), PERSONAL]
 # Naive datetimes are refused: a mapping must say which timezone a source meant (see mappings.normalize).
 VnDatetime = Annotated[AwareDatetime, AfterValidator(to_vietnam_time)]
 
-AGENCY_ID_PATTERN: Final = r"\d{3}\.\d{2}\.\d{2}\.H\d{2}"
 _AGENCY_ID_RE: Final = re.compile(rf"^{AGENCY_ID_PATTERN}$")
 _DOSSIER_CODE_RE: Final = re.compile(rf"^({AGENCY_ID_PATTERN})-(\d{{6}})-(\d{{4}})$")
 
@@ -128,7 +102,7 @@ class Applicant(_Record):
     name: PersonalText  # ChuHoSo
     kind: ApplicantType = ApplicantType.CITIZEN  # LoaiDoiTuong
     id_number: PersonalText | None = None  # SoGiayToChuHoSo
-    portal_account_id: str | None = None  # MaDoiTuong, online dossiers only
+    portal_account_id: Annotated[str, PERSONAL] | None = None  # MaDoiTuong, online dossiers only
     email: PersonalText | None = None  # Email
     phone: PersonalText | None = None  # SoDienThoai
     fax: PersonalText | None = None  # Fax
@@ -264,55 +238,3 @@ class Dossier(_Record):
         if self.finished_at is not None:
             return self.finished_at.date() > due
         return not self.status.terminal and self.status is not Status.DONE and today > due
-
-
-@cache
-def personal_fields(model: type[BaseModel]) -> frozenset[str]:
-    """The names of ``model``'s fields that hold personal data (marked, optional or not)."""
-    return frozenset(
-        name
-        for name, info in model.model_fields.items()
-        if PERSONAL in info.metadata
-        or any(PERSONAL in getattr(t, "__metadata__", ()) for t in _walk_types(info.annotation))
-    )
-
-
-def redact(data: Any, model: type[BaseModel] = Dossier) -> Any:
-    """A copy of ``data`` (a model or its dumped dict) with every personal value replaced by ``***``."""
-    if isinstance(data, BaseModel):
-        model = type(data)
-        data = data.model_dump(mode="json")
-    return _redact_dict(data, model)
-
-
-def _redact_dict(data: dict[str, Any], model: type[BaseModel]) -> dict[str, Any]:
-    hidden = personal_fields(model)
-    out: dict[str, Any] = {}
-    for key, value in data.items():
-        if key in hidden and value is not None:
-            out[key] = REDACTED
-            continue
-        nested = _nested_model(model, key)
-        if nested is not None and isinstance(value, dict):
-            out[key] = _redact_dict(value, nested)
-        elif nested is not None and isinstance(value, list | tuple):
-            out[key] = [_redact_dict(v, nested) if isinstance(v, dict) else v for v in value]
-        else:
-            out[key] = value
-    return out
-
-
-def _nested_model(model: type[BaseModel], field: str) -> type[BaseModel] | None:
-    info = model.model_fields.get(field)
-    if info is None:
-        return None
-    for candidate in _walk_types(info.annotation):
-        if isinstance(candidate, type) and issubclass(candidate, BaseModel):
-            return candidate
-    return None
-
-
-def _walk_types(annotation: Any) -> Iterator[Any]:
-    yield annotation
-    for arg in getattr(annotation, "__args__", ()):
-        yield from _walk_types(arg)

@@ -14,10 +14,12 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any, Final
 
-from hub.errors import MappingMissing
+from foundation.clock import VN_TZ
 from mappings import normalize as n
-from mappings.canonical import VN_TZ, Applicant, Dossier, Fee, ProgressEntry
+from mappings.canonical import Applicant, Dossier, Fee, ProgressEntry
+from mappings.errors import MappingMissing
 from mappings.problems import PathMap, Problems, validate_dossier
+from mappings.procedures import ProcedureLookup
 from mappings.tables import tables
 
 CITIZEN_ID_12: Final = "1"  # LoaiDinhDanh: 12-digit citizen identity number (CCCD)
@@ -72,6 +74,26 @@ def identity_documents(id_number: str | None) -> list[dict[str, str]]:
     if len(id_number) == 9:
         return [{"LoaiDinhDanh": OLD_ID_9, "SoDinhDanh": id_number}]
     return []
+
+
+def with_national_code(dossier: Dossier, procedures: ProcedureLookup) -> Dossier:
+    """The dossier with its national procedure code, from the mapping table when the source did not carry it."""
+    if dossier.national_procedure_code:
+        return dossier
+    found = procedures(dossier.local_procedure_code)
+    if found is None:
+        # Another process may have added the mapping since this one cached the table (fix, then replay).
+        procedures.refresh()
+        found = procedures(dossier.local_procedure_code)
+    if found is None:
+        raise MappingMissing(dossier.local_procedure_code, dossier_code=dossier.code)
+    return dossier.model_copy(
+        update={
+            "national_procedure_code": found.national_code,
+            "field_code": dossier.field_code or found.field_code,
+            "field_name": dossier.field_name or found.field_name,
+        }
+    )
 
 
 def to_portal(d: Dossier, *, source_version: bool = False) -> dict[str, Any]:

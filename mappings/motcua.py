@@ -20,9 +20,9 @@ from typing import Any, Final
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from foundation.clock import VN_TZ
 from mappings import normalize as n
 from mappings.canonical import (
-    VN_TZ,
     Applicant,
     Dossier,
     Fee,

@@ -13,7 +13,8 @@ import unicodedata
 from datetime import date, datetime
 from typing import Final
 
-from mappings.canonical import HANDLER_MAX, SUMMARY_MAX, VN_TZ
+from foundation.clock import VN_TZ
+from mappings.canonical import HANDLER_MAX, SUMMARY_MAX
 
 ELLIPSIS: Final = "…"
 

@@ -14,8 +14,10 @@ from typing import Any, Final, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from hub.errors import Problem, ValidationFailed
-from mappings.canonical import REDACTED, Dossier, personal_fields
+from foundation.errors import Problem
+from foundation.redaction import REDACTED, personal_fields
+from mappings.canonical import Dossier
+from mappings.errors import ValidationFailed
 from mappings.normalize import Invalid
 
 T = TypeVar("T")

@@ -17,7 +17,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from hub.errors import ConfigurationError
+from foundation.errors import ConfigurationError
 
 VENDORS_DIR = Path(__file__).resolve().parent / "vendors"
 

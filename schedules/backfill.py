@@ -17,9 +17,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
+from foundation.clock import utcnow
+from foundation.logs import get_logger
 from hub.context import HubContext
-from hub.logs import get_logger
-from hub.store.models import utcnow
 from schedules.models import BackfillRun
 
 log = get_logger(__name__)

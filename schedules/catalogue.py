@@ -16,9 +16,10 @@ from typing import Any, Protocol
 from sqlalchemy import select, update
 
 from connectors.base import RawRecord
-from hub.errors import ConfigurationError, RemoteRejected
+from connectors.errors import RemoteRejected
+from foundation.clock import utcnow
+from foundation.errors import ConfigurationError
 from hub.store.db import Database
-from hub.store.models import utcnow
 from schedules.models import CatalogueAgency, CatalogueProcedure, CatalogueRow
 
 PROCEDURE_FIELDS: Mapping[str, tuple[str, ...]] = {

@@ -14,8 +14,9 @@ import redis
 from sqlalchemy import delete
 from sqlalchemy.exc import IntegrityError
 
+from foundation.clock import utcnow
 from hub.store.db import Database
-from hub.store.models import ScheduleTick, utcnow
+from hub.store.models import ScheduleTick
 
 KEY_PREFIX = "dvc-hub:tick"
 # A claim must outlive every scheduler's chance to compute the same tick; claims are tiny, so keep them a while.

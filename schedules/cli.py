@@ -17,8 +17,8 @@ import typer
 from rich.console import Console
 from rich.table import Column, Table
 
-from hub.settings import get_settings
-from mappings.canonical import VN_TZ
+from foundation.clock import VN_TZ
+from foundation.settings import get_settings
 
 console = Console()
 errors = Console(stderr=True)
@@ -55,7 +55,7 @@ def scheduler(
     """Trigger every unit's poll and the daily jobs at their ticks; several schedulers may run at once."""
     from contextlib import ExitStack
 
-    from hub.topology import load
+    from foundation.topology import load
     from schedules.claims import Claims, DatabaseClaims, RedisClaims
     from schedules.plan import JobKind, plan
     from schedules.runner import HubRunner

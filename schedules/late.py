@@ -14,9 +14,9 @@ from typing import Any
 
 from sqlalchemy import and_, delete, or_, select
 
+from foundation.clock import VN_TZ, utcnow
 from hub.store.db import Database
-from hub.store.models import Dossier, LateDossier, utcnow
-from mappings.canonical import VN_TZ
+from hub.store.models import Dossier, LateDossier
 from mappings.canonical import Dossier as CanonicalDossier
 from mappings.codes import Status
 

@@ -8,7 +8,8 @@ from typing import Any
 from sqlalchemy import Boolean, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from hub.store.models import NAME, UNIT, Base, utcnow
+from foundation.clock import utcnow
+from hub.store.models import NAME, UNIT, Base
 
 
 class BackfillRun(Base):

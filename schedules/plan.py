@@ -16,9 +16,10 @@ from datetime import date
 from enum import StrEnum
 from typing import Any
 
-from hub.errors import ConfigurationError
-from hub.topology import ConnectorKind, System, Topology, Unit
+from foundation.errors import ConfigurationError
+from foundation.topology import System, Topology, Unit
 from schedules.timing import Cron, Every, Schedule
+from systems.registry import kind_of
 
 
 class JobKind(StrEnum):
@@ -36,8 +37,6 @@ DAILY_DEFAULTS: dict[JobKind, tuple[str, str]] = {
     JobKind.UNIT_CATALOGUE: ("unit_catalogue_cron", "30 2 * * *"),
     JobKind.TICK_PRUNE: ("tick_prune_cron", "45 3 * * *"),
 }
-
-SOURCE_KINDS = frozenset({ConnectorKind.SOAP, ConnectorKind.FAKE})
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,7 +69,7 @@ def plan(topology: Topology, on: date | None = None) -> list[JobSpec]:
     portal = topology.portal
     for unit in topology.active_units(on):
         system = topology.system_for(unit)
-        if system is None or system.name == portal.name or system.kind not in SOURCE_KINDS:
+        if system is None or system.name == portal.name or not kind_of(system).is_source:
             continue  # a retired unit, or one only the portal knows: nothing to poll
         specs.append(
             JobSpec(

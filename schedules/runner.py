@@ -7,8 +7,8 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
+from foundation.clock import VN_TZ
 from hub.store.db import Database
-from mappings.canonical import VN_TZ
 from schedules import catalogue, late
 from schedules.claims import Claims
 from schedules.plan import JobKind, JobSpec

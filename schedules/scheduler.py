@@ -29,8 +29,8 @@ from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from hub.errors import HubError
-from hub.logs import get_logger
+from foundation.errors import HubError
+from foundation.logs import get_logger
 from hub.store.db import Database
 from hub.store.models import ScheduleJob
 from schedules.claims import Claims

@@ -16,8 +16,8 @@ from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
-from hub.errors import ConfigurationError
-from mappings.canonical import VN_TZ
+from foundation.clock import VN_TZ
+from foundation.errors import ConfigurationError
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 # How far back to look for a cron expression's latest tick: the first window holding one wins, so a per-minute

@@ -30,7 +30,7 @@ def simulate(
     tick_hours: Annotated[float, typer.Option(help="Simulated hours per tick.")] = 1.0,
 ) -> None:
     """Serve both simulators until interrupted."""
-    from hub.topology import load
+    from foundation.topology import load
     from simulators import faults as faults_module
     from simulators.server import Simulators
 

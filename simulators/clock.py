@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 from datetime import datetime, timedelta
 
-from mappings.canonical import VN_TZ
+from foundation.clock import VN_TZ
 
 
 class SimClock:

@@ -19,7 +19,7 @@ from datetime import datetime, timedelta
 
 from faker import Faker
 
-from hub.topology import Level, Topology, Unit
+from foundation.topology import Level, Topology, Unit
 from mappings.codes import Status
 from simulators.catalogue import Catalogue, Procedure
 from simulators.clock import SimClock

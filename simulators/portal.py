@@ -27,7 +27,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from hub.topology import Level, Topology
+from foundation.topology import Level, Topology
 from mappings.codes import Status
 from simulators import control
 from simulators.catalogue import Catalogue

@@ -18,8 +18,8 @@ import uvicorn
 import yaml
 from starlette.applications import Starlette
 
-from hub.topology import Topology
-from mappings.canonical import VN_TZ
+from foundation.clock import VN_TZ
+from foundation.topology import Topology
 from simulators import catalogue as catalogue_module
 from simulators import portal, soap
 from simulators.clock import SimClock

@@ -11,9 +11,9 @@ import psycopg
 import pytest
 import redis
 
-from hub.settings import get_settings
+from foundation.settings import get_settings
 from hub.store.db import Database
-from hub.store.migrate import upgrade
+from migrations import upgrade
 
 ROOT = Path(__file__).resolve().parent.parent
 TOPOLOGIES = ROOT / "config" / "topologies"

@@ -8,7 +8,7 @@ pagination is by ``id`` (keyset), which stays stable while new messages arrive.
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from enum import StrEnum
 from typing import Any, ClassVar
 
@@ -26,6 +26,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from foundation.clock import utcnow
 from hub.store.types import BigId, Json, UtcDateTime
 
 NAMING = {
@@ -39,10 +40,6 @@ NAMING = {
 CODE = 40  # dossier codes are 26 characters; room for vendors' longer ones
 UNIT = 8
 NAME = 120
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 class Base(DeclarativeBase):
@@ -61,10 +58,6 @@ class MessageState(StrEnum):
     HELD = "held"  # its target is paused by an operator; sent again on resume
     REPLAYED = "replayed"  # parked, then replayed: the replay is a new message linked by replay_of
     CANCELLED = "cancelled"  # an operator gave up on it
-
-    @property
-    def final(self) -> bool:
-        return self in {MessageState.SUCCEEDED, MessageState.SKIPPED, MessageState.CANCELLED, MessageState.REPLAYED}
 
     @property
     def in_flight(self) -> bool:
@@ -142,7 +135,6 @@ class Message(Base):
     result: Mapped[dict[str, Any] | None]
     replay_of: Mapped[int | None] = mapped_column(BigId, ForeignKey("messages.id"))
     replay_job_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("replay_jobs.id"))
-    broker_message_id: Mapped[str | None] = mapped_column(String(36))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     enqueued_at: Mapped[datetime | None]
@@ -336,6 +328,3 @@ class AuditEntry(Base):
     client: Mapped[str | None] = mapped_column(String(100))
 
     __table_args__ = (Index("ix_audit_log_at", "at"),)
-
-
-from hub.store import extra_models  # noqa: E402, F401  (registers the tables other areas add)

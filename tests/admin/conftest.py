@@ -13,7 +13,7 @@ import httpx
 import pytest
 import uvicorn
 
-from hub.admin.app import Console, create_app
+from console.app import Console, create_app
 from hub.store.db import Database
 from tests.admin import seed
 

@@ -13,12 +13,13 @@ from pathlib import Path
 
 from playwright.sync_api import sync_playwright
 
-from hub.admin.alerts import AlertSettings, evaluate
-from hub.admin.app import Console
+from console.alerts import AlertSettings, evaluate
+from console.app import Console
+from foundation.clock import utcnow
+from foundation.topology import load
 from hub.store.db import Database
-from hub.store.migrate import upgrade
-from hub.store.models import Message, MessageState, utcnow
-from hub.topology import load
+from hub.store.models import Message, MessageState
+from migrations import upgrade
 from tests.admin import seed
 from tests.admin.conftest import serve
 from tests.admin.test_browser import CHROMIUM_ARGS

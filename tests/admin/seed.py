@@ -6,7 +6,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from hub.admin.auth import Role, create_user
+from console.auth import Role, create_user
+from foundation.clock import utcnow
+from foundation.redaction import redact_model
 from hub.store.db import Database
 from hub.store.models import (
     Attempt,
@@ -17,9 +19,8 @@ from hub.store.models import (
     MessageState,
     ScheduleJob,
     Watermark,
-    utcnow,
 )
-from mappings.canonical import redact
+from mappings.canonical import Dossier as CanonicalDossier
 
 PASSWORD = "mật-khẩu-thử-nghiệm"
 CODE = "000.01.17.H47-240304-0001"
@@ -130,7 +131,7 @@ def _delivery(session: Any, code: str, at: datetime, state: MessageState, error:
         error_message=f"Cổng DVCQG từ chối hồ sơ {code} (portal refused)" if error else None,
         remote_message=f"Hồ sơ của {APPLICANT} không hợp lệ" if error else None,
         payload=payload,
-        payload_redacted={**payload, "record": redact(payload["record"])},
+        payload_redacted={**payload, "record": redact_model(payload["record"], CanonicalDossier)},
         created_at=at,
         updated_at=at + timedelta(seconds=5),
     )

@@ -8,10 +8,11 @@ from datetime import timedelta
 import responses
 from sqlalchemy import select, update
 
-from hub.admin.alerts import AlertSettings, evaluate
-from hub.admin.models import Incident
+from console.alerts import AlertSettings, evaluate
+from console.models import Incident
+from foundation.clock import utcnow
 from hub.store.db import Database
-from hub.store.models import Message, MessageState, utcnow
+from hub.store.models import Message, MessageState
 
 HOOK = "https://chat.example.vn/hooks/dvc"
 

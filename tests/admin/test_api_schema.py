@@ -12,7 +12,7 @@ import schemathesis
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
 
-from hub.admin.app import Console, create_app
+from console.app import Console, create_app
 from hub.store.db import Database
 from tests.admin import seed
 from tests.admin.conftest import Live

@@ -11,8 +11,8 @@ import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 from sqlalchemy import func, select
 
+from console.app import Console
 from hub import procedures
-from hub.admin.app import Console
 from hub.store.db import Database
 from hub.store.models import Message, MessageState
 from hub.sync import request_poll

@@ -7,8 +7,8 @@ from collections.abc import Iterator
 import pytest
 from typer.testing import CliRunner
 
-from hub.cli import app
-from hub.settings import get_settings
+from cli.main import app
+from foundation.settings import get_settings
 from hub.store.db import Database
 from tests.admin import seed
 

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from hub.admin.queries import SearchFilter, diff, search, timeline
+from console.queries import SearchFilter, diff, search, timeline
+from foundation.clock import utcnow
 from hub.store.db import Database
-from hub.store.models import Message, utcnow
+from hub.store.models import Message
 from tests.admin import seed
 
 

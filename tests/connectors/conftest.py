@@ -9,11 +9,11 @@ import pytest
 import requests
 from pydantic import SecretStr
 
-from connectors import registry
 from connectors.http import Endpoint, Timeouts
 from connectors.recording import ExchangeLog
 from connectors.soap import forget_wsdl_documents
-from hub.settings import Credentials
+from foundation.credentials import Credentials
+from systems import fake, registry
 
 ROOT = Path(__file__).resolve().parents[2]
 CONTRACT_WSDL = ROOT / "simulators" / "contracts" / "motcua.wsdl"
@@ -46,9 +46,11 @@ def fault(code: str, message: str, detail_code: str | None = None) -> str:
 @pytest.fixture(autouse=True)
 def _fresh_registry() -> Iterator[None]:
     registry.reset()
+    fake.forget()
     forget_wsdl_documents()
     yield
     registry.reset()
+    fake.forget()
 
 
 @pytest.fixture

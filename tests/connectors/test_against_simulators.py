@@ -11,12 +11,12 @@ from typing import Any
 
 import pytest
 
-from connectors import registry
+from connectors.errors import RateLimited, RemoteRejected, RemoteTimeout, RemoteUnavailable
 from connectors.recording import ExchangeLog
-from hub.errors import RateLimited, RemoteRejected, RemoteTimeout, RemoteUnavailable
-from hub.topology import ConnectorKind, System, load
-from mappings.canonical import VN_TZ
+from foundation.clock import VN_TZ
+from foundation.topology import System, load
 from simulators.server import Simulators
+from systems import registry
 from tests.conftest import TOPOLOGIES
 
 
@@ -36,7 +36,7 @@ def _creds(monkeypatch: pytest.MonkeyPatch, sims: Simulators) -> Iterator[None]:
     sims.clear_faults()
 
 
-def _portal(sims: Simulators, kind: ConnectorKind, path: str, **options: Any) -> System:
+def _portal(sims: Simulators, kind: str, path: str, **options: Any) -> System:
     return System(
         name=f"dvcqg-{path}",
         kind=kind,
@@ -49,9 +49,7 @@ def _portal(sims: Simulators, kind: ConnectorKind, path: str, **options: Any) ->
 
 
 def _soap(sims: Simulators, **options: Any) -> System:
-    return System(
-        name="motcua", kind=ConnectorKind.SOAP, base_url=sims.soap_url, credentials="motcua", timeout=5, options=options
-    )
+    return System(name="motcua", kind="soap", base_url=sims.soap_url, credentials="motcua", timeout=5, options=options)
 
 
 _counter = iter(range(1, 10_000))
@@ -126,16 +124,14 @@ def test_soap_server_fault_is_retryable_and_a_hang_times_out(sims: Simulators) -
 
 
 VARIANTS = [
-    (ConnectorKind.DVCQG_SESSION, "dvcqg"),
-    (ConnectorKind.DVCQG_URL, "api"),
-    (ConnectorKind.DVCQG_LGSP, "lgsp"),
+    ("dvcqg-session", "dvcqg"),
+    ("dvcqg-url", "api"),
+    ("dvcqg-lgsp", "lgsp"),
 ]
 
 
 @pytest.mark.parametrize(("kind", "path"), VARIANTS, ids=[p for _, p in VARIANTS])
-def test_portal_upsert_is_idempotent_and_refusals_are_per_record(
-    sims: Simulators, kind: ConnectorKind, path: str
-) -> None:
+def test_portal_upsert_is_idempotent_and_refusals_are_per_record(sims: Simulators, kind: str, path: str) -> None:
     target = registry.build_target(_portal(sims, kind, path))
     good = [_record(sims) for _ in range(6)]
     bad = _record(sims, MaTTHC="9.999999")
@@ -149,7 +145,7 @@ def test_portal_upsert_is_idempotent_and_refusals_are_per_record(
     changed = [{**r, "TrangThaiHoSo": "4"} for r in good]
     again = target.push_dossiers("517", changed)
     assert all(r.ok and not r.created for r in again)
-    assert target.lookup("517", good[0]["MaHoSo"]) is not None or kind is ConnectorKind.DVCQG_URL
+    assert target.lookup("517", good[0]["MaHoSo"]) is not None or kind == "dvcqg-url"
     progress = [
         {
             "MaHoSo": good[0]["MaHoSo"],
@@ -166,7 +162,7 @@ def test_portal_upsert_is_idempotent_and_refusals_are_per_record(
 
 
 @pytest.mark.parametrize(("kind", "path"), [VARIANTS[0], VARIANTS[2]], ids=["dvcqg", "lgsp"])
-def test_sessions_and_tokens_expiring_mid_run_are_renewed(sims: Simulators, kind: ConnectorKind, path: str) -> None:
+def test_sessions_and_tokens_expiring_mid_run_are_renewed(sims: Simulators, kind: str, path: str) -> None:
     log = ExchangeLog()
     target = registry.build_target(_portal(sims, kind, path), recorder=log)
     assert target.push_dossiers("517", [_record(sims)])[0].ok
@@ -174,16 +170,14 @@ def test_sessions_and_tokens_expiring_mid_run_are_renewed(sims: Simulators, kind
     assert target.push_dossiers("517", [_record(sims)])[0].ok
     operations = [e.operation for e in log.take()]
     assert operations.count("login") == 2
-    if kind is ConnectorKind.DVCQG_LGSP:
+    if kind == "dvcqg-lgsp":
         assert operations.count("token") == 2  # the bearer token was refreshed on 401
 
 
 @pytest.mark.parametrize(("kind", "path"), VARIANTS, ids=[p for _, p in VARIANTS])
-def test_429_honours_retry_after_and_an_error_inside_200_is_classified(
-    sims: Simulators, kind: ConnectorKind, path: str
-) -> None:
+def test_429_honours_retry_after_and_an_error_inside_200_is_classified(sims: Simulators, kind: str, path: str) -> None:
     target = registry.build_target(_portal(sims, kind, path))
-    fault_endpoint = "dvcqg" if kind is not ConnectorKind.DVCQG_URL else "api"
+    fault_endpoint = "dvcqg" if kind != "dvcqg-url" else "api"
     sims.set_fault(fault_endpoint, rate_limit_rate=1.0, retry_after=3, times=1)
     with pytest.raises(RateLimited) as caught:
         target.push_dossiers("517", [_record(sims)])
@@ -197,7 +191,7 @@ def test_429_honours_retry_after_and_an_error_inside_200_is_classified(
 
 
 def test_catalogue_calls(sims: Simulators) -> None:
-    portal = registry.build_portal(_portal(sims, ConnectorKind.DVCQG_SESSION, "dvcqg"))
+    portal = registry.build_target(_portal(sims, "dvcqg-session", "dvcqg"))
     national = sims.catalogue.procedures[0].national_code
     found = portal.procedure(national, "517")
     assert found is not None
@@ -205,7 +199,7 @@ def test_catalogue_calls(sims: Simulators) -> None:
 
 
 def test_breaker_opens_on_a_failing_portal(sims: Simulators) -> None:
-    system = _portal(sims, ConnectorKind.DVCQG_SESSION, "dvcqg", breaker_failures=2, breaker_cooldown=60)
+    system = _portal(sims, "dvcqg-session", "dvcqg", breaker_failures=2, breaker_cooldown=60)
     target = registry.build_target(system)
     target.push_dossiers("517", [_record(sims)])  # logged in while the portal is well
     sims.set_fault("dvcqg", error_rate=1.0, error_status=503)
@@ -220,7 +214,7 @@ def test_breaker_opens_on_a_failing_portal(sims: Simulators) -> None:
 
 def test_a_caller_that_just_looked_up_spares_the_portal_a_second_look_up(sims: Simulators) -> None:
     log = ExchangeLog()
-    target = registry.build_target(_portal(sims, ConnectorKind.DVCQG_SESSION, "dvcqg"), recorder=log)
+    target = registry.build_target(_portal(sims, "dvcqg-session", "dvcqg"), recorder=log)
     fresh, known = _record(sims), _record(sims)
     assert target.push_dossiers("517", [known])[0].created
     log.take()

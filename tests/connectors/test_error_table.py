@@ -9,20 +9,21 @@ import pytest
 import requests
 import responses
 
-from connectors.errors import DEFAULT_TABLE, ErrorTable, Resolution
-from connectors.recording import ExchangeLog
-from connectors.rest import DvcqgConnector, ServiceEnvelope, SessionLogin, portal_body
-from connectors.soap import SoapConnector
-from hub.errors import (
+from connectors.errors import (
+    DEFAULT_TABLE,
     AuthenticationFailed,
-    ConfigurationError,
-    HubError,
+    ErrorTable,
     RateLimited,
     RemoteRejected,
     RemoteTimeout,
     RemoteUnavailable,
+    Resolution,
 )
-from mappings.canonical import VN_TZ
+from connectors.recording import ExchangeLog
+from connectors.rest import DvcqgConnector, ServiceEnvelope, SessionLogin, portal_body
+from connectors.soap import SoapConnector
+from foundation.clock import VN_TZ
+from foundation.errors import ConfigurationError, HubError
 from mappings.vendors import profile
 from tests.connectors.conftest import CONTRACT_WSDL, CREDS, PORTAL_URL, SOAP_URL, endpoint, envelope, fault
 

@@ -8,9 +8,9 @@ from datetime import datetime, timedelta
 import pytest
 
 from connectors.base import Source, Target
+from connectors.errors import RemoteRejected, RemoteUnavailable
 from connectors.fake import FakeConnector
-from hub.errors import RemoteRejected, RemoteUnavailable
-from mappings.canonical import VN_TZ
+from foundation.clock import VN_TZ
 
 T0 = datetime(2024, 3, 1, 8, 0, tzinfo=VN_TZ)
 

@@ -12,12 +12,12 @@ import pytest
 import redis
 import requests
 
+from connectors.errors import RateLimited, RemoteTimeout, RemoteUnavailable
 from connectors.http import Endpoint, Timeouts
 from connectors.protection import BreakerState, CircuitBreaker, LocalRateLimiter, RedisRateLimiter
 from connectors.recording import ExchangeLog
 from connectors.rest import DvcqgConnector, NoAuth, ServiceEnvelope
 from connectors.soap import SoapConnector
-from hub.errors import RateLimited, RemoteTimeout, RemoteUnavailable
 from mappings.vendors import profile
 from tests.connectors.conftest import CONTRACT_WSDL, CREDS
 

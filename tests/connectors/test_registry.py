@@ -5,12 +5,14 @@ from __future__ import annotations
 import pytest
 import responses
 
-from connectors import registry
+from connectors.errors import AuthenticationFailed
 from connectors.fake import FakeConnector
 from connectors.recording import ExchangeLog
 from connectors.rest import DvcqgConnector
-from hub.errors import AuthenticationFailed, ConfigurationError
-from hub.topology import ConnectorKind, System
+from foundation.errors import ConfigurationError
+from foundation.topology import System
+from systems import registry
+from systems.fake import fake_connector
 
 PASSWORD = "portal-pass-Zq93"
 SESSION = "sess-7f3a9c1e55"
@@ -23,29 +25,29 @@ def _creds(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("DVC_HUB_CRED_DVCQG_PASSWORD", PASSWORD)
 
 
-def _system(kind: ConnectorKind, url: str, **options: object) -> System:
+def _system(kind: str, url: str, **options: object) -> System:
     return System(name="dvcqg", kind=kind, base_url=url, credentials="dvcqg", batch_size=2, options=options)
 
 
 def test_fake_systems_share_one_in_memory_connector() -> None:
-    system = System(name="fake-portal", kind=ConnectorKind.FAKE, base_url="fake://portal")
-    assert registry.build_target(system) is registry.build_source(system) is registry.fake_connector("fake-portal")
-    assert isinstance(registry.fake_connector("fake-portal"), FakeConnector)
+    system = System(name="fake-portal", kind="fake", base_url="fake://portal")
+    assert registry.build_target(system) is registry.build_source(system) is fake_connector("fake-portal")
+    assert isinstance(fake_connector("fake-portal"), FakeConnector)
 
 
 def test_a_portal_cannot_be_a_source() -> None:
     with pytest.raises(ConfigurationError):
-        registry.build_source(_system(ConnectorKind.DVCQG_SESSION, "http://p.test/dvcqg"))
+        registry.build_source(_system("dvcqg-session", "http://p.test/dvcqg"))
 
 
 def test_connectors_are_built_once_per_system() -> None:
-    system = _system(ConnectorKind.DVCQG_LGSP, "http://p.test/lgsp")
+    system = _system("dvcqg-lgsp", "http://p.test/lgsp")
     assert registry.build_target(system) is registry.build_target(system)
-    assert isinstance(registry.build_portal(system), DvcqgConnector)
+    assert isinstance(registry.build_target(system), DvcqgConnector)
 
 
 def test_session_upsert_looks_up_then_creates_or_updates_in_configured_batches() -> None:
-    system = _system(ConnectorKind.DVCQG_SESSION, "http://p.test/dvcqg")
+    system = _system("dvcqg-session", "http://p.test/dvcqg")
     target = registry.build_target(system)
     records = [{"MaHoSo": f"000.00.17.H47-240301-000{i}"} for i in range(1, 4)]
     with responses.RequestsMock() as wire:
@@ -79,7 +81,7 @@ def test_session_upsert_looks_up_then_creates_or_updates_in_configured_batches()
 
 def test_credentials_and_tokens_never_reach_errors_or_recorded_payloads() -> None:
     log = ExchangeLog()
-    system = _system(ConnectorKind.DVCQG_LGSP, "http://p.test/lgsp")
+    system = _system("dvcqg-lgsp", "http://p.test/lgsp")
     target = registry.build_target(system, recorder=log)
     with responses.RequestsMock() as wire:
         # The gateway echoes what it got, secrets included, and refuses twice.

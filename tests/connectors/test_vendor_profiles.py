@@ -9,11 +9,11 @@ import pytest
 import responses
 from lxml import etree
 
-from connectors import registry
 from connectors.recording import ExchangeLog
-from hub.topology import ConnectorKind, System
-from mappings.canonical import VN_TZ
+from foundation.clock import VN_TZ
+from foundation.topology import System
 from mappings.vendors import VendorProfile, from_default, load_profile, to_default
+from systems import registry
 from tests.connectors.conftest import FIXTURES, envelope
 
 URL = "http://vendorb.test/ws"
@@ -61,7 +61,7 @@ def vendor_b(monkeypatch: pytest.MonkeyPatch) -> System:
     monkeypatch.setenv("DVC_HUB_CRED_VENDORB_PASSWORD", "vendor-b-secret")
     return System(
         name="motcua-vendorb",
-        kind=ConnectorKind.SOAP,
+        kind="soap",
         base_url=URL,
         credentials="vendorb",
         options={"vendor_file": str(FIXTURES / "vendor-b.yaml"), "password_digest": True},

@@ -12,12 +12,12 @@ import pytest
 from sqlalchemy import func, select
 
 from connectors.fake import FakeConnector
+from foundation.settings import Settings
+from foundation.topology import load
 from hub import context, procedures
 from hub.context import ConnectorPool, HubContext
-from hub.settings import Settings
 from hub.store.db import Database
 from hub.store.models import Message, MessageState
-from hub.topology import load
 from tests.conftest import TOPOLOGIES
 from tests.hub.factories import T0
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from mappings.canonical import VN_TZ
+from foundation.clock import VN_TZ
 
 T0 = datetime(2024, 3, 4, 8, 0, tzinfo=VN_TZ)
 COMMUNE = "20965"  # Thị trấn Núi Thành, agency 000.01.17.H47

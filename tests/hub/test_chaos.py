@@ -13,13 +13,13 @@ import redis
 import yaml
 from sqlalchemy import func, select
 
+from devtools.devcluster import Cluster, hub_env
+from foundation.settings import PROJECT_ROOT
+from foundation.topology import load
 from hub import procedures
-from hub.devcluster import Cluster, hub_env
-from hub.settings import PROJECT_ROOT
 from hub.store.db import Database
-from hub.store.migrate import upgrade
 from hub.store.models import Message, MessageState
-from hub.topology import load
+from migrations import upgrade
 from simulators.server import Simulators
 from tests.conftest import TOPOLOGIES
 
@@ -55,7 +55,7 @@ def _story(db: Database, code: str) -> list[tuple[object, ...]]:
 def _poll_all(env: dict[str, str]) -> None:
     """What the scheduler does: one poll per unit, recorded and enqueued on Redis by a separate process."""
     subprocess.run(
-        [sys.executable, "-m", "hub.cli", "poll"], env=env, cwd=PROJECT_ROOT, check=True, capture_output=True
+        [sys.executable, "-m", "cli.main", "poll"], env=env, cwd=PROJECT_ROOT, check=True, capture_output=True
     )
 
 

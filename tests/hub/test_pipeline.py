@@ -7,9 +7,9 @@ from datetime import timedelta
 
 from sqlalchemy import func, select
 
+from connectors.errors import RemoteRejected, RemoteUnavailable
 from connectors.fake import FakeConnector
 from hub import control, outbox, procedures, replay
-from hub.errors import RemoteRejected, RemoteUnavailable
 from hub.reconcile import reconcile
 from hub.store.models import Attempt, Delivery, Dossier, MessageState, Watermark
 from hub.sync import request_poll

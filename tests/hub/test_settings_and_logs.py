@@ -11,10 +11,11 @@ import structlog
 from structlog.testing import capture_logs
 from typer.testing import CliRunner
 
-from hub import logs
-from hub.cli import app
-from hub.errors import ConfigurationError
-from hub.settings import Settings, credentials
+from cli.main import app
+from foundation import logs
+from foundation.credentials import credentials
+from foundation.errors import ConfigurationError
+from foundation.settings import Settings
 
 
 def test_defaults_are_the_embedded_setup(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -9,8 +9,8 @@ from sqlalchemy import inspect, select
 from sqlalchemy.exc import IntegrityError
 
 from hub.store.db import Database, make_engine
-from hub.store.migrate import downgrade, upgrade
 from hub.store.models import Base, Delivery, Message, MessageState
+from migrations import downgrade, upgrade
 
 
 def _tables(url: str) -> set[str]:

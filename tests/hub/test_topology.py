@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from hub.cli import app
-from hub.topology import Level, load, validate_file
+from cli.main import app
+from foundation.topology import Level, load, validate_file
 from tests.conftest import TOPOLOGIES
 
 QUANG_NAM = TOPOLOGIES / "quang-nam-2023.yaml"
@@ -77,7 +77,7 @@ def test_config_check_accepts_the_shipped_topologies(path: Path) -> None:
             'level: county, parent: "49", agency_id: 000.00.02.H47',
             "units[1].level: Input should be",
         ),
-        ("portal: dvcqg", "portal: cong-quoc-gia", "portal: unknown system cong-quoc-gia"),
+        ("targets: [dvcqg]", "targets: [cong-quoc-gia]", "targets[0]: unknown system cong-quoc-gia"),
         (
             '{code: "20971", name: Xã Tam Xuân II',
             '{code: "20968", name: Xã Tam Xuân II',

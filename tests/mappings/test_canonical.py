@@ -9,16 +9,9 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from mappings.canonical import (
-    REDACTED,
-    VN_TZ,
-    Applicant,
-    Dossier,
-    ProgressEntry,
-    parse_dossier_code,
-    personal_fields,
-    redact,
-)
+from foundation.clock import VN_TZ
+from foundation.redaction import REDACTED, personal_fields, redact_model
+from mappings.canonical import Applicant, Dossier, ProgressEntry, parse_dossier_code
 from mappings.codes import STATUS_LABELS, Status
 
 
@@ -166,7 +159,7 @@ def test_personal_fields_are_marked_and_redacted() -> None:
     assert {"name", "id_number", "phone", "email", "address"} <= personal_fields(Applicant)
     dossier = Dossier.model_validate(dossier_data())
 
-    hidden = redact(dossier)
+    hidden = redact_model(dossier, Dossier)
 
     assert hidden["applicant"]["name"] == REDACTED
     assert hidden["applicant"]["id_number"] == REDACTED

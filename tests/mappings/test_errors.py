@@ -6,8 +6,9 @@ from typing import Any
 
 import pytest
 
-from hub.errors import Problem, ValidationFailed
+from foundation.errors import Problem
 from mappings import motcua
+from mappings.errors import ValidationFailed
 from mappings.procedures import InMemoryProcedureLookup
 
 

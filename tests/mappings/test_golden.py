@@ -14,10 +14,10 @@ from typing import Any
 
 import pytest
 
-from hub.errors import MappingMissing
 from mappings import dvcqg, motcua
 from mappings.canonical import Dossier
 from mappings.codes import Status
+from mappings.errors import MappingMissing
 from mappings.procedures import InMemoryProcedureLookup
 from tests.mappings.soap import record_from_envelope
 

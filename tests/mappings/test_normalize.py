@@ -7,8 +7,8 @@ from datetime import UTC, date, datetime, timedelta, timezone
 
 import pytest
 
+from foundation.clock import VN_TZ
 from mappings import normalize as n
-from mappings.canonical import VN_TZ
 from mappings.codes import Channel, Status
 from mappings.tables import tables
 

@@ -8,12 +8,12 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from cli.main import app
 from hub import procedures
-from hub.cli import app
-from hub.errors import ValidationFailed
 from hub.store.db import Database
-from hub.store.migrate import upgrade
+from mappings.errors import ValidationFailed
 from mappings.procedures import InMemoryProcedureLookup, NationalProcedure
+from migrations import upgrade
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "mappings"
 

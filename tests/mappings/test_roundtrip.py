@@ -9,8 +9,9 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from foundation.clock import VN_TZ
 from mappings import dvcqg, motcua
-from mappings.canonical import VN_TZ, Dossier
+from mappings.canonical import Dossier
 from mappings.codes import ApplicantType, Channel, ReturnMethod, Status
 from mappings.procedures import InMemoryProcedureLookup
 

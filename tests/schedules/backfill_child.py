@@ -10,12 +10,12 @@ import sys
 from datetime import datetime, timedelta
 
 from connectors.fake import FakeConnector
+from foundation.clock import VN_TZ
+from foundation.settings import get_settings
+from foundation.topology import load
 from hub import context, procedures
 from hub.context import ConnectorPool, HubContext
-from hub.settings import get_settings
 from hub.store.db import Database
-from hub.topology import load
-from mappings.canonical import VN_TZ
 from tests.hub.factories import AGENCY, record
 
 SOURCE = "motcua-quangnam"
@@ -40,7 +40,7 @@ def history(source: FakeConnector) -> list[str]:
 
 
 def main(argv: list[str]) -> None:
-    from hub.cli import app
+    from cli.main import app
 
     settings = get_settings()
     db = Database(settings.database_url)

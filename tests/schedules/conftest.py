@@ -14,11 +14,11 @@ from typing import IO
 import pytest
 
 from connectors.fake import FakeConnector
+from foundation.settings import Settings
+from foundation.topology import load
 from hub import context, procedures
 from hub.context import ConnectorPool, HubContext
-from hub.settings import Settings
 from hub.store.db import Database
-from hub.topology import load
 from tests.conftest import ROOT, TOPOLOGIES
 from tests.hub.conftest import Hub
 from tests.hub.factories import T0

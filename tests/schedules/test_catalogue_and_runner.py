@@ -8,7 +8,8 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from hub.errors import ConfigurationError, RemoteRejected
+from connectors.errors import RemoteRejected
+from foundation.errors import ConfigurationError
 from hub.store.db import Database
 from hub.store.models import ScheduleTick
 from schedules.catalogue import refresh_agencies, refresh_procedures

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import redis
 
 from hub.store.db import Database
-from hub.store.migrate import upgrade
+from migrations import upgrade
 from schedules.claims import DatabaseClaims, RedisClaims, tick_key
 
 TICK = datetime(2026, 11, 26, 4, 0, tzinfo=UTC)

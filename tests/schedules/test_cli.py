@@ -10,8 +10,8 @@ import typer
 from sqlalchemy import select
 from typer.testing import CliRunner
 
-from hub.cli import app
-from hub.settings import get_settings
+from cli.main import app
+from foundation.settings import get_settings
 from hub.store.db import Database
 from hub.store.models import AuditEntry
 from schedules import control

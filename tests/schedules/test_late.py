@@ -8,9 +8,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
 
+from foundation.clock import VN_TZ
 from hub.store.db import Database
 from hub.store.models import Dossier, LateDossier
-from mappings.canonical import VN_TZ
 from mappings.canonical import Dossier as CanonicalDossier
 from mappings.codes import Status
 from schedules.late import is_late, scan

@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from hub.errors import ConfigurationError
-from hub.topology import Topology, TopologyFile, load
+from foundation.errors import ConfigurationError
+from foundation.topology import Topology, TopologyFile, load
 from schedules.plan import JobKind, plan
 from schedules.timing import Cron, Every
 from tests.conftest import TOPOLOGIES
@@ -19,7 +19,7 @@ def _topology(system_options: dict[str, Any], unit_interval: int | None = None) 
         TopologyFile.model_validate(
             {
                 "name": "t",
-                "portal": "dvcqg",
+                "targets": ["dvcqg"],
                 "systems": [
                     {
                         "name": "mc",

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from hub.errors import RemoteUnavailable
+from connectors.errors import RemoteUnavailable
 from hub.store.db import Database
 from hub.store.models import ScheduleJob
 from schedules import control

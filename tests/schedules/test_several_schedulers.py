@@ -12,8 +12,8 @@ import redis
 from sqlalchemy import select
 
 from hub.store.db import Database
-from hub.store.migrate import upgrade
 from hub.store.models import Message, ScheduleTick
+from migrations import upgrade
 from schedules import control
 from tests.schedules.conftest import SOURCE, Processes
 

@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from hub.errors import ConfigurationError
-from mappings.canonical import VN_TZ
+from foundation.clock import VN_TZ
+from foundation.errors import ConfigurationError
 from schedules.timing import EPOCH, Cron, Every
 
 # hypothesis takes naive bounds by contract and attaches the timezone itself

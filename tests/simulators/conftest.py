@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from hub.topology import Topology, load
+from foundation.topology import Topology, load
 from simulators.server import Simulators
 
 TOPOLOGIES = Path(__file__).resolve().parents[2] / "config" / "topologies"

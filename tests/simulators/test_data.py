@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 from itertools import pairwise
 
-from hub.topology import Topology
+from foundation.topology import Topology
 from mappings.canonical import (
     Applicant,
     Dossier,

@@ -7,7 +7,7 @@ import time
 import pytest
 import requests
 
-from hub.topology import Topology
+from foundation.topology import Topology
 from simulators.server import Simulators
 
 

@@ -11,7 +11,7 @@ import zeep
 from zeep.exceptions import Fault
 from zeep.wsse.username import UsernameToken
 
-from mappings.canonical import VN_TZ
+from foundation.clock import VN_TZ
 from simulators.server import Simulators
 from simulators.soap import CONTRACTS
 

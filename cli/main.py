@@ -1,0 +1,95 @@
+"""The ``dvc-hub`` command: one entry point whose subcommands run and operate the hub."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from console import cli as admin_cli
+from foundation import logs
+from foundation.settings import get_settings
+from foundation.topology import load, validate_file
+from hub import ops_cli
+from hub.procedures_cli import app as procedures_app
+from schedules import cli as schedules_cli
+from simulators import cli as simulators_cli
+from systems import registry
+
+app = typer.Typer(
+    name="dvc-hub",
+    help="Integration hub between one-stop-shop software (Một cửa điện tử) and the national portal (DVCQG).",
+    no_args_is_help=True,
+    pretty_exceptions_show_locals=False,  # locals may hold credentials and personal data
+)
+config_app = typer.Typer(help="Check configuration files.", no_args_is_help=True)
+db_app = typer.Typer(help="Database schema: apply or revert migrations.", no_args_is_help=True)
+app.add_typer(config_app, name="config")
+app.add_typer(db_app, name="db")
+app.add_typer(ops_cli.worker_app, name="worker")
+app.add_typer(ops_cli.replay_app, name="replay")
+app.command("demo")(ops_cli.demo)
+app.command("poll")(ops_cli.poll)
+app.add_typer(procedures_app, name="procedures")
+app.command("admin")(admin_cli.serve)
+app.add_typer(admin_cli.users_app, name="users")
+app.add_typer(admin_cli.logs_app, name="logs")
+app.add_typer(admin_cli.dossier_app, name="dossier")
+app.command("scheduler")(schedules_cli.scheduler)
+app.command("backfill")(schedules_cli.backfill)
+app.add_typer(schedules_cli.jobs_app, name="jobs")
+app.add_typer(simulators_cli.app, name="simulate")
+
+console = Console()
+errors = Console(stderr=True)
+
+
+@app.callback()
+def main() -> None:
+    settings = get_settings()
+    logs.configure(settings.log_level, settings.effective_log_format)
+
+
+@config_app.command("check")
+def config_check(
+    files: Annotated[list[Path], typer.Argument(help="Topology YAML files to validate.")],
+) -> None:
+    """Validate topology files and each system's options; every problem is printed with its path in the file."""
+    failed = False
+    for path in files:
+        problems = validate_file(path)
+        if not problems:
+            problems = registry.check(load(path))
+        if problems:
+            failed = True
+            errors.print(f"[red]✗ {path}[/red] — {len(problems)} lỗi (problems):")
+            for problem in problems:
+                errors.print(f"  {problem}", markup=False, highlight=False)
+        else:
+            console.print(f"[green]✓ {path}[/green] hợp lệ (valid)")
+    if failed:
+        raise typer.Exit(1)
+
+
+@db_app.command("upgrade")
+def db_upgrade(revision: str = "head") -> None:
+    """Apply migrations up to REVISION (the newest by default)."""
+    from migrations import upgrade
+
+    upgrade(get_settings().database_url, revision)
+    console.print(f"Schema at {revision}.")
+
+
+@db_app.command("downgrade")
+def db_downgrade(revision: Annotated[str, typer.Argument(help="Revision to go back to, or 'base'.")]) -> None:
+    """Revert migrations down to REVISION."""
+    from migrations import downgrade
+
+    downgrade(get_settings().database_url, revision)
+    console.print(f"Schema at {revision}.")
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,220 @@
+"""The console's commands: ``dvc-hub admin`` runs it; ``users``, ``logs search`` and ``dossier show`` mirror the
+JSON API from a shell on the server (they read the database directly, so they work when the web console is down).
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from console.auth import Role, UserError
+from hub.store.db import Database
+
+console = Console()
+errors = Console(stderr=True)
+
+users_app = typer.Typer(help="Console users: create, list, disable.", no_args_is_help=True)
+logs_app = typer.Typer(help="Search the integration log.", no_args_is_help=True)
+dossier_app = typer.Typer(help="Everything the hub knows about one dossier.", no_args_is_help=True)
+
+
+def _db() -> Database:
+    from foundation.settings import get_settings
+
+    return Database(get_settings().database_url)
+
+
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port.")] = 8700,
+    alert_interval: Annotated[float, typer.Option(help="Seconds between alert evaluations.")] = 60.0,
+) -> None:
+    """Run the admin console (web pages, JSON API at /api/v1, metrics at /metrics)."""
+    import uvicorn
+
+    from console.alerts import AlertSettings
+    from console.app import Console as AppConsole
+    from console.app import create_app
+    from console.runner import Background
+    from foundation.settings import Environment, get_settings
+    from foundation.topology import load
+
+    settings = get_settings()
+    db = _db()
+    alerts = AlertSettings()
+    app = create_app(
+        AppConsole(
+            db=db,
+            topology=load(settings.topology_file),
+            alerts=alerts,
+            secure_cookies=settings.environment is Environment.PRODUCTION,
+        )
+    )
+    background = Background(db, alerts, alert_interval=alert_interval).start()
+    console.print(f"Bảng điều khiển: http://{host}:{port}/ (admin console)")
+    try:
+        uvicorn.run(app, host=host, port=port, log_level="warning", proxy_headers=True)
+    finally:
+        background.stop()
+        db.dispose()
+
+
+@users_app.command("create")
+def users_create(
+    username: str,
+    role: Annotated[Role, typer.Option(help="viewer, operator or admin.")] = Role.VIEWER,
+    password: Annotated[
+        str, typer.Option(prompt=True, hide_input=True, confirmation_prompt=True, help="At least 10 characters.")
+    ] = "",
+) -> None:
+    """Create a console user (the first admin: `dvc-hub users create admin --role admin`)."""
+    from console.auth import create_user
+
+    db = _db()
+    try:
+        with db.session() as session:
+            create_user(session, username, password, role, actor="cli")
+    except UserError as exc:
+        errors.print(f"[red]✗[/red] {exc}", highlight=False)
+        raise typer.Exit(1) from exc
+    console.print(f"Đã tạo người dùng {username} ({role.value}) — user created")
+
+
+@users_app.command("list")
+def users_list() -> None:
+    """List console users."""
+    from sqlalchemy import select
+
+    from hub.store.models import User
+
+    table = Table("username", "role", "disabled", "last login")
+    with _db().session() as session:
+        for user in session.scalars(select(User).order_by(User.username)):
+            table.add_row(user.username, user.role, "✓" if user.disabled else "", _fmt(user.last_login_at))
+    console.print(table)
+
+
+@users_app.command("disable")
+def users_disable(username: str, enable: Annotated[bool, typer.Option(help="Enable instead.")] = False) -> None:
+    """Disable a user (their sessions end at once), or enable them again with --enable."""
+    from console.auth import set_disabled
+
+    try:
+        with _db().session() as session:
+            set_disabled(session, username, not enable, actor="cli")
+    except UserError as exc:
+        errors.print(f"[red]✗[/red] {exc}", highlight=False)
+        raise typer.Exit(1) from exc
+    console.print(f"{username}: {'đã mở khóa (enabled)' if enable else 'đã khóa (disabled)'}")
+
+
+def _fmt(value: datetime | None) -> str:
+    from console.app import local_time
+
+    return local_time(value)
+
+
+@logs_app.command("search")
+def logs_search(
+    dossier_code: Annotated[str | None, typer.Option("--dossier", "-d", help="Exact dossier code (all time).")] = None,
+    unit: Annotated[str | None, typer.Option(help="Unit code.")] = None,
+    procedure: Annotated[str | None, typer.Option(help="Local procedure code.")] = None,
+    target: Annotated[str | None, typer.Option(help="Target, e.g. dvcqg.")] = None,
+    state: Annotated[str | None, typer.Option(help="pending, queued, running, retrying, succeeded, parked...")] = None,
+    error_class: Annotated[str | None, typer.Option(help="e.g. mapping_missing.")] = None,
+    since: Annotated[datetime | None, typer.Option(help="From (local time); today by default.")] = None,
+    until: Annotated[datetime | None, typer.Option(help="To (local time).")] = None,
+    before_id: Annotated[int | None, typer.Option(help="Keyset cursor: the next page starts below this id.")] = None,
+    limit: Annotated[int, typer.Option(min=1, max=200)] = 50,
+    as_json: Annotated[bool, typer.Option("--json", help="JSON lines instead of a table.")] = False,
+) -> None:
+    """Search the integration log, newest first (mirrors GET /api/v1/messages)."""
+    from dataclasses import asdict
+
+    from console.queries import SearchFilter, search
+
+    flt = SearchFilter.model_validate(
+        {
+            "dossier_code": dossier_code,
+            "unit_code": unit,
+            "procedure_code": procedure,
+            "target": target,
+            "state": state,
+            "error_class": error_class,
+            "since": since,
+            "until": until,
+            "before_id": before_id,
+            "limit": limit,
+        }
+    )
+    with _db().session() as session:
+        page = search(session, flt)
+    if as_json:
+        for row in page.rows:
+            console.print_json(json.dumps(asdict(row), default=str, ensure_ascii=False))
+    else:
+        table = Table("id", "created", "dossier", "kind", "unit", "target", "state", "att.", "error")
+        for r in page.rows:
+            table.add_row(
+                str(r.id),
+                _fmt(r.created_at),
+                r.dossier_code or "—",
+                r.kind,
+                r.unit_code or "—",
+                r.target or "—",
+                r.state,
+                str(r.attempts),
+                f"{r.error_class}: {(r.error_message or '')[:60]}" if r.error_class else "",
+            )
+        console.print(table)
+    if page.next_before_id:
+        console.print(f"Trang sau (next page): --before-id {page.next_before_id}")
+
+
+@dossier_app.command("show")
+def dossier_show(
+    code: str,
+    personal: Annotated[bool, typer.Option(help="Show personal data (operators only; you are on the server).")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="The whole timeline as JSON.")] = False,
+) -> None:
+    """A dossier's timeline: messages and attempts across targets, and what changed between versions."""
+    from dataclasses import asdict
+
+    from console.queries import timeline
+
+    with _db().session() as session:
+        tl = timeline(session, code, personal=personal)
+    if tl is None:
+        errors.print(f"Không tìm thấy hồ sơ {code} (dossier not found)")
+        raise typer.Exit(1)
+    if as_json:
+        console.print_json(json.dumps(asdict(tl), default=str, ensure_ascii=False))
+        return
+    if tl.dossier:
+        d = tl.dossier
+        console.print(
+            f"[bold]{code}[/bold] trạng thái {d['status']} · v{d['version']} · đơn vị {d['receiving_unit']} · "
+            f"thủ tục {d['local_procedure_code']} → {d['national_procedure_code'] or '—'}"
+        )
+    for v in tl.versions:
+        changes = ", ".join(f"{c.path}: {c.old!r} → {c.new!r}" for c in v.changes[:8])
+        console.print(f"  v{v.version} status {v.status} {_fmt(v.source_updated_at)} {changes}", highlight=False)
+    table = Table("id", "created", "kind", "target", "state", "att.", "error", "replay of")
+    for m in tl.messages:
+        r = m.row
+        table.add_row(
+            str(r.id),
+            _fmt(r.created_at),
+            r.kind,
+            r.target or "—",
+            r.state,
+            str(r.attempts),
+            f"{r.error_class}: {(r.error_message or '')[:60]}" if r.error_class else "",
+            str(r.replay_of or ""),
+        )
+    console.print(table)

@@ -1,0 +1,51 @@
+"""The console's own tables: login sessions and alert incidents."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from foundation.clock import utcnow
+from hub.store.models import NAME, Base
+from hub.store.types import BigId
+
+
+class AdminSession(Base):
+    """A signed-in browser: only the SHA-256 of the cookie's token is stored, so a leaked table opens nothing."""
+
+    __tablename__ = "admin_sessions"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(BigId, ForeignKey("users.id", ondelete="CASCADE"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+    client: Mapped[str | None] = mapped_column(String(100))
+
+    __table_args__ = (Index("ix_admin_sessions_user", "user_id"),)
+
+
+class Incident(Base):
+    """One alerting condition while it lasts: opened once, updated while it holds, closed on recovery."""
+
+    __tablename__ = "incidents"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    key: Mapped[str] = mapped_column(String(200))  # the condition, e.g. "target_failing:dvcqg"
+    kind: Mapped[str] = mapped_column(String(40))
+    subject: Mapped[str] = mapped_column(String(NAME))
+    state: Mapped[str] = mapped_column(String(8))  # open, closed
+    summary: Mapped[str] = mapped_column(Text)
+    details: Mapped[dict[str, Any] | None]
+    opened_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    closed_at: Mapped[datetime | None]
+    evaluations: Mapped[int] = mapped_column(Integer, default=1)
+    notified: Mapped[str | None] = mapped_column(String(8))  # the last state the webhook accepted
+
+    __table_args__ = (
+        Index("ix_incidents_key_state", "key", "state"),
+        Index("ix_incidents_state_opened", "state", "opened_at"),
+    )

@@ -1,0 +1,359 @@
+"""The console's server-rendered pages; every write is a POST form carrying the CSRF token."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+from urllib.parse import quote, urlencode
+
+from fastapi import APIRouter, Depends, Form, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from pydantic import ValidationError
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from console import actions, alerts, i18n, queries
+from console.app import CSRF_COOKIE, SESSION_COOKIE, CsrfChecked, client_of, console, db_session, page_user, render
+from console.auth import (
+    CurrentUser,
+    Role,
+    UserError,
+    authenticate,
+    close_session,
+    create_user,
+    open_session,
+    set_disabled,
+)
+from console.models import Incident
+from hub.store.models import Message, MessageState, ReplayJob, User
+
+router = APIRouter(include_in_schema=False)
+
+Viewer = Annotated[CurrentUser, Depends(page_user(Role.VIEWER))]
+Operator = Annotated[CurrentUser, Depends(page_user(Role.OPERATOR))]
+Admin = Annotated[CurrentUser, Depends(page_user(Role.ADMIN))]
+DbSession = Annotated[Session, Depends(db_session)]
+
+
+def _safe_next(value: str | None) -> str:
+    # Only a path on this site: never an absolute or protocol-relative URL (open redirect).
+    if value and value.startswith("/") and not value.startswith("//") and "\\" not in value:
+        return value
+    return "/"
+
+
+def _back(url: str, **flash: str) -> RedirectResponse:
+    sep = "&" if "?" in url else "?"
+    return RedirectResponse(url + (sep + urlencode(flash) if flash else ""), status_code=303)
+
+
+@router.get("/login", response_class=HTMLResponse)
+def login_page(request: Request, next: str = "/") -> HTMLResponse:
+    return render(request, "login.html", {"next": _safe_next(next), "failed": False})
+
+
+@router.post("/login", response_model=None, dependencies=[CsrfChecked])
+def login(
+    request: Request,
+    username: Annotated[str, Form(max_length=120)],
+    password: Annotated[str, Form(max_length=500)],
+    next: Annotated[str, Form()] = "/",
+) -> Response:
+    db = console(request).db
+    with db.session() as session:
+        user = authenticate(session, username, password, client=client_of(request))
+        token = open_session(session, user, client=client_of(request)) if user else None
+    if token is None:
+        return render(request, "login.html", {"next": _safe_next(next), "failed": True}, status_code=401)
+    response = RedirectResponse(_safe_next(next), status_code=303)
+    secure = console(request).secure_cookies
+    response.set_cookie(SESSION_COOKIE, token, httponly=True, samesite="lax", secure=secure)
+    # A fresh CSRF token after sign-in, so a token planted before it is worthless.
+    response.delete_cookie(CSRF_COOKIE)
+    return response
+
+
+@router.post("/logout", dependencies=[CsrfChecked])
+def logout(request: Request) -> RedirectResponse:
+    with console(request).db.session() as session:
+        close_session(session, request.cookies.get(SESSION_COOKIE))
+    response = RedirectResponse("/login", status_code=303)
+    response.delete_cookie(SESSION_COOKIE)
+    return response
+
+
+@router.get("/lang/{code}")
+def switch_language(code: str, next: str = "/") -> RedirectResponse:
+    response = RedirectResponse(_safe_next(next), status_code=303)
+    response.set_cookie(i18n.COOKIE, i18n.language(code), max_age=365 * 86400, samesite="lax")
+    return response
+
+
+@router.get("/", response_class=HTMLResponse)
+def dashboard(request: Request, user: Viewer, session: DbSession) -> HTMLResponse:
+    from console import charts
+
+    data = queries.dashboard(session, topology=console(request).topology)
+    return render(
+        request,
+        "dashboard.html",
+        {
+            "d": data,
+            "throughput_chart": charts.throughput(data.per_minute),
+            "parked_chart": charts.bars([(f"{e} → {t}", n) for e, t, n in data.parked_by_error[:12]]),
+        },
+    )
+
+
+@router.get("/search", response_class=HTMLResponse)
+def search(request: Request, user: Viewer, session: DbSession) -> HTMLResponse:
+    params = {k: v for k, v in request.query_params.items() if v != ""}
+    error = None
+    try:
+        flt = queries.SearchFilter.model_validate(params)
+    except ValidationError as exc:
+        error = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+        flt = queries.SearchFilter()
+    page = queries.search(session, flt)
+    first_page = {k: v for k, v in params.items() if k != "before_id"}
+    return render(
+        request,
+        "search.html",
+        {
+            "flt": flt,
+            "page": page,
+            "error": error,
+            "states": [s.value for s in MessageState],
+            "older_url": "/search?" + urlencode({**first_page, "before_id": page.next_before_id})
+            if page.next_before_id
+            else None,
+            "newest_url": "/search?" + urlencode(first_page) if flt.before_id else None,
+        },
+    )
+
+
+@router.get("/dossiers/{code}", response_class=HTMLResponse)
+def dossier(request: Request, code: str, user: Viewer, session: DbSession) -> HTMLResponse:
+    tl = queries.timeline(session, code, personal=user.sees_personal_data)
+    if tl is None:
+        return render(request, "not_found.html", {"code": code}, status_code=404)
+    return render(request, "timeline.html", {"tl": tl, "flash": request.query_params.get("flash")})
+
+
+@router.get("/messages/{message_id}", response_class=HTMLResponse)
+def message(request: Request, message_id: int, user: Viewer, session: DbSession) -> Response:
+    row = session.get(Message, message_id)
+    if row is None:
+        return render(request, "not_found.html", {"code": f"#{message_id}"}, status_code=404)
+    if row.dossier_code:
+        return RedirectResponse(f"/dossiers/{quote(row.dossier_code)}#m{message_id}", status_code=303)
+    view = queries.message_view(session, row, personal=user.sees_personal_data)
+    return render(request, "message.html", {"m": view, "flash": request.query_params.get("flash")})
+
+
+@router.post("/messages/{message_id}/replay", dependencies=[CsrfChecked])
+def replay_message(
+    request: Request,
+    message_id: int,
+    user: Operator,
+    mode: Annotated[str, Form(pattern="^(original|fresh)$")] = "original",
+) -> RedirectResponse:
+    db = console(request).db
+    with db.session() as session:
+        code = session.scalar(select(Message.dossier_code).where(Message.id == message_id))
+    new_id = actions.replay_message(db, message_id, mode=mode, user=user.username, client=client_of(request))
+    where = f"/dossiers/{quote(code)}" if code else f"/messages/{new_id}"
+    return _back(where, flash=f"replayed:{new_id}")
+
+
+# --- replay jobs ------------------------------------------------------------------------------------------------
+
+_JOB_FIELDS = ("since", "until", "target", "unit_code", "procedure_code", "error_class", "dossier_code", "state")
+
+
+def _job_filter(form: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in form.items() if k in _JOB_FIELDS and isinstance(v, str) and v.strip()}
+
+
+@router.get("/replay", response_class=HTMLResponse)
+def replay_jobs(request: Request, user: Viewer, session: DbSession) -> HTMLResponse:
+    jobs = list(session.scalars(select(ReplayJob).order_by(ReplayJob.id.desc()).limit(50)))
+    return render(
+        request, "replay.html", {"jobs": jobs, "preview": None, "flt": {}, "flash": request.query_params.get("flash")}
+    )
+
+
+@router.post("/replay/preview", response_class=HTMLResponse, dependencies=[CsrfChecked])
+async def replay_preview(request: Request, user: Operator) -> HTMLResponse:
+    form = dict(await request.form())
+    flt = _job_filter(form)
+    count = actions.dry_run(console(request).db, flt)
+    with console(request).db.session() as session:
+        jobs = list(session.scalars(select(ReplayJob).order_by(ReplayJob.id.desc()).limit(50)))
+    mode = form.get("mode") if form.get("mode") in {"original", "fresh"} else "original"
+    return render(request, "replay.html", {"jobs": jobs, "preview": count, "flt": flt, "mode": mode, "flash": None})
+
+
+@router.post("/replay/jobs", dependencies=[CsrfChecked])
+async def replay_create(request: Request, user: Operator) -> RedirectResponse:
+    form = dict(await request.form())
+    mode = str(form.get("mode") or "original")
+    db = console(request).db
+    job_id = actions.create_replay_job(db, _job_filter(form), mode=mode, user=user.username, client=client_of(request))
+    actions.control_job(db, job_id, "start", user=user.username, client=client_of(request))
+    return _back("/replay", flash=f"job:{job_id}")
+
+
+@router.post("/replay/jobs/{job_id}/{verb}", dependencies=[CsrfChecked])
+def replay_control(request: Request, job_id: int, verb: str, user: Operator) -> RedirectResponse:
+    actions.control_job(console(request).db, job_id, verb, user=user.username, client=client_of(request))
+    return _back("/replay")
+
+
+# --- operations ---------------------------------------------------------------------------------------------------
+
+
+@router.get("/operations", response_class=HTMLResponse)
+def operations(request: Request, user: Viewer, session: DbSession) -> HTMLResponse:
+    data = queries.dashboard(session, topology=console(request).topology)
+    return render(request, "operations.html", {"d": data})
+
+
+@router.post("/targets/{target}/pause", dependencies=[CsrfChecked])
+def pause_target(
+    request: Request, target: str, user: Operator, reason: Annotated[str, Form(max_length=500)] = ""
+) -> RedirectResponse:
+    actions.pause_target(console(request).db, target, reason=reason, user=user.username)
+    return _back("/operations")
+
+
+@router.post("/targets/{target}/resume", dependencies=[CsrfChecked])
+def resume_target(request: Request, target: str, user: Operator) -> RedirectResponse:
+    actions.resume_target(console(request).db, target, user=user.username)
+    return _back("/operations")
+
+
+@router.post("/schedules/{job_id}/{verb}", dependencies=[CsrfChecked])
+def schedule_control(request: Request, job_id: str, verb: str, user: Operator) -> RedirectResponse:
+    db = console(request).db
+    if verb == "pause":
+        actions.pause_schedule(db, job_id, user=user.username)
+    elif verb == "resume":
+        actions.resume_schedule(db, job_id, user=user.username)
+    return _back("/operations")
+
+
+# --- alerts, audit, users ---------------------------------------------------------------------------------------
+
+
+@router.get("/incidents", response_class=HTMLResponse)
+def incidents(request: Request, user: Viewer, session: DbSession) -> HTMLResponse:
+    rows = list(session.scalars(select(Incident).order_by(Incident.id.desc()).limit(200)))
+    return render(request, "incidents.html", {"incidents": rows})
+
+
+@router.post("/incidents/evaluate", dependencies=[CsrfChecked])
+def evaluate_alerts(request: Request, user: Operator) -> RedirectResponse:
+    c = console(request)
+    alerts.evaluate(c.db, c.alerts)
+    return _back("/incidents")
+
+
+@router.get("/audit", response_class=HTMLResponse)
+def audit(
+    request: Request, user: Viewer, session: DbSession, before_id: Annotated[int | None, Query(ge=1)] = None
+) -> HTMLResponse:
+    rows = queries.audit_entries(session, before_id=before_id)
+    return render(request, "audit.html", {"rows": rows, "older": rows[-1].id if len(rows) == 100 else None})
+
+
+@router.get("/users", response_class=HTMLResponse)
+def users(request: Request, user: Admin, session: DbSession) -> HTMLResponse:
+    rows = list(session.scalars(select(User).order_by(User.username)))
+    return render(request, "users.html", {"users": rows, "error": request.query_params.get("error")})
+
+
+@router.post("/users", dependencies=[CsrfChecked])
+def add_user(
+    request: Request,
+    user: Admin,
+    username: Annotated[str, Form(max_length=120)],
+    password: Annotated[str, Form(max_length=500)],
+    role: Annotated[Role, Form()],
+) -> RedirectResponse:
+    try:
+        with console(request).db.session() as session:
+            create_user(session, username, password, role, actor=user.username)
+    except UserError as exc:
+        return _back("/users", error=str(exc))
+    return _back("/users")
+
+
+@router.post("/users/{username}/{verb}", dependencies=[CsrfChecked])
+def toggle_user(request: Request, username: str, verb: str, user: Admin) -> RedirectResponse:
+    try:
+        with console(request).db.session() as session:
+            set_disabled(session, username, verb == "disable", actor=user.username)
+    except UserError as exc:
+        return _back("/users", error=str(exc))
+    return _back("/users")
+
+
+# --- procedure-code mappings: fix, then replay ------------------------------------------------------------------
+
+
+@router.get("/mappings", response_class=HTMLResponse)
+def mappings(request: Request, user: Viewer, session: DbSession, local_code: str = "") -> HTMLResponse:
+    from hub import procedures
+
+    missing = queries.missing_mappings(session)
+    code = local_code.strip()
+    history = procedures.history(console(request).db, code) if code else []
+    return render(
+        request,
+        "mappings.html",
+        {"missing": missing, "local_code": code, "history": history, "flash": request.query_params.get("flash")},
+    )
+
+
+@router.post("/mappings", dependencies=[CsrfChecked])
+def save_mapping(
+    request: Request,
+    user: Admin,
+    local_code: Annotated[str, Form(max_length=120)],
+    national_code: Annotated[str, Form(max_length=120)],
+    procedure_name: Annotated[str, Form(max_length=500)] = "",
+    field_code: Annotated[str, Form(max_length=120)] = "",
+    replay: Annotated[str, Form()] = "",
+) -> RedirectResponse:
+    version, job_id = actions.set_mapping(
+        console(request).db,
+        local_code,
+        national_code,
+        procedure_name=procedure_name or None,
+        field_code=field_code or None,
+        user=user.username,
+        replay_parked=bool(replay),
+        client=client_of(request),
+    )
+    flash = f"mapping:{version}" + (f":job:{job_id}" if job_id else "")
+    return _back(f"/mappings?local_code={quote(local_code.strip())}", flash=flash)
+
+
+@router.post("/mappings/import", dependencies=[CsrfChecked])
+async def import_mappings(request: Request, user: Admin) -> RedirectResponse:
+    form = await request.form()
+    upload = form.get("file")
+    content = (await upload.read()).decode("utf-8-sig") if upload is not None and not isinstance(upload, str) else ""
+    counts = actions.import_mappings(console(request).db, content, user=user.username, client=client_of(request))
+    return _back("/mappings", flash="import:" + ",".join(f"{k}={v}" for k, v in counts.items()))
+
+
+@router.get("/mappings/export.csv")
+def export_mappings(request: Request, user: Viewer) -> Response:
+    from hub import procedures
+
+    return Response(
+        procedures.export_csv(console(request).db),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": 'attachment; filename="procedure-mappings.csv"'},
+    )

@@ -1,0 +1,540 @@
+"""What the console reads from the integration log: search, a dossier's timeline, and the dashboard's figures.
+
+Every query is shaped for an index of ``hub.store.models`` so it stays fast at tens of millions of rows: search by
+dossier code walks ``ix_messages_dossier``; other filters are bounded by a time range (today by default); pages are
+keyset on ``id`` (descending), so a page never shifts while new messages arrive; dashboard figures read a bounded
+window or the small in-flight/parked sets, never the whole log. Personal data leaves here only for operators.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, time, timedelta
+from typing import Any
+
+from pydantic import BaseModel, Field, field_validator
+from sqlalchemy import ColumnElement, case, func, select
+from sqlalchemy.orm import Session
+
+from console.models import Incident
+from foundation.clock import VN_TZ, utcnow
+from foundation.redaction import redact_model
+from foundation.topology import Topology
+from hub.store.models import (
+    Attempt,
+    AuditEntry,
+    Dossier,
+    DossierVersion,
+    LateDossier,
+    Message,
+    MessageState,
+    ScheduleJob,
+    TargetSwitch,
+    Watermark,
+)
+from mappings.canonical import Dossier as CanonicalDossier
+
+IN_FLIGHT = [s.value for s in MessageState if s.in_flight]
+WAITING = [MessageState.QUEUED.value, MessageState.RETRYING.value]
+PAGE_MAX = 200
+RECENT = timedelta(minutes=15)  # the window for "recent" outcomes: error rate, circuit
+
+
+def today_start(now: datetime | None = None) -> datetime:
+    """Midnight today in Vietnam, whatever the server's timezone."""
+    local = (now or utcnow()).astimezone(VN_TZ)
+    return datetime.combine(local.date(), time(), tzinfo=VN_TZ)
+
+
+class SearchFilter(BaseModel):
+    """A search of the integration log; an exact dossier code searches all time, anything else today by default."""
+
+    dossier_code: str | None = Field(default=None, max_length=40)
+    unit_code: str | None = Field(default=None, max_length=8)
+    procedure_code: str | None = Field(default=None, max_length=120)
+    target: str | None = Field(default=None, max_length=60)
+    state: MessageState | None = None
+    error_class: str | None = Field(default=None, max_length=40)
+    since: datetime | None = None
+    until: datetime | None = None
+    before_id: int | None = Field(default=None, ge=1, description="keyset cursor: the last id of the previous page")
+    limit: int = Field(default=50, ge=1, le=PAGE_MAX)
+
+    @field_validator("dossier_code", "unit_code", "procedure_code", "target", "error_class", mode="before")
+    @classmethod
+    def _blank_is_none(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            value = value.strip()
+            return value or None
+        return value
+
+    @field_validator("since", "until")
+    @classmethod
+    def _aware(cls, value: datetime | None) -> datetime | None:
+        # A time typed into the console without an offset is Vietnamese local time.
+        if value is not None and value.tzinfo is None:
+            return value.replace(tzinfo=VN_TZ)
+        return value
+
+    def window(self, now: datetime | None = None) -> tuple[datetime | None, datetime | None]:
+        """The time range actually searched: today unless a range or an exact dossier code is given."""
+        if self.since is None and self.dossier_code is None:
+            return today_start(now), self.until
+        return self.since, self.until
+
+
+@dataclass(frozen=True, slots=True)
+class MessageRow:
+    id: int
+    kind: str
+    actor: str
+    state: str
+    dossier_code: str | None
+    unit_code: str | None
+    procedure_code: str | None
+    source: str | None
+    target: str | None
+    attempts: int
+    error_class: str | None
+    error_message: str | None
+    replay_of: int | None
+    created_at: datetime
+    updated_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class SearchPage:
+    rows: list[MessageRow]
+    next_before_id: int | None  # None on the last page
+    since: datetime | None
+    until: datetime | None
+
+
+_ROW_COLUMNS = (
+    Message.id,
+    Message.kind,
+    Message.actor,
+    Message.state,
+    Message.dossier_code,
+    Message.unit_code,
+    Message.procedure_code,
+    Message.source,
+    Message.target,
+    Message.attempts,
+    Message.error_class,
+    Message.error_message,
+    Message.replay_of,
+    Message.created_at,
+    Message.updated_at,
+)
+
+
+def _conditions(flt: SearchFilter, now: datetime | None = None) -> list[ColumnElement[bool]]:
+    since, until = flt.window(now)
+    conds: list[ColumnElement[bool]] = []
+    if flt.dossier_code is not None:
+        conds.append(Message.dossier_code == flt.dossier_code)
+    if flt.unit_code is not None:
+        conds.append(Message.unit_code == flt.unit_code)
+    if flt.procedure_code is not None:
+        conds.append(Message.procedure_code == flt.procedure_code)
+    if flt.target is not None:
+        conds.append(Message.target == flt.target)
+    if flt.state is not None:
+        conds.append(Message.state == flt.state.value)
+    if flt.error_class is not None:
+        conds.append(Message.error_class == flt.error_class)
+    if since is not None:
+        conds.append(Message.created_at >= since)
+    if until is not None:
+        conds.append(Message.created_at < until)
+    return conds
+
+
+def search(session: Session, flt: SearchFilter, *, now: datetime | None = None) -> SearchPage:
+    """One page of messages matching ``flt``, newest first."""
+    query = select(*_ROW_COLUMNS).where(*_conditions(flt, now))
+    if flt.before_id is not None:
+        query = query.where(Message.id < flt.before_id)
+    result = session.execute(query.order_by(Message.id.desc()).limit(flt.limit + 1))
+    rows = [MessageRow(**r._asdict()) for r in result]
+    more = len(rows) > flt.limit
+    rows = rows[: flt.limit]
+    since, until = flt.window(now)
+    return SearchPage(rows=rows, next_before_id=rows[-1].id if more else None, since=since, until=until)
+
+
+# --- dossier timeline -------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    path: str
+    old: Any
+    new: Any
+
+
+@dataclass(slots=True)
+class VersionView:
+    version: int
+    status: int
+    source_updated_at: datetime
+    recorded_at: datetime
+    message_id: int | None
+    changes: list[Change]
+
+
+@dataclass(slots=True)
+class AttemptView:
+    id: int
+    number: int
+    outcome: str
+    started_at: datetime
+    finished_at: datetime | None
+    duration_ms: float | None
+    error_class: str | None
+    error_message: str | None
+    remote_message: str | None
+    request: dict[str, Any] | None
+    response: dict[str, Any] | None
+
+
+@dataclass(slots=True)
+class MessageView:
+    row: MessageRow
+    payload: dict[str, Any] | None
+    result: dict[str, Any] | None
+    remote_message: str | None
+    attempts: list[AttemptView] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class Timeline:
+    code: str
+    dossier: dict[str, Any] | None  # the newest accepted version's summary and data
+    messages: list[MessageView]
+    versions: list[VersionView]
+    targets: list[str]
+
+
+def diff(old: Any, new: Any, path: str = "") -> list[Change]:
+    """The leaves that differ between two JSON values, with dotted paths (``TaiLieuNop[2].TenTepDinhKem``)."""
+    if isinstance(old, dict) and isinstance(new, dict):
+        changes: list[Change] = []
+        for key in sorted(set(old) | set(new), key=str):
+            sub = f"{path}.{key}" if path else str(key)
+            changes.extend(diff(old.get(key), new.get(key), sub))
+        return changes
+    if isinstance(old, list) and isinstance(new, list):
+        changes = []
+        for i in range(max(len(old), len(new))):
+            changes.extend(diff(old[i] if i < len(old) else None, new[i] if i < len(new) else None, f"{path}[{i}]"))
+        return changes
+    return [] if old == new else [Change(path or "(root)", old, new)]
+
+
+def _safe(data: dict[str, Any] | None, personal: bool) -> dict[str, Any] | None:
+    """Canonical dossier data as the user may see it."""
+    if data is None or personal:
+        return data
+    redacted: dict[str, Any] = redact_model(data, CanonicalDossier)
+    return redacted
+
+
+def message_view(session: Session, message: Message, *, personal: bool) -> MessageView:
+    """One message with its attempts; viewers get only the redacted payloads and no remote answers."""
+    attempts = session.scalars(
+        select(Attempt).where(Attempt.message_id == message.id).order_by(Attempt.number, Attempt.id)
+    ).all()
+    return MessageView(
+        row=MessageRow(*(getattr(message, c.key) for c in _ROW_COLUMNS)),
+        payload=message.payload if personal else message.payload_redacted,
+        result=message.result if personal else None,
+        remote_message=message.remote_message if personal else None,
+        attempts=[
+            AttemptView(
+                id=a.id,
+                number=a.number,
+                outcome=a.outcome,
+                started_at=a.started_at,
+                finished_at=a.finished_at,
+                duration_ms=a.duration_ms,
+                error_class=a.error_class,
+                error_message=a.error_message,
+                remote_message=a.remote_message if personal else None,
+                request=a.request if personal else a.request_redacted,
+                response=a.response if personal else a.response_redacted,
+            )
+            for a in attempts
+        ],
+    )
+
+
+def timeline(session: Session, code: str, *, personal: bool, limit: int = 500) -> Timeline | None:
+    """Everything the hub knows about one dossier, or None when it has never seen the code."""
+    messages = session.scalars(
+        select(Message).where(Message.dossier_code == code).order_by(Message.id.desc()).limit(limit)
+    ).all()
+    dossier = session.get(Dossier, code)
+    versions = session.scalars(
+        select(DossierVersion).where(DossierVersion.dossier_code == code).order_by(DossierVersion.version)
+    ).all()
+    if not messages and dossier is None and not versions:
+        return None
+    views: list[VersionView] = []
+    previous: dict[str, Any] | None = None
+    for v in versions:
+        data = _safe(v.data, personal) or {}
+        views.append(
+            VersionView(
+                version=v.version,
+                status=v.status,
+                source_updated_at=v.source_updated_at,
+                recorded_at=v.recorded_at,
+                message_id=v.message_id,
+                changes=diff(previous, data) if previous is not None else [],
+            )
+        )
+        previous = data
+    summary = None
+    if dossier is not None:
+        summary = {
+            "code": dossier.code,
+            "receiving_unit": dossier.receiving_unit,
+            "processing_unit": dossier.processing_unit,
+            "local_procedure_code": dossier.local_procedure_code,
+            "national_procedure_code": dossier.national_procedure_code,
+            "status": dossier.status,
+            "version": dossier.version,
+            "received_at": dossier.received_at,
+            "appointment_at": dossier.appointment_at,
+            "finished_at": dossier.finished_at,
+            "data": _safe(dossier.data, personal),
+        }
+    ordered = list(reversed(messages))  # oldest first: a timeline reads forwards
+    return Timeline(
+        code=code,
+        dossier=summary,
+        messages=[message_view(session, m, personal=personal) for m in ordered],
+        versions=views,
+        targets=sorted({m.target for m in messages if m.target}),
+    )
+
+
+# --- dashboard --------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class TargetHealth:
+    target: str
+    paused: bool
+    pause_reason: str | None
+    backlog: int
+    oldest_waiting: datetime | None
+    parked: int
+    recent_ok: int
+    recent_failed: int
+    last_success: datetime | None
+
+    @property
+    def error_rate(self) -> float:
+        total = self.recent_ok + self.recent_failed
+        return self.recent_failed / total if total else 0.0
+
+    @property
+    def circuit(self) -> str:
+        """Derived from the recent window: open when everything recent failed, half-open when some got through."""
+        if self.recent_failed >= 3 and self.recent_ok == 0:
+            return "open"
+        if self.recent_failed and self.error_rate >= 0.5:
+            return "half-open"
+        return "closed"
+
+
+@dataclass(frozen=True, slots=True)
+class UnitLag:
+    system: str
+    unit_code: str
+    unit_name: str
+    level: str
+    watermark: datetime
+    lag_seconds: float
+
+
+@dataclass(slots=True)
+class Dashboard:
+    now: datetime
+    window_minutes: int
+    per_minute: list[tuple[datetime, int, int]]  # minute, succeeded or in flight, failed
+    total: int
+    failed: int
+    targets: list[TargetHealth]
+    parked_by_error: list[tuple[str, str, int]]  # error class, target, count
+    lags: list[UnitLag]
+    late_by_unit: list[tuple[str, int, int]]  # unit, late dossiers, worst days late
+    late_total: int
+    schedules: list[ScheduleJob]
+    incidents: list[Incident]
+
+    @property
+    def failure_rate(self) -> float:
+        return self.failed / self.total if self.total else 0.0
+
+
+FAILED_STATES = [MessageState.PARKED.value, MessageState.RETRYING.value]
+
+
+def _minute(column: Any, dialect: str) -> Any:
+    if dialect == "postgresql":
+        return func.date_trunc("minute", column)
+    return func.strftime("%Y-%m-%d %H:%M", column)
+
+
+def _aware_utc(value: datetime) -> datetime:
+    """SQLite hands aggregates back naive (in UTC, as stored); PostgreSQL aware."""
+    if value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    return value.astimezone(UTC)
+
+
+def targets_health(session: Session, *, now: datetime, known: list[str], recent: timedelta) -> list[TargetHealth]:
+    """Backlog, oldest waiting, parked and recent outcomes per target, from the small in-flight and parked sets."""
+    backlog: dict[str, tuple[int, datetime | None]] = {}
+    for target, count, oldest in session.execute(
+        select(Message.target, func.count(), func.min(Message.created_at))
+        .where(Message.state.in_(WAITING), Message.target.is_not(None))
+        .group_by(Message.target)
+    ):
+        backlog[str(target)] = (count, _aware_utc(oldest) if oldest else None)
+    parked: dict[str, int] = {
+        str(target): count
+        for target, count in session.execute(
+            select(Message.target, func.count())
+            .where(Message.state == MessageState.PARKED.value, Message.target.is_not(None))
+            .group_by(Message.target)
+        )
+    }
+    outcomes: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    for target, state, count in session.execute(
+        select(Message.target, Message.state, func.count())
+        .where(Message.created_at >= now - recent, Message.target.is_not(None))
+        .group_by(Message.target, Message.state)
+    ):
+        if state == MessageState.SUCCEEDED.value:
+            outcomes[str(target)][0] += count
+        elif state in FAILED_STATES:
+            outcomes[str(target)][1] += count
+    switches = {s.target: s for s in session.scalars(select(TargetSwitch))}
+    names = sorted(set(known) | set(backlog) | set(parked) | set(outcomes) | set(switches))
+    health = []
+    for name in names:
+        last = session.scalar(
+            select(Message.updated_at)
+            .where(Message.target == name, Message.state == MessageState.SUCCEEDED.value)
+            .order_by(Message.created_at.desc())
+            .limit(1)
+        )
+        switch = switches.get(name)
+        count, waiting_since = backlog.get(name, (0, None))
+        health.append(
+            TargetHealth(
+                target=name,
+                paused=bool(switch and switch.paused),
+                pause_reason=switch.reason if switch and switch.paused else None,
+                backlog=count,
+                oldest_waiting=waiting_since,
+                parked=parked.get(name, 0),
+                recent_ok=outcomes[name][0],
+                recent_failed=outcomes[name][1],
+                last_success=_aware_utc(last) if last else None,
+            )
+        )
+    return health
+
+
+def dashboard(
+    session: Session,
+    *,
+    topology: Topology | None = None,
+    now: datetime | None = None,
+    window_minutes: int = 60,
+) -> Dashboard:
+    """The dashboard's figures; each query is bounded by the window or reads a small, indexed set."""
+    now = now or utcnow()
+    since = now - timedelta(minutes=window_minutes)
+    dialect = session.get_bind().dialect.name
+    minute = _minute(Message.created_at, dialect)
+    failed_col = func.sum(case((Message.state.in_(FAILED_STATES), 1), else_=0))
+    counts: dict[datetime, tuple[int, int]] = {}
+    for bucket, total, failed in session.execute(
+        select(minute, func.count(), failed_col).where(Message.created_at >= since).group_by(minute)
+    ):
+        counts[_aware_utc(bucket if isinstance(bucket, datetime) else datetime.fromisoformat(bucket))] = (
+            int(total),
+            int(failed or 0),
+        )
+    start = since.replace(second=0, microsecond=0)
+    per_minute = []
+    for i in range(window_minutes + 1):
+        m = start + timedelta(minutes=i)
+        total, failed = counts.get(m, (0, 0))
+        per_minute.append((m, total - failed, failed))
+    known = list(topology.spec.targets) if topology else []
+    targets = targets_health(session, now=now, known=known, recent=RECENT)
+    parked = [
+        (error or "—", target or "—", int(count))
+        for error, target, count in session.execute(
+            select(Message.error_class, Message.target, func.count())
+            .where(Message.state == MessageState.PARKED.value)
+            .group_by(Message.error_class, Message.target)
+            .order_by(func.count().desc())
+        )
+    ]
+    lags = []
+    for wm in session.scalars(select(Watermark).order_by(Watermark.system, Watermark.unit_code)):
+        name, level = wm.unit_code, "—"
+        if topology is not None:
+            unit = next((u for u in topology.units if u.code == wm.unit_code), None)
+            if unit is not None:
+                name, level = unit.name, unit.level.value
+        lags.append(UnitLag(wm.system, wm.unit_code, name, level, wm.value, (now - wm.value).total_seconds()))
+    late_rows = session.execute(
+        select(LateDossier.unit_code, func.count(), func.max(LateDossier.days_late))
+        .group_by(LateDossier.unit_code)
+        .order_by(func.count().desc())
+    ).all()
+    return Dashboard(
+        now=now,
+        window_minutes=window_minutes,
+        per_minute=per_minute,
+        total=sum(v[0] for v in counts.values()),
+        failed=sum(v[1] for v in counts.values()),
+        targets=targets,
+        parked_by_error=parked,
+        lags=lags,
+        late_by_unit=[(u, int(c), int(d or 0)) for u, c, d in late_rows],
+        late_total=sum(int(c) for _, c, _d in late_rows),
+        schedules=list(session.scalars(select(ScheduleJob).order_by(ScheduleJob.job_id))),
+        incidents=list(
+            session.scalars(select(Incident).where(Incident.state == "open").order_by(Incident.opened_at.desc()))
+        ),
+    )
+
+
+def audit_entries(session: Session, *, before_id: int | None = None, limit: int = 100) -> list[AuditEntry]:
+    query = select(AuditEntry).order_by(AuditEntry.id.desc()).limit(limit)
+    if before_id is not None:
+        query = query.where(AuditEntry.id < before_id)
+    return list(session.scalars(query))
+
+
+def missing_mappings(session: Session) -> list[tuple[str, int]]:
+    """Local procedure codes with messages parked for want of a national code, most parked first."""
+    rows = session.execute(
+        select(Message.procedure_code, func.count())
+        .where(Message.error_class == "mapping_missing", Message.state == MessageState.PARKED.value)
+        .group_by(Message.procedure_code)
+        .order_by(func.count().desc())
+    ).all()
+    return [(code or "—", int(n)) for code, n in rows]

@@ -1,0 +1,166 @@
+"""The one module that decides what is personal data and hides it: in the store's redacted payloads, the integration
+log, the connectors' recordings, the console and the logs.
+
+What is personal is one list, :func:`personal_keys`: the canonical model's fields marked :data:`PERSONAL`
+(declared by ``mappings.canonical``) and the wire names under which each system kind carries them (declared by the
+kind's package, or by a vendor profile). A value under a personal key is replaced by :data:`REDACTED`; a value under
+a credential key (:data:`SECRET_KEYS`) is removed, wherever it appears.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable, Iterator, Mapping
+from functools import cache
+from typing import Any, Final
+
+from lxml import etree
+from pydantic import BaseModel
+
+
+class _Personal:
+    """Marker in a model field's metadata: the field holds personal data."""
+
+    def __repr__(self) -> str:
+        return "PERSONAL"
+
+
+PERSONAL: Final = _Personal()
+REDACTED: Final = "***"
+REMOVED: Final = "[removed]"
+
+# Names that hold credentials, in any system's records, headers or envelopes: removed wherever they appear.
+SECRET_KEYS: Final = frozenset(
+    {
+        "password",
+        "Password",
+        "secret",
+        "session",
+        "access_token",
+        "refresh_token",
+        "client_secret",
+        "token",
+        "authorization",
+        "Authorization",
+        "Nonce",
+        "Security",
+        "UsernameToken",
+    }
+)
+
+_lock = threading.Lock()
+_personal: set[str] = set()
+_frozen: frozenset[str] = frozenset()
+
+
+def declare_personal(names: Iterable[str]) -> None:
+    """Add field names (canonical or a system's wire names) to the one list of personal fields."""
+    global _frozen
+    with _lock:
+        _personal.update(names)
+        _frozen = frozenset(_personal)
+
+
+def personal_keys() -> frozenset[str]:
+    """Every field name known to hold personal data."""
+    return _frozen
+
+
+def redact_data(data: Any, *, personal: frozenset[str] | None = None) -> Any:
+    """A copy of decoded JSON (or any nested dicts and lists) with personal values masked and credentials removed."""
+    return _redact(data, personal_keys() if personal is None else personal)
+
+
+def _redact(data: Any, personal: frozenset[str]) -> Any:
+    if isinstance(data, Mapping):
+        out: dict[str, Any] = {}
+        for key, value in data.items():
+            if key in SECRET_KEYS:
+                out[key] = REMOVED
+            elif key in personal and value not in (None, "", [], {}):
+                out[key] = REDACTED
+            else:
+                out[key] = _redact(value, personal)
+        return out
+    if isinstance(data, list | tuple):
+        return [_redact(v, personal) for v in data]
+    return data
+
+
+def redact_envelope(envelope: etree._Element, *, personal: frozenset[str] | None = None) -> str:
+    """An XML document as text with personal elements masked and credential elements (wsse:Security) removed."""
+    hidden = personal_keys() if personal is None else personal
+    copy = etree.fromstring(etree.tostring(envelope))
+    for element in list(copy.iter()):
+        if not isinstance(element.tag, str):
+            continue
+        name = etree.QName(element).localname
+        if name in SECRET_KEYS:
+            parent = element.getparent()
+            if parent is not None:
+                parent.remove(element)
+        elif name in hidden:
+            for child in list(element):
+                element.remove(child)
+            element.text = REDACTED
+    return str(etree.tostring(copy, encoding="unicode"))
+
+
+def scrub(text: str, secrets: Iterable[str]) -> str:
+    """``text`` with every literal secret value replaced (a password echoed in an error page, a token in a URL)."""
+    for secret in secrets:
+        if secret and len(secret) >= 4:
+            text = text.replace(secret, REMOVED)
+    return text
+
+
+@cache
+def personal_fields(model: type[BaseModel]) -> frozenset[str]:
+    """The names of ``model``'s fields marked :data:`PERSONAL` (optional or not)."""
+    return frozenset(
+        name
+        for name, info in model.model_fields.items()
+        if PERSONAL in info.metadata
+        or any(PERSONAL in getattr(t, "__metadata__", ()) for t in _walk_types(info.annotation))
+    )
+
+
+def redact_model(data: Any, model: type[BaseModel]) -> Any:
+    """A copy of ``data`` (a model or its dumped dict) with every field marked personal replaced by ``***``."""
+    if isinstance(data, BaseModel):
+        model = type(data)
+        data = data.model_dump(mode="json")
+    return _redact_dict(data, model)
+
+
+def _redact_dict(data: dict[str, Any], model: type[BaseModel]) -> dict[str, Any]:
+    hidden = personal_fields(model)
+    out: dict[str, Any] = {}
+    for key, value in data.items():
+        if key in hidden and value is not None:
+            out[key] = REDACTED
+            continue
+        nested = _nested_model(model, key)
+        if nested is not None and isinstance(value, dict):
+            out[key] = _redact_dict(value, nested)
+        elif nested is not None and isinstance(value, list | tuple):
+            out[key] = [_redact_dict(v, nested) if isinstance(v, dict) else v for v in value]
+        else:
+            out[key] = value
+    return out
+
+
+def _nested_model(model: type[BaseModel], field: str) -> type[BaseModel] | None:
+    info = model.model_fields.get(field)
+    if info is None:
+        return None
+    for candidate in _walk_types(info.annotation):
+        if isinstance(candidate, type) and issubclass(candidate, BaseModel):
+            return candidate
+    return None
+
+
+def _walk_types(annotation: Any) -> Iterator[Any]:
+    yield annotation
+    for arg in getattr(annotation, "__args__", ()):
+        yield from _walk_types(arg)

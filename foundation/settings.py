@@ -1,0 +1,85 @@
+"""Runtime settings: environment variables prefixed ``DVC_HUB_`` and an optional ``.env`` file.
+
+Secrets (credentials of the remote systems) are never stored here in clear: a topology names a credentials
+reference, and :func:`foundation.credentials.credentials` resolves it.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from functools import cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_TOPOLOGY = PROJECT_ROOT / "config" / "topologies" / "quang-nam-2023.yaml"
+
+
+class Environment(StrEnum):
+    DEVELOPMENT = "development"
+    PRODUCTION = "production"
+
+
+class Settings(BaseSettings):
+    """Everything that changes between a laptop demo and a province's production cluster."""
+
+    model_config = SettingsConfigDict(env_prefix="DVC_HUB_", env_file=".env", extra="ignore", frozen=True)
+
+    environment: Environment = Environment.DEVELOPMENT
+    database_url: str = Field(
+        default=f"sqlite:///{PROJECT_ROOT / 'var' / 'dvc-hub.sqlite3'}",
+        description="SQLAlchemy URL; SQLite file by default, postgresql+psycopg://... in production",
+    )
+    broker_url: str = Field(
+        default="memory://",
+        description="memory:// for the embedded in-process broker, redis://host:6379/0 in production",
+    )
+    topology_file: Path = DEFAULT_TOPOLOGY
+    secrets_dir: Path | None = None
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    log_format: Literal["console", "json"] | None = Field(
+        default=None, description="console in development, json in production unless set"
+    )
+
+    poll_overlap_seconds: int = Field(default=120, ge=0, description="a poll re-reads this much before its watermark")
+    retry_max_attempts: int = Field(default=20, ge=1, description="a retryable failure is parked after this many")
+    retry_max_age_seconds: int = Field(default=24 * 3600, ge=1, description="or when the message is this old")
+    retry_min_backoff_ms: int = Field(default=1000, ge=1)
+    retry_max_backoff_ms: int = Field(default=10 * 60 * 1000, ge=1)
+    reconcile_after_seconds: int = Field(
+        default=300, ge=1, description="a message queued or in flight this long without news is sent again"
+    )
+    worker_threads: int = Field(default=8, ge=1)
+
+    @property
+    def effective_log_format(self) -> Literal["console", "json"]:
+        if self.log_format is not None:
+            return self.log_format
+        return "json" if self.environment is Environment.PRODUCTION else "console"
+
+    @property
+    def uses_redis(self) -> bool:
+        return self.broker_url.startswith(("redis://", "rediss://", "unix://"))
+
+    def __repr_args__(self):  # type: ignore[no-untyped-def]
+        # The database URL may carry a password: never print it.
+        for name, value in super().__repr_args__():
+            yield name, (_mask_url(value) if name in {"database_url", "broker_url"} else value)
+
+
+def _mask_url(url: object) -> object:
+    if not isinstance(url, str) or "@" not in url or "://" not in url:
+        return url
+    scheme, rest = url.split("://", 1)
+    creds, host = rest.rsplit("@", 1)
+    user = creds.split(":", 1)[0]
+    return f"{scheme}://{user}:***@{host}"
+
+
+@cache
+def get_settings() -> Settings:
+    """The process's settings, read once."""
+    return Settings()

@@ -1,0 +1,21 @@
+"""Text rules every folder applies the same way: Unicode NFC, trimmed, one-line names; agency identifiers."""
+
+from __future__ import annotations
+
+import unicodedata
+from typing import Final
+
+# V1V2V3.Z1Z2.Y1Y2.Hnn: the agency identifier of Decision 20/2020/QĐ-TTg (units-and-codes.md).
+AGENCY_ID_PATTERN: Final = r"\d{3}\.\d{2}\.\d{2}\.H\d{2}"
+
+
+def normalize_text(value: str) -> str:
+    """Unicode NFC (Vietnamese often arrives decomposed) with leading and trailing whitespace removed."""
+    if not value.isascii() and not unicodedata.is_normalized("NFC", value):
+        value = unicodedata.normalize("NFC", value)
+    return value.strip()
+
+
+def normalize_name(value: str) -> str:
+    """NFC, and every run of whitespace inside a one-line value (names, titles) folded to one space."""
+    return " ".join(normalize_text(value).split())

@@ -1,0 +1,117 @@
+"""What a system kind offers the hub: a connector, and pure mappings between its records and the canonical dossier."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from connectors.base import RawRecord
+from connectors.errors import DEFAULT_TABLE, ErrorTable
+from connectors.http import Endpoint
+from foundation.errors import ConfigurationError
+from foundation.redaction import redact_data
+from foundation.settings import Settings
+from foundation.topology import System
+from mappings.canonical import Dossier, ProgressEntry
+from mappings.procedures import ProcedureLookup
+
+
+class Options(BaseModel):
+    """Options every kind accepts (``System.options``); a kind's own options subclass this."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    connect_timeout: float = 5.0  # seconds; the read bound is System.timeout
+    rate_per_second: float | None = None
+    burst: int = 1
+    rate_max_wait: float = 30.0
+    redis_url: str | None = None  # where the rate limit is shared; the broker's Redis by default
+    breaker_failures: int = 5
+    breaker_cooldown: float = 30.0
+    accepted_codes: list[str] | None = None
+    reauth_codes: list[str] | None = None
+    retry_codes: list[str] | None = None
+    pool_size: int = 8
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    """What a delivery sends: the record for the target, and the progress entries it has not seen yet."""
+
+    record: RawRecord
+    progress: list[RawRecord] = field(default_factory=list)
+
+    def request_log(self, *, redacted: bool = False) -> dict[str, Any]:
+        """What is sent, as JSON-ready data for the integration log (the redacted view hides personal data)."""
+        body: dict[str, Any] = jsonable({"record": self.record, "progress": self.progress})
+        if redacted:
+            hidden: dict[str, Any] = redact_data(body)
+            return hidden
+        return body
+
+
+def jsonable(value: Any) -> Any:
+    """``value`` with dates, decimals and other wire types as JSON strings, for the integration log."""
+    if isinstance(value, dict):
+        return {str(key): jsonable(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [jsonable(item) for item in value]
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if value is None or isinstance(value, str | int | float | bool):
+        return value
+    return str(value)
+
+
+# (system, settings, endpoint, options) → the connector; the endpoint carries the session, breaker and rate limit.
+Builder = Callable[[System, Settings, Endpoint, Any], Any]
+# (raw record, procedure look-up) → canonical dossier.
+ToCanonical = Callable[[RawRecord, ProcedureLookup], Dossier]
+# (dossier, new progress entries, unit code of the copy or None, procedure look-up) → what to send.
+ToTarget = Callable[[Dossier, Sequence[ProgressEntry], str | None, ProcedureLookup], Outgoing]
+
+
+@dataclass(frozen=True)
+class SystemKind:
+    """One kind of external system, as the hub sees it.
+
+    ``national``: a system that receives every dossier of the province (the national portal), as opposed to a
+    one-stop-shop that receives only the copies of the units it serves. ``batches``: it takes many dossiers per call.
+    ``not_echoed``: fields the hub sends that the system does not return in a look-up.
+    """
+
+    name: str
+    options: type[Options]
+    build: Builder
+    personal: frozenset[str] = frozenset()
+    to_canonical: ToCanonical | None = None
+    to_target: ToTarget | None = None
+    national: bool = False
+    batches: bool = False
+    not_echoed: frozenset[str] = frozenset()
+    error_table: ErrorTable = DEFAULT_TABLE  # adjusted by the accepted/reauth/retry codes of the options
+
+    @property
+    def is_source(self) -> bool:
+        return self.to_canonical is not None
+
+    @property
+    def is_target(self) -> bool:
+        return self.to_target is not None
+
+    def parse_options(self, system: System) -> Options:
+        """The system's options, validated; ConfigurationError names the system and the key."""
+        try:
+            return self.options.model_validate(system.options)
+        except ValidationError as exc:
+            problems = "; ".join(
+                f"systems.{system.name}.options.{'.'.join(str(p) for p in err['loc'])}: {err['msg']}"
+                for err in exc.errors()
+            )
+            raise ConfigurationError(
+                f"Tùy chọn của hệ thống {system.name} không hợp lệ / invalid options: {problems}"
+            ) from exc
