@@ -1,6 +1,6 @@
 """The national portal (DVCQG) over REST, in its three transport variants, behind the :class:`Target` interface.
 
-A variant is two small strategies passed in (``../shared/domain/dvcqg-contract.md``):
+A variant is two small strategies passed in (``docs/domain/dvcqg-contract.md``):
 
 - an :class:`Auth`: :class:`SessionLogin` (session adapter: log in, put the session in every body, log in again
   when it expires), :class:`ClientCredentials` (LGSP gateway: OAuth2 bearer token cached until shortly before it

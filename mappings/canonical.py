@@ -1,6 +1,6 @@
 """The canonical dossier: one pydantic model every system's records are mapped into and out of.
 
-Field names are English; each docstring names the national portal's field (``../shared/domain/dvcqg-contract.md``).
+Field names are English; each docstring names the national portal's field (``docs/domain/dvcqg-contract.md``).
 Every text is Unicode NFC with trimmed whitespace, every datetime is timezone-aware in Asia/Ho_Chi_Minh, and the
 fields that hold personal data carry the :data:`~foundation.redaction.PERSONAL` marker, which the one redaction
 module reads.

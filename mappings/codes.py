@@ -1,6 +1,6 @@
 """Code tables shared by every system: dossier status, channel, applicant type, return method, service level.
 
-The numeric values are the national portal's (``../shared/domain/dvcqg-contract.md``); the enums carry the
+The numeric values are the national portal's (``docs/domain/dvcqg-contract.md``); the enums carry the
 Vietnamese labels administrators read and the rules the hub enforces (terminal states, no regressions).
 """
 

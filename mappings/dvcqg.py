@@ -1,4 +1,4 @@
-"""Canonical dossier ⇄ the national portal's payloads (``../shared/domain/dvcqg-contract.md``).
+"""Canonical dossier ⇄ the national portal's payloads (``docs/domain/dvcqg-contract.md``).
 
 :func:`to_portal` builds one ``DongBoHoSoMC`` item and :func:`progress_to_portal` the ``CapNhatTienDoHoSoMC``
 entries (the connector splits them into calls of at most ten). Dates are ``yyyyMMddHHmmss`` in UTC+7 and ""

@@ -1,6 +1,6 @@
 """The national portal (DVCQG) simulator: session adapter, URL-per-operation API and the LGSP OAuth2 gateway.
 
-It validates like the real portal (``../shared/domain/dvcqg-contract.md``): an unknown MaTTHC, a date that is not
+It validates like the real portal (``docs/domain/dvcqg-contract.md``): an unknown MaTTHC, a date that is not
 ``yyyyMMddHHmmss``, a bad status, a missing required field or more than 10 progress entries is refused with a
 Vietnamese message and a non-zero ``error_code`` (table in ``contracts/README.md``). It keeps what it accepted and
 counts every accepted push per (MaHoSo, content version) so tests can prove nothing was pushed twice.

@@ -1,6 +1,6 @@
 """The national public-service portal (Cổng DVCQG): kinds ``dvcqg-session``, ``dvcqg-url`` and ``dvcqg-lgsp``.
 
-Three ways to reach the same portal (shared/domain/dvcqg-contract.md): a session adapter that logs in and posts
+Three ways to reach the same portal (docs/domain/dvcqg-contract.md): a session adapter that logs in and posts
 every service to one integration URL; one URL per operation with HTTP Basic; and the provincial LGSP gateway, an
 OAuth2 bearer token in front of the session adapter. It is a national target: every dossier of the province goes
 there, in batches, with the national procedure code (MaTTHC) filled from the procedure-code mapping.
