@@ -14,6 +14,7 @@ from pydantic import SecretStr
 
 from foundation.errors import ConfigurationError
 from foundation.settings import Settings, get_settings
+from foundation.topology import System
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,3 +49,10 @@ def credentials(ref: str, settings: Settings | None = None) -> Credentials:
 
 def _read_secret(path: Path) -> str | None:
     return path.read_text(encoding="utf-8").strip() if path.is_file() else None
+
+
+def credentials_for(system: System, settings: Settings | None = None) -> Credentials:
+    """The credentials a system's topology entry refers to; ConfigurationError when it names none."""
+    if system.credentials is None:
+        raise ConfigurationError(f"Hệ thống {system.name} chưa khai báo credentials / {system.name} has no credentials")
+    return credentials(system.credentials, settings)

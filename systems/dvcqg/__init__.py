@@ -26,8 +26,7 @@ from connectors.rest import (
     UrlPerOperation,
 )
 from connectors.rest import portal_body as portal_body_check
-from foundation.credentials import Credentials, credentials
-from foundation.errors import ConfigurationError
+from foundation.credentials import credentials_for
 from foundation.redaction import declare_personal
 from foundation.settings import Settings
 from foundation.topology import System
@@ -98,17 +97,11 @@ def to_target(
     )
 
 
-def _credentials(system: System, settings: Settings) -> Credentials:
-    if system.credentials is None:
-        raise ConfigurationError(f"Hệ thống {system.name} chưa khai báo credentials / {system.name} has no credentials")
-    return credentials(system.credentials, settings)
-
-
 def build_session(system: System, settings: Settings, endpoint: Endpoint, options: SessionOptions) -> DvcqgConnector:
     body_check = portal_body_check(endpoint.table)
     auth = SessionLogin(
         endpoint.base_url + options.auth_path,
-        _credentials(system, settings),
+        credentials_for(system, settings),
         caller_unit=options.caller_unit,
         unit_header=options.unit_header,
         body_check=body_check,
@@ -126,7 +119,7 @@ def build_session(system: System, settings: Settings, endpoint: Endpoint, option
 
 
 def build_url(system: System, settings: Settings, endpoint: Endpoint, options: UrlOptions) -> DvcqgConnector:
-    auth = BasicAuth(_credentials(system, settings)) if system.credentials else NoAuth()
+    auth = BasicAuth(credentials_for(system, settings)) if system.credentials else NoAuth()
     return DvcqgConnector(
         endpoint,
         auth,
@@ -137,7 +130,7 @@ def build_url(system: System, settings: Settings, endpoint: Endpoint, options: U
 
 
 def build_lgsp(system: System, settings: Settings, endpoint: Endpoint, options: LgspOptions) -> DvcqgConnector:
-    creds = _credentials(system, settings)
+    creds = credentials_for(system, settings)
     gateway = ClientCredentials(
         endpoint.base_url + options.token_path,
         creds,

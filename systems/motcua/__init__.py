@@ -13,7 +13,7 @@ from pathlib import Path
 from connectors.base import RawRecord
 from connectors.http import Endpoint
 from connectors.soap import SoapConnector
-from foundation.credentials import credentials
+from foundation.credentials import credentials_for
 from foundation.errors import ConfigurationError
 from foundation.redaction import declare_personal
 from foundation.settings import Settings
@@ -57,14 +57,12 @@ def to_target(
 
 
 def build(system: System, settings: Settings, endpoint: Endpoint, options: SoapOptions) -> SoapConnector:
-    if system.credentials is None:
-        raise ConfigurationError(f"Hệ thống {system.name} chưa khai báo credentials / {system.name} has no credentials")
     vendor = load_profile(options.vendor_file) if options.vendor_file else profile(options.vendor)
     declare_personal(vendor.personal)
     return SoapConnector(
         endpoint,
         vendor,
-        credentials(system.credentials, settings),
+        credentials_for(system, settings),
         wsdl=options.wsdl,
         use_digest=options.password_digest,
         page_size=options.page_size or (system.batch_size if system.batch_size > 1 else 100),
