@@ -53,6 +53,8 @@ def configure(level: str = "INFO", fmt: Literal["console", "json"] = "console") 
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
+    # Alembic announces each of its plugins at INFO on every migration run: noise for an administrator.
+    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
 
 
 def get_logger(name: str | None = None) -> Any:
