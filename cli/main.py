@@ -9,6 +9,7 @@ import typer
 from rich.console import Console
 
 from console import cli as admin_cli
+from devtools import cli as devtools_cli
 from foundation import logs
 from foundation.settings import get_settings
 from foundation.topology import load, validate_file
@@ -30,7 +31,7 @@ app.add_typer(config_app, name="config")
 app.add_typer(db_app, name="db")
 app.add_typer(ops_cli.worker_app, name="worker")
 app.add_typer(ops_cli.replay_app, name="replay")
-app.command("demo")(ops_cli.demo)
+app.command("demo")(devtools_cli.demo)
 app.command("poll")(ops_cli.poll)
 app.add_typer(procedures_app, name="procedures")
 app.command("admin")(admin_cli.serve)

@@ -1,4 +1,5 @@
-"""``dvc-hub worker`` and ``dvc-hub replay``: running the pipeline and replaying what failed."""
+"""``dvc-hub worker``, ``dvc-hub replay`` and ``dvc-hub poll``: running the pipeline, replaying what failed, polling
+now."""
 
 from __future__ import annotations
 
@@ -140,19 +141,6 @@ def _run_with_progress(db: Database, job_id: int) -> None:
             if info["state"] != "running":
                 break
     console.print(f"Lệnh {job_id}: {info['state']}, {info['done']}/{info['total']} đã gửi lại (replayed).")
-
-
-def demo(
-    hours: Annotated[int, typer.Option(help="Simulated hours to play.")] = 24,
-    backlog: Annotated[int, typer.Option(help="Dossiers that exist before the day starts.")] = 300,
-    seed: Annotated[int, typer.Option(help="Seed of the simulated data and faults.")] = 2023,
-    faults: Annotated[bool, typer.Option(help="Switch faults on during the day.")] = True,
-) -> None:
-    """Run the hub end to end on the embedded default against the simulators, and reconcile."""
-    from devtools.demo import run
-
-    wide = console if console.is_terminal else Console(width=150)  # a log file deserves the whole table
-    raise typer.Exit(run(wide, hours=hours, backlog=backlog, seed=seed, faults=faults))
 
 
 def poll(
