@@ -64,7 +64,7 @@ def running_hub(db: Database, *, threads: int = 4) -> Iterator[Hub]:
     from hub.worker import embedded_workers
 
     settings = Settings(
-        _env_file=None,  # type: ignore[call-arg]
+        _env_file=None,
         database_url=db.url,
         retry_min_backoff_ms=20,
         retry_max_backoff_ms=200,
