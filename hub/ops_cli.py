@@ -12,8 +12,12 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from foundation.settings import get_settings
+from foundation.topology import load
 from hub import replay as replays
+from hub.context import HubContext
 from hub.store.db import Database
+from hub.sync import request_poll
+from hub.worker import embedded_workers, run_processes
 
 console = Console()
 worker_app = typer.Typer(help="Run the hub's workers.", invoke_without_command=True)
@@ -27,14 +31,10 @@ def worker(
     queues: Annotated[list[str] | None, typer.Option("--queue", "-Q", help="Only these queues.")] = None,
 ) -> None:
     """Run Dramatiq workers against the configured broker; SIGTERM shuts them down gracefully."""
-    from hub.worker import embedded_workers, run_processes
-
     settings = get_settings()
     if settings.uses_redis:
         run_processes(processes, threads, queues)
         return
-    from hub.context import HubContext
-
     console.print("Embedded broker: worker threads in this process; Ctrl-C stops them.")
     with embedded_workers(HubContext.from_settings(settings), threads=threads):
         try:
@@ -149,9 +149,6 @@ def poll(
     ] = None,
 ) -> None:
     """Poll units now (outside the schedule): each poll reads the unit's changes since its watermark."""
-    from foundation.topology import load
-    from hub.sync import request_poll
-
     settings = get_settings()
     topology = load(settings.topology_file)
     chosen = [u for u in topology.active_units() if u.system and (not units or u.code in units)]
