@@ -15,6 +15,7 @@ from foundation.settings import get_settings
 from foundation.topology import load, validate_file
 from hub import ops_cli
 from hub.procedures_cli import app as procedures_app
+from migrations import downgrade, upgrade
 from schedules import cli as schedules_cli
 from simulators import cli as simulators_cli
 from systems import registry
@@ -77,8 +78,6 @@ def config_check(
 @db_app.command("upgrade")
 def db_upgrade(revision: str = "head") -> None:
     """Apply migrations up to REVISION (the newest by default)."""
-    from migrations import upgrade
-
     upgrade(get_settings().database_url, revision)
     console.print(f"Schema at {revision}.")
 
@@ -86,8 +85,6 @@ def db_upgrade(revision: str = "head") -> None:
 @db_app.command("downgrade")
 def db_downgrade(revision: Annotated[str, typer.Argument(help="Revision to go back to, or 'base'.")]) -> None:
     """Revert migrations down to REVISION."""
-    from migrations import downgrade
-
     downgrade(get_settings().database_url, revision)
     console.print(f"Schema at {revision}.")
 
