@@ -18,6 +18,7 @@ from connectors.errors import (
     RemoteTimeout,
     RemoteUnavailable,
     Resolution,
+    retry_after_seconds,
 )
 from connectors.recording import ExchangeLog
 from connectors.rest import DvcqgConnector, ServiceEnvelope, SessionLogin, portal_body
@@ -227,8 +228,6 @@ def test_every_row_of_the_table_has_a_wire_case() -> None:
 
 
 def test_retry_after_as_an_http_date_counts_from_now() -> None:
-    from connectors.errors import retry_after_seconds
-
     now = datetime(2024, 3, 1, 1, 0, 0, tzinfo=VN_TZ)
     assert retry_after_seconds("Thu, 29 Feb 2024 18:00:30 GMT", lambda: now) == 30.0
     assert retry_after_seconds("soon") is None

@@ -8,6 +8,7 @@ from datetime import datetime
 import pytest
 import requests
 import zeep
+from lxml import etree
 from zeep.exceptions import Fault
 from zeep.wsse.username import UsernameToken
 
@@ -83,8 +84,6 @@ def test_rate_limiting_says_when_to_retry(sims: Simulators) -> None:
 
 
 def test_truncated_and_malformed_xml(sims: Simulators) -> None:
-    from lxml import etree
-
     for kind in ("truncate_rate", "malformed_rate"):
         sims.set_fault("soap", **{kind: 1.0})
         response = soap_post(sims)
