@@ -28,6 +28,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+	$(BIN)/lint-imports --no-logo
 
 bench: $(STAMP)
 	$(BIN)/python -m bench $(BENCH)
@@ -38,4 +39,4 @@ lock:
 	$(BIN)/uv pip compile pyproject.toml --extra dev --python-version 3.11 --generate-hashes -o requirements.lock
 
 clean:
-	rm -rf $(VENV) var/*.sqlite3 .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) var/*.sqlite3 .pytest_cache .mypy_cache .ruff_cache .import_linter_cache

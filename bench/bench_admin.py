@@ -146,6 +146,7 @@ def main() -> None:
                         .where(Message.id % 997 == 1)
                         .limit(5000)
                     )
+                    if c is not None  # a poll message names no dossier
                 ],
                 SEARCHES,
             )

@@ -78,7 +78,7 @@ def _soap(url: str, unit: str, code: str) -> list[str]:
     assert isinstance(connector, SoapConnector)
     # The same envelope the connector sends (PasswordText, so the raw POST may repeat it), posted by hand.
     envelope = etree.tostring(
-        connector.client.create_message(connector.service, "LayChiTietHoSo", MaDonVi=unit, MaHoSo=code)
+        connector.client.create_message(connector.service, "LayChiTietHoSo", MaDonVi=unit, MaHoSo=code)  # type: ignore[no-untyped-call]
     )
     session = requests.Session()
     headers = {"Content-Type": "text/xml; charset=utf-8", "SOAPAction": '"urn:motcua:hoso:v1/LayChiTietHoSo"'}

@@ -22,6 +22,17 @@ from pathlib import Path
 import psycopg
 import redis
 import requests
+from sqlalchemy import func, select
+
+from devtools.devcluster import Cluster, hub_env, retarget_topology
+from foundation.settings import get_settings
+from foundation.topology import load
+from hub import procedures
+from hub.store.db import Database
+from hub.store.models import Delivery, Message, MessageState
+from hub.sync import request_poll
+from migrations import upgrade
+from simulators.catalogue import build
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results" / "hub.txt"
@@ -58,6 +69,8 @@ def _percentile(values: list[float], q: float) -> float:
 
 def _noop_rate(env: dict[str, str], workdir: Path) -> float:
     """Messages/s of a no-op actor: enqueue everything, then time the workers draining the queue."""
+    # Importing the no-op actor binds Dramatiq's global broker to the Redis URL in the environment, so it waits
+    # until the benchmark has set that environment, and stays out of every other benchmark's process.
     from bench import noop
 
     noop.broker.flush_all()
@@ -101,13 +114,6 @@ def main() -> None:
     assert sims.stdout is not None
     soap_url, portal_url, at_source = sims.stdout.readline().split()
     os.environ.update(CREDENTIALS, DVC_HUB_BROKER_URL=REDIS_URL, DVC_HUB_DATABASE_URL=database_url)
-    # imported after the environment is set: the hub's settings and broker are read once per process
-    from devtools.devcluster import Cluster, hub_env, retarget_topology
-    from hub import procedures
-    from hub.store.db import Database
-    from migrations import upgrade
-    from simulators.catalogue import build
-
     topology = retarget_topology(
         TOPOLOGY, workdir / "topology.yaml", {"motcua-quangnam": soap_url, "dvcqg": f"{portal_url}/dvcqg"}
     )
@@ -155,24 +161,16 @@ def main() -> None:
     RESULTS.write_text(text + "\n", encoding="utf-8")
 
 
-def _poll_all(db: object) -> None:
-    from foundation.settings import get_settings
-    from foundation.topology import load
-    from hub.sync import request_poll
-
+def _poll_all(db: Database) -> None:
     topology = load(get_settings().topology_file)
     for unit in topology.active_units():
         if unit.system:
-            request_poll(db, str(unit.system), unit.code, reason="bench")  # type: ignore[arg-type]
+            request_poll(db, str(unit.system), unit.code, reason="bench")
 
 
-def _portal_deliveries(db: object) -> tuple[int, int, int]:
-    from sqlalchemy import func, select
-
-    from hub.store.models import Delivery, Message, MessageState
-
+def _portal_deliveries(db: Database) -> tuple[int, int, int]:
     in_flight = [s.value for s in MessageState if s.in_flight]
-    with db.session() as session:  # type: ignore[attr-defined]
+    with db.session() as session:
         delivered = session.execute(
             select(func.count(func.distinct(Delivery.dossier_code))).where(Delivery.target == "dvcqg")
         ).scalar_one()
@@ -183,7 +181,7 @@ def _portal_deliveries(db: object) -> tuple[int, int, int]:
     return int(delivered), int(busy), int(total)
 
 
-def _sync_backlog(db: object, at_source: int) -> tuple[int, int, float]:
+def _sync_backlog(db: Database, at_source: int) -> tuple[int, int, float]:
     started = time.perf_counter()
     _poll_all(db)
     while True:
@@ -195,15 +193,11 @@ def _sync_backlog(db: object, at_source: int) -> tuple[int, int, float]:
         time.sleep(0.2)
 
 
-def _latency(db: object, soap_url: str) -> tuple[float, float, int]:
+def _latency(db: Database, soap_url: str) -> tuple[float, float, int]:
     """Change the source once a second and poll; latency = portal delivery time − the change's wall time."""
-    from sqlalchemy import select
-
-    from hub.store.models import Delivery, Message
-
     control = soap_url.rsplit("/", 1)[0] + "/_control/advance"
     changes: list[float] = []
-    with db.session() as session:  # type: ignore[attr-defined]
+    with db.session() as session:
         first_id = session.execute(select(Message.id).order_by(Message.id.desc()).limit(1)).scalar() or 0
     end = time.time() + LATENCY_SECONDS
     while time.time() < end:
@@ -214,7 +208,7 @@ def _latency(db: object, soap_url: str) -> tuple[float, float, int]:
     deadline = time.time() + 120
     while _portal_deliveries(db)[1] and time.time() < deadline:
         time.sleep(0.2)
-    with db.session() as session:  # type: ignore[attr-defined]
+    with db.session() as session:
         rows = session.execute(
             select(Message.created_at, Delivery.delivered_at)
             .join(Delivery, Delivery.message_id == Message.id)

@@ -9,11 +9,13 @@ import typer
 from rich.console import Console
 
 from console import cli as admin_cli
+from devtools import cli as devtools_cli
 from foundation import logs
 from foundation.settings import get_settings
 from foundation.topology import load, validate_file
 from hub import ops_cli
 from hub.procedures_cli import app as procedures_app
+from migrations import downgrade, upgrade
 from schedules import cli as schedules_cli
 from simulators import cli as simulators_cli
 from systems import registry
@@ -30,7 +32,7 @@ app.add_typer(config_app, name="config")
 app.add_typer(db_app, name="db")
 app.add_typer(ops_cli.worker_app, name="worker")
 app.add_typer(ops_cli.replay_app, name="replay")
-app.command("demo")(ops_cli.demo)
+app.command("demo")(devtools_cli.demo)
 app.command("poll")(ops_cli.poll)
 app.add_typer(procedures_app, name="procedures")
 app.command("admin")(admin_cli.serve)
@@ -76,8 +78,6 @@ def config_check(
 @db_app.command("upgrade")
 def db_upgrade(revision: str = "head") -> None:
     """Apply migrations up to REVISION (the newest by default)."""
-    from migrations import upgrade
-
     upgrade(get_settings().database_url, revision)
     console.print(f"Schema at {revision}.")
 
@@ -85,8 +85,6 @@ def db_upgrade(revision: str = "head") -> None:
 @db_app.command("downgrade")
 def db_downgrade(revision: Annotated[str, typer.Argument(help="Revision to go back to, or 'base'.")]) -> None:
     """Revert migrations down to REVISION."""
-    from migrations import downgrade
-
     downgrade(get_settings().database_url, revision)
     console.print(f"Schema at {revision}.")
 

@@ -10,7 +10,10 @@ from __future__ import annotations
 from typing import Any
 
 from console.auth import audit
+from hub import control as hub_control
+from hub import procedures, replay
 from hub.store.db import Database
+from schedules import control as schedules_control
 
 
 class ActionError(RuntimeError):
@@ -26,29 +29,21 @@ def _audit(
 
 def replay_message(db: Database, message_id: int, *, mode: str, user: str, client: str | None = None) -> int:
     """Replay one message; returns the new message's id."""
-    from hub import replay
-
     return replay.replay_message(db, message_id, mode="fresh" if mode == "fresh" else "original", user=user)
 
 
 def create_replay_job(db: Database, flt: dict[str, Any], *, mode: str, user: str, client: str | None = None) -> int:
     """Create a replay job over a filter (state "counted", total = the dry-run count) without starting it."""
-    from hub import replay
-
     return replay.create_job(db, replay.ReplayFilter(**flt), mode="fresh" if mode == "fresh" else "original", user=user)
 
 
 def dry_run(db: Database, flt: dict[str, Any]) -> int:
     """How many messages a replay over ``flt`` would send again."""
-    from hub import replay
-
     return replay.count(db, replay.ReplayFilter(**flt))
 
 
 def control_job(db: Database, job_id: int, verb: str, *, user: str, client: str | None = None) -> None:
     """Start (or resume), pause or cancel a replay job."""
-    from hub import replay
-
     operations = {"start": replay.start_job, "pause": replay.pause_job, "cancel": replay.cancel_job}
     if verb not in operations:
         raise ActionError(f"Thao tác không hợp lệ {verb!r} cho lệnh chạy lại {job_id} (unknown job action)")
@@ -56,36 +51,26 @@ def control_job(db: Database, job_id: int, verb: str, *, user: str, client: str 
 
 
 def job_progress(db: Database, job_id: int) -> dict[str, Any]:
-    from hub import replay
-
     return replay.job_progress(db, job_id)
 
 
 def pause_target(db: Database, target: str, *, reason: str, user: str) -> None:
     """Hold deliveries to a target; hub.control writes the audit entry itself."""
-    from hub import control
-
-    control.pause_target(db, target, reason=reason, user=user)
+    hub_control.pause_target(db, target, reason=reason, user=user)
 
 
 def resume_target(db: Database, target: str, *, user: str) -> int:
     """Resume a target and send its held messages again; returns how many (hub.control audits)."""
-    from hub import control
-
-    return control.resume_target(db, target, user=user)
+    return hub_control.resume_target(db, target, user=user)
 
 
 def pause_schedule(db: Database, job_id: str, *, user: str) -> None:
     """Pause a periodic job; schedules.control writes the audit entry itself."""
-    from schedules import control
-
-    control.pause_job(db, job_id, user)
+    schedules_control.pause_job(db, job_id, user)
 
 
 def resume_schedule(db: Database, job_id: str, *, user: str) -> None:
-    from schedules import control
-
-    control.resume_job(db, job_id, user)
+    schedules_control.resume_job(db, job_id, user)
 
 
 MAPPING_MISSING = "mapping_missing"
@@ -106,8 +91,6 @@ def set_mapping(
 
     Returns the mapping's new version and the replay job's id (None when nothing was to be replayed).
     """
-    from hub import procedures
-
     version = procedures.set_mapping(
         db, local_code, national_code, procedure_name=procedure_name, field_code=field_code, user=user
     )
@@ -130,8 +113,6 @@ def set_mapping(
 
 
 def import_mappings(db: Database, content: str, *, user: str, client: str | None = None) -> dict[str, int]:
-    from hub import procedures
-
     counts = procedures.import_csv(db, content, user=user)
     result = {"created": counts.created, "updated": counts.updated, "unchanged": counts.unchanged}
     _audit(db, user, "mapping.import", None, result, client)

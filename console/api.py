@@ -15,10 +15,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from console import actions, queries
-from console.app import CsrfChecked, api_user, client_of, console, db_session
 from console.auth import CurrentUser, Role, authenticate, open_session
+from console.deps import CsrfChecked, api_user, client_of, console, db_session
 from console.models import Incident
-from hub.store.models import Message, MessageState
+from foundation.clock import utcnow
+from hub.store.models import Message, MessageState, ReplayJob
 
 router = APIRouter(prefix="/api/v1", tags=["v1"])
 
@@ -322,8 +323,6 @@ def create_job(request: Request, body: JobRequest, user: Operator) -> JobOut:
 
 @router.get("/replay-jobs/{job_id}", response_model=JobOut, responses={**AUTH_ERRORS, 404: {"model": Problem}})
 def job_progress(request: Request, job_id: JobId, user: Viewer) -> JobOut:
-    from hub.store.models import ReplayJob
-
     db = console(request).db
     with db.session() as session:
         if session.get(ReplayJob, job_id) is None:
@@ -339,8 +338,6 @@ def job_progress(request: Request, job_id: JobId, user: Viewer) -> JobOut:
 )
 def control_job(request: Request, job_id: JobId, verb: Literal["start", "pause", "cancel"], user: Operator) -> JobOut:
     """Start (or resume), pause or cancel a replay job."""
-    from hub.store.models import ReplayJob
-
     db = console(request).db
     with db.session() as session:
         if session.get(ReplayJob, job_id) is None:
@@ -385,8 +382,6 @@ def _target(t: queries.TargetHealth) -> TargetOut:
 @router.get("/targets", response_model=list[TargetOut], responses=AUTH_ERRORS)
 def targets(user: Viewer, session: DbSession) -> list[TargetOut]:
     """Connector health per target: backlog, parked, recent error rate, derived circuit, last success."""
-    from foundation.clock import utcnow
-
     return [_target(t) for t in queries.targets_health(session, now=utcnow(), known=[], recent=queries.RECENT)]
 
 

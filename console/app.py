@@ -1,210 +1,32 @@
-"""The console's FastAPI application: wiring, sign-in, CSRF, language and the template environment.
-
-Pages (``console.pages``) and the JSON API (``console.api``) share one set of dependencies defined here. A
-browser signs in with a session cookie and proves every form with a double-submit CSRF token (a cookie and the same
-value in the form or the ``X-CSRF-Token`` header); an API client may instead send the session token as a bearer
-token, which a browser never attaches on its own, so it needs no CSRF token.
+"""The console's FastAPI application: its pages, JSON API and metrics behind the CSRF cookie, the security headers
+and the error pages. Build it with ``create_app(Console(db))``; the dependencies live in :mod:`console.deps`.
 """
 
 from __future__ import annotations
 
-import hmac
-import json
 import secrets
-from collections.abc import Awaitable, Callable, Iterator
-from dataclasses import dataclass, field
-from datetime import datetime
+from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any
+from urllib.parse import quote
 
-from fastapi import Depends, FastAPI, HTTPException, Request
-from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from fastapi import FastAPI, HTTPException, Request
+from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
-from fastapi.templating import Jinja2Templates
-from sqlalchemy.orm import Session
 
-from console import i18n
+from console import api, metrics, pages
 from console.actions import ActionError
-from console.alerts import AlertSettings
-from console.auth import CurrentUser, Role, UserError, session_user
-from foundation.clock import VN_TZ
+from console.auth import UserError
+from console.deps import CSRF_COOKIE, Console, LoginRequired
+from console.rendering import render
 from foundation.errors import HubError
-from foundation.topology import Topology
-from hub.store.db import Database
-from mappings.codes import Status
+
+__all__ = ["Console", "create_app"]  # an application is built from the Console it serves: create_app(Console(db))
 
 HERE = Path(__file__).resolve().parent
-SESSION_COOKIE = "dvc_session"
-CSRF_COOKIE = "dvc_csrf"
-CSRF_FIELD = "csrf"
-CSRF_HEADER = "x-csrf-token"
-
-
-@dataclass(slots=True)
-class Console:
-    """What the application serves from: the database, the topology, the alert settings."""
-
-    db: Database
-    topology: Topology | None = None
-    alerts: AlertSettings = field(default_factory=AlertSettings)
-    secure_cookies: bool = False
-
-
-class LoginRequired(Exception):
-    """Raised when a page needs a signed-in user and there is none."""
-
-
-def console(request: Request) -> Console:
-    found: Console = request.app.state.console
-    return found
-
-
-def db_session(request: Request) -> Iterator[Session]:
-    with console(request).db.session() as session:
-        yield session
-
-
-def client_of(request: Request) -> str | None:
-    return request.client.host if request.client else None
-
-
-def _bearer(request: Request) -> str | None:
-    header = request.headers.get("authorization", "")
-    scheme, _, token = header.partition(" ")
-    return token.strip() if scheme.lower() == "bearer" and token.strip() else None
-
-
-_UNKNOWN = object()
-
-
-def _current(request: Request) -> CurrentUser | None:
-    """The signed-in user, looked up once per request."""
-    user = getattr(request.state, "user", _UNKNOWN)
-    if user is _UNKNOWN:
-        token = _bearer(request) or request.cookies.get(SESSION_COOKIE)
-        with console(request).db.session() as session:
-            user = session_user(session, token)
-        request.state.user = user
-    return user if isinstance(user, CurrentUser) else None
-
-
-def optional_user(request: Request) -> CurrentUser | None:
-    return _current(request)
-
-
-def page_user(role: Role = Role.VIEWER) -> Callable[[Request], CurrentUser]:
-    """A page dependency: redirects to the login page without a session, 403 without the role."""
-
-    def dependency(request: Request) -> CurrentUser:
-        user = _current(request)
-        if user is None:
-            raise LoginRequired
-        if not user.can(role):
-            raise HTTPException(status_code=403, detail=i18n.text("forbidden", language_of(request)))
-        return user
-
-    return dependency
-
-
-def api_user(role: Role = Role.VIEWER) -> Callable[[Request], CurrentUser]:
-    """An API dependency: 401 without a session, 403 without the role."""
-
-    def dependency(request: Request) -> CurrentUser:
-        user = _current(request)
-        if user is None:
-            raise HTTPException(
-                status_code=401,
-                detail="Chưa đăng nhập (not signed in)",
-                headers={"WWW-Authenticate": "Bearer"},
-            )
-        if not user.can(role):
-            raise HTTPException(status_code=403, detail=i18n.text("forbidden", "vi") + " (forbidden)")
-        return user
-
-    return dependency
-
-
-async def csrf_protect(request: Request) -> None:
-    """Refuse a state-changing request whose CSRF token does not match the cookie (bearer clients excepted)."""
-    if _bearer(request) is not None:
-        return
-    cookie = request.cookies.get(CSRF_COOKIE, "")
-    sent = request.headers.get(CSRF_HEADER, "")
-    if not sent and request.headers.get("content-type", "").startswith(
-        ("application/x-www-form-urlencoded", "multipart/form-data")
-    ):
-        form = await request.form()
-        value = form.get(CSRF_FIELD)
-        sent = value if isinstance(value, str) else ""
-    if not cookie or not sent or not hmac.compare_digest(cookie, sent):
-        raise HTTPException(status_code=403, detail=i18n.text("csrf_failed", language_of(request)) + " (CSRF)")
-
-
-CsrfChecked = Depends(csrf_protect)
-
-
-def language_of(request: Request) -> str:
-    return i18n.language(request.cookies.get(i18n.COOKIE))
-
-
-def local_time(value: datetime | None, fmt: str = "%d/%m/%Y %H:%M:%S") -> str:
-    """A stored (UTC) time as Vietnamese local time."""
-    return value.astimezone(VN_TZ).strftime(fmt) if value is not None else "—"
-
-
-def duration(seconds: float | None) -> str:
-    if seconds is None:
-        return "—"
-    seconds = max(0, int(seconds))
-    if seconds < 120:
-        return f"{seconds}s"
-    if seconds < 7200:
-        return f"{seconds // 60}m"
-    if seconds < 172800:
-        return f"{seconds // 3600}h{seconds % 3600 // 60:02d}"
-    return f"{seconds // 86400}d"
-
-
-def status_label(code: int | None, lang: str) -> str:
-    if code is None:
-        return "—"
-    try:
-        status = Status(code)
-    except ValueError:
-        return str(code)
-    return f"{code} · {status.english_name if lang == 'en' else status.label}"
-
-
-def pretty_json(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, indent=2, sort_keys=True, default=str)
-
-
-templates = Jinja2Templates(directory=str(HERE / "templates"))
-templates.env.filters["local"] = local_time
-templates.env.filters["duration"] = duration
-templates.env.filters["json"] = pretty_json
-
-
-def render(request: Request, name: str, context: dict[str, Any], *, status_code: int = 200) -> HTMLResponse:
-    """A page with what every template needs: the user, the language, its texts and the CSRF token."""
-    lang = language_of(request)
-    user = _current(request)
-    base = {
-        "user": user,
-        "lang": lang,
-        "t": lambda key, **kw: i18n.text(key, lang).format(**kw) if kw else i18n.text(key, lang),
-        "csrf": request.state.csrf,
-        "status_label": lambda code: status_label(code, lang),
-        "Role": Role,
-        "path": request.url.path,
-    }
-    return templates.TemplateResponse(request, name, {**base, **context}, status_code=status_code)
 
 
 def create_app(console_: Console) -> FastAPI:
     """The console application over ``console_``'s database."""
-    from console import api, metrics, pages
-
     app = FastAPI(
         title="dvc-hub admin API",
         version="1",
@@ -235,8 +57,6 @@ def create_app(console_: Console) -> FastAPI:
     @app.exception_handler(LoginRequired)
     async def to_login(request: Request, _exc: LoginRequired) -> RedirectResponse:
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-        from urllib.parse import quote
-
         return RedirectResponse(f"/login?next={quote(target)}", status_code=303)
 
     @app.exception_handler(HTTPException)

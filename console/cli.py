@@ -5,15 +5,24 @@ JSON API from a shell on the server (they read the database directly, so they wo
 from __future__ import annotations
 
 import json
+from dataclasses import asdict
 from datetime import datetime
 from typing import Annotated
 
 import typer
 from rich.console import Console
 from rich.table import Table
+from sqlalchemy import select
 
-from console.auth import Role, UserError
+from console.alerts import AlertSettings
+from console.auth import Role, UserError, create_user, set_disabled
+from console.formatting import local_time
+from console.queries import SearchFilter, search, timeline
+from console.runner import Background
+from foundation.settings import Environment, get_settings
+from foundation.topology import load
 from hub.store.db import Database
+from hub.store.models import User
 
 console = Console()
 errors = Console(stderr=True)
@@ -24,8 +33,6 @@ dossier_app = typer.Typer(help="Everything the hub knows about one dossier.", no
 
 
 def _db() -> Database:
-    from foundation.settings import get_settings
-
     return Database(get_settings().database_url)
 
 
@@ -35,14 +42,12 @@ def serve(
     alert_interval: Annotated[float, typer.Option(help="Seconds between alert evaluations.")] = 60.0,
 ) -> None:
     """Run the admin console (web pages, JSON API at /api/v1, metrics at /metrics)."""
+    # CLI entry point: the web server and the FastAPI application are loaded only when the console runs, so that
+    # every other `dvc-hub` command starts without them.
     import uvicorn
 
-    from console.alerts import AlertSettings
     from console.app import Console as AppConsole
     from console.app import create_app
-    from console.runner import Background
-    from foundation.settings import Environment, get_settings
-    from foundation.topology import load
 
     settings = get_settings()
     db = _db()
@@ -73,8 +78,6 @@ def users_create(
     ] = "",
 ) -> None:
     """Create a console user (the first admin: `dvc-hub users create admin --role admin`)."""
-    from console.auth import create_user
-
     db = _db()
     try:
         with db.session() as session:
@@ -88,10 +91,6 @@ def users_create(
 @users_app.command("list")
 def users_list() -> None:
     """List console users."""
-    from sqlalchemy import select
-
-    from hub.store.models import User
-
     table = Table("username", "role", "disabled", "last login")
     with _db().session() as session:
         for user in session.scalars(select(User).order_by(User.username)):
@@ -102,8 +101,6 @@ def users_list() -> None:
 @users_app.command("disable")
 def users_disable(username: str, enable: Annotated[bool, typer.Option(help="Enable instead.")] = False) -> None:
     """Disable a user (their sessions end at once), or enable them again with --enable."""
-    from console.auth import set_disabled
-
     try:
         with _db().session() as session:
             set_disabled(session, username, not enable, actor="cli")
@@ -114,8 +111,6 @@ def users_disable(username: str, enable: Annotated[bool, typer.Option(help="Enab
 
 
 def _fmt(value: datetime | None) -> str:
-    from console.app import local_time
-
     return local_time(value)
 
 
@@ -134,10 +129,6 @@ def logs_search(
     as_json: Annotated[bool, typer.Option("--json", help="JSON lines instead of a table.")] = False,
 ) -> None:
     """Search the integration log, newest first (mirrors GET /api/v1/messages)."""
-    from dataclasses import asdict
-
-    from console.queries import SearchFilter, search
-
     flt = SearchFilter.model_validate(
         {
             "dossier_code": dossier_code,
@@ -183,10 +174,6 @@ def dossier_show(
     as_json: Annotated[bool, typer.Option("--json", help="The whole timeline as JSON.")] = False,
 ) -> None:
     """A dossier's timeline: messages and attempts across targets, and what changed between versions."""
-    from dataclasses import asdict
-
-    from console.queries import timeline
-
     with _db().session() as session:
         tl = timeline(session, code, personal=personal)
     if tl is None:

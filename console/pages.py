@@ -11,8 +11,7 @@ from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from console import actions, alerts, i18n, queries
-from console.app import CSRF_COOKIE, SESSION_COOKIE, CsrfChecked, client_of, console, db_session, page_user, render
+from console import actions, alerts, charts, i18n, queries
 from console.auth import (
     CurrentUser,
     Role,
@@ -23,7 +22,10 @@ from console.auth import (
     open_session,
     set_disabled,
 )
+from console.deps import CSRF_COOKIE, SESSION_COOKIE, CsrfChecked, client_of, console, db_session, page_user
 from console.models import Incident
+from console.rendering import render
+from hub import procedures
 from hub.store.models import Message, MessageState, ReplayJob, User
 
 router = APIRouter(include_in_schema=False)
@@ -90,8 +92,6 @@ def switch_language(code: str, next: str = "/") -> RedirectResponse:
 
 @router.get("/", response_class=HTMLResponse)
 def dashboard(request: Request, user: Viewer, session: DbSession) -> HTMLResponse:
-    from console import charts
-
     data = queries.dashboard(session, topology=console(request).topology)
     return render(
         request,
@@ -303,8 +303,6 @@ def toggle_user(request: Request, username: str, verb: str, user: Admin) -> Redi
 
 @router.get("/mappings", response_class=HTMLResponse)
 def mappings(request: Request, user: Viewer, session: DbSession, local_code: str = "") -> HTMLResponse:
-    from hub import procedures
-
     missing = queries.missing_mappings(session)
     code = local_code.strip()
     history = procedures.history(console(request).db, code) if code else []
@@ -350,8 +348,6 @@ async def import_mappings(request: Request, user: Admin) -> RedirectResponse:
 
 @router.get("/mappings/export.csv")
 def export_mappings(request: Request, user: Viewer) -> Response:
-    from hub import procedures
-
     return Response(
         procedures.export_csv(console(request).db),
         media_type="text/csv; charset=utf-8",

@@ -12,6 +12,8 @@ from sqlalchemy import select
 
 from console.alerts import AlertSettings, evaluate
 from foundation import logs
+from hub import replay
+from hub.broker import dossier_mutex
 from hub.store.db import Database
 from hub.store.models import ReplayJob
 
@@ -41,9 +43,6 @@ class Background:
 
     def run_jobs_once(self) -> int:
         """One batch of every running replay job; returns how many jobs ran."""
-        from hub import replay
-        from hub.broker import dossier_mutex
-
         with self.db.session() as session:
             running = list(session.scalars(select(ReplayJob.id).where(ReplayJob.state == "running")))
         for job_id in running:
@@ -53,8 +52,6 @@ class Background:
         return len(running)
 
     def evaluate_alerts_once(self) -> None:
-        from hub.broker import dossier_mutex
-
         ttl = int(self.alert_interval * 1000)
         with dossier_mutex("admin-alerts", ttl_ms=ttl).acquire(raise_on_failure=False) as acquired:
             if acquired:

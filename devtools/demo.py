@@ -30,6 +30,7 @@ from hub.store.models import Message, MessageState
 from hub.sync import request_poll
 from hub.worker import embedded_workers
 from migrations import upgrade
+from simulators.server import Simulators
 
 IN_FLIGHT = [s.value for s in MessageState if s.in_flight]
 DEMO_DIR = PROJECT_ROOT / "var" / "demo"
@@ -63,8 +64,6 @@ class UnitLine:
 
 def run(console: Console, *, hours: int = 24, backlog: int = 300, seed: int = 2023, faults: bool = True) -> int:
     """Play the demo; returns the process exit code (non-zero when anything is missing or mismatched)."""
-    from simulators.server import Simulators
-
     logs.configure("ERROR", "console")  # the live table is the demo's output; errors still show
     shutil.rmtree(DEMO_DIR, ignore_errors=True)
     DEMO_DIR.mkdir(parents=True)

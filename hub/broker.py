@@ -18,6 +18,7 @@ from dramatiq.rate_limits.backend import RateLimiterBackend
 from dramatiq.rate_limits.backends import RedisBackend, StubBackend
 
 from foundation.settings import Settings, get_settings
+from hub.middleware import IntegrationLog
 
 QUEUES = ("poll", "sync", "deliver")
 MESSAGE_TIME_LIMIT_MS = 10 * 60 * 1000  # a message that runs longer than this is a bug or a hung remote
@@ -28,8 +29,6 @@ _backend: RateLimiterBackend | None = None
 
 
 def _build(settings: Settings) -> tuple[dramatiq.Broker, RateLimiterBackend]:
-    from hub.middleware import IntegrationLog  # the middleware needs the store, not the broker
-
     middleware = [
         TimeLimit(time_limit=MESSAGE_TIME_LIMIT_MS),
         ShutdownNotifications(),

@@ -15,6 +15,7 @@ from foundation.clock import vietnam_now
 from foundation.errors import ConfigurationError
 from foundation.settings import Settings, get_settings
 from foundation.topology import System, Topology, load
+from hub.procedures import DbProcedureLookup
 from hub.store.db import Database
 from systems import registry
 from systems.registry import build_source, build_target
@@ -75,8 +76,6 @@ class HubContext:
 
     @classmethod
     def from_settings(cls, settings: Settings | None = None) -> HubContext:
-        from hub.procedures import DbProcedureLookup
-
         settings = settings or get_settings()
         db = Database(settings.database_url)
         topology = load(settings.topology_file)

@@ -14,7 +14,7 @@ import random
 import socket
 import threading
 import time
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import dramatiq
@@ -186,7 +186,5 @@ class IntegrationLog(Middleware):
 
 
 def _enqueued_at(message: MessageProxy) -> Any:
-    from datetime import UTC, datetime
-
     millis = message.options.get("hub_enqueued_ms") or message.message_timestamp
     return datetime.fromtimestamp(int(millis) / 1000, UTC)

@@ -1,4 +1,5 @@
-"""``dvc-hub worker`` and ``dvc-hub replay``: running the pipeline and replaying what failed."""
+"""``dvc-hub worker``, ``dvc-hub replay`` and ``dvc-hub poll``: running the pipeline, replaying what failed, polling
+now."""
 
 from __future__ import annotations
 
@@ -11,8 +12,12 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from foundation.settings import get_settings
+from foundation.topology import load
 from hub import replay as replays
+from hub.context import HubContext
 from hub.store.db import Database
+from hub.sync import request_poll
+from hub.worker import embedded_workers, run_processes
 
 console = Console()
 worker_app = typer.Typer(help="Run the hub's workers.", invoke_without_command=True)
@@ -26,14 +31,10 @@ def worker(
     queues: Annotated[list[str] | None, typer.Option("--queue", "-Q", help="Only these queues.")] = None,
 ) -> None:
     """Run Dramatiq workers against the configured broker; SIGTERM shuts them down gracefully."""
-    from hub.worker import embedded_workers, run_processes
-
     settings = get_settings()
     if settings.uses_redis:
         run_processes(processes, threads, queues)
         return
-    from hub.context import HubContext
-
     console.print("Embedded broker: worker threads in this process; Ctrl-C stops them.")
     with embedded_workers(HubContext.from_settings(settings), threads=threads):
         try:
@@ -142,28 +143,12 @@ def _run_with_progress(db: Database, job_id: int) -> None:
     console.print(f"Lệnh {job_id}: {info['state']}, {info['done']}/{info['total']} đã gửi lại (replayed).")
 
 
-def demo(
-    hours: Annotated[int, typer.Option(help="Simulated hours to play.")] = 24,
-    backlog: Annotated[int, typer.Option(help="Dossiers that exist before the day starts.")] = 300,
-    seed: Annotated[int, typer.Option(help="Seed of the simulated data and faults.")] = 2023,
-    faults: Annotated[bool, typer.Option(help="Switch faults on during the day.")] = True,
-) -> None:
-    """Run the hub end to end on the embedded default against the simulators, and reconcile."""
-    from devtools.demo import run
-
-    wide = console if console.is_terminal else Console(width=150)  # a log file deserves the whole table
-    raise typer.Exit(run(wide, hours=hours, backlog=backlog, seed=seed, faults=faults))
-
-
 def poll(
     units: Annotated[
         list[str] | None, typer.Argument(help="Unit codes; every active unit with a system if none.")
     ] = None,
 ) -> None:
     """Poll units now (outside the schedule): each poll reads the unit's changes since its watermark."""
-    from foundation.topology import load
-    from hub.sync import request_poll
-
     settings = get_settings()
     topology = load(settings.topology_file)
     chosen = [u for u in topology.active_units() if u.system and (not units or u.code in units)]

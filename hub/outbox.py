@@ -17,6 +17,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from foundation.clock import utcnow
+from hub.broker import get_broker
 from hub.store.db import Database
 from hub.store.models import Message, MessageState
 
@@ -68,8 +69,6 @@ def record(
 
 def send(messages: Iterable[Message]) -> int:
     """Hand committed messages to the broker; returns how many were sent."""
-    from hub.broker import get_broker
-
     broker = get_broker()
     sent = 0
     for message in messages:
@@ -83,8 +82,6 @@ def resend(db: Database, message_ids: Iterable[int], *, now: datetime | None = N
     ids = list(message_ids)
     if not ids:
         return 0
-    from hub.broker import get_broker
-
     broker = get_broker()
     now = now or utcnow()
     # Mark first, send after commit: a fast worker must never see its finished state overwritten by "queued".

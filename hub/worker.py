@@ -11,9 +11,11 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import dramatiq
+from dramatiq.brokers.redis import RedisBroker
 
 from foundation import logs
 from hub import context
+from hub.broker import dossier_mutex, get_broker
 from hub.reconcile import QueueDepth, reconcile
 
 log = logs.get_logger(__name__)
@@ -37,8 +39,6 @@ class Reconciler:
         self._thread.join(timeout=10)
 
     def run_once(self) -> None:
-        from hub.broker import dossier_mutex
-
         ttl = int(self.interval * 1000)
         with dossier_mutex("reconciler", ttl_ms=ttl).acquire(raise_on_failure=False) as acquired:
             if acquired:
@@ -61,10 +61,6 @@ def broker_queue_depth() -> QueueDepth | None:
 
     The in-process broker lives and dies with its process, so there is nothing to compare its queues with.
     """
-    from dramatiq.brokers.redis import RedisBroker
-
-    from hub.broker import get_broker
-
     broker = get_broker()
     if not isinstance(broker, RedisBroker):
         return None
@@ -74,8 +70,9 @@ def broker_queue_depth() -> QueueDepth | None:
 @contextmanager
 def embedded_workers(ctx: context.HubContext, *, threads: int | None = None) -> Iterator[dramatiq.Worker]:
     """Worker threads on the in-process broker, with the reconciler, for as long as the block runs."""
-    import hub.actors  # noqa: F401  (declares the actors on the broker)
-    from hub.broker import get_broker
+    # Importing the actors declares them, which builds this process's broker from the settings (hub.actors): only
+    # a process that runs workers may do that, so the import waits until workers start.
+    import hub.actors  # noqa: F401
 
     context.install(ctx)
     worker = dramatiq.Worker(get_broker(), worker_threads=threads or ctx.settings.worker_threads, worker_timeout=100)

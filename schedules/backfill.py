@@ -20,6 +20,7 @@ from typing import Any, Protocol
 from foundation.clock import utcnow
 from foundation.logs import get_logger
 from hub.context import HubContext
+from hub.sync import poll_unit
 from schedules.models import BackfillRun
 
 log = get_logger(__name__)
@@ -96,10 +97,7 @@ def run_backfill(
     """Backfill ``units`` of ``system`` over ``[range_from, range_to)``, resuming where an earlier run stopped."""
     if range_to <= range_from:
         raise ValueError(f"empty range: {range_from.isoformat()} .. {range_to.isoformat()}")
-    if poll is None:
-        from hub.sync import poll_unit
-
-        poll = poll_unit
+    poll = poll or poll_unit
     total = count_chunks(range_from, range_to, chunk)
     finished: list[UnitProgress] = []
     for unit_code in units:

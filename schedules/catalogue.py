@@ -9,18 +9,20 @@ Field names are read through small alias tables because the portal's catalogue p
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 from sqlalchemy import select, update
 
-from connectors.base import RawRecord
-from connectors.errors import RemoteRejected
 from foundation.clock import utcnow
 from foundation.errors import ConfigurationError
 from hub.store.db import Database
+from schedules.errors import CatalogueRecordInvalid
 from schedules.models import CatalogueAgency, CatalogueProcedure, CatalogueRow
+
+# One record of a catalogue answer, as the portal connector returns it (field name -> value).
+RawRecord = Mapping[str, Any]
 
 PROCEDURE_FIELDS: Mapping[str, tuple[str, ...]] = {
     "code": ("MaTTHC", "maTTHC", "MaThuTuc"),
@@ -40,13 +42,13 @@ AGENCY_FIELDS: Mapping[str, tuple[str, ...]] = {
 class ProcedureCatalogue(Protocol):
     """The portal connector's procedure catalogue call."""
 
-    def procedures(self, unit_code: str | None = None, **params: Any) -> list[RawRecord]: ...
+    def procedures(self, unit_code: str | None = None, **params: Any) -> Sequence[RawRecord]: ...
 
 
 class AgencyCatalogue(Protocol):
     """The portal connector's agency catalogue call."""
 
-    def agencies(self, unit_code: str | None = None, **params: Any) -> list[RawRecord]: ...
+    def agencies(self, unit_code: str | None = None, **params: Any) -> Sequence[RawRecord]: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,7 +74,7 @@ def refresh_agencies(db: Database, portal: object) -> RefreshResult:
             f"Kết nối cổng {type(portal).__name__} chưa hỗ trợ danh mục cơ quan LayDanhMucCoQuan "
             f"(the portal connector offers no agencies() call)"
         )
-    records: list[RawRecord] = agencies()
+    records: Sequence[RawRecord] = agencies()
     return _refresh(db, CatalogueAgency, AGENCY_FIELDS, records, "LayDanhMucCoQuan")
 
 
@@ -87,9 +89,10 @@ def _refresh(
     for i, record in enumerate(records):
         values = {name: _first(record, aliases) for name, aliases in fields.items()}
         if not values["code"] or not values["name"]:
-            raise RemoteRejected(
+            raise CatalogueRecordInvalid(
                 f"{service}: bản ghi thứ {i} thiếu mã hoặc tên (record {i} has no code or name): {sorted(record)}",
-                remote_message=None,
+                service=service,
+                index=i,
             )
         rows[str(values["code"])] = {**values, "code": str(values["code"]), "data": dict(record)}
     if not rows:

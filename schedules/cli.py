@@ -1,13 +1,11 @@
-"""``dvc-hub scheduler``, ``dvc-hub backfill`` and ``dvc-hub jobs``: run the clock, fill in the past, steer jobs.
-
-Heavy imports (APScheduler, the hub's pipeline) happen inside the commands so that ``dvc-hub --help`` stays fast.
-"""
+"""``dvc-hub scheduler``, ``dvc-hub backfill`` and ``dvc-hub jobs``: run the clock, fill in the past, steer jobs."""
 
 from __future__ import annotations
 
 import fnmatch
 import logging
 import signal
+from contextlib import ExitStack
 from dataclasses import replace
 from datetime import UTC, date, datetime, time, timedelta
 from types import FrameType
@@ -15,10 +13,22 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Column, Table
 
 from foundation.clock import VN_TZ
 from foundation.settings import get_settings
+from foundation.topology import load
+from hub import context
+from hub.store.db import Database
+from hub.worker import embedded_workers
+from schedules.backfill import ChunkDone, UnitProgress, run_backfill
+from schedules.claims import Claims, DatabaseClaims, RedisClaims
+from schedules.control import UnknownJob, list_jobs, pause_job, resume_job
+from schedules.plan import JobKind, plan
+from schedules.runner import HubRunner
+from schedules.scheduler import Scheduler
+from schedules.timing import Every
 
 console = Console()
 errors = Console(stderr=True)
@@ -26,9 +36,7 @@ errors = Console(stderr=True)
 jobs_app = typer.Typer(help="Periodic jobs: list them, pause and resume them.", no_args_is_help=True)
 
 
-def _db() -> Any:
-    from hub.store.db import Database
-
+def _db() -> Database:
     return Database(get_settings().database_url)
 
 
@@ -53,15 +61,6 @@ def scheduler(
     ] = None,
 ) -> None:
     """Trigger every unit's poll and the daily jobs at their ticks; several schedulers may run at once."""
-    from contextlib import ExitStack
-
-    from foundation.topology import load
-    from schedules.claims import Claims, DatabaseClaims, RedisClaims
-    from schedules.plan import JobKind, plan
-    from schedules.runner import HubRunner
-    from schedules.scheduler import Scheduler
-    from schedules.timing import Every
-
     settings = get_settings()
     # APScheduler logs every execution at INFO; the scheduler's own schedule.ran/failed lines say more, once per tick
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
@@ -78,8 +77,6 @@ def scheduler(
     tick_claims: Claims = RedisClaims.from_url(settings.broker_url) if use_redis else DatabaseClaims(db)
 
     def portal() -> Any:
-        from hub import context
-
         return context.current().connectors.target(topology.portal.name)
 
     clock = Scheduler(db, specs, tick_claims, HubRunner(db, tick_claims, portal))
@@ -95,9 +92,6 @@ def scheduler(
 
     with ExitStack() as stack:
         if embedded:
-            from hub import context
-            from hub.worker import embedded_workers
-
             ctx = context.HubContext.from_settings(settings)
             context.install(ctx)
             stack.enter_context(embedded_workers(ctx))
@@ -117,11 +111,6 @@ def backfill(
     pace: Annotated[float, typer.Option(min=0, help="Seconds to pause between chunks, on top of rate limits.")] = 0.0,
 ) -> None:
     """Read the units' changes over a past range in chunks; run it again with the same arguments to resume."""
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
-    from hub import context
-    from schedules.backfill import ChunkDone, UnitProgress, run_backfill
-
     range_from, range_to = _instant(start, end_of_day=False), _instant(end, end_of_day=True)
     if range_to <= range_from:
         raise typer.BadParameter("--to must be after --from", param_hint="--to")
@@ -192,8 +181,6 @@ def _system_of(ctx: Any, code: str, on: datetime) -> str:
 @jobs_app.command("list")
 def jobs_list() -> None:
     """Every job with its state, last run, outcome and next run."""
-    from schedules.control import list_jobs
-
     table = Table(
         Column("job", no_wrap=True),  # ids are copied into pause and resume: keep them whole
         "trạng thái (state)",
@@ -215,8 +202,6 @@ def jobs_list() -> None:
 @jobs_app.command("pause")
 def jobs_pause(job_id: str, user: Annotated[str, typer.Option(help="Who pauses, for the audit log.")] = "cli") -> None:
     """Pause a job in every scheduler from its next tick."""
-    from schedules.control import UnknownJob, pause_job
-
     try:
         pause_job(_db(), job_id, user)
     except UnknownJob as exc:
@@ -230,8 +215,6 @@ def jobs_resume(
     job_id: str, user: Annotated[str, typer.Option(help="Who resumes, for the audit log.")] = "cli"
 ) -> None:
     """Resume a paused job; a poll catches up from its watermark at the next tick."""
-    from schedules.control import UnknownJob, resume_job
-
     try:
         resume_job(_db(), job_id, user)
     except UnknownJob as exc:

@@ -9,6 +9,7 @@ from typing import Any
 
 from foundation.clock import VN_TZ
 from hub.store.db import Database
+from hub.sync import request_poll as hub_request_poll
 from schedules import catalogue, late
 from schedules.claims import Claims
 from schedules.plan import JobKind, JobSpec
@@ -34,11 +35,7 @@ class HubRunner:
         self.db = db
         self.claims = claims
         self.portal = portal
-        if request_poll is None:
-            from hub.sync import request_poll as hub_request_poll
-
-            request_poll = hub_request_poll
-        self.request_poll = request_poll
+        self.request_poll = request_poll or hub_request_poll
 
     def __call__(self, spec: JobSpec, tick: datetime) -> str:
         if spec.kind is JobKind.POLL:

@@ -8,6 +8,9 @@ from typing import Annotated
 
 import typer
 
+from foundation.topology import load
+from simulators import faults as faults_module
+
 app = typer.Typer(help="Run the one-stop-shop (SOAP) and national-portal (REST) simulators.")
 
 
@@ -30,8 +33,8 @@ def simulate(
     tick_hours: Annotated[float, typer.Option(help="Simulated hours per tick.")] = 1.0,
 ) -> None:
     """Serve both simulators until interrupted."""
-    from foundation.topology import load
-    from simulators import faults as faults_module
+    # CLI entry point: the simulators' web servers (uvicorn, Starlette, the generated data) are loaded only when they
+    # are asked to serve, so that every other `dvc-hub` command starts without them.
     from simulators.server import Simulators
 
     specs = faults_module.load(faults) if faults else None

@@ -13,6 +13,7 @@ from __future__ import annotations
 import heapq
 import math
 import random
+import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -592,7 +593,5 @@ def _agency_name(unit: Unit) -> str:
 
 
 def _ascii(name: str) -> str:
-    import unicodedata
-
     folded = unicodedata.normalize("NFD", name.replace("Đ", "D").replace("đ", "d"))
     return "".join(c for c in folded if c.isascii() and c.isalnum()).lower()

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 from datetime import timedelta
+from typing import cast
 
+import requests
 import responses
 from sqlalchemy import select, update
 
@@ -12,7 +14,7 @@ from console.alerts import AlertSettings, evaluate
 from console.models import Incident
 from foundation.clock import utcnow
 from hub.store.db import Database
-from hub.store.models import Message, MessageState
+from hub.store.models import Message, MessageState, ScheduleJob
 
 HOOK = "https://chat.example.vn/hooks/dvc"
 
@@ -86,12 +88,11 @@ def test_a_webhook_that_is_down_hears_about_the_incident_at_the_next_evaluation(
     again = evaluate(db, settings())
 
     assert again.opened == [] and again.notified == 1
-    assert [c.response.status_code for c in responses.calls] == [503, 200]
+    # responses' annotations name its own Response class as the recorded answer; at run time it is requests'.
+    assert [cast(requests.Response, c.response).status_code for c in responses.calls] == [503, 200]
 
 
 def test_an_old_waiting_message_and_a_stalled_schedule_are_incidents(db: Database) -> None:
-    from hub.store.models import ScheduleJob
-
     now = utcnow()
     with db.session() as session:
         session.add(

@@ -11,8 +11,10 @@ from typing import Any
 
 import pytest
 
+from connectors.base import ChangeRef
 from connectors.errors import RateLimited, RemoteRejected, RemoteTimeout, RemoteUnavailable
 from connectors.recording import ExchangeLog
+from connectors.rest import DvcqgConnector
 from foundation.clock import VN_TZ
 from foundation.topology import System, load
 from simulators.server import Simulators
@@ -78,7 +80,9 @@ def test_soap_feed_dossiers_and_updates(sims: Simulators, digest: bool) -> None:
     log = ExchangeLog()
     source = registry.build_source(_soap(sims, password_digest=digest, page_size=7), recorder=log)
     unit = next(iter(sims.source_state().values())).MaDonViTiepNhan
-    refs, token, pages = [], None, 0
+    refs: list[ChangeRef] = []
+    token: str | None = None
+    pages = 0
     while True:
         page = source.fetch_changes(unit, datetime(2020, 1, 1, tzinfo=VN_TZ), token)
         refs.extend(page.items)
@@ -192,6 +196,7 @@ def test_429_honours_retry_after_and_an_error_inside_200_is_classified(sims: Sim
 
 def test_catalogue_calls(sims: Simulators) -> None:
     portal = registry.build_target(_portal(sims, "dvcqg-session", "dvcqg"))
+    assert isinstance(portal, DvcqgConnector)  # the catalogue calls are the portal connector's own
     national = sims.catalogue.procedures[0].national_code
     found = portal.procedure(national, "517")
     assert found is not None

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from connectors.base import Source, Target
+from connectors.base import ChangeRef, Source, Target
 from connectors.errors import RemoteRejected, RemoteUnavailable
 from connectors.fake import FakeConnector
 from foundation.clock import VN_TZ
@@ -32,7 +32,7 @@ def test_change_feed_pages_oldest_first_with_the_latest_version() -> None:
     fake.put("517", _dossier(1, "4"), updated_at=T0 + timedelta(minutes=10))
     fake.put("20965", _dossier(9), updated_at=T0)
 
-    seen = []
+    seen: list[ChangeRef] = []
     token = None
     pages = 0
     while True:

@@ -18,6 +18,7 @@ from hub import context, procedures
 from hub.context import ConnectorPool, HubContext
 from hub.store.db import Database
 from hub.store.models import Message, MessageState
+from hub.worker import embedded_workers
 from tests.conftest import TOPOLOGIES
 from tests.hub.factories import T0
 
@@ -61,10 +62,8 @@ class Hub:
 @contextmanager
 def running_hub(db: Database, *, threads: int = 4) -> Iterator[Hub]:
     """The embedded hub over ``db`` with fake connectors for the one-stop-shop and the portal, workers running."""
-    from hub.worker import embedded_workers
-
     settings = Settings(
-        _env_file=None,  # type: ignore[call-arg]
+        _env_file=None,
         database_url=db.url,
         retry_min_backoff_ms=20,
         retry_max_backoff_ms=200,

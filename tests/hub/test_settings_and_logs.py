@@ -21,7 +21,7 @@ from foundation.settings import Settings
 def test_defaults_are_the_embedded_setup(monkeypatch: pytest.MonkeyPatch) -> None:
     for var in ("DVC_HUB_DATABASE_URL", "DVC_HUB_BROKER_URL", "DVC_HUB_ENVIRONMENT"):
         monkeypatch.delenv(var, raising=False)
-    settings = Settings(_env_file=None)  # type: ignore[call-arg]
+    settings = Settings(_env_file=None)
     assert settings.database_url.startswith("sqlite:///") and "/var/" in settings.database_url
     assert settings.broker_url == "memory://"
     assert not settings.uses_redis
@@ -32,7 +32,7 @@ def test_environment_variables_override(monkeypatch: pytest.MonkeyPatch) -> None
     monkeypatch.setenv("DVC_HUB_BROKER_URL", "redis://127.0.0.1:6379/0")
     monkeypatch.setenv("DVC_HUB_ENVIRONMENT", "production")
     monkeypatch.setenv("DVC_HUB_DATABASE_URL", "postgresql+psycopg://hub:s3cret@db/hub")
-    settings = Settings(_env_file=None)  # type: ignore[call-arg]
+    settings = Settings(_env_file=None)
     assert settings.uses_redis
     assert settings.effective_log_format == "json"
     assert "s3cret" not in repr(settings)
@@ -42,7 +42,7 @@ def test_environment_variables_override(monkeypatch: pytest.MonkeyPatch) -> None
 def test_credentials_come_from_environment_or_secret_files(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("DVC_HUB_CRED_DVCQG_USERNAME", "quangnam")
     monkeypatch.setenv("DVC_HUB_CRED_DVCQG_PASSWORD", "mat-khau")
-    found = credentials("dvcqg", Settings(_env_file=None))  # type: ignore[call-arg]
+    found = credentials("dvcqg", Settings(_env_file=None))
     assert found.username == "quangnam"
     assert found.password.get_secret_value() == "mat-khau"
     assert "mat-khau" not in repr(found)
@@ -50,11 +50,11 @@ def test_credentials_come_from_environment_or_secret_files(monkeypatch: pytest.M
     (tmp_path / "motcua-quangnam").mkdir()
     (tmp_path / "motcua-quangnam" / "username").write_text("hub\n")
     (tmp_path / "motcua-quangnam" / "password").write_text("tu-file\n")
-    from_files = credentials("motcua-quangnam", Settings(_env_file=None, secrets_dir=tmp_path))  # type: ignore[call-arg]
+    from_files = credentials("motcua-quangnam", Settings(_env_file=None, secrets_dir=tmp_path))
     assert from_files.password.get_secret_value() == "tu-file"
 
     with pytest.raises(ConfigurationError, match="DVC_HUB_CRED_NOWHERE_USERNAME"):
-        credentials("nowhere", Settings(_env_file=None))  # type: ignore[call-arg]
+        credentials("nowhere", Settings(_env_file=None))
 
 
 def test_json_logs_carry_bound_context_and_hide_secrets(capsys: pytest.CaptureFixture[str]) -> None:

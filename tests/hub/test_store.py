@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 
 import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
 from sqlalchemy import inspect, select
 from sqlalchemy.exc import IntegrityError
 
@@ -32,9 +34,6 @@ def test_migrations_round_trip(any_db_url: str) -> None:
 
 def test_migrations_match_the_models(any_db_url: str) -> None:
     """Autogenerate finds nothing to do: the migrations create exactly what the models declare."""
-    from alembic.autogenerate import compare_metadata
-    from alembic.migration import MigrationContext
-
     upgrade(any_db_url)
     engine = make_engine(any_db_url)
     with engine.connect() as conn:

@@ -17,7 +17,7 @@ NS = "urn:motcua:hoso:v1"
 
 @cache
 def client() -> zeep.Client:
-    return zeep.Client(str(WSDL))
+    return zeep.Client(str(WSDL))  # type: ignore[no-untyped-call]
 
 
 def record_from_envelope(xml: bytes) -> dict[str, Any]:
@@ -25,6 +25,6 @@ def record_from_envelope(xml: bytes) -> dict[str, Any]:
     body = etree.fromstring(xml).find("{http://schemas.xmlsoap.org/soap/envelope/}Body")
     assert body is not None
     response = body[0]
-    element = client().get_element(f"{{{NS}}}LayChiTietHoSoResponse")
+    element = client().get_element(f"{{{NS}}}LayChiTietHoSoResponse")  # type: ignore[no-untyped-call]
     parsed = element.parse(response, client().wsdl.types)
-    return dict(zeep.helpers.serialize_object(parsed.HoSo, dict))
+    return dict(zeep.helpers.serialize_object(parsed.HoSo, dict))  # type: ignore[no-untyped-call]

@@ -9,6 +9,7 @@ from __future__ import annotations
 import sys
 from datetime import datetime, timedelta
 
+from cli.main import app
 from connectors.fake import FakeConnector
 from foundation.clock import VN_TZ
 from foundation.settings import get_settings
@@ -40,8 +41,6 @@ def history(source: FakeConnector) -> list[str]:
 
 
 def main(argv: list[str]) -> None:
-    from cli.main import app
-
     settings = get_settings()
     db = Database(settings.database_url)
     topology = load(settings.topology_file)

@@ -8,12 +8,12 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from connectors.errors import RemoteRejected
-from foundation.errors import ConfigurationError
+from foundation.errors import Action, ConfigurationError
 from hub.store.db import Database
 from hub.store.models import ScheduleTick
 from schedules.catalogue import refresh_agencies, refresh_procedures
 from schedules.claims import DatabaseClaims
+from schedules.errors import CatalogueRecordInvalid
 from schedules.models import CatalogueAgency, CatalogueProcedure
 from schedules.plan import JobKind, JobSpec
 from schedules.runner import HubRunner
@@ -66,8 +66,9 @@ def test_an_empty_catalogue_answer_deactivates_nothing(db: Database) -> None:
 def test_a_catalogue_record_without_code_is_refused_with_its_position(db: Database) -> None:
     portal = Portal()
     portal.procedure_list = [_procedure("1.001193"), {"TenTTHC": "no code"}]
-    with pytest.raises(RemoteRejected, match="bản ghi thứ 1"):
+    with pytest.raises(CatalogueRecordInvalid, match="bản ghi thứ 1") as refused:
         refresh_procedures(db, portal)
+    assert (refused.value.service, refused.value.index, refused.value.action) == ("LayDanhSachTTHC", 1, Action.PARK)
 
 
 def test_the_agency_catalogue_reads_parents(db: Database) -> None:

@@ -5,6 +5,8 @@ from __future__ import annotations
 from decimal import Decimal
 from itertools import pairwise
 
+from lxml import etree
+
 from foundation.topology import Topology
 from mappings.canonical import (
     Applicant,
@@ -135,8 +137,6 @@ def test_the_catalogue_has_nui_thanh_s_shape() -> None:
 
 def test_the_same_seed_gives_the_same_data_and_another_seed_does_not(topology: Topology) -> None:
     def dump(sims: Simulators) -> list[bytes]:
-        from lxml import etree
-
         return [
             etree.tostring(to_element(r, "HoSo"))
             for u in sims.store.units()

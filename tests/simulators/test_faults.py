@@ -8,6 +8,7 @@ from datetime import datetime
 import pytest
 import requests
 import zeep
+from lxml import etree
 from zeep.exceptions import Fault
 from zeep.wsse.username import UsernameToken
 
@@ -43,7 +44,7 @@ def integration(sims: Simulators, session: str, service: str, **params: object) 
 
 
 def feed(sims: Simulators) -> list[tuple[str, int]]:
-    soap = zeep.Client(sims.wsdl_url, wsse=UsernameToken("hub", "hub-secret"))
+    soap = zeep.Client(sims.wsdl_url, wsse=UsernameToken("hub", "hub-secret"))  # type: ignore[no-untyped-call]
     page = soap.service.LayDanhSachHoSoThayDoi(MaDonVi="517", TuNgay=SINCE, SoLuongToiDa=20)
     return [(e.MaHoSo, e.PhienBan) for e in page.DanhSachThayDoi.ThayDoi]
 
@@ -64,7 +65,7 @@ def test_http_errors(sims: Simulators, status: int) -> None:
 
 def test_soap_faults(sims: Simulators) -> None:
     sims.set_fault("soap:KiemTraKetNoi", soap_fault_rate=1.0)
-    soap = zeep.Client(sims.wsdl_url, wsse=UsernameToken("hub", "hub-secret"))
+    soap = zeep.Client(sims.wsdl_url, wsse=UsernameToken("hub", "hub-secret"))  # type: ignore[no-untyped-call]
     with pytest.raises(Fault) as caught:
         soap.service.KiemTraKetNoi()
     assert caught.value.code == "soap:Server.LoiHeThong"
@@ -83,8 +84,6 @@ def test_rate_limiting_says_when_to_retry(sims: Simulators) -> None:
 
 
 def test_truncated_and_malformed_xml(sims: Simulators) -> None:
-    from lxml import etree
-
     for kind in ("truncate_rate", "malformed_rate"):
         sims.set_fault("soap", **{kind: 1.0})
         response = soap_post(sims)

@@ -1,0 +1,130 @@
+"""The console's FastAPI dependencies, shared by its pages (``console.pages``) and JSON API (``console.api``): what
+the application serves from, who is signed in, and the CSRF check.
+
+A browser signs in with a session cookie and proves every form with a double-submit CSRF token (a cookie and the same
+value in the form or the ``X-CSRF-Token`` header); an API client may instead send the session token as a bearer
+token, which a browser never attaches on its own, so it needs no CSRF token.
+"""
+
+from __future__ import annotations
+
+import hmac
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+
+from fastapi import Depends, HTTPException, Request
+from sqlalchemy.orm import Session
+
+from console import i18n
+from console.alerts import AlertSettings
+from console.auth import CurrentUser, Role, session_user
+from foundation.topology import Topology
+from hub.store.db import Database
+
+SESSION_COOKIE = "dvc_session"
+CSRF_COOKIE = "dvc_csrf"
+CSRF_FIELD = "csrf"
+CSRF_HEADER = "x-csrf-token"
+
+
+@dataclass(slots=True)
+class Console:
+    """What the application serves from: the database, the topology, the alert settings."""
+
+    db: Database
+    topology: Topology | None = None
+    alerts: AlertSettings = field(default_factory=AlertSettings)
+    secure_cookies: bool = False
+
+
+class LoginRequired(Exception):
+    """Raised when a page needs a signed-in user and there is none."""
+
+
+def console(request: Request) -> Console:
+    found: Console = request.app.state.console
+    return found
+
+
+def db_session(request: Request) -> Iterator[Session]:
+    with console(request).db.session() as session:
+        yield session
+
+
+def client_of(request: Request) -> str | None:
+    return request.client.host if request.client else None
+
+
+def _bearer(request: Request) -> str | None:
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    return token.strip() if scheme.lower() == "bearer" and token.strip() else None
+
+
+_UNKNOWN = object()
+
+
+def current_user(request: Request) -> CurrentUser | None:
+    """The signed-in user, looked up once per request."""
+    user = getattr(request.state, "user", _UNKNOWN)
+    if user is _UNKNOWN:
+        token = _bearer(request) or request.cookies.get(SESSION_COOKIE)
+        with console(request).db.session() as session:
+            user = session_user(session, token)
+        request.state.user = user
+    return user if isinstance(user, CurrentUser) else None
+
+
+def page_user(role: Role = Role.VIEWER) -> Callable[[Request], CurrentUser]:
+    """A page dependency: redirects to the login page without a session, 403 without the role."""
+
+    def dependency(request: Request) -> CurrentUser:
+        user = current_user(request)
+        if user is None:
+            raise LoginRequired
+        if not user.can(role):
+            raise HTTPException(status_code=403, detail=i18n.text("forbidden", language_of(request)))
+        return user
+
+    return dependency
+
+
+def api_user(role: Role = Role.VIEWER) -> Callable[[Request], CurrentUser]:
+    """An API dependency: 401 without a session, 403 without the role."""
+
+    def dependency(request: Request) -> CurrentUser:
+        user = current_user(request)
+        if user is None:
+            raise HTTPException(
+                status_code=401,
+                detail="Chưa đăng nhập (not signed in)",
+                headers={"WWW-Authenticate": "Bearer"},
+            )
+        if not user.can(role):
+            raise HTTPException(status_code=403, detail=i18n.text("forbidden", "vi") + " (forbidden)")
+        return user
+
+    return dependency
+
+
+async def csrf_protect(request: Request) -> None:
+    """Refuse a state-changing request whose CSRF token does not match the cookie (bearer clients excepted)."""
+    if _bearer(request) is not None:
+        return
+    cookie = request.cookies.get(CSRF_COOKIE, "")
+    sent = request.headers.get(CSRF_HEADER, "")
+    if not sent and request.headers.get("content-type", "").startswith(
+        ("application/x-www-form-urlencoded", "multipart/form-data")
+    ):
+        form = await request.form()
+        value = form.get(CSRF_FIELD)
+        sent = value if isinstance(value, str) else ""
+    if not cookie or not sent or not hmac.compare_digest(cookie, sent):
+        raise HTTPException(status_code=403, detail=i18n.text("csrf_failed", language_of(request)) + " (CSRF)")
+
+
+CsrfChecked = Depends(csrf_protect)
+
+
+def language_of(request: Request) -> str:
+    return i18n.language(request.cookies.get(i18n.COOKIE))
