@@ -53,10 +53,9 @@ class PagePaging:
 
     def next(self, ask: Ask, count: int, reported: Any, total_pages: Any) -> str | None:
         page = ask.page if ask.page is not None else self.first
-        if total_pages not in (None, ""):
-            more = page - self.first + 1 < int(total_pages)
-        else:
-            more = count >= self.page_size
+        # The vendor's page count when it gives one; a full page otherwise (an empty last page costs one call).
+        known = total_pages not in (None, "")
+        more = page - self.first + 1 < int(total_pages) if known else count >= self.page_size
         return str(page + 1) if more and count else None
 
 

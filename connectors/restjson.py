@@ -36,7 +36,9 @@ _PLACEHOLDER = re.compile(r"\{([^{}]+)\}")
 class JsonConnector:
     """A vendor's JSON API: change feed and dossiers; it takes no pushes (the profile has no update operation)."""
 
-    def __init__(self, endpoint: Endpoint, vendor: VendorProfile, credentials: Credentials, *, page_size: int = 100) -> None:
+    def __init__(
+        self, endpoint: Endpoint, vendor: VendorProfile, credentials: Credentials, *, page_size: int = 100
+    ) -> None:
         self.endpoint = endpoint
         self.vendor = vendor
         self.page_size = page_size
@@ -56,7 +58,9 @@ class JsonConnector:
         ask = self.paging.ask(since, token, self.endpoint.clock())
         values = {"unit": unit_code, "since": ask.since, "until": ask.until, "page_size": self.page_size}
         reply = self._call(
-            "changes", self.vendor.operations.changes, request_body(names, {**values, "token": ask.token, "page": ask.page})
+            "changes",
+            self.vendor.operations.changes,
+            request_body(names, {**values, "token": ask.token, "page": ask.page}),
         )
         shape = self.vendor.responses.changes
         items = as_list(get_path(reply, shape.items))

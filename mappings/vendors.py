@@ -282,13 +282,13 @@ class VendorProfile(_Frozen):
                 raise ValueError(f"{where}: two vendor names map to the same default name; the reverse is ambiguous")
         if self.record is not None and (self.renames or self.within):
             raise ValueError("record: give either record.fields or renames/within, not both")
-        for table, spellings in self.codes.items():
+        for code_table, spellings in self.codes.items():
             seen: dict[str, int] = {}
             for number, words in spellings.items():
                 for word in words:
                     key = word.strip().lower()
                     if seen.setdefault(key, number) != number:
-                        raise ValueError(f"codes.{table}: {word!r} names both {seen[key]} and {number}")
+                        raise ValueError(f"codes.{code_table}: {word!r} names both {seen[key]} and {number}")
         if self.paging.style == "page" and self.requests.changes.page is None:
             raise ValueError("paging.style page needs requests.changes.page (the page-number element)")
         if self.paging.style == "window" and self.requests.changes.until is None:
@@ -348,9 +348,9 @@ def to_default(record: Any, vendor: VendorProfile, *, feed: Mapping[str, Any] | 
         for path in converter.fields:
             _apply_at(out, path, converter.read)
     for table, spellings in vendor.codes.items():
-        lookup = {word.strip().lower(): number for number, words in spellings.items() for word in words}
+        reader = _CodeReader({word.strip().lower(): number for number, words in spellings.items() for word in words})
         for path in CODE_FIELDS[table]:
-            _apply_at(out, path, lambda value, lookup=lookup: _code(value, lookup))
+            _apply_at(out, path, reader)
     return out
 
 
@@ -358,9 +358,9 @@ def from_default(record: Any, vendor: VendorProfile) -> Any:
     """A default-shaped record in the vendor's names and spellings, for pushes (the reverse of :func:`to_default`)."""
     out = _copy(record)
     for table, spellings in vendor.codes.items():
-        first = {number: words[0] for number, words in spellings.items() if words}
+        writer = _CodeWriter({number: words[0] for number, words in spellings.items() if words})
         for path in CODE_FIELDS[table]:
-            _apply_at(out, path, lambda value, first=first: first.get(value, value) if isinstance(value, int) else value)
+            _apply_at(out, path, writer)
     for converter in vendor.converters:
         for path in converter.fields:
             _apply_at(out, path, converter.write)
@@ -441,10 +441,24 @@ def _apply_at(data: Any, path: str, fn: Callable[[Any], Any]) -> None:
         data[step] = fn(data[step])
 
 
-def _code(value: Any, lookup: Mapping[str, int]) -> Any:
-    if isinstance(value, str):
-        return lookup.get(value.strip().lower(), value)
-    return value
+class _CodeReader:
+    """A vendor's spelling → the national number; other values are left for the packaged tables."""
+
+    def __init__(self, lookup: Mapping[str, int]) -> None:
+        self.lookup = lookup
+
+    def __call__(self, value: Any) -> Any:
+        return self.lookup.get(value.strip().lower(), value) if isinstance(value, str) else value
+
+
+class _CodeWriter:
+    """The national number → the vendor's first spelling of it."""
+
+    def __init__(self, first: Mapping[int, str]) -> None:
+        self.first = first
+
+    def __call__(self, value: Any) -> Any:
+        return self.first.get(value, value) if isinstance(value, int) and not isinstance(value, bool) else value
 
 
 def _copy(data: Any) -> Any:

@@ -48,7 +48,9 @@ LEVEL = {2: "INFO_ONLY", 3: "PARTIAL", 4: "FULL"}
 class BachDangApi:
     """The vendor's three endpoints over the shared data world, for ``units`` only."""
 
-    def __init__(self, store: OneStopShop, units: Iterable[str], faults: FaultInjector, credentials: Credentials) -> None:
+    def __init__(
+        self, store: OneStopShop, units: Iterable[str], faults: FaultInjector, credentials: Credentials
+    ) -> None:
         self.store = store
         self.units = frozenset(units)
         self.faults = faults

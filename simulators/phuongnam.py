@@ -24,7 +24,7 @@ from starlette.routing import Route
 
 from foundation.clock import VN_TZ
 from simulators.faults import FaultInjector
-from simulators.motcua import OneStopShop, UnknownDossier
+from simulators.motcua import OneStopShop
 from simulators.records import HoSo
 from simulators.soap import SOAP_ENV, Credentials, SoapFault, _before, check_username_token
 

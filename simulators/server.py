@@ -29,7 +29,6 @@ from simulators.motcua import OneStopShop
 from simulators.records import HoSo
 from simulators.soap import Credentials
 
-
 # Which simulated vendor serves a system: its profile's name (options.vendor) → the path it is served under.
 VENDOR_PATHS = {"default": "/motcua", "phuongnam": phuongnam.PATH, "bachdang": bachdang.PATH}
 
