@@ -3,7 +3,7 @@
 Several provinces' one-stop software exposes REST/JSON rather than SOAP. This simulator serves the shared data world
 (:class:`OneStopShop`) for the units whose system uses it, as that vendor would: camelCase English names in nested
 objects, times in UTC (``2024-03-01T01:15:00Z``, null when unknown), its own words for codes, a dossier fetched by
-its id alone, and a change feed asked by time window (``from``/``to``) with no paging token. Basic authentication.
+its id alone, and a change feed asked by time window (``from``/``to``, 31 days at most) with no paging token. Basic authentication.
 It renders records with its own code, never with the hub's mappings.
 """
 
@@ -12,7 +12,7 @@ from __future__ import annotations
 import base64
 import hmac
 from collections.abc import Iterable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -27,6 +27,7 @@ from simulators.records import HoSo
 from simulators.soap import Credentials, _before
 
 PATH = "/bachdang"
+MAX_WINDOW = timedelta(days=31)
 STATE = {
     1: "RECEIVED_ONLINE",
     2: "ACCEPTED",
@@ -97,6 +98,8 @@ class BachDangApi:
             end = _parse(request.query_params["to"]) if "to" in request.query_params else None
         except (KeyError, ValueError):
             return 400, {"error": "BAD_WINDOW", "message": "from (and to) must be UTC times like 2024-03-01T01:15:00Z"}
+        if end is None or end - start > MAX_WINDOW or end < start:
+            return 400, {"error": "BAD_WINDOW", "message": "give from and to, at most 31 days apart"}
         with self.store.lock:
             rows = sorted(
                 (r.NgayCapNhat.replace(microsecond=0), r.MaHoSo, r.PhienBan)
