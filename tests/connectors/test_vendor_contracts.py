@@ -73,7 +73,7 @@ def _oracle(topology: Topology, unit: str, code: str) -> dict[str, Any]:
 
 
 def test_the_feed_request_writes_since_as_local_time_text_in_the_vendors_format(world: Any) -> None:
-    sims, topology = world
+    _, topology = world
     log = ExchangeLog()
     source = registry.build_source(topology.systems["motcua-tamky"], recorder=log)
     # 20:30 UTC on 1 March is 03:30 on 2 March in Vietnam: the day differs, so a wrong zone shows
@@ -154,8 +154,7 @@ def test_vendor_code_tables_layer_over_the_packaged_ones() -> None:
     assert default["KenhThucHien"] == 2 and default["ChuHoSo"]["LoaiDoiTuong"] == 1
 
 
-def test_unknown_dates_written_as_a_sentinel_become_empty(world: Any) -> None:
-    sims, topology = world
+def test_unknown_dates_written_as_a_sentinel_become_empty() -> None:
     vendor = load_profile(VENDORS_DIR / "phuongnam.yaml")
     record = {
         "mocThoiGian": {
