@@ -3,8 +3,8 @@
 Several provinces' one-stop software exposes REST/JSON rather than SOAP. This simulator serves the shared data world
 (:class:`OneStopShop`) for the units whose system uses it, as that vendor would: camelCase English names in nested
 objects, times in UTC (``2024-03-01T01:15:00Z``, null when unknown), its own words for codes, a dossier fetched by
-its id alone, and a change feed asked by time window (``from``/``to``, 31 days at most) with no paging token. Basic authentication.
-It renders records with its own code, never with the hub's mappings.
+its id alone, and a change feed asked by time window (``from``/``to``, 31 days at most) with no paging token.
+Basic authentication. It renders records with its own code, never with the hub's mappings.
 """
 
 from __future__ import annotations

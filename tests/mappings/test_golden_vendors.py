@@ -18,10 +18,10 @@ import pytest
 from mappings import dvcqg, motcua
 from mappings.canonical import Dossier
 from mappings.codes import Status
-from mappings.vendors import get_path, profile, to_default
-from tests.mappings.soap import ROOT, vendor_reply
 from mappings.procedures import InMemoryProcedureLookup
+from mappings.vendors import get_path, profile, to_default
 from simulators import catalogue
+from tests.mappings.soap import ROOT, vendor_reply
 from tests.mappings.test_golden import FIXTURES, check_golden
 
 PHUONGNAM_WSDL = ROOT / "simulators" / "contracts" / "phuongnam" / "phuongnam.wsdl"
