@@ -6,11 +6,28 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
-from connectors.base import ChangeRef
+from connectors.base import ChangePage, ChangeRef
 from connectors.errors import RemoteRejected
-from mappings.vendors import ChangesResponse, RequestValue, get_path
+from mappings.vendors import ChangesResponse, RequestValue, VendorProfile, get_path
+
+
+@runtime_checkable
+class ProfiledSource(Protocol):
+    """A source described by a vendor profile, which can also show a record as the vendor sent it (the probe)."""
+
+    vendor: VendorProfile
+
+    def fetch_changes(self, unit_code: str, since: datetime, token: str | None = None) -> ChangePage: ...
+
+    def raw_dossier(self, unit_code: str, dossier_code: str) -> Mapping[str, Any]:
+        """The dossier in the vendor's own shape and names."""
+        ...
+
+    def read_saved(self, payload: bytes) -> Mapping[str, Any]:
+        """A saved answer of the dossier operation, read as :meth:`raw_dossier` reads a live one."""
+        ...
 
 
 def request_body(request: Any, values: Mapping[str, Any]) -> dict[str, Any]:

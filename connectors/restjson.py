@@ -75,22 +75,36 @@ class JsonConnector:
         )
 
     def get_dossier(self, unit_code: str, dossier_code: str, *, seen: ChangeRef | None = None) -> RawRecord:
-        operation = self.vendor.operations.dossier
+        return dict(to_default(self.raw_dossier(unit_code, dossier_code), self.vendor, feed=feed_of(seen)))
+
+    def raw_dossier(self, unit_code: str, dossier_code: str) -> Mapping[str, Any]:
+        """The dossier in the vendor's own shape and names, before the profile reshapes it."""
         reply = self._call(
             "dossier",
-            operation,
+            self.vendor.operations.dossier,
             request_body(self.vendor.requests.dossier, {"unit": unit_code, "code": dossier_code}),
             dossier_code=dossier_code,
         )
+        return self._record(reply, dossier_code)
+
+    def read_saved(self, payload: bytes) -> Mapping[str, Any]:
+        """A saved answer of the dossier operation (its JSON body), read as :meth:`raw_dossier` reads a live one."""
+        try:
+            reply = json.loads(payload)
+        except ValueError as exc:
+            raise ConfigurationError(f"Bản ghi đã lưu không phải JSON / the saved record is not JSON: {exc}") from exc
+        return self._record(reply, None)
+
+    def _record(self, reply: Any, dossier_code: str | None) -> Mapping[str, Any]:
         record = get_path(reply, self.vendor.responses.dossier.record)
         if not isinstance(record, Mapping):
             raise to_error(
                 Verdict(Resolution.PERMANENT, remote_message="câu trả lời không có hồ sơ (no record in the answer)"),
                 system=self.system,
-                operation=operation,
+                operation=self.vendor.operations.dossier,
                 dossier_code=dossier_code,
             )
-        return dict(to_default(record, self.vendor, feed=feed_of(seen)))
+        return record
 
     def lookup(self, unit_code: str, dossier_code: str) -> RawRecord | None:
         try:

@@ -49,6 +49,7 @@ from foundation.redaction import personal_keys, redact_envelope, scrub
 from mappings.vendors import VendorProfile, as_list, from_default, get_path, to_default
 
 _DOCUMENTS: dict[tuple[str, bool], Document] = {}
+_SAVED_PARSER = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False, remove_blank_text=True)
 _DOCUMENTS_LOCK = threading.Lock()
 
 
@@ -198,6 +199,7 @@ class SoapConnector:
         services = document.services
         service = services[self.vendor.service] if self.vendor.service else next(iter(services.values()))
         port = service.ports[self.vendor.port] if self.vendor.port else next(iter(service.ports.values()))
+        self._binding = port.binding
         return self.client.create_service(port.binding.name, address)  # type: ignore[no-untyped-call]
 
     @property
@@ -235,12 +237,32 @@ class SoapConnector:
         )
 
     def get_dossier(self, unit_code: str, dossier_code: str, *, seen: ChangeRef | None = None) -> RawRecord:
+        return dict(to_default(self.raw_dossier(unit_code, dossier_code), self.vendor, feed=feed_of(seen)))
+
+    def raw_dossier(self, unit_code: str, dossier_code: str) -> Mapping[str, Any]:
+        """The dossier in the vendor's own shape and names, before the profile reshapes it."""
         reply = self._invoke(
             "dossier",
             self.vendor.operations.dossier,
             request_body(self.vendor.requests.dossier, {"unit": unit_code, "code": dossier_code}),
             dossier_code=dossier_code,
         )
+        return self._record(reply, dossier_code)
+
+    def read_saved(self, payload: bytes) -> Mapping[str, Any]:
+        """A saved answer of the dossier operation (a SOAP envelope), read as :meth:`raw_dossier` reads a live one."""
+        operation = self.vendor.operations.dossier
+        try:
+            envelope = etree.fromstring(payload, _SAVED_PARSER)
+            reply = self._binding.get(operation).process_reply(envelope)
+        except (etree.LxmlError, zeep.exceptions.Error, ValueError) as exc:
+            raise ConfigurationError(
+                f"Không đọc được bản ghi đã lưu: cần phong bì SOAP trả lời {operation} / "
+                f"not a saved {operation} answer envelope: {exc}"
+            ) from exc
+        return self._record(zeep.helpers.serialize_object(reply, target_cls=dict), None)  # type: ignore[no-untyped-call]
+
+    def _record(self, reply: Any, dossier_code: str | None) -> Mapping[str, Any]:
         record = _at(reply, self.vendor.responses.dossier.record)
         if not isinstance(record, Mapping):
             raise to_error(
@@ -249,7 +271,7 @@ class SoapConnector:
                 operation=self.vendor.operations.dossier,
                 dossier_code=dossier_code,
             )
-        return dict(to_default(record, self.vendor, feed=feed_of(seen)))
+        return record
 
     # ── Target ──
 
@@ -376,7 +398,7 @@ class SoapConnector:
                 raise error from exc
             finally:
                 self.endpoint.outcome(error)
-                self._record(role, error)
+                self._record_exchange(role, error)
 
         return with_reauth(once, lambda: None)
 
@@ -427,7 +449,7 @@ class SoapConnector:
             node = found
         return (node.text or "").strip() or None
 
-    def _record(self, role: str, error: HubError | None) -> None:
+    def _record_exchange(self, role: str, error: HubError | None) -> None:
         pending = self.envelopes.pending()
         if pending is None:
             return

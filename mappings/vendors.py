@@ -9,7 +9,8 @@ the canonical dossier. Everything here is pure: loading a profile reads a file, 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+import re
+from collections.abc import Callable, Iterator, Mapping
 from datetime import datetime
 from functools import cache
 from pathlib import Path
@@ -483,3 +484,59 @@ def _rename(
     if isinstance(data, list | tuple):
         return [_rename(v, table, within, parent=parent, forward=forward) for v in data]
     return data
+
+
+def profile_keys_for(vendor: VendorProfile, path: str) -> list[str]:
+    """The profile keys that decide the default record's field at ``path`` (``DanhSachTienDo.TienDo[2].ThoiDiem``):
+    where it is read from, how it is converted, which code table spells it. What an integrator edits to fix it."""
+    plain = re.sub(r"\[\d+\]", "", path)
+    keys: list[str] = []
+    if vendor.record is not None:
+        found = _field_key(vendor.record.fields, plain, "record.fields")
+        if found is not None or plain not in vendor.record.from_feed:
+            keys.append(found or f"record.fields (nothing reads {plain})")
+        if plain in vendor.record.from_feed:
+            keys.append(f"record.from_feed.{plain}")
+        elif plain in ("NgayCapNhat", "PhienBan") and found is None:
+            keys.append("record.from_feed (take it from the change feed)")
+    else:
+        keys.append("renames / within")
+    keys.extend(f"converters[{i}]" for i, c in enumerate(vendor.converters) if plain in c.fields)
+    keys.extend(f"codes.{table}" for table, paths in CODE_FIELDS.items() if plain in paths)
+    return keys
+
+
+def unread_paths(record: Any, vendor: VendorProfile) -> list[str]:
+    """The vendor record's leaf paths that ``record.fields`` does not read: data the profile leaves behind."""
+    if vendor.record is None:
+        return []
+    read = set(_read_paths(vendor.record.fields, ""))
+    return sorted(p for p in _leaves(record, "") if not any(p == r or p.startswith(r + ".") for r in read))
+
+
+def _field_key(fields: Mapping[str, str | Group], path: str, prefix: str) -> str | None:
+    for target, source in fields.items():
+        if path == target:
+            return f"{prefix}.{target}"
+        if isinstance(source, Group) and path.startswith(target + "."):
+            return _field_key(source.fields, path[len(target) + 1 :], f"{prefix}.{target}.fields")
+    return None
+
+
+def _read_paths(fields: Mapping[str, str | Group], base: str) -> Iterator[str]:
+    for source in fields.values():
+        if isinstance(source, str):
+            yield base + source
+        else:
+            yield from _read_paths(source.fields, f"{base}{source.path}.")
+
+
+def _leaves(data: Any, base: str) -> Iterator[str]:
+    if isinstance(data, Mapping):
+        for key, value in data.items():
+            yield from _leaves(value, f"{base}{key}.")
+    elif isinstance(data, list | tuple):
+        for item in data:
+            yield from _leaves(item, base)
+    elif data is not None and data != "":
+        yield base.rstrip(".")
