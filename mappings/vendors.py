@@ -1,10 +1,12 @@
-"""Vendor profiles: how one one-stop-shop vendor's SOAP service names its operations, elements and fields.
+"""Vendor profiles: how one one-stop-shop vendor's service (SOAP or JSON) names and shapes everything it sends.
 
 Provinces buy one-stop-shop software from different vendors. Onboarding another vendor is a YAML file in
-``mappings/vendors/`` (or any file a system's ``vendor_file`` option names), never new code: the SOAP connector
-reads operation and element names from the profile, and :func:`to_default` / :func:`from_default` rename a vendor's
-record to the default vendor's shape (``simulators/contracts``) and back, which ``mappings/motcua.py`` then maps to
-the canonical dossier. Everything here is pure: loading a profile reads a file, renaming touches no I/O.
+``mappings/vendors/`` (or any file a system's ``vendor_file`` option names), never new code: the connectors read
+operation and element names, request value formats and the paging style from the profile, and :func:`to_default`
+reshapes a vendor's record (nested groups, converters, sentinels, the vendor's code spellings, the change feed's time)
+into the default vendor's record (``simulators/contracts``), which ``mappings/motcua.py`` maps to the canonical
+dossier; :func:`from_default` is the reverse, for pushes. ``default.yaml`` is the annotated reference of every key.
+Everything here is pure: loading a profile reads a file, reshaping touches no I/O.
 """
 
 from __future__ import annotations
