@@ -243,7 +243,7 @@ def _reconcile(ctx: HubContext, sims: object) -> dict[str, UnitLine]:
 
 
 def _vendor(topology: Topology, system_name: str | None) -> str:
-    """The vendor profile a unit's one-stop-shop is read through (its title, as the profile names it)."""
+    """The vendor profile a unit's one-stop-shop is read through, and the system kind that reads it."""
     if system_name is None:
         return "—"
     system = topology.systems[system_name]
