@@ -10,7 +10,7 @@ from typing import Any, Protocol, runtime_checkable
 
 from connectors.base import ChangePage, ChangeRef
 from connectors.errors import RemoteRejected
-from mappings.vendors import ChangesResponse, RequestValue, VendorProfile, get_path
+from mappings.vendors import ChangesResponse, RequestValue, VendorProfile, get_path, set_path
 
 
 @runtime_checkable
@@ -33,14 +33,16 @@ class ProfiledSource(Protocol):
 def request_body(request: Any, values: Mapping[str, Any]) -> dict[str, Any]:
     """The request's elements: each role's value in the vendor's format, then the profile's constants.
 
-    A role the profile does not name is not sent; a None value leaves its element out (optional elements).
+    A role the profile does not name is not sent; a None value leaves its element out (optional elements). A dotted
+    element (``boLoc.maCoQuan``) is nested, as a SOAP request with a complex filter element wants it.
     """
     body: dict[str, Any] = {}
     for role, value in values.items():
         spec = getattr(request, role, None)
         if isinstance(spec, RequestValue) and value is not None:
-            body[spec.element] = spec.write(value)
-    body.update(request.constants)
+            set_path(body, spec.element, spec.write(value))
+    for element, constant in request.constants.items():
+        set_path(body, element, constant)
     return body
 
 

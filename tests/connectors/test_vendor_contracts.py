@@ -17,6 +17,7 @@ import pytest
 import yaml
 
 from connectors.base import ChangeRef
+from connectors.changes import request_body
 from connectors.errors import RemoteRejected
 from connectors.recording import ExchangeLog
 from foundation.clock import VN_TZ
@@ -26,7 +27,7 @@ from mappings import motcua
 from mappings.codes import Status
 from mappings.errors import ValidationFailed
 from mappings.tables import tables
-from mappings.vendors import VENDORS_DIR, load_profile, to_default
+from mappings.vendors import VENDORS_DIR, ChangesRequest, load_profile, to_default
 from simulators.phuongnam import UNKNOWN_TIME
 from simulators.server import Simulators
 from systems import registry
@@ -89,6 +90,27 @@ def test_the_json_feed_asks_for_utc_windows_the_vendor_accepts(world: Any) -> No
     since = sims.now() - timedelta(days=45)
     refs = _feed(source, "503", since)  # 45 days in windows of at most 31, or the vendor answers 400
     assert refs and all(since <= r.updated_at <= sims.now() for r in refs)
+
+
+def test_request_values_take_the_vendors_formats_nesting_and_constants() -> None:
+    request = ChangesRequest.model_validate(
+        {
+            "unit": "boLoc.maCoQuan",
+            "since": {"element": "boLoc.tu", "format": "%Y%m%d%H%M%S", "tz": "Asia/Ho_Chi_Minh"},
+            "page_size": {"element": "soDong", "type": "text"},
+            "token": {"element": "conNua", "type": "boolean", "boolean": ["C", "K"]},
+            "constants": {"phienBanApi": "2.1"},
+        }
+    )
+    body = request_body(
+        request, {"unit": 502, "since": datetime(2024, 2, 29, 17, 0, tzinfo=UTC), "page_size": 50, "token": False}
+    )
+    assert body == {
+        "boLoc": {"maCoQuan": 502, "tu": "20240301000000"},
+        "soDong": "50",
+        "conNua": "K",
+        "phienBanApi": "2.1",
+    }
 
 
 # ── gap 2: change-feed times as strings ──────────────────────────────────────────────────────────────────────
