@@ -82,7 +82,7 @@ class SqliteSource:
         next_token = f"{rows[-1][1]}|{rows[-1][0]}" if len(rows) == PAGE else None
         return ChangePage(items=items, next_token=next_token)
 
-    def get_dossier(self, unit_code: str, dossier_code: str) -> RawRecord:
+    def get_dossier(self, unit_code: str, dossier_code: str, *, seen: ChangeRef | None = None) -> RawRecord:
         raise NotImplementedError("the benchmark times polls, not syncs")
 
     def health(self) -> Health:

@@ -18,7 +18,7 @@ from hub.procedures_cli import app as procedures_app
 from migrations import downgrade, upgrade
 from schedules import cli as schedules_cli
 from simulators import cli as simulators_cli
-from systems import registry
+from systems import probe_cli, registry
 
 app = typer.Typer(
     name="dvc-hub",
@@ -40,6 +40,7 @@ app.add_typer(admin_cli.users_app, name="users")
 app.add_typer(admin_cli.logs_app, name="logs")
 app.add_typer(admin_cli.dossier_app, name="dossier")
 app.command("scheduler")(schedules_cli.scheduler)
+app.add_typer(probe_cli.app, name="vendor")
 app.command("backfill")(schedules_cli.backfill)
 app.add_typer(schedules_cli.jobs_app, name="jobs")
 app.add_typer(simulators_cli.app, name="simulate")

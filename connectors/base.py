@@ -66,8 +66,12 @@ class Source(Protocol):
         """The unit's dossiers changed since ``since``, oldest first, one page at a time."""
         ...
 
-    def get_dossier(self, unit_code: str, dossier_code: str) -> RawRecord:
-        """One dossier in full, in the source's own schema."""
+    def get_dossier(self, unit_code: str, dossier_code: str, *, seen: ChangeRef | None = None) -> RawRecord:
+        """One dossier in full, in the source's own schema.
+
+        ``seen``: the change-feed entry that announced this revision; a source whose records carry no change time
+        or revision of their own takes them from it.
+        """
         ...
 
     def health(self) -> Health: ...

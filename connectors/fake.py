@@ -124,7 +124,7 @@ class FakeConnector:
         end = start + self.page_size
         return ChangePage(items=refs[start:end], next_token=str(end) if end < len(refs) else None)
 
-    def get_dossier(self, unit_code: str, dossier_code: str) -> RawRecord:
+    def get_dossier(self, unit_code: str, dossier_code: str, *, seen: ChangeRef | None = None) -> RawRecord:
         self._enter("get_dossier", unit_code, (dossier_code,))
         self._raise_scoped("get_dossier", unit_code, dossier_code)
         with self._lock:

@@ -28,6 +28,7 @@ from zeep.wsdl import Document
 from zeep.wsse.username import UsernameToken
 
 from connectors.base import ChangePage, ChangeRef, Health, PushResult, RawRecord
+from connectors.changes import change_ref, feed_of, request_body
 from connectors.errors import (
     AuthenticationFailed,
     RemoteRejected,
@@ -40,13 +41,15 @@ from connectors.errors import (
     with_reauth,
 )
 from connectors.http import Endpoint
+from connectors.paging import paging_for
 from connectors.recording import Exchange
 from foundation.credentials import Credentials
 from foundation.errors import ConfigurationError, HubError, RetryableError
 from foundation.redaction import personal_keys, redact_envelope, scrub
-from mappings.vendors import VendorProfile, from_default, get_path, to_default
+from mappings.vendors import VendorProfile, as_list, from_default, get_path, to_default
 
 _DOCUMENTS: dict[tuple[str, bool], Document] = {}
+_SAVED_PARSER = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False, remove_blank_text=True)
 _DOCUMENTS_LOCK = threading.Lock()
 
 
@@ -170,6 +173,7 @@ class SoapConnector:
         self.endpoint = endpoint
         self.vendor = vendor
         self.page_size = page_size
+        self.paging = paging_for(vendor.paging, page_size)
         self._password = credentials.password.get_secret_value()
         endpoint.secrets = lambda: (self._password,)
         self.envelopes = EnvelopeRecorder(frozenset(vendor.personal))
@@ -195,6 +199,7 @@ class SoapConnector:
         services = document.services
         service = services[self.vendor.service] if self.vendor.service else next(iter(services.values()))
         port = service.ports[self.vendor.port] if self.vendor.port else next(iter(service.ports.values()))
+        self._binding = port.binding
         return self.client.create_service(port.binding.name, address)  # type: ignore[no-untyped-call]
 
     @property
@@ -205,35 +210,59 @@ class SoapConnector:
 
     def fetch_changes(self, unit_code: str, since: datetime, token: str | None = None) -> ChangePage:
         names = self.vendor.requests.changes
-        body: dict[str, Any] = {names.unit: unit_code, names.since: since}
-        if names.page_size:
-            body[names.page_size] = self.page_size
-        if token and names.token:
-            body[names.token] = token
+        ask = self.paging.ask(since, token, self.endpoint.clock())
+        body = request_body(
+            names,
+            {
+                "unit": unit_code,
+                "since": ask.since,
+                "until": ask.until,
+                "page_size": self.page_size,
+                "token": ask.token,
+                "page": ask.page,
+            },
+        )
         reply = self._invoke("changes", self.vendor.operations.changes, body)
         shape = self.vendor.responses.changes
-        items = _at(reply, shape.items) or []
-        if isinstance(items, Mapping):
-            items = [items]
-        refs = [
-            ChangeRef(
-                dossier_code=str(get_path(item, shape.code)),
-                updated_at=_aware(get_path(item, shape.updated_at)),
-                version=int(get_path(item, shape.version)),
-            )
-            for item in items
-        ]
-        next_token = _at(reply, shape.token) if shape.token else None
-        return ChangePage(items=refs, next_token=str(next_token) if next_token else None)
+        items = as_list(_at(reply, shape.items))
+        refs = [change_ref(item, shape) for item in items]
+        return ChangePage(
+            items=refs,
+            next_token=self.paging.next(
+                ask,
+                len(items),
+                _at(reply, shape.token) if shape.token else None,
+                _at(reply, shape.total_pages) if shape.total_pages else None,
+            ),
+        )
 
-    def get_dossier(self, unit_code: str, dossier_code: str) -> RawRecord:
-        names = self.vendor.requests.dossier
+    def get_dossier(self, unit_code: str, dossier_code: str, *, seen: ChangeRef | None = None) -> RawRecord:
+        return dict(to_default(self.raw_dossier(unit_code, dossier_code), self.vendor, feed=feed_of(seen)))
+
+    def raw_dossier(self, unit_code: str, dossier_code: str) -> Mapping[str, Any]:
+        """The dossier in the vendor's own shape and names, before the profile reshapes it."""
         reply = self._invoke(
             "dossier",
             self.vendor.operations.dossier,
-            {names.unit: unit_code, names.code: dossier_code},
+            request_body(self.vendor.requests.dossier, {"unit": unit_code, "code": dossier_code}),
             dossier_code=dossier_code,
         )
+        return self._record(reply, dossier_code)
+
+    def read_saved(self, payload: bytes) -> Mapping[str, Any]:
+        """A saved answer of the dossier operation (a SOAP envelope), read as :meth:`raw_dossier` reads a live one."""
+        operation = self.vendor.operations.dossier
+        try:
+            envelope = etree.fromstring(payload, _SAVED_PARSER)
+            reply = self._binding.get(operation).process_reply(envelope)
+        except (etree.LxmlError, zeep.exceptions.Error, ValueError) as exc:
+            raise ConfigurationError(
+                f"Không đọc được bản ghi đã lưu: cần phong bì SOAP trả lời {operation} / "
+                f"not a saved {operation} answer envelope: {exc}"
+            ) from exc
+        return self._record(zeep.helpers.serialize_object(reply, target_cls=dict), None)  # type: ignore[no-untyped-call]
+
+    def _record(self, reply: Any, dossier_code: str | None) -> Mapping[str, Any]:
         record = _at(reply, self.vendor.responses.dossier.record)
         if not isinstance(record, Mapping):
             raise to_error(
@@ -242,7 +271,7 @@ class SoapConnector:
                 operation=self.vendor.operations.dossier,
                 dossier_code=dossier_code,
             )
-        return dict(to_default(record, self.vendor))
+        return record
 
     # ── Target ──
 
@@ -262,10 +291,9 @@ class SoapConnector:
         for record in records:
             code = str(record.get("MaHoSo", ""))
             body = {**from_default(dict(record), self.vendor)}
-            if self.vendor.requests.update.unit:
-                body[self.vendor.requests.update.unit] = unit_code
+            body.update(request_body(self.vendor.requests.update, {"unit": unit_code}))
             try:
-                reply = self._invoke("update", self.vendor.operations.update, body, dossier_code=code)
+                reply = self._invoke("update", self._update_operation(), body, dossier_code=code)
             except (RetryableError, AuthenticationFailed, ConfigurationError):
                 raise  # the endpoint, not this record, is the problem: the whole call fails
             except HubError as exc:
@@ -275,6 +303,16 @@ class SoapConnector:
             outcome = _at(reply, shape.outcome) if shape.outcome else None
             results.append(PushResult(code, created=outcome is not None and str(outcome) in shape.applied))
         return results
+
+    def _update_operation(self) -> str:
+        operation = self.vendor.operations.update
+        if operation is None:
+            raise ConfigurationError(
+                f"{self.system}: nhà cung cấp {self.vendor.name} không nhận cập nhật trạng thái "
+                "(the vendor profile has no operations.update)",
+                target=self.system,
+            )
+        return operation
 
     def push_progress(self, unit_code: str, entries: Sequence[RawRecord]) -> list[PushResult]:
         """Progress travels inside the update call: entries (MaHoSo, TrangThai, PhienBanNguon...) by dossier."""
@@ -300,9 +338,8 @@ class SoapConnector:
         operation = self.vendor.operations.health
         if operation is None:
             return Health(ok=True, latency_ms=0.0, detail="no health operation")
-        unit_name = self.vendor.requests.health.unit
         try:
-            reply = self._invoke("health", operation, {unit_name: None} if unit_name else {})
+            reply = self._invoke("health", operation, request_body(self.vendor.requests.health, {}))
         except HubError as exc:
             return Health(ok=False, latency_ms=_ms(started), detail=exc.message)
         shape = self.vendor.responses.health
@@ -361,7 +398,7 @@ class SoapConnector:
                 raise error from exc
             finally:
                 self.endpoint.outcome(error)
-                self._record(role, error)
+                self._record_exchange(role, error)
 
         return with_reauth(once, lambda: None)
 
@@ -412,7 +449,7 @@ class SoapConnector:
             node = found
         return (node.text or "").strip() or None
 
-    def _record(self, role: str, error: HubError | None) -> None:
+    def _record_exchange(self, role: str, error: HubError | None) -> None:
         pending = self.envelopes.pending()
         if pending is None:
             return
@@ -440,15 +477,6 @@ class SoapConnector:
 
     def close(self) -> None:
         """The shared session belongs to the process, not to one connector: nothing to release here."""
-
-
-def _aware(value: Any) -> datetime:
-    if not isinstance(value, datetime) or value.tzinfo is None:
-        raise RemoteRejected(
-            f"Thời điểm cập nhật {value!r} thiếu múi giờ / the change feed gave a time without an offset",
-            remote_message=repr(value),
-        )
-    return value
 
 
 def _ms(started: float) -> float:

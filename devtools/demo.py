@@ -1,8 +1,10 @@
-"""``make demo``: a day of Quảng Nam / Núi Thành traffic through the hub on the embedded default, with faults.
+"""``make demo``: a day of Quảng Nam traffic through the hub on the embedded default, with faults.
 
-Both simulators run in this process on free ports; the hub runs on SQLite with the in-process broker and worker
-threads. The demo plays simulated hours, polls every unit after each, shows live progress, then does what an
-administrator would after an incident — map the procedures that were missing, replay what was parked — and ends
+The province runs one-stop-shop software from three vendors (``config/topologies/quang-nam-2023-three-vendors.yaml``):
+the default contract's SOAP service, Phương Nam's SOAP service and Bạch Đằng's JSON API, each read through its vendor
+profile alone. Every simulator runs in this process on free ports; the hub runs on SQLite with the in-process broker
+and worker threads. The demo plays simulated hours, polls every unit after each, shows live progress, then does what
+an administrator would after an incident — map the procedures that were missing, replay what was parked — and ends
 with a reconciliation of every unit: dossiers at the source, at the national portal, at the other levels, missing,
 mismatched, parked and why.
 """
@@ -21,8 +23,8 @@ from rich.table import Table
 from sqlalchemy import func, select
 
 from foundation import logs
-from foundation.settings import DEFAULT_TOPOLOGY, PROJECT_ROOT, Settings
-from foundation.topology import load
+from foundation.settings import PROJECT_ROOT, Settings
+from foundation.topology import Topology, load
 from hub import procedures, replay
 from hub.context import HubContext
 from hub.store.db import Database
@@ -34,8 +36,9 @@ from simulators.server import Simulators
 
 IN_FLIGHT = [s.value for s in MessageState if s.in_flight]
 DEMO_DIR = PROJECT_ROOT / "var" / "demo"
+DEMO_TOPOLOGY = PROJECT_ROOT / "config" / "topologies" / "quang-nam-2023-three-vendors.yaml"
 # The simulators' default credentials, for the demo only; production reads them from the environment or files.
-DEMO_CREDENTIALS = {"MOTCUA_QUANGNAM": ("hub", "hub-secret"), "DVCQG": ("hub", "hub-secret")}
+DEMO_CREDENTIALS = {ref: ("hub", "hub-secret") for ref in ("MOTCUA_QUANGNAM", "MOTCUA_TAMKY", "MOTCUA_HOIAN", "DVCQG")}
 # What goes wrong during the demo's day: a flaky portal, a slow and occasionally failing one-stop-shop, a feed
 # that repeats and reorders entries. Faults are switched off for the catch-up after the day.
 DEMO_FAULTS: dict[str, dict[str, float | int]] = {
@@ -43,6 +46,9 @@ DEMO_FAULTS: dict[str, dict[str, float | int]] = {
     "dvcqg:DongBoHoSoMC": {"error_in_200_rate": 0.01},
     "soap:LayChiTietHoSo": {"soap_fault_rate": 0.03, "latency_ms": 2, "latency_jitter_ms": 2},
     "soap:LayDanhSachHoSoThayDoi": {"feed_duplicate_rate": 0.2, "feed_shuffle_rate": 0.2},
+    "phuongnam:LayHoSo": {"soap_fault_rate": 0.03},
+    # Not errors: a failed window restarts the whole poll from the watermark, which empty windows do not move.
+    "bachdang": {"latency_ms": 2, "latency_jitter_ms": 2},
 }
 UNMAPPED = 3  # procedures left without a national code, to show parking, fixing and replaying
 
@@ -53,6 +59,7 @@ class UnitLine:
 
     name: str
     level: str
+    vendor: str = ""
     at_source: int = 0
     at_portal: int = 0
     missing: int = 0
@@ -71,8 +78,8 @@ def run(console: Console, *, hours: int = 24, backlog: int = 300, seed: int = 20
         os.environ.setdefault(f"DVC_HUB_CRED_{ref}_USERNAME", username)
         os.environ.setdefault(f"DVC_HUB_CRED_{ref}_PASSWORD", password)
 
-    console.rule("[bold]dvc-hub demo[/bold] — Quảng Nam 2023, Núi Thành")
-    with Simulators(load(DEFAULT_TOPOLOGY), seed=seed, dossiers=backlog) as sims:
+    console.rule("[bold]dvc-hub demo[/bold] — Quảng Nam 2023, three one-stop-shop vendors")
+    with Simulators(load(DEMO_TOPOLOGY), seed=seed, dossiers=backlog) as sims:
         topology_file = sims.topology_file(DEMO_DIR / "topology.yaml")
         settings = Settings(
             _env_file=None,
@@ -89,7 +96,8 @@ def run(console: Console, *, hours: int = 24, backlog: int = 300, seed: int = 20
         ctx = HubContext.from_settings(settings)
         unmapped = _load_procedure_mappings(ctx.db, sims.catalogue.procedures)
         console.print(
-            f"Simulators: SOAP {sims.soap_url}, portal {sims.portal_url}. Database {DEMO_DIR / 'hub.sqlite3'}.\n"
+            f"Simulators: one-stop-shops {sims.soap_url}, {sims.vendor_url('phuongnam')} (SOAP), "
+            f"{sims.vendor_url('bachdang')} (JSON); portal {sims.portal_url}. Database {DEMO_DIR / 'hub.sqlite3'}.\n"
             f"{len(sims.catalogue.procedures) - len(unmapped)} procedure codes mapped to national codes; "
             f"{len(unmapped)} left unmapped on purpose: {', '.join(unmapped)}."
         )
@@ -205,7 +213,7 @@ def _reconcile(ctx: HubContext, sims: object) -> dict[str, UnitLine]:
     today = sims.now().date()  # type: ignore[attr-defined]
     lines: dict[str, UnitLine] = {}
     for unit in ctx.topology.active_units(today):
-        lines[unit.code] = UnitLine(unit.name, unit.level.value)
+        lines[unit.code] = UnitLine(unit.name, unit.level.value, _vendor(ctx.topology, unit.system))
     for code, record in source.items():
         line = lines[record.MaDonViTiepNhan]
         line.at_source += 1
@@ -233,11 +241,20 @@ def _reconcile(ctx: HubContext, sims: object) -> dict[str, UnitLine]:
     return lines
 
 
+def _vendor(topology: Topology, system_name: str | None) -> str:
+    """The vendor profile a unit's one-stop-shop is read through, and the system kind that reads it."""
+    if system_name is None:
+        return "—"
+    system = topology.systems[system_name]
+    return f"{system.options.get('vendor', 'default')} ({system.kind})"
+
+
 def _report(console: Console, lines: dict[str, UnitLine]) -> int:
     table = Table(title="Đối soát (reconciliation): source vs national portal vs other levels")
     for column in (
         "unit",
         "level",
+        "vendor",
         "at source",
         "at portal",
         "missing",
@@ -246,12 +263,12 @@ def _report(console: Console, lines: dict[str, UnitLine]) -> int:
         "levels ≠",
         "parked",
     ):
-        table.add_column(column, justify="left" if column in ("unit", "level", "parked") else "right")
+        table.add_column(column, justify="left" if column in ("unit", "level", "vendor", "parked") else "right")
     total = UnitLine("Tổng (total)", "")
     for code, line in lines.items():
         parked = ", ".join(f"{k}: {v}" for k, v in line.parked.items()) or "0"
         table.add_row(
-            f"{code} {line.name}", line.level, str(line.at_source), str(line.at_portal), str(line.missing),
+            f"{code} {line.name}", line.level, line.vendor, str(line.at_source), str(line.at_portal), str(line.missing),
             str(line.mismatched), str(line.liên_thông), str(line.levels_mismatched), parked,
         )  # fmt: skip
         total.at_source += line.at_source
@@ -262,10 +279,21 @@ def _report(console: Console, lines: dict[str, UnitLine]) -> int:
         total.levels_mismatched += line.levels_mismatched
         total.parked.update(line.parked)
     table.add_row(
-        total.name, "", str(total.at_source), str(total.at_portal), str(total.missing), str(total.mismatched),
+        total.name, "", "", str(total.at_source), str(total.at_portal), str(total.missing), str(total.mismatched),
         str(total.liên_thông), str(total.levels_mismatched), str(sum(total.parked.values())), style="bold",
     )  # fmt: skip
     console.print(table)
+    by_vendor: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0, 0])
+    for line in lines.values():
+        counts = by_vendor[line.vendor]
+        counts[0] += line.at_source
+        counts[1] += line.at_portal
+        counts[2] += line.missing
+        counts[3] += line.mismatched
+    console.print(
+        "By vendor (at source / at portal / missing / mismatched): "
+        + "; ".join(f"{v}: {c[0]}/{c[1]}/{c[2]}/{c[3]}" for v, c in sorted(by_vendor.items()) if v != "—")
+    )
     ok = total.missing == 0 and total.mismatched == 0 and total.levels_mismatched == 0
     verdict = "[green]OK[/green]" if ok else "[red]NOT OK[/red]"
     console.print(

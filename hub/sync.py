@@ -216,7 +216,7 @@ def run_sync(ctx: HubContext, message_id: int) -> str:
         return "noop"
     system, unit_code, code = payload["system"], payload["unit_code"], payload["dossier_code"]
     with logs.bound(dossier_code=code, unit=unit_code):
-        raw = ctx.connectors.source(system).get_dossier(unit_code, code)
+        raw = ctx.connectors.source(system).get_dossier(unit_code, code, seen=_announced(payload))
         dossier = codecs.to_canonical(ctx, system, raw)
         with dossier_mutex(f"apply:{code}").acquire():
             with ctx.db.session() as session:
@@ -231,6 +231,13 @@ def run_sync(ctx: HubContext, message_id: int) -> str:
             outbox.send(applied.deliveries)
         log.debug("dossier_applied", accepted=applied.accepted, reason=applied.reason, version=applied.version)
         return MessageState.SUCCEEDED.value if applied.accepted else MessageState.SKIPPED.value
+
+
+def _announced(payload: dict[str, Any]) -> ChangeRef | None:
+    """The feed entry a sync message was recorded from (a fresh replay of a delivery has none)."""
+    if not payload.get("updated_at"):
+        return None
+    return ChangeRef(payload["dossier_code"], datetime.fromisoformat(payload["updated_at"]), int(payload["version"]))
 
 
 def apply(

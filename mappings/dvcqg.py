@@ -81,9 +81,10 @@ def with_national_code(dossier: Dossier, procedures: ProcedureLookup) -> Dossier
     if dossier.national_procedure_code:
         return dossier
     found = procedures(dossier.local_procedure_code)
-    if found is None:
-        # Another process may have added the mapping since this one cached the table (fix, then replay).
-        procedures.refresh()
+    refresh = getattr(procedures, "refresh", None)
+    if found is None and refresh is not None:
+        # A cached table (the hub's) may miss a mapping another process added since (fix, then replay).
+        refresh()
         found = procedures(dossier.local_procedure_code)
     if found is None:
         raise MappingMissing(dossier.local_procedure_code, dossier_code=dossier.code)

@@ -33,10 +33,6 @@ class ProcedureLookup(Protocol):
 
     def __call__(self, local_code: str) -> NationalProcedure | None: ...
 
-    def refresh(self) -> object:
-        """Reload the table, when it is a cache of a store another process may have changed."""
-        ...
-
 
 class InMemoryProcedureLookup:
     """A lookup over a fixed table."""
@@ -49,9 +45,6 @@ class InMemoryProcedureLookup:
 
     def __len__(self) -> int:
         return len(self._table)
-
-    def refresh(self) -> None:
-        """A fixed table has nothing to reload."""
 
     @classmethod
     def from_csv(cls, content: str) -> InMemoryProcedureLookup:

@@ -1,64 +1,192 @@
-"""Vendor profiles: how one one-stop-shop vendor's SOAP service names its operations, elements and fields.
+"""Vendor profiles: how one one-stop-shop vendor's service (SOAP or JSON) names and shapes everything it sends.
 
 Provinces buy one-stop-shop software from different vendors. Onboarding another vendor is a YAML file in
-``mappings/vendors/`` (or any file a system's ``vendor_file`` option names), never new code: the SOAP connector
-reads operation and element names from the profile, and :func:`to_default` / :func:`from_default` rename a vendor's
-record to the default vendor's shape (``simulators/contracts``) and back, which ``mappings/motcua.py`` then maps to
-the canonical dossier. Everything here is pure: loading a profile reads a file, renaming touches no I/O.
+``mappings/vendors/`` (or any file a system's ``vendor_file`` option names), never new code: the connectors read
+operation and element names, request value formats and the paging style from the profile, and :func:`to_default`
+reshapes a vendor's record (nested groups, converters, sentinels, the vendor's code spellings, the change feed's time)
+into the default vendor's record (``simulators/contracts``), which ``mappings/motcua.py`` maps to the canonical
+dossier; :func:`from_default` is the reverse, for pushes. ``default.yaml`` is the annotated reference of every key.
+Everything here is pure: loading a profile reads a file, reshaping touches no I/O.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import re
+from collections.abc import Callable, Iterator, Mapping
+from datetime import datetime
 from functools import cache
 from pathlib import Path
 from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from foundation.clock import VN_TZ
 from foundation.errors import ConfigurationError
 
 VENDORS_DIR = Path(__file__).resolve().parent / "vendors"
 
 FaultResolution = Literal["retry", "reauth", "permanent"]
+CodeTableName = Literal["status", "channel", "applicant_type", "return_method", "service_level"]
+FeedField = Literal["updated_at", "version"]
+
+# Where each code table's values sit in the default record; a step through a list applies to every item.
+CODE_FIELDS: Mapping[str, tuple[str, ...]] = {
+    "status": ("TrangThai", "DanhSachTienDo.TienDo.TrangThai"),
+    "channel": ("KenhThucHien",),
+    "applicant_type": ("ChuHoSo.LoaiDoiTuong",),
+    "return_method": ("HinhThucTra",),
+    "service_level": ("MucDo",),
+}
 
 
 class _Frozen(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
 
+def _zone(name: str | None) -> str | None:
+    if name is not None:
+        try:
+            ZoneInfo(name)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {name!r} (an IANA name such as Asia/Ho_Chi_Minh)") from exc
+    return name
+
+
 class Operations(_Frozen):
-    """The vendor's operation name for each role."""
+    """The vendor's operation name for each role; ``update`` None: the vendor takes no status updates."""
 
     changes: str
     dossier: str
-    update: str
+    update: str | None = None
     health: str | None = None
 
 
-class ChangesRequest(_Frozen):
-    unit: str
-    since: str
-    until: str | None = None
-    page_size: str | None = None
-    token: str | None = None
+class RequestValue(_Frozen):
+    """One request element and how its value is written: ``format`` (strftime) for times, in ``tz``."""
+
+    element: str
+    format: str | None = None
+    tz: str | None = None
+    type: Literal["auto", "text", "number", "boolean"] = "auto"
+    boolean: tuple[str, str] = ("true", "false")
+
+    _check_tz = field_validator("tz")(_zone)
+
+    def write(self, value: Any) -> Any:
+        """``value`` as the vendor's schema wants it (None stays None: the element is left out)."""
+        if value is None:
+            return None
+        if isinstance(value, datetime):
+            moment = value.astimezone(ZoneInfo(self.tz)) if self.tz else value
+            if self.format:
+                return moment.strftime(self.format)
+            return moment if self.type == "auto" else moment.isoformat()
+        if self.type == "boolean" or isinstance(value, bool):
+            return self.boolean[0] if value else self.boolean[1]
+        if self.type == "number":
+            return int(value)
+        if self.type == "text":
+            return str(value)
+        return value
 
 
-class DossierRequest(_Frozen):
-    unit: str
-    code: str
+def _value(raw: Any) -> Any:
+    """The short form ``role: ElementName`` of a request value."""
+    return {"element": raw} if isinstance(raw, str) else raw
 
 
-class UnitOnlyRequest(_Frozen):
-    unit: str | None = None
+class _Request(_Frozen):
+    constants: dict[str, Any] = Field(default_factory=dict, description="elements sent with a fixed value")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _short_forms(cls, data: Any) -> Any:
+        if isinstance(data, Mapping):
+            return {k: v if k == "constants" else _value(v) for k, v in data.items()}
+        return data
+
+
+class ChangesRequest(_Request):
+    unit: RequestValue
+    since: RequestValue
+    until: RequestValue | None = None
+    page_size: RequestValue | None = None
+    token: RequestValue | None = None
+    page: RequestValue | None = None
+
+
+class DossierRequest(_Request):
+    unit: RequestValue | None = None
+    code: RequestValue
+
+
+class UnitOnlyRequest(_Request):
+    unit: RequestValue | None = None
 
 
 class Requests(_Frozen):
     changes: ChangesRequest
     dossier: DossierRequest
-    update: UnitOnlyRequest
+    update: UnitOnlyRequest = UnitOnlyRequest()
     health: UnitOnlyRequest = UnitOnlyRequest()
+
+
+class Converter(_Frozen):
+    """How one field's text becomes a value: trimmed, case folded, "unknown" sentinels emptied, times parsed.
+
+    ``dates`` are strftime formats tried in order; a time without an offset is in ``tz`` (Vietnam by default).
+    A value no format reads is left as it came, so the mapping reports it at the field's path.
+    """
+
+    trim: bool = True
+    case: Literal["upper", "lower"] | None = None
+    sentinels: tuple[str, ...] = ()
+    dates: tuple[str, ...] = ()
+    tz: str | None = None
+
+    _check_tz = field_validator("tz")(_zone)
+
+    def read(self, value: Any) -> Any:
+        if isinstance(value, datetime):
+            return self._aware(value) if self.dates or self.tz else value
+        if not isinstance(value, str):
+            return value
+        text = value.strip() if self.trim else value
+        if text in self.sentinels:
+            return None
+        if self.case == "upper":
+            text = text.upper()
+        elif self.case == "lower":
+            text = text.lower()
+        for fmt in self.dates:
+            try:
+                return self._aware(datetime.strptime(text, fmt))  # noqa: DTZ007 - the zone is set by _aware
+            except ValueError:
+                continue
+        return text
+
+    def write(self, value: Any) -> Any:
+        """The reverse, for pushes and round trips: a time in the first format, in the vendor's zone."""
+        if isinstance(value, datetime) and self.dates:
+            return value.astimezone(self.zone).strftime(self.dates[0])
+        return value
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.tz) if self.tz else VN_TZ
+
+    def _aware(self, moment: datetime) -> datetime:
+        if moment.tzinfo is None or moment.utcoffset() is None:
+            return moment.replace(tzinfo=self.zone)
+        return moment
+
+
+class FieldConverter(Converter):
+    """A converter and the default-record paths it reads (``DanhSachTienDo.TienDo.ThoiDiem``: every step's)."""
+
+    fields: tuple[str, ...] = Field(min_length=1)
 
 
 class ChangesResponse(_Frozen):
@@ -67,6 +195,8 @@ class ChangesResponse(_Frozen):
     version: str
     updated_at: str
     token: str | None = None
+    total_pages: str | None = None
+    times: Converter = Field(default_factory=Converter, description="how the feed's change times are read")
 
 
 class DossierResponse(_Frozen):
@@ -94,6 +224,32 @@ class Responses(_Frozen):
     health: HealthResponse = HealthResponse()
 
 
+class Paging(_Frozen):
+    """How the change feed is paged: a token the vendor returns, page numbers, or time windows we choose."""
+
+    style: Literal["token", "page", "window"] = "token"
+    first_page: int = 1
+    window_hours: float = Field(default=24.0, gt=0)
+
+
+class Group(_Frozen):
+    """A nested element (or, with ``each``, a list of them) of the vendor's record, and its fields by default name."""
+
+    path: str
+    each: bool = False
+    fields: dict[str, str | Group]
+
+
+class RecordShape(_Frozen):
+    """The default record built from the vendor's: default path → vendor path (dotted) or a nested group.
+
+    ``from_feed``: default fields the record lacks, taken from the change feed's entry (its time or revision).
+    """
+
+    fields: dict[str, str | Group]
+    from_feed: dict[str, FeedField] = Field(default_factory=dict)
+
+
 class Faults(_Frozen):
     detail_code: str | None = None
     codes: dict[str, FaultResolution] = Field(default_factory=dict)
@@ -105,15 +261,20 @@ class VendorProfile(_Frozen):
 
     name: str
     title: str = ""
+    transport: Literal["soap", "json"] = "soap"
     wsdl: str | None = Field(default=None, description="local WSDL path, relative to the profile file")
     service: str | None = Field(default=None, description="wsdl:service name when the WSDL declares several")
     port: str | None = None
     operations: Operations
     requests: Requests
     responses: Responses
+    paging: Paging = Paging()
     faults: Faults = Faults()
+    record: RecordShape | None = None
     renames: dict[str, str] = Field(default_factory=dict)
     within: dict[str, dict[str, str]] = Field(default_factory=dict)
+    converters: tuple[FieldConverter, ...] = ()
+    codes: dict[CodeTableName, dict[int, tuple[str, ...]]] = Field(default_factory=dict)
     personal: tuple[str, ...] = Field(default=(), description="extra element names holding personal data")
     source: Path | None = Field(default=None, exclude=True)
 
@@ -122,6 +283,19 @@ class VendorProfile(_Frozen):
         for where, table in [("renames", self.renames), *((f"within.{k}", v) for k, v in self.within.items())]:
             if len(set(table.values())) != len(table):
                 raise ValueError(f"{where}: two vendor names map to the same default name; the reverse is ambiguous")
+        if self.record is not None and (self.renames or self.within):
+            raise ValueError("record: give either record.fields or renames/within, not both")
+        for code_table, spellings in self.codes.items():
+            seen: dict[str, int] = {}
+            for number, words in spellings.items():
+                for word in words:
+                    key = word.strip().lower()
+                    if seen.setdefault(key, number) != number:
+                        raise ValueError(f"codes.{code_table}: {word!r} names both {seen[key]} and {number}")
+        if self.paging.style == "page" and self.requests.changes.page is None:
+            raise ValueError("paging.style page needs requests.changes.page (the page-number element)")
+        if self.paging.style == "window" and self.requests.changes.until is None:
+            raise ValueError("paging.style window needs requests.changes.until (the window's end element)")
         return self
 
     @property
@@ -158,16 +332,144 @@ def profile(name: str) -> VendorProfile:
     return load_profile(path)
 
 
-def to_default(record: Any, vendor: VendorProfile) -> Any:
-    """A vendor's record renamed to the default vendor's shape (a new structure; the input is not changed)."""
-    return _rename(record, vendor.renames, vendor.within, parent=None, forward=True)
+def to_default(record: Any, vendor: VendorProfile, *, feed: Mapping[str, Any] | None = None) -> Any:
+    """A vendor's record in the default vendor's shape (a new structure; the input is not changed).
+
+    Reshaped (``record.fields``) or renamed (``renames``), then the change feed's time and revision fill what the
+    record lacks (``record.from_feed``), converters read each field (``converters``) and the vendor's code
+    spellings become the national numbers (``codes``); a spelling the vendor table lacks is left for the packaged
+    tables (``mappings/tables/codes.yaml``) to read.
+    """
+    if vendor.record is not None:
+        out: dict[str, Any] = _project(record, vendor.record.fields)
+        for target, field in vendor.record.from_feed.items():
+            if get_path(out, target) is None and feed is not None and feed.get(field) is not None:
+                set_path(out, target, feed[field])
+    else:
+        out = _rename(record, vendor.renames, vendor.within, parent=None, forward=True)
+    for converter in vendor.converters:
+        for path in converter.fields:
+            _apply_at(out, path, converter.read)
+    for table, spellings in vendor.codes.items():
+        reader = _CodeReader({word.strip().lower(): number for number, words in spellings.items() for word in words})
+        for path in CODE_FIELDS[table]:
+            _apply_at(out, path, reader)
+    return out
 
 
 def from_default(record: Any, vendor: VendorProfile) -> Any:
-    """A default-shaped record renamed to the vendor's names, for pushes (the reverse of :func:`to_default`)."""
+    """A default-shaped record in the vendor's names and spellings, for pushes (the reverse of :func:`to_default`)."""
+    out = _copy(record)
+    for table, spellings in vendor.codes.items():
+        writer = _CodeWriter({number: words[0] for number, words in spellings.items() if words})
+        for path in CODE_FIELDS[table]:
+            _apply_at(out, path, writer)
+    for converter in vendor.converters:
+        for path in converter.fields:
+            _apply_at(out, path, converter.write)
+    if vendor.record is not None:
+        return _unproject(out, vendor.record.fields)
     reverse = {v: k for k, v in vendor.renames.items()}
     within = {k: {v: n for n, v in t.items()} for k, t in vendor.within.items()}
-    return _rename(record, reverse, within, parent=None, forward=False)
+    return _rename(out, reverse, within, parent=None, forward=False)
+
+
+def get_path(data: Any, path: str) -> Any:
+    """The value at a dotted path of nested mappings, or None when any step is missing."""
+    for step in path.split("."):
+        if not isinstance(data, Mapping):
+            return None
+        data = data.get(step)
+    return data
+
+
+def set_path(data: dict[str, Any], path: str, value: Any) -> None:
+    """Put ``value`` at a dotted path, making the mappings on the way."""
+    *parents, last = path.split(".")
+    for step in parents:
+        data = data.setdefault(step, {})
+    data[last] = value
+
+
+def as_list(value: Any) -> list[Any]:
+    """A repeated element as a list: zeep and XML give one item bare, a wrapper may be empty."""
+    if value is None or value == "":
+        return []
+    return list(value) if isinstance(value, list | tuple) else [value]
+
+
+def _project(data: Any, fields: Mapping[str, str | Group]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for target, source in fields.items():
+        value: Any
+        if isinstance(source, str):
+            value = get_path(data, source)
+        elif source.each:
+            value = [_project(item, source.fields) for item in as_list(get_path(data, source.path))]
+        else:
+            node = get_path(data, source.path)
+            value = _project(node, source.fields) if isinstance(node, Mapping) else None
+        if value is not None:
+            set_path(out, target, value)
+    return out
+
+
+def _unproject(data: Any, fields: Mapping[str, str | Group]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for target, source in fields.items():
+        value = get_path(data, target)
+        if value is None:
+            continue
+        if isinstance(source, str):
+            set_path(out, source, value)
+        elif source.each:
+            set_path(out, source.path, [_unproject(item, source.fields) for item in as_list(value)])
+        elif isinstance(value, Mapping):
+            set_path(out, source.path, _unproject(value, source.fields))
+    return out
+
+
+def _apply_at(data: Any, path: str, fn: Callable[[Any], Any]) -> None:
+    """Replace the value(s) at ``path`` in place with ``fn(value)``; a list on the way applies to every item."""
+    step, _, rest = path.partition(".")
+    if isinstance(data, list):
+        for item in data:
+            _apply_at(item, path, fn)
+        return
+    if not isinstance(data, dict) or step not in data:
+        return
+    if rest:
+        _apply_at(data[step], rest, fn)
+    elif data[step] is not None:
+        data[step] = fn(data[step])
+
+
+class _CodeReader:
+    """A vendor's spelling → the national number; other values are left for the packaged tables."""
+
+    def __init__(self, lookup: Mapping[str, int]) -> None:
+        self.lookup = lookup
+
+    def __call__(self, value: Any) -> Any:
+        return self.lookup.get(value.strip().lower(), value) if isinstance(value, str) else value
+
+
+class _CodeWriter:
+    """The national number → the vendor's first spelling of it."""
+
+    def __init__(self, first: Mapping[int, str]) -> None:
+        self.first = first
+
+    def __call__(self, value: Any) -> Any:
+        return self.first.get(value, value) if isinstance(value, int) and not isinstance(value, bool) else value
+
+
+def _copy(data: Any) -> Any:
+    if isinstance(data, Mapping):
+        return {k: _copy(v) for k, v in data.items()}
+    if isinstance(data, list | tuple):
+        return [_copy(v) for v in data]
+    return data
 
 
 def _rename(
@@ -186,10 +488,57 @@ def _rename(
     return data
 
 
-def get_path(data: Any, path: str) -> Any:
-    """The value at a dotted path of nested mappings, or None when any step is missing."""
-    for step in path.split("."):
-        if not isinstance(data, Mapping):
-            return None
-        data = data.get(step)
-    return data
+def profile_keys_for(vendor: VendorProfile, path: str) -> list[str]:
+    """The profile keys that decide the default record's field at ``path`` (``DanhSachTienDo.TienDo[2].ThoiDiem``):
+    where it is read from, how it is converted, which code table spells it. What an integrator edits to fix it."""
+    plain = re.sub(r"\[\d+\]", "", path)
+    keys: list[str] = []
+    if vendor.record is not None:
+        found = _field_key(vendor.record.fields, plain, "record.fields")
+        if found is not None or plain not in vendor.record.from_feed:
+            keys.append(found or f"record.fields (nothing reads {plain})")
+        if plain in vendor.record.from_feed:
+            keys.append(f"record.from_feed.{plain}")
+        elif plain in ("NgayCapNhat", "PhienBan") and found is None:
+            keys.append("record.from_feed (take it from the change feed)")
+    else:
+        keys.append("renames / within")
+    keys.extend(f"converters[{i}]" for i, c in enumerate(vendor.converters) if plain in c.fields)
+    keys.extend(f"codes.{table}" for table, paths in CODE_FIELDS.items() if plain in paths)
+    return keys
+
+
+def unread_paths(record: Any, vendor: VendorProfile) -> list[str]:
+    """The vendor record's leaf paths that ``record.fields`` does not read: data the profile leaves behind."""
+    if vendor.record is None:
+        return []
+    read = set(_read_paths(vendor.record.fields, ""))
+    return sorted(p for p in _leaves(record, "") if not any(p == r or p.startswith(r + ".") for r in read))
+
+
+def _field_key(fields: Mapping[str, str | Group], path: str, prefix: str) -> str | None:
+    for target, source in fields.items():
+        if path == target:
+            return f"{prefix}.{target}"
+        if isinstance(source, Group) and path.startswith(target + "."):
+            return _field_key(source.fields, path[len(target) + 1 :], f"{prefix}.{target}.fields")
+    return None
+
+
+def _read_paths(fields: Mapping[str, str | Group], base: str) -> Iterator[str]:
+    for source in fields.values():
+        if isinstance(source, str):
+            yield base + source
+        else:
+            yield from _read_paths(source.fields, f"{base}{source.path}.")
+
+
+def _leaves(data: Any, base: str) -> Iterator[str]:
+    if isinstance(data, Mapping):
+        for key, value in data.items():
+            yield from _leaves(value, f"{base}{key}.")
+    elif isinstance(data, list | tuple):
+        for item in data:
+            yield from _leaves(item, base)
+    elif data is not None and data != "":
+        yield base.rstrip(".")

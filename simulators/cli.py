@@ -1,4 +1,8 @@
-"""``dvc-hub simulate``: serve the one-stop-shop SOAP simulator and the national-portal simulator on fixed ports."""
+"""``dvc-hub simulate``: serve the one-stop-shop simulators and the national-portal simulator on fixed ports.
+
+The one-stop-shop port serves every simulated vendor, each under its own path, for the units whose system names that
+vendor's profile in the topology (``config/topologies/quang-nam-2023-three-vendors.yaml`` uses all three).
+"""
 
 from __future__ import annotations
 
@@ -11,12 +15,14 @@ import typer
 from foundation.topology import load
 from simulators import faults as faults_module
 
-app = typer.Typer(help="Run the one-stop-shop (SOAP) and national-portal (REST) simulators.")
+app = typer.Typer(help="Run the one-stop-shop (three vendors: SOAP, SOAP, JSON) and national-portal simulators.")
 
 
 @app.callback(invoke_without_command=True)
 def simulate(
-    soap_port: Annotated[int, typer.Option(help="One-stop-shop SOAP port (base path /motcua).")] = 8701,
+    soap_port: Annotated[
+        int, typer.Option(help="One-stop-shop port (/motcua, /phuongnam SOAP; /bachdang JSON).")
+    ] = 8701,
     portal_port: Annotated[int, typer.Option(help="National portal port (/dvcqg, /api, /lgsp).")] = 8702,
     host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0.0.1",
     seed: Annotated[int, typer.Option(help="Seed of the data and of the fault dice.")] = 1,
@@ -35,7 +41,7 @@ def simulate(
     """Serve both simulators until interrupted."""
     # CLI entry point: the simulators' web servers (uvicorn, Starlette, the generated data) are loaded only when they
     # are asked to serve, so that every other `dvc-hub` command starts without them.
-    from simulators.server import Simulators
+    from simulators.server import Simulators, units_by_vendor
 
     specs = faults_module.load(faults) if faults else None
     sims = Simulators(
@@ -53,6 +59,9 @@ def simulate(
     )
     with sims:
         typer.echo(f"one-stop-shop SOAP: {sims.wsdl_url}")
+        for vendor, units in sorted(units_by_vendor(sims.topology).items()):
+            if vendor != "default":
+                typer.echo(f"  vendor {vendor}: {sims.vendor_url(vendor)} (units {', '.join(units)})")
         typer.echo(f"national portal:    {sims.portal_url}/dvcqg  {sims.portal_url}/api  {sims.portal_url}/lgsp")
         typer.echo(f"simulated clock:    {sims.now():%Y-%m-%d %H:%M %z}, {sims.store.count()} dossier copies")
         stop = threading.Event()

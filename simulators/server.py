@@ -19,15 +19,33 @@ import yaml
 from starlette.applications import Starlette
 
 from foundation.clock import VN_TZ
-from foundation.topology import Topology
+from foundation.topology import System, Topology
+from simulators import bachdang, phuongnam, portal, soap
 from simulators import catalogue as catalogue_module
-from simulators import portal, soap
 from simulators.clock import SimClock
 from simulators.faults import FaultInjector, FaultSpec
 from simulators.lifecycle import AdvanceReport, Lifecycle
 from simulators.motcua import OneStopShop
 from simulators.records import HoSo
 from simulators.soap import Credentials
+
+# Which simulated vendor serves a system: its profile's name (options.vendor) → the path it is served under.
+VENDOR_PATHS = {"default": "/motcua", "phuongnam": phuongnam.PATH, "bachdang": bachdang.PATH}
+
+
+def vendor_of(system: System) -> str:
+    """The simulated vendor a one-stop-shop system of the topology uses (the default contract's unless named)."""
+    return str(system.options.get("vendor") or "default")
+
+
+def units_by_vendor(topology: Topology) -> dict[str, list[str]]:
+    """Each simulated vendor's units: the units whose system names that vendor's profile."""
+    out: dict[str, list[str]] = {}
+    for unit in topology.units:
+        system = topology.system_for(unit)
+        if system is not None and system.name not in topology.spec.targets:
+            out.setdefault(vendor_of(system), []).append(unit.code)
+    return out
 
 
 def default_start(topology: Topology) -> datetime:
@@ -101,6 +119,11 @@ class Simulators:
         self.portal_state = portal.PortalState(self.catalogue, topology, self.credentials, session_ttl, token_ttl)
         self.soap_service = soap.SoapService(self.store, self.lifecycle, self.faults, self.credentials)
         self.portal_app = portal.PortalApp(self.portal_state, self.faults)
+        served = units_by_vendor(topology)
+        self.phuongnam = phuongnam.PhuongNamService(
+            self.store, served.get("phuongnam", ()), self.faults, self.credentials, self.clock
+        )
+        self.bachdang = bachdang.BachDangApi(self.store, served.get("bachdang", ()), self.faults, self.credentials)
         if dossiers:
             self.lifecycle.populate(dossiers)
         self._host, self._ports = host, (soap_port, portal_port)
@@ -109,7 +132,9 @@ class Simulators:
     # -- servers ------------------------------------------------------------------------------------------------
 
     def start(self) -> Self:
-        soap_server = ServerThread(soap.create_app(self.soap_service), self._host, self._ports[0])
+        # One port serves every simulated one-stop-shop vendor, each under its own path.
+        extra = [*phuongnam.routes(self.phuongnam), *bachdang.routes(self.bachdang)]
+        soap_server = ServerThread(soap.create_app(self.soap_service, extra), self._host, self._ports[0])
         portal_server = ServerThread(portal.create_app(self.portal_app), self._host, self._ports[1])
         for server in (soap_server, portal_server):
             server.start()
@@ -132,6 +157,10 @@ class Simulators:
         """The SOAP endpoint, e.g. http://127.0.0.1:8701/motcua (WSDL at soap_url + '?wsdl')."""
         return f"http://{self._host}:{self._servers[0].port}/motcua"
 
+    def vendor_url(self, vendor: str) -> str:
+        """Where the simulated ``vendor`` (a profile name) is served."""
+        return f"http://{self._host}:{self._servers[0].port}{VENDOR_PATHS[vendor]}"
+
     @property
     def wsdl_url(self) -> str:
         return self.soap_url + "?wsdl"
@@ -145,8 +174,8 @@ class Simulators:
         """Write a copy of the topology whose systems point at the running simulators; returns ``path``."""
         data: dict[str, Any] = self.topology.spec.model_dump(mode="json", exclude_defaults=True)
         for system in data["systems"]:
-            if system["kind"] == "soap":
-                system["base_url"] = self.soap_url
+            if system["kind"] in ("soap", "rest-json"):
+                system["base_url"] = self.vendor_url(str(system.get("options", {}).get("vendor") or "default"))
             elif system["kind"] == "dvcqg-session":
                 system["base_url"] = f"{self.portal_url}/dvcqg"
             elif system["kind"] == "dvcqg-url":

@@ -13,6 +13,7 @@ import hashlib
 import hmac
 import json
 import random
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -22,7 +23,7 @@ from lxml import etree
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
+from starlette.routing import BaseRoute, Route
 
 from simulators import control
 from simulators.faults import Decision, FaultInjector, malform_xml, truncate
@@ -138,32 +139,7 @@ class SoapService:
         return _envelope(response)
 
     def _authenticate(self, header: etree._Element | None) -> None:
-        token = None if header is None else header.find(f"{{{WSSE}}}Security/{{{WSSE}}}UsernameToken")
-        if token is None:
-            raise SoapFault("AUTH", "Thiếu WS-Security UsernameToken (missing UsernameToken)")
-        username = token.findtext(f"{{{WSSE}}}Username") or ""
-        password_el = token.find(f"{{{WSSE}}}Password")
-        if password_el is None:
-            raise SoapFault("AUTH", "Thiếu mật khẩu (missing password)")
-        supplied = password_el.text or ""
-        if password_el.get("Type", "").endswith(DIGEST):
-            nonce = token.findtext(f"{{{WSSE}}}Nonce") or ""
-            created = token.findtext(f"{{{WSU}}}Created") or ""
-            try:
-                stamp = parse_datetime(created)
-                raw_nonce = base64.b64decode(nonce)
-            except ValueError as exc:
-                raise SoapFault("AUTH", "Created hoặc Nonce sai định dạng (bad Created or Nonce)") from exc
-            if stamp.tzinfo is None or abs(datetime.now(UTC) - stamp) > MAX_CLOCK_SKEW:
-                raise SoapFault("AUTH", "UsernameToken đã quá hạn (stale Created timestamp)")
-            # the OASIS UsernameToken profile defines the digest as SHA-1
-            digest = hashlib.sha1(raw_nonce + created.encode() + self.credentials.password.encode()).digest()  # noqa: S324
-            expected = base64.b64encode(digest).decode()
-        else:
-            expected = self.credentials.password
-        user_ok = hmac.compare_digest(username.encode(), self.credentials.username.encode())
-        if not (user_ok and hmac.compare_digest(supplied.encode(), expected.encode())):
-            raise SoapFault("AUTH", "Sai tên đăng nhập hoặc mật khẩu (wrong username or password)")
+        check_username_token(header, self.credentials)
 
     def _unit(self, request: etree._Element) -> str:
         unit = request.findtext(f"{_Q}MaDonVi") or ""
@@ -254,11 +230,43 @@ class SoapService:
         return out
 
 
-def create_app(service: SoapService) -> Starlette:
+def check_username_token(header: etree._Element | None, credentials: Credentials) -> None:
+    """Refuse a request without a valid WS-Security UsernameToken (text or digest) for ``credentials``."""
+    token = None if header is None else header.find(f"{{{WSSE}}}Security/{{{WSSE}}}UsernameToken")
+    if token is None:
+        raise SoapFault("AUTH", "Thiếu WS-Security UsernameToken (missing UsernameToken)")
+    username = token.findtext(f"{{{WSSE}}}Username") or ""
+    password_el = token.find(f"{{{WSSE}}}Password")
+    if password_el is None:
+        raise SoapFault("AUTH", "Thiếu mật khẩu (missing password)")
+    supplied = password_el.text or ""
+    if password_el.get("Type", "").endswith(DIGEST):
+        nonce = token.findtext(f"{{{WSSE}}}Nonce") or ""
+        created = token.findtext(f"{{{WSU}}}Created") or ""
+        try:
+            stamp = parse_datetime(created)
+            raw_nonce = base64.b64decode(nonce)
+        except ValueError as exc:
+            raise SoapFault("AUTH", "Created hoặc Nonce sai định dạng (bad Created or Nonce)") from exc
+        if stamp.tzinfo is None or abs(datetime.now(UTC) - stamp) > MAX_CLOCK_SKEW:
+            raise SoapFault("AUTH", "UsernameToken đã quá hạn (stale Created timestamp)")
+        # the OASIS UsernameToken profile defines the digest as SHA-1
+        digest = hashlib.sha1(raw_nonce + created.encode() + credentials.password.encode()).digest()  # noqa: S324
+        expected = base64.b64encode(digest).decode()
+    else:
+        expected = credentials.password
+    user_ok = hmac.compare_digest(username.encode(), credentials.username.encode())
+    if not (user_ok and hmac.compare_digest(supplied.encode(), expected.encode())):
+        raise SoapFault("AUTH", "Sai tên đăng nhập hoặc mật khẩu (wrong username or password)")
+
+
+def create_app(service: SoapService, extra: Sequence[BaseRoute] = ()) -> Starlette:
+    """The default contract's service, the control endpoints, and ``extra`` routes (other vendors) on one app."""
     routes = [
         Route("/motcua", service.wsdl, methods=["GET"]),
         Route("/motcua", service.post, methods=["POST"]),
         *control.routes(service.faults, service.lifecycle),
+        *extra,
     ]
     return Starlette(routes=routes)
 

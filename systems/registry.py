@@ -33,6 +33,7 @@ BUILTIN: Mapping[str, str] = {
     "dvcqg-url": "systems.dvcqg",
     "dvcqg-lgsp": "systems.dvcqg",
     "fake": "systems.fake",
+    "rest-json": "systems.restjson",
 }
 
 _lock = threading.Lock()

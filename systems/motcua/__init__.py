@@ -8,7 +8,6 @@ other units hold).
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from pathlib import Path
 
 from connectors.base import RawRecord
 from connectors.http import Endpoint
@@ -21,8 +20,8 @@ from foundation.topology import System
 from mappings import motcua
 from mappings.canonical import Dossier, ProgressEntry
 from mappings.procedures import ProcedureLookup
-from mappings.vendors import load_profile, profile
-from systems.kind import Options, Outgoing, SystemKind
+from systems.kind import Outgoing, SystemKind
+from systems.vendor import VendorOptions
 
 # The applicant's fields in the default contract (ChuHoSo is the applicant as a whole).
 PERSONAL = frozenset(
@@ -30,14 +29,11 @@ PERSONAL = frozenset(
 )
 
 
-class SoapOptions(Options):
-    """``vendor``: a profile in ``mappings/vendors/``; ``vendor_file``: a profile at any path (wins over vendor)."""
+class SoapOptions(VendorOptions):
+    """The vendor profile (``vendor`` / ``vendor_file``), and how to reach and read the SOAP service."""
 
-    vendor: str = "default"
-    vendor_file: Path | None = None
     wsdl: str | None = None  # the WSDL's location, when it is not ``base_url?wsdl``
     password_digest: bool = False  # WS-Security PasswordDigest instead of PasswordText
-    page_size: int | None = None  # change-feed page size; the system's batch size by default
     strict: bool = True  # zeep's strict parsing of answers
 
 
@@ -57,7 +53,7 @@ def to_target(
 
 
 def build(system: System, settings: Settings, endpoint: Endpoint, options: SoapOptions) -> SoapConnector:
-    vendor = load_profile(options.vendor_file) if options.vendor_file else profile(options.vendor)
+    vendor = options.profile()
     declare_personal(vendor.personal)
     return SoapConnector(
         endpoint,

@@ -28,3 +28,16 @@ def record_from_envelope(xml: bytes) -> dict[str, Any]:
     element = client().get_element(f"{{{NS}}}LayChiTietHoSoResponse")  # type: ignore[no-untyped-call]
     parsed = element.parse(response, client().wsdl.types)
     return dict(zeep.helpers.serialize_object(parsed.HoSo, dict))  # type: ignore[no-untyped-call]
+
+
+@cache
+def vendor_client(wsdl: Path) -> zeep.Client:
+    return zeep.Client(str(wsdl))  # type: ignore[no-untyped-call]
+
+
+def vendor_reply(xml: bytes, wsdl: Path, operation: str) -> Any:
+    """A recorded response envelope of another vendor's ``operation``, deserialised as the SOAP connector does."""
+    client = vendor_client(wsdl)
+    binding = next(iter(next(iter(client.wsdl.services.values())).ports.values())).binding
+    reply = binding.get(operation).process_reply(etree.fromstring(xml))
+    return zeep.helpers.serialize_object(reply, dict)  # type: ignore[no-untyped-call]

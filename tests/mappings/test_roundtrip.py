@@ -14,6 +14,7 @@ from mappings import dvcqg, motcua
 from mappings.canonical import Dossier
 from mappings.codes import ApplicantType, Channel, ReturnMethod, Status
 from mappings.procedures import InMemoryProcedureLookup
+from mappings.vendors import from_default, profile, to_default
 
 # Vietnamese letters, digits and inner spaces; the canonical model trims and folds, so generate what it keeps
 _LETTERS = (
@@ -191,3 +192,25 @@ def test_portal_dates_are_vietnam_time_strings() -> None:
     at = datetime(2023, 10, 27, 1, 15, 5, tzinfo=VN_TZ) + timedelta(hours=0)
     assert dvcqg.portal_time(at) == "20231027011505"
     assert dvcqg.portal_time(None) == ""
+
+
+@settings(max_examples=40, deadline=None)
+@given(dossier, st.sampled_from(["phuongnam", "bachdang"]))
+def test_canonical_to_another_vendors_record_and_back_through_its_profile_is_lossless(d: Dossier, name: str) -> None:
+    # What the default contract carries (the test above), reshaped, spelled and formatted the vendor's way and read
+    # back through the same profile: nothing may be lost or changed by the profile.
+    plain = d.model_copy(
+        update={
+            "supplements": tuple(s.model_copy(update={"fees": ()}) for s in d.supplements),
+            "national_procedure_code": None,
+            "applicant": d.applicant.model_copy(update={"fax": None, "vneid_verified": None}),
+            "return_info": None,
+            "submission_place": None,
+        }
+    )
+    vendor = profile(name)
+    theirs = from_default(motcua.from_canonical(plain), vendor)
+    assert "MaHoSo" not in theirs and "TrangThai" not in theirs  # really the vendor's names
+    feed = {"updated_at": plain.updated_at, "version": plain.version}
+    again = motcua.to_canonical(to_default(theirs, vendor, feed=feed), procedures=InMemoryProcedureLookup({}))
+    assert again == plain

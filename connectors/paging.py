@@ -1,0 +1,84 @@
+"""How a change feed is paged, as small strategies the connectors share: a token the vendor returns, page numbers,
+or time windows the hub chooses. Each says what to ask for and whether another page follows.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, Protocol
+
+from mappings.vendors import Paging as PagingConfig
+
+
+@dataclass(frozen=True, slots=True)
+class Ask:
+    """What one page request carries, by role (the profile names the elements)."""
+
+    since: datetime
+    until: datetime | None = None
+    token: str | None = None
+    page: int | None = None
+
+
+class Paging(Protocol):
+    def ask(self, since: datetime, token: str | None, now: datetime) -> Ask:
+        """The request for the page that ``token`` (None: the first) names."""
+        ...
+
+    def next(self, ask: Ask, count: int, reported: Any, total_pages: Any) -> str | None:
+        """The token of the following page, or None when ``ask`` was the last."""
+        ...
+
+
+class TokenPaging:
+    """The vendor returns an opaque token for the next page (none on the last)."""
+
+    def ask(self, since: datetime, token: str | None, now: datetime) -> Ask:
+        return Ask(since=since, token=token)
+
+    def next(self, ask: Ask, count: int, reported: Any, total_pages: Any) -> str | None:
+        return str(reported) if reported not in (None, "") else None
+
+
+class PagePaging:
+    """Numbered pages: another follows while the vendor's page count says so, or while pages come back full."""
+
+    def __init__(self, first: int, page_size: int) -> None:
+        self.first = first
+        self.page_size = page_size
+
+    def ask(self, since: datetime, token: str | None, now: datetime) -> Ask:
+        return Ask(since=since, page=int(token) if token else self.first)
+
+    def next(self, ask: Ask, count: int, reported: Any, total_pages: Any) -> str | None:
+        page = ask.page if ask.page is not None else self.first
+        # The vendor's page count when it gives one; a full page otherwise (an empty last page costs one call).
+        known = total_pages not in (None, "")
+        more = page - self.first + 1 < int(total_pages) if known else count >= self.page_size
+        return str(page + 1) if more and count else None
+
+
+class WindowPaging:
+    """The vendor answers a time range in full; the hub walks from ``since`` to now in windows of fixed length."""
+
+    def __init__(self, window: timedelta) -> None:
+        self.window = window
+
+    def ask(self, since: datetime, token: str | None, now: datetime) -> Ask:
+        start = datetime.fromisoformat(token) if token else since
+        return Ask(since=start, until=min(start + self.window, now))
+
+    def next(self, ask: Ask, count: int, reported: Any, total_pages: Any) -> str | None:
+        end = ask.until
+        # A window cut short by "now" was the last one.
+        return end.isoformat() if end is not None and end >= ask.since + self.window else None
+
+
+def paging_for(config: PagingConfig, page_size: int) -> Paging:
+    """The strategy a vendor profile's ``paging`` names."""
+    if config.style == "page":
+        return PagePaging(config.first_page, page_size)
+    if config.style == "window":
+        return WindowPaging(timedelta(hours=config.window_hours))
+    return TokenPaging()

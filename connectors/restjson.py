@@ -1,0 +1,205 @@
+"""A one-stop-shop that speaks JSON over HTTP, as a :class:`Source`, named by a vendor profile (``transport: json``).
+
+The profile's operations are ``"METHOD /path/{element}"`` templates relative to the system's base URL: request
+elements named in the path are filled in, the others go to the query string. Response paths are dotted paths into
+the JSON body. Records come back in the default vendor's shape (:func:`mappings.vendors.to_default`), exactly as the
+SOAP connector's do, so ``mappings/motcua.py`` maps both. Calls go through the :class:`Endpoint` (breaker, rate
+limit, recording); HTTP Basic authentication; a status that is not 2xx is classified by the error table here.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+import time
+from collections.abc import Collection, Mapping, Sequence
+from datetime import datetime
+from typing import Any, Self
+from urllib.parse import quote, urlencode
+
+import requests
+
+from connectors.base import ChangePage, ChangeRef, Health, PushResult, RawRecord
+from connectors.changes import change_ref, feed_of, request_body
+from connectors.errors import RemoteRejected, Resolution, Verdict, http_verdict, raise_for, to_error
+from connectors.http import Endpoint
+from connectors.paging import paging_for
+from foundation.credentials import Credentials
+from foundation.errors import ConfigurationError, HubError
+from foundation.redaction import personal_keys, redact_data
+from mappings.vendors import VendorProfile, as_list, get_path, to_default
+
+_PLACEHOLDER = re.compile(r"\{([^{}]+)\}")
+
+
+class JsonConnector:
+    """A vendor's JSON API: change feed and dossiers; it takes no pushes (the profile has no update operation)."""
+
+    def __init__(
+        self, endpoint: Endpoint, vendor: VendorProfile, credentials: Credentials, *, page_size: int = 100
+    ) -> None:
+        self.endpoint = endpoint
+        self.vendor = vendor
+        self.page_size = page_size
+        self.paging = paging_for(vendor.paging, page_size)
+        password = credentials.password.get_secret_value()
+        endpoint.secrets = lambda: (password,)
+        token = base64.b64encode(f"{credentials.username}:{password}".encode()).decode()
+        self._headers = {"Authorization": f"Basic {token}", "Accept": "application/json"}
+        self._personal = personal_keys() | frozenset(vendor.personal)
+
+    @property
+    def system(self) -> str:
+        return self.endpoint.system
+
+    def fetch_changes(self, unit_code: str, since: datetime, token: str | None = None) -> ChangePage:
+        names = self.vendor.requests.changes
+        ask = self.paging.ask(since, token, self.endpoint.clock())
+        values = {"unit": unit_code, "since": ask.since, "until": ask.until, "page_size": self.page_size}
+        reply = self._call(
+            "changes",
+            self.vendor.operations.changes,
+            request_body(names, {**values, "token": ask.token, "page": ask.page}),
+        )
+        shape = self.vendor.responses.changes
+        items = as_list(get_path(reply, shape.items))
+        return ChangePage(
+            items=[change_ref(item, shape) for item in items],
+            next_token=self.paging.next(
+                ask,
+                len(items),
+                get_path(reply, shape.token) if shape.token else None,
+                get_path(reply, shape.total_pages) if shape.total_pages else None,
+            ),
+        )
+
+    def get_dossier(self, unit_code: str, dossier_code: str, *, seen: ChangeRef | None = None) -> RawRecord:
+        return dict(to_default(self.raw_dossier(unit_code, dossier_code), self.vendor, feed=feed_of(seen)))
+
+    def raw_dossier(self, unit_code: str, dossier_code: str) -> Mapping[str, Any]:
+        """The dossier in the vendor's own shape and names, before the profile reshapes it."""
+        reply = self._call(
+            "dossier",
+            self.vendor.operations.dossier,
+            request_body(self.vendor.requests.dossier, {"unit": unit_code, "code": dossier_code}),
+            dossier_code=dossier_code,
+        )
+        return self._record(reply, dossier_code)
+
+    def read_saved(self, payload: bytes) -> Mapping[str, Any]:
+        """A saved answer of the dossier operation (its JSON body), read as :meth:`raw_dossier` reads a live one."""
+        try:
+            reply = json.loads(payload)
+        except ValueError as exc:
+            raise ConfigurationError(f"Bản ghi đã lưu không phải JSON / the saved record is not JSON: {exc}") from exc
+        return self._record(reply, None)
+
+    def _record(self, reply: Any, dossier_code: str | None) -> Mapping[str, Any]:
+        record = get_path(reply, self.vendor.responses.dossier.record)
+        if not isinstance(record, Mapping):
+            raise to_error(
+                Verdict(Resolution.PERMANENT, remote_message="câu trả lời không có hồ sơ (no record in the answer)"),
+                system=self.system,
+                operation=self.vendor.operations.dossier,
+                dossier_code=dossier_code,
+            )
+        return record
+
+    def lookup(self, unit_code: str, dossier_code: str) -> RawRecord | None:
+        try:
+            return self.get_dossier(unit_code, dossier_code)
+        except RemoteRejected as exc:
+            if exc.error_code in self.vendor.faults.not_found or exc.status_code == 404:
+                return None
+            raise
+
+    def push_dossiers(
+        self, unit_code: str, records: Sequence[RawRecord], *, existing: Collection[str] | None = None
+    ) -> list[PushResult]:
+        raise ConfigurationError(
+            f"{self.system}: nhà cung cấp {self.vendor.name} chỉ cho đọc (a read-only JSON source takes no pushes)",
+            target=self.system,
+        )
+
+    def push_progress(self, unit_code: str, entries: Sequence[RawRecord]) -> list[PushResult]:
+        return self.push_dossiers(unit_code, entries)
+
+    def health(self) -> Health:
+        started = time.perf_counter()
+        operation = self.vendor.operations.health
+        if operation is None:
+            return Health(ok=True, latency_ms=0.0, detail="no health operation")
+        try:
+            reply = self._call("health", operation, request_body(self.vendor.requests.health, {}))
+        except HubError as exc:
+            return Health(ok=False, latency_ms=(time.perf_counter() - started) * 1000, detail=exc.message)
+        shape = self.vendor.responses.health
+        status = get_path(reply, shape.status) if shape.status else None
+        ok = not shape.ok or str(status) in shape.ok
+        return Health(ok=ok, latency_ms=(time.perf_counter() - started) * 1000, detail=str(status))
+
+    def _call(self, role: str, operation: str, body: Mapping[str, Any], *, dossier_code: str | None = None) -> Any:
+        """One call; a status that is not OK, or a body that is not JSON, becomes a hub error here."""
+        method, _, template = operation.partition(" ")
+        query = {k: _text(v) for k, v in body.items()}
+        path = _PLACEHOLDER.sub(lambda m: quote(query.pop(m.group(1), ""), safe=""), template)
+        url = f"{self.endpoint.base_url}{path}"
+        if query:
+            url += "?" + urlencode(query)
+        response = self.endpoint.send(
+            operation,
+            method.upper(),
+            url,
+            headers=self._headers,
+            redacted_request=url,
+            redact_response=self._redacted,
+        )
+        verdict = http_verdict(self.endpoint.table, response)
+        if not verdict.ok:
+            error_code = _error_code(response)
+            verdict = Verdict(
+                verdict.resolution, verdict.status_code, error_code, None, verdict.remote_message, verdict.retry_after
+            )
+        raise_for(verdict, system=self.system, operation=operation, dossier_code=dossier_code)
+        try:
+            return response.json()
+        except requests.JSONDecodeError as exc:
+            raise to_error(
+                Verdict(Resolution.RETRY, status_code=response.status_code, remote_message="JSON không đọc được"),
+                system=self.system,
+                operation=operation,
+                dossier_code=dossier_code,
+            ) from exc
+
+    def _redacted(self, response: requests.Response) -> str | None:
+        try:
+            return json.dumps(redact_data(response.json(), personal=self._personal), ensure_ascii=False)
+        except requests.JSONDecodeError:
+            return None
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """The shared session belongs to the process: nothing to release."""
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def _error_code(response: requests.Response) -> str | None:
+    try:
+        body = response.json()
+    except requests.JSONDecodeError:
+        return None
+    code = body.get("error") if isinstance(body, Mapping) else None
+    return str(code) if code is not None else None

@@ -1,0 +1,53 @@
+"""One-stop-shop software that speaks JSON over HTTP: kind ``rest-json``.
+
+Its API is described by a vendor profile with ``transport: json`` (``mappings/vendors/``): operations are URL
+templates, response paths are dotted JSON paths, and the record is reshaped to the default one-stop-shop record
+exactly as the SOAP kind's is, so the same mapping (``mappings/motcua.py``) makes canonical dossiers of it. It is a
+source only: the vendors seen so far take no status updates over their JSON API.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import ClassVar, Literal
+
+from connectors.http import Endpoint
+from connectors.restjson import JsonConnector
+from foundation.credentials import credentials
+from foundation.errors import ConfigurationError
+from foundation.redaction import declare_personal
+from foundation.settings import Settings
+from foundation.topology import System
+from systems import motcua
+from systems.kind import SystemKind
+from systems.vendor import VendorOptions
+
+
+class RestJsonOptions(VendorOptions):
+    """The vendor profile (``vendor`` / ``vendor_file``, ``transport: json``) and the change-feed page size."""
+
+    transport: ClassVar[Literal["soap", "json"]] = "json"
+
+
+def build(system: System, settings: Settings, endpoint: Endpoint, options: RestJsonOptions) -> JsonConnector:
+    if system.credentials is None:
+        raise ConfigurationError(f"Hệ thống {system.name} chưa khai báo credentials / {system.name} has no credentials")
+    vendor = options.profile()
+    declare_personal(vendor.personal)
+    return JsonConnector(
+        endpoint,
+        vendor,
+        credentials(system.credentials, settings),
+        page_size=options.page_size or (system.batch_size if system.batch_size > 1 else 100),
+    )
+
+
+KINDS: Mapping[str, SystemKind] = {
+    "rest-json": SystemKind(
+        name="rest-json",
+        options=RestJsonOptions,
+        build=build,
+        personal=motcua.PERSONAL,
+        to_canonical=motcua.to_canonical,
+    )
+}

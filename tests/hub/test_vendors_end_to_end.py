@@ -1,0 +1,96 @@
+"""Three one-stop-shop vendors, each described only by its profile, synced end to end: change feed → hub → portal.
+
+The simulated province runs the default contract's SOAP service (province, Núi Thành and its communes), Phương
+Nam's SOAP service (Tam Kỳ) and Bạch Đằng's JSON API (Hội An). The hub polls every unit through its system's
+profile; at the end the national portal holds every dossier of every unit with the source's status.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from foundation.settings import Settings
+from foundation.topology import load
+from hub import procedures
+from hub.context import HubContext
+from hub.store.db import Database
+from hub.store.models import Message, MessageState
+from hub.sync import request_poll
+from hub.worker import embedded_workers
+from migrations import upgrade
+from simulators.server import Simulators, vendor_of
+from tests.conftest import TOPOLOGIES
+
+pytestmark = pytest.mark.slow
+
+IN_FLIGHT = [s.value for s in MessageState if s.in_flight]
+SYSTEMS = ("MOTCUA_QUANGNAM", "MOTCUA_TAMKY", "MOTCUA_HOIAN", "DVCQG")
+
+
+def _drain(db: Database, timeout: float = 120.0) -> None:
+    deadline = time.monotonic() + timeout
+    busy = -1
+    while time.monotonic() < deadline:
+        with db.session() as session:
+            busy = session.execute(
+                select(func.count()).select_from(Message).where(Message.state.in_(IN_FLIGHT))
+            ).scalar_one()
+        if busy == 0:
+            return
+        time.sleep(0.1)
+    raise AssertionError(f"{busy} messages still in flight after {timeout}s")
+
+
+def test_every_vendor_syncs_to_the_portal_through_its_profile_alone(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for ref in SYSTEMS:
+        monkeypatch.setenv(f"DVC_HUB_CRED_{ref}_USERNAME", "hub")
+        monkeypatch.setenv(f"DVC_HUB_CRED_{ref}_PASSWORD", "hub-secret")
+    # Given the three-vendor province with a backlog of dossiers and every procedure mapped
+    with Simulators(load(TOPOLOGIES / "quang-nam-2023-three-vendors.yaml"), seed=12, dossiers=400) as sims:
+        settings = Settings(
+            _env_file=None,
+            database_url=f"sqlite:///{tmp_path / 'hub.sqlite3'}",
+            topology_file=sims.topology_file(tmp_path / "topology.yaml"),
+            retry_min_backoff_ms=20,
+            retry_max_backoff_ms=200,
+            reconcile_after_seconds=600,
+        )
+        upgrade(settings.database_url)
+        ctx = HubContext.from_settings(settings)
+        csv = "local_code,national_code\n" + "".join(f"{k},{v}\n" for k, v in sims.catalogue.mapping().items())
+        procedures.import_csv(ctx.db, csv, user="test")
+        units = [(u.system, u.code) for u in ctx.topology.active_units(sims.now().date()) if u.system]
+        # When the hub polls every unit, plays a day, and polls again
+        with embedded_workers(ctx, threads=4):
+            for system, code in units:
+                request_poll(ctx.db, str(system), code, reason="test")
+            _drain(ctx.db)
+            sims.advance(24)
+            for system, code in units:
+                request_poll(ctx.db, str(system), code, reason="test")
+            _drain(ctx.db)
+        with ctx.db.session() as session:
+            parked = session.execute(
+                select(Message.source, Message.error_message).where(Message.state == MessageState.PARKED.value)
+            ).all()
+        ctx.close()
+        source = sims.source_state()
+        portal = sims.portal_dossiers()
+
+    # Then nothing is parked, and the portal has every dossier with the source's status, for every vendor
+    assert parked == []
+    topology = load(TOPOLOGIES / "quang-nam-2023-three-vendors.yaml")
+    vendor_by_unit = {u.code: vendor_of(topology.systems[u.system]) for u in topology.units if u.system}
+    at_source = Counter(vendor_by_unit[r.MaDonViTiepNhan] for r in source.values())
+    assert set(at_source) == {"default", "phuongnam", "bachdang"}
+    assert all(n >= 10 for n in at_source.values()), at_source
+    missing = [code for code in source if code not in portal]
+    mismatched = [c for c, r in source.items() if c in portal and str(portal[c]["TrangThaiHoSo"]) != str(r.TrangThai)]
+    assert missing == [] and mismatched == []

@@ -1,0 +1,70 @@
+"""The two simulated vendors hold to their own contracts: they refuse what the default contract would send."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+import requests
+
+from foundation.topology import Topology, load
+from simulators.server import Simulators
+from tests.simulators.conftest import TOPOLOGIES
+
+ENVELOPE = (
+    '<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/" '
+    'xmlns:wsse="http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-secext-1.0.xsd">'
+    "<s:Header><wsse:Security><wsse:UsernameToken><wsse:Username>hub</wsse:Username>"
+    "<wsse:Password>{password}</wsse:Password></wsse:UsernameToken></wsse:Security></s:Header>"
+    '<s:Body><TraCuuBienDong xmlns="http://egov.phuongnam.example/motcua/2021"><maCoQuan>502</maCoQuan>'
+    "<thoiGianTu>{since}</thoiGianTu></TraCuuBienDong></s:Body></s:Envelope>"
+)
+
+
+@pytest.fixture(scope="module")
+def three_vendors() -> Topology:
+    return load(TOPOLOGIES / "quang-nam-2023-three-vendors.yaml")
+
+
+@pytest.fixture(scope="module")
+def vendors(three_vendors: Topology) -> Iterator[Simulators]:
+    with Simulators(three_vendors, seed=7, dossiers=100) as running:
+        yield running
+
+
+def _feed(sims: Simulators, since: str, password: str = "hub-secret") -> requests.Response:  # noqa: S107
+    return requests.post(
+        sims.vendor_url("phuongnam"),
+        data=ENVELOPE.format(since=since, password=password).encode(),
+        headers={"Content-Type": "text/xml; charset=utf-8"},
+        timeout=10,
+    )
+
+
+def test_the_soap_vendor_takes_local_time_text_and_refuses_an_xsd_datetime(vendors: Simulators) -> None:
+    assert _feed(vendors, "01/10/2023 00:00:00").status_code == 200
+    refused = _feed(vendors, "2023-10-01T00:00:00+07:00")  # what zeep writes for a datetime
+    assert refused.status_code == 500 and "PN-422" in refused.text
+
+
+def test_the_soap_vendor_refuses_wrong_credentials(vendors: Simulators) -> None:
+    refused = _feed(vendors, "01/10/2023 00:00:00", password="wrong")
+    assert refused.status_code == 500 and "PN-401" in refused.text
+
+
+def test_the_soap_vendor_serves_only_its_own_units(vendors: Simulators) -> None:
+    body = ENVELOPE.format(since="01/10/2023 00:00:00", password="hub-secret").replace(">502<", ">20965<")
+    refused = requests.post(vendors.vendor_url("phuongnam"), data=body.encode(), timeout=10)
+    assert refused.status_code == 500 and "PN-404" in refused.text
+
+
+def test_the_json_vendor_answers_windows_of_at_most_31_days(vendors: Simulators) -> None:
+    url = vendors.vendor_url("bachdang") + "/api/v2/agencies/503/changes"
+    auth = ("hub", "hub-secret")
+    ok = requests.get(url, params={"from": "2023-09-15T00:00:00Z", "to": "2023-10-15T00:00:00Z"}, auth=auth, timeout=10)
+    assert ok.status_code == 200 and ok.json()["count"] == len(ok.json()["changes"]) > 0
+    too_long = requests.get(
+        url, params={"from": "2023-09-01T00:00:00Z", "to": "2023-10-15T00:00:00Z"}, auth=auth, timeout=10
+    )
+    assert too_long.status_code == 400 and too_long.json()["error"] == "BAD_WINDOW"
+    assert requests.get(url, params={"from": "2023-09-15T00:00:00Z"}, timeout=10).status_code == 401

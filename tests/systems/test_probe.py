@@ -1,0 +1,135 @@
+"""``dvc-hub vendor probe`` against each simulated vendor, a broken profile, and a saved record offline."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from typer.testing import CliRunner
+
+from cli.main import app
+from connectors.soap import forget_wsdl_documents
+from foundation.settings import Settings
+from foundation.topology import Topology, load
+from mappings.vendors import VENDORS_DIR
+from simulators.server import Simulators
+from systems import registry
+from systems.probe import probe
+from tests.conftest import TOPOLOGIES
+
+ROOT = Path(__file__).resolve().parents[2]
+FIXTURES = ROOT / "tests" / "fixtures" / "mappings"
+SERVED = [("motcua-quangnam", "20965"), ("motcua-tamky", "502"), ("motcua-hoian", "503")]
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Simulators, Path]]:
+    with Simulators(load(TOPOLOGIES / "quang-nam-2023-three-vendors.yaml"), seed=9, dossiers=200) as sims:
+        yield sims, sims.topology_file(tmp_path_factory.mktemp("probe") / "topology.yaml")
+
+
+@pytest.fixture(autouse=True)
+def _fresh(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    for ref in ("MOTCUA_QUANGNAM", "MOTCUA_TAMKY", "MOTCUA_HOIAN"):
+        monkeypatch.setenv(f"DVC_HUB_CRED_{ref}_USERNAME", "hub")
+        monkeypatch.setenv(f"DVC_HUB_CRED_{ref}_PASSWORD", "hub-secret")
+    registry.reset()
+    forget_wsdl_documents()
+    yield
+    registry.reset()
+
+
+def _settings() -> Settings:
+    return Settings(_env_file=None)
+
+
+def _topology(world: Any) -> Topology:
+    return load(world[1])
+
+
+@pytest.mark.parametrize(("system", "unit"), SERVED)
+def test_the_probe_reads_each_vendors_feed_and_dossier_and_masks_the_applicant(
+    world: Any, system: str, unit: str
+) -> None:
+    sims, _ = world
+    report = probe(_topology(world).systems[system], _settings(), unit=unit, since=sims.now() - timedelta(days=30))
+    assert report.ok, report.findings
+    assert report.feed and report.dossier_code == report.feed[0].dossier_code
+    assert report.canonical is not None and report.canonical["code"] == report.dossier_code
+    applicant = sims.source_copy(unit, report.dossier_code).ChuHoSo
+    shown = repr(report.raw) + repr(report.canonical)
+    for value in (applicant.SoGiayTo, applicant.SoDienThoai, applicant.Email, applicant.DiaChi):
+        assert value is None or value not in shown
+    # The applicant's name must not show in any applicant field. The dossier's summary (TrichYeu), free text that
+    # the simulators fill with the applicant's name, is not personal for the product today (the console shows it):
+    # a product-wide decision left to foundation/redaction.py, reported on issue 12.
+    assert report.canonical["applicant"]["name"] == "***"
+    assert applicant.HoTen not in repr({k: v for k, v in report.canonical.items() if k != "summary"})
+    assert report.unread == []  # every field the vendor sends is read by its profile
+
+
+def test_a_broken_profile_is_reported_with_the_keys_to_fix(world: Any, tmp_path: Path) -> None:
+    sims, _ = world
+    data = yaml.safe_load((VENDORS_DIR / "phuongnam.yaml").read_text(encoding="utf-8"))
+    data["record"]["fields"]["MaThuTuc"] = "thuTuc.maThuTuc"  # the vendor calls it maTTHC
+    del data["codes"]["status"]  # the vendor's status words are now unknown
+    broken = tmp_path / "phuongnam-draft.yaml"
+    broken.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    system = _topology(world).systems["motcua-tamky"]
+    system = system.model_copy(update={"options": {"vendor_file": str(broken)}})
+
+    report = probe(system, _settings(), unit="502", since=sims.now() - timedelta(days=30))
+
+    assert not report.ok and report.canonical is None
+    by_field = {f.where: f.keys for f in report.findings}
+    assert "record.fields.MaThuTuc" in by_field["MaThuTuc"]
+    assert "codes.status" in by_field["TrangThai"]
+    assert "thuTuc.maTTHC" in report.unread
+
+
+def test_an_invalid_profile_is_reported_before_any_call(world: Any, tmp_path: Path) -> None:
+    data = yaml.safe_load((VENDORS_DIR / "bachdang.yaml").read_text(encoding="utf-8"))
+    data["paging"] = {"style": "pages"}
+    broken = tmp_path / "bachdang-draft.yaml"
+    broken.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    system = _topology(world).systems["motcua-hoian"].model_copy(update={"options": {"vendor_file": str(broken)}})
+    report = probe(system, _settings(), unit="503", since=world[0].now())
+    assert [f.where for f in report.findings] == ["profile"]
+    assert str(broken) in report.findings[0].message and "paging.style" in report.findings[0].message
+
+
+@pytest.mark.parametrize(
+    ("system", "saved", "personal"),
+    [
+        ("motcua-tamky", "phuongnam-rich.xml", ("049179964251", "0729513989")),
+        ("motcua-hoian", "bachdang-rich.json", ("049171444467", "0578032358")),
+    ],
+)
+def test_the_cli_probes_a_saved_record_offline(
+    world: Any, tmp_path: Path, system: str, saved: str, personal: tuple[str, ...]
+) -> None:
+    # Given a topology whose SOAP system reads its WSDL from a file, and nothing listening at its address
+    spec = yaml.safe_load(world[1].read_text(encoding="utf-8"))
+    for entry in spec["systems"]:
+        entry["base_url"] = "http://127.0.0.1:9/offline"
+        if entry["name"] == "motcua-tamky":
+            entry["options"]["wsdl"] = str(ROOT / "simulators" / "contracts" / "phuongnam" / "phuongnam.wsdl")
+    topology_file = tmp_path / "offline.yaml"
+    topology_file.write_text(yaml.safe_dump(spec, allow_unicode=True), encoding="utf-8")
+    result = CliRunner().invoke(
+        app,
+        ["vendor", "probe", system, "--record", str(FIXTURES / saved), "--topology", str(topology_file)],
+        env={"COLUMNS": "200"},
+    )
+    # Then the record maps, except for the change time a saved record alone cannot give for a vendor without one
+    assert "***" in result.output and not any(value in result.output for value in personal)
+    if system == "motcua-hoian":
+        assert result.exit_code == 0, result.output
+        assert '"code"' in result.output
+    else:
+        assert result.exit_code == 1
+        assert "record.from_feed.NgayCapNhat" in result.output
