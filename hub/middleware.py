@@ -62,6 +62,12 @@ class IntegrationLog(Middleware):
                 self._writer = attempts.AttemptWriter(ctx.db)
             return self._writer
 
+    def flush(self, timeout: float | None = 10.0) -> bool:
+        """Wait until the attempt rows of every try finished so far are written; False if ``timeout`` ran out."""
+        with self._writer_lock:
+            writer = self._writer
+        return writer.flush(timeout) if writer is not None else True
+
     def before_worker_shutdown(self, broker: dramatiq.Broker, worker: dramatiq.Worker) -> None:
         with self._writer_lock:
             if self._writer is not None:

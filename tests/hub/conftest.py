@@ -8,20 +8,30 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 
+import dramatiq
 import pytest
-from sqlalchemy import func, select
+from dramatiq.brokers.stub import StubBroker
+from dramatiq.errors import QueueJoinTimeout
+from sqlalchemy import select
 
 from connectors.fake import FakeConnector
 from foundation.settings import Settings
 from foundation.topology import load
 from hub import context, procedures
+from hub.broker import QUEUES, get_broker
 from hub.context import ConnectorPool, HubContext
+from hub.middleware import IntegrationLog
 from hub.store.db import Database
 from hub.store.models import Message, MessageState
 from tests.conftest import TOPOLOGIES
 from tests.hub.factories import T0
 
 IN_FLIGHT = [s.value for s in MessageState if s.in_flight]
+
+
+def integration_log(broker: dramatiq.Broker) -> IntegrationLog:
+    """The broker's integration-log middleware, whose attempt writer tests flush."""
+    return next(m for m in broker.middleware if isinstance(m, IntegrationLog))
 
 
 @dataclass
@@ -36,19 +46,35 @@ class Hub:
     def db(self) -> Database:
         return self.ctx.db
 
-    def drain(self, timeout: float = 20.0) -> None:
-        """Wait until the integration log shows nothing in flight (retries included)."""
+    def settle(self, timeout: float = 20.0) -> None:
+        """Wait until the broker holds no message (retries waiting on their delay included) and every attempt row
+        of the work done is written."""
+        broker = get_broker()
+        assert isinstance(broker, StubBroker)
         deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            with self.db.session() as session:
-                busy = session.execute(
-                    select(func.count()).select_from(Message).where(Message.state.in_(IN_FLIGHT))
-                ).scalar_one()
-            if busy == 0:
-                time.sleep(0.05)  # let buffered attempt rows reach the database
-                return
-            time.sleep(0.02)
-        raise AssertionError(f"{busy} messages still in flight after {timeout}s")
+        try:
+            # a queue joined empty may be refilled by work on another queue (a poll queues syncs): join them all
+            # again until one pass finds every queue, and its delay queue, empty
+            while True:
+                for queue in QUEUES:
+                    left_ms = max(1, int((deadline - time.monotonic()) * 1000))
+                    broker.join(queue, timeout=left_ms, fail_fast=False)
+                if not any(q.unfinished_tasks for q in broker.queues.values()):
+                    break
+        except QueueJoinTimeout as exc:
+            raise AssertionError(f"the broker still holds messages after {timeout}s: {self.in_flight()}") from exc
+        assert integration_log(broker).flush(), "the attempt writer did not write its rows in time"
+
+    def drain(self, timeout: float = 20.0) -> None:
+        """Wait until the pipeline is idle, then check that the integration log shows nothing in flight."""
+        self.settle(timeout)
+        assert self.in_flight() == [], "messages in flight that the broker does not hold (lost by the hub?)"
+
+    def in_flight(self) -> list[tuple[int, str, str]]:
+        """(id, kind, state) of every message the integration log shows as queued or retrying."""
+        with self.db.session() as session:
+            rows = session.execute(select(Message.id, Message.kind, Message.state).where(Message.state.in_(IN_FLIGHT)))
+            return [(i, kind, state) for i, kind, state in rows]
 
     def messages(self, **where: object) -> list[Message]:
         with self.db.session() as session:
