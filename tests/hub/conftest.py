@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 
 import dramatiq
 import pytest
@@ -23,9 +24,11 @@ from hub.context import ConnectorPool, HubContext
 from hub.middleware import IntegrationLog
 from hub.store.db import Database
 from hub.store.models import Message, MessageState
+from hub.worker import embedded_workers
 from tests.conftest import TOPOLOGIES
 from tests.hub.factories import T0
 
+QUANG_NAM = TOPOLOGIES / "quang-nam-2023.yaml"
 IN_FLIGHT = [s.value for s in MessageState if s.in_flight]
 
 
@@ -85,10 +88,9 @@ class Hub:
 
 
 @contextmanager
-def running_hub(db: Database, *, threads: int = 4) -> Iterator[Hub]:
-    """The embedded hub over ``db`` with fake connectors for the one-stop-shop and the portal, workers running."""
-    from hub.worker import embedded_workers
-
+def running_hub(db: Database, *, threads: int = 4, topology_file: Path = QUANG_NAM) -> Iterator[Hub]:
+    """The embedded hub over ``db`` with fake connectors for the one-stop-shop and the portal, workers running;
+    other systems of ``topology_file`` get the connectors their kinds build."""
     settings = Settings(
         _env_file=None,  # type: ignore[call-arg]
         database_url=db.url,
@@ -97,7 +99,7 @@ def running_hub(db: Database, *, threads: int = 4) -> Iterator[Hub]:
         retry_max_attempts=5,
         reconcile_after_seconds=600,
     )
-    topology = load(TOPOLOGIES / "quang-nam-2023.yaml")
+    topology = load(topology_file)
     source = FakeConnector("motcua-quangnam")
     portal = FakeConnector("dvcqg")
     procedures.set_mapping(db, "NT-HT-001", "1.001193", field_code="HT", field_name="Hộ tịch", user="test")

@@ -19,6 +19,7 @@ from foundation.topology import load
 from hub import context, procedures
 from hub.context import ConnectorPool, HubContext
 from hub.store.db import Database
+from hub.worker import embedded_workers
 from tests.conftest import ROOT, TOPOLOGIES
 from tests.hub.conftest import Hub
 from tests.hub.factories import T0
@@ -88,8 +89,6 @@ def processes(tmp_path: Path) -> Iterator[Processes]:
 @pytest.fixture
 def embedded_hub(db: Database) -> Iterator[Hub]:
     """The hub's pipeline on worker threads of this process, reading a fake one-stop-shop."""
-    from hub.worker import embedded_workers
-
     settings = Settings(_env_file=None, database_url=db.url, reconcile_after_seconds=600)
     topology = load(QUANG_NAM)
     source = FakeConnector(SOURCE, page_size=7)  # small pages: every poll follows continuation tokens
