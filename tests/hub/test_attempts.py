@@ -6,7 +6,9 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from sqlalchemy import func, select
+import pytest
+from sqlalchemy import func, insert, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from structlog.testing import capture_logs
 
@@ -90,3 +92,11 @@ def test_a_row_the_database_refuses_is_logged_as_lost_and_flush_still_returns(db
         assert [e["message_id"] for e in logs if e["event"] == "attempt_row_lost"] == [999_999]
     finally:
         writer.close()
+
+
+def test_a_refused_row_does_not_put_its_payload_in_the_error_text(db: Database) -> None:
+    # The error of a failed insert reaches log lines and tracebacks: the row's values (payloads) must not be in it
+    row = _record(999_999).row() | {"request": {"ChuHoSo": "Đặng Thị Quỳnh Zara"}}
+    with pytest.raises(IntegrityError) as caught, db.session() as session:
+        session.execute(insert(Attempt), [row])
+    assert "Zara" not in str(caught.value)
