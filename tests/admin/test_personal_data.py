@@ -124,7 +124,7 @@ def test_the_stores_redacted_copies_hold_no_personal_value(db: Database, pipelin
     assert {m.kind for m in messages} == {"poll", "sync", "deliver"}
     assert any(a.outcome == "retrying" for a in tries) and all(a.request_redacted for a in tries if a.request)
 
-    redacted = {
+    redacted: dict[str, Any] = {
         **{f"message {m.id} ({m.kind}) payload_redacted": m.payload_redacted for m in messages},
         **{f"message {m.id} ({m.kind}) error_message": m.error_message for m in messages},
         **{f"attempt {a.id} request_redacted": a.request_redacted for a in tries},
