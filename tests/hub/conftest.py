@@ -8,6 +8,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from queue import Queue
 
 import dramatiq
 import pytest
@@ -30,6 +31,19 @@ from tests.hub.factories import T0
 
 QUANG_NAM = TOPOLOGIES / "quang-nam-2023.yaml"
 IN_FLIGHT = [s.value for s in MessageState if s.in_flight]
+
+
+def fresh_queues() -> None:
+    """Start the process's in-process broker on empty queues, before a hub's workers start.
+
+    Workers that stop while holding messages (prefetched, or waiting out a retry's delay) cannot hand them back to
+    the stub broker, whose count of unfinished work then never reaches zero; a hub that waits for its broker to be
+    idle must not inherit that count from an earlier test.
+    """
+    broker = get_broker()
+    assert isinstance(broker, StubBroker)
+    for name in list(broker.queues):
+        broker.queues[name] = Queue()
 
 
 def integration_log(broker: dramatiq.Broker) -> IntegrationLog:
@@ -111,6 +125,7 @@ def running_hub(db: Database, *, threads: int = 4, topology_file: Path = QUANG_N
         procedures=procedures.DbProcedureLookup(db),
         clock=lambda: datetime(2024, 3, 5, 9, 0, tzinfo=T0.tzinfo),
     )
+    fresh_queues()
     try:
         with embedded_workers(ctx, threads=threads):
             yield Hub(ctx, source, portal)
