@@ -19,8 +19,9 @@ demo: $(STAMP)
 	$(BIN)/dvc-hub demo
 
 # The whole suite with its coverage (branches included) printed; it fails if coverage falls below the floor, the
-# figure measured on the whole suite when the floor was set (rounded down). Raise it when coverage rises.
-COVERAGE_FLOOR := 0
+# figure measured on the whole suite when the floor was set, rounded down (84.70% on 1 Dec 2026). Raise it when
+# coverage rises; never lower it to make a change pass.
+COVERAGE_FLOOR := 84
 test: $(STAMP)
 	$(BIN)/python -m pytest --cov --cov-report=term --cov-fail-under=$(COVERAGE_FLOOR)
 
@@ -44,4 +45,4 @@ lock:
 	$(BIN)/uv pip compile pyproject.toml --extra dev --python-version 3.11 --generate-hashes -o requirements.lock
 
 clean:
-	rm -rf $(VENV) var/*.sqlite3 .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) var/*.sqlite3 .pytest_cache .mypy_cache .ruff_cache .coverage .coverage.* htmlcov
