@@ -18,11 +18,18 @@ venv: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/dvc-hub demo
 
+# The whole suite with its coverage (branches included) printed; it fails if coverage falls below the floor, the
+# figure measured on the whole suite when the floor was set, rounded down (84.70% on 1 Dec 2026). Raise it when
+# coverage rises; never lower it to make a change pass.
+COVERAGE_FLOOR := 84
 test: $(STAMP)
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest --cov --cov-report=term --cov-fail-under=$(COVERAGE_FLOOR)
 
+# The tests that need no server. The servers' URLs point at a closed port, so a test that reaches PostgreSQL or Redis
+# without saying so (no postgres/redis marker from its fixtures) fails here instead of quietly using a local one.
+OFFLINE := DVC_HUB_TEST_POSTGRES_URL=postgresql://postgres@127.0.0.1:1/postgres DVC_HUB_TEST_REDIS_URL=redis://127.0.0.1:1/0
 test-fast: $(STAMP)
-	$(BIN)/python -m pytest -m "not slow and not postgres and not redis"
+	$(OFFLINE) $(BIN)/python -m pytest -m "not slow and not postgres and not redis"
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
@@ -39,4 +46,4 @@ lock:
 	$(BIN)/uv pip compile pyproject.toml --extra dev --python-version 3.11 --generate-hashes -o requirements.lock
 
 clean:
-	rm -rf $(VENV) var/*.sqlite3 .pytest_cache .mypy_cache .ruff_cache .import_linter_cache
+	rm -rf $(VENV) var/*.sqlite3 .pytest_cache .mypy_cache .ruff_cache .import_linter_cache .coverage .coverage.* htmlcov

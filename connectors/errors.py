@@ -57,11 +57,13 @@ class RemoteUnavailable(RetryableError):
         message: str,
         *,
         status_code: int | None = None,
+        remote_message: str | None = None,
         dossier_code: str | None = None,
         target: str | None = None,
     ) -> None:
         super().__init__(message, dossier_code=dossier_code, target=target)
         self.status_code = status_code
+        self.remote_message = remote_message
 
 
 class RemoteTimeout(RetryableError):
@@ -224,15 +226,15 @@ DEFAULT_TABLE = ErrorTable()
 def to_error(verdict: Verdict, *, system: str, operation: str, dossier_code: str | None = None) -> HubError:
     """The hub error a non-OK verdict stands for; the message names the system, the operation and the dossier."""
     where = f"{system}.{operation}"
-    said = f": {verdict.remote_message}" if verdict.remote_message else ""
     status = f"HTTP {verdict.status_code}" if verdict.status_code else ""
     reason = verdict.error_code or verdict.fault_code or ""
     match verdict.resolution:
         case Resolution.RETRY:
             return RemoteUnavailable(
-                f"Hệ thống {system} tạm thời không phục vụ được ({operation}, {status or reason}){said} "
+                f"Hệ thống {system} tạm thời không phục vụ được ({operation}, {status or reason}) "
                 f"/ {where} is unavailable, will retry",
                 status_code=verdict.status_code,
+                remote_message=verdict.remote_message,
                 dossier_code=dossier_code,
                 target=system,
             )
@@ -251,16 +253,18 @@ def to_error(verdict: Verdict, *, system: str, operation: str, dossier_code: str
                 target=system,
             )
         case Resolution.REAUTH:
-            return AuthenticationFailed(
-                f"Hệ thống {system} từ chối thông tin đăng nhập kể cả sau khi đăng nhập lại ({operation}){said} "
+            failed = AuthenticationFailed(
+                f"Hệ thống {system} từ chối thông tin đăng nhập kể cả sau khi đăng nhập lại ({operation}) "
                 f"/ {where} refused our credentials after a fresh login",
                 dossier_code=dossier_code,
                 target=system,
             )
+            failed.remote_message = verdict.remote_message
+            return failed
         case Resolution.PERMANENT:
             code = verdict.error_code or verdict.fault_code or status
             return RemoteRejected(
-                f"Hệ thống {system} từ chối yêu cầu {operation} (mã {code}){said} / {where} rejected the request",
+                f"Hệ thống {system} từ chối yêu cầu {operation} (mã {code}) / {where} rejected the request",
                 remote_message=verdict.remote_message,
                 status_code=verdict.status_code,
                 error_code=verdict.error_code,

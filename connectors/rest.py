@@ -635,7 +635,7 @@ def _scrub_error(exc: HubError, secrets: Iterable[str]) -> None:
     secrets = list(secrets)
     exc.message = scrub(exc.message, secrets)
     exc.args = (exc.message,)
-    if isinstance(exc, RemoteRejected) and exc.remote_message:
+    if exc.remote_message:
         exc.remote_message = scrub(exc.remote_message, secrets)
 
 

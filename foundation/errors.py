@@ -48,6 +48,9 @@ class HubError(Exception):
     error_class: str = "hub_error"
     action: ClassVar[Action] = Action.PARK
     retry_after: float | None = None  # seconds the remote asked us to wait, when it said so
+    # The remote's own words, verbatim. They may name the applicant, so they never go into the message (which
+    # viewers and log lines show): only operators see them, in the integration log's remote_message.
+    remote_message: str | None = None
 
     def __init__(self, message: str, *, dossier_code: str | None = None, target: str | None = None) -> None:
         super().__init__(message)

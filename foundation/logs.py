@@ -41,7 +41,9 @@ def configure(level: str = "INFO", fmt: Literal["console", "json"] = "console") 
         shared.append(structlog.processors.format_exc_info)
         renderer = structlog.processors.JSONRenderer(ensure_ascii=False)
     else:
-        renderer = structlog.dev.ConsoleRenderer(colors=sys.stderr.isatty())
+        # a traceback's local variables hold records and payloads: personal data must not reach the terminal
+        tracebacks = structlog.dev.RichTracebackFormatter(show_locals=False)
+        renderer = structlog.dev.ConsoleRenderer(colors=sys.stderr.isatty(), exception_formatter=tracebacks)
     structlog.configure(
         processors=[*shared, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
         logger_factory=structlog.stdlib.LoggerFactory(),

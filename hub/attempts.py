@@ -104,18 +104,33 @@ def end(token: contextvars.Token[AttemptRecord | None]) -> None:
 
 
 class AttemptWriter:
-    """Writes attempt rows in batches from a background thread: at most ``batch`` rows or ``interval`` seconds late."""
+    """Writes attempt rows in batches from a background thread: at most ``batch`` rows or ``interval`` seconds late.
+
+    :meth:`flush` waits until every row put so far has been handled (written, or given up on after logging), for
+    readers that must see the rows: tests, and anything that reports right after the work finished.
+    """
 
     def __init__(self, db: Database, *, batch: int = 200, interval: float = 0.25) -> None:
         self.db = db
         self.batch = batch
         self.interval = interval
         self._queue: queue.Queue[dict[str, Any] | None] = queue.Queue()
+        self._handled = threading.Condition()
+        self._put_count = 0
+        self._handled_count = 0
         self._thread = threading.Thread(target=self._run, name="attempt-writer", daemon=True)
         self._thread.start()
 
     def put(self, record: AttemptRecord) -> None:
+        with self._handled:
+            self._put_count += 1
         self._queue.put(record.row())
+
+    def flush(self, timeout: float | None = 10.0) -> bool:
+        """Return once every row put before this call is handled; False if ``timeout`` seconds ran out first."""
+        with self._handled:
+            target = self._put_count
+            return self._handled.wait_for(lambda: self._handled_count >= target, timeout)
 
     def close(self) -> None:
         """Flush what is buffered and stop."""
@@ -141,7 +156,12 @@ class AttemptWriter:
                     item = self._queue.get_nowait()
                 except queue.Empty:
                     break
-            self._flush(rows)
+            try:
+                self._flush(rows)
+            finally:
+                with self._handled:
+                    self._handled_count += len(rows)
+                    self._handled.notify_all()
 
     def _flush(self, rows: list[dict[str, Any]]) -> None:
         if not rows:

@@ -1,16 +1,13 @@
-"""Dramatiq middleware that records every message's life in the integration log and decides what a failure means.
+"""Dramatiq middleware that records every message's life in the integration log and applies the retry policy.
 
-The decision follows the error tree (:mod:`hub.errors`): a retryable error is sent again after an exponential
-backoff with jitter (or the remote's Retry-After) until the message is too old or has been tried too often; a
-permanent error parks the message at once with its full context; a paused target holds it until an operator
-resumes; a busy dossier lock sends it back after a short delay without counting a try. Parked messages live in
-the integration log, not in the broker's dead-letter set, which Redis expires after a week.
+What a failure means is decided by :mod:`hub.policy` (retry with backoff, park, hold, skip, give up); this applies
+the decision: the message's state in the store, the retry handed back to the broker, the attempt row. Parked
+messages live in the integration log, not in the broker's dead-letter set, which Redis expires after a week.
 """
 
 from __future__ import annotations
 
 import os
-import random
 import socket
 import threading
 import time
@@ -20,25 +17,17 @@ from typing import Any
 import dramatiq
 from dramatiq.broker import MessageProxy
 from dramatiq.middleware import Middleware
-from dramatiq.rate_limits import RateLimitExceeded
 from sqlalchemy import update
 
 from foundation import logs
 from foundation.clock import utcnow
-from foundation.errors import Action, HubError
 from hub import attempts, context
+from hub.policy import RetryPolicy
 from hub.store.models import Message, MessageState
 
 log = logs.get_logger(__name__)
 
-BUSY_DELAY_MS = (50, 400)  # another worker holds the dossier: come back soon, do not count a try
 WORKER_ID = f"{socket.gethostname()}:{os.getpid()}"
-
-
-def backoff_ms(attempt: int, *, min_ms: int, max_ms: int, rng: random.Random | None = None) -> int:
-    """Exponential backoff with full jitter in its upper half: attempt 1 waits about ``min_ms``."""
-    ceiling = min(max_ms, min_ms * 2 ** max(0, attempt - 1))
-    return int(ceiling * (0.5 + (rng or random).random() * 0.5))
 
 
 class IntegrationLog(Middleware):
@@ -61,6 +50,12 @@ class IntegrationLog(Middleware):
                     self._writer.close()
                 self._writer = attempts.AttemptWriter(ctx.db)
             return self._writer
+
+    def flush(self, timeout: float | None = 10.0) -> bool:
+        """Wait until the attempt rows of every try finished so far are written; False if ``timeout`` ran out."""
+        with self._writer_lock:
+            writer = self._writer
+        return writer.flush(timeout) if writer is not None else True
 
     def before_worker_shutdown(self, broker: dramatiq.Broker, worker: dramatiq.Worker) -> None:
         with self._writer_lock:
@@ -113,67 +108,51 @@ class IntegrationLog(Middleware):
         self, broker: dramatiq.Broker, message: MessageProxy, record: attempts.AttemptRecord, exc: BaseException
     ) -> None:
         ctx = context.current()
-        settings = ctx.settings
-        message_id = record.message_id
-        if isinstance(exc, RateLimitExceeded):
-            broker.enqueue(message.copy(), delay=random.randint(*BUSY_DELAY_MS))  # noqa: S311 - jitter, not secrecy
+        age = utcnow() - _enqueued_at(message)
+        decision = RetryPolicy.from_settings(ctx.settings).decide(exc, attempt=record.number, age=age)
+        if decision.state is None:  # not a try: the dossier was busy
+            broker.enqueue(message.copy(), delay=decision.delay_ms)
             return
-        action = exc.action if isinstance(exc, HubError) else Action.RETRY
-        error_class = exc.error_class if isinstance(exc, HubError) else "unexpected"
-        text = str(exc) or type(exc).__name__
-        remote = getattr(exc, "remote_message", None)
-        record.error_class, record.error_message, record.remote_message = error_class, text, remote
+        record.error_class, record.error_message = decision.error_class, decision.error_message
+        record.remote_message = decision.remote_message
+        record.outcome = decision.state.value
         values: dict[str, Any] = {
-            "error_class": error_class,
-            "error_message": text,
-            "remote_message": remote,
+            "state": decision.state.value,
+            "error_class": decision.error_class,
+            "error_message": decision.summary,
+            "remote_message": decision.remote_message,
             "attempts": Message.attempts + 1,
             "updated_at": utcnow(),
         }
-        if action is Action.SKIP:
-            record.outcome = MessageState.SKIPPED.value
-            values |= {"state": MessageState.SKIPPED.value, "finished_at": utcnow()}
-        elif action is Action.HOLD:
-            record.outcome = MessageState.HELD.value
-            values |= {"state": MessageState.HELD.value}
-        elif action is Action.PARK:
-            record.outcome = MessageState.PARKED.value
-            values |= {"state": MessageState.PARKED.value, "finished_at": utcnow()}
-            log.warning("message_parked", error_class=error_class, error=text, remote_message=remote)
+        if decision.finished:
+            values["finished_at"] = utcnow()
+        if decision.gave_up:
+            log.warning(
+                "message_gave_up",
+                attempts=record.number,
+                error_class=decision.error_class,
+                error=decision.error_message,
+            )
+        elif decision.state is MessageState.PARKED:
+            log.warning(
+                "message_parked",
+                error_class=decision.error_class,
+                error=decision.error_message,
+                remote_message=decision.remote_message,
+            )
+        if decision.unexpected:
+            log.error("message_failed_unexpectedly", exc_info=exc)
+        if decision.state is MessageState.RETRYING:
+            assert decision.delay_ms is not None  # a retry always has its delay
+            record.retry_delay_ms = decision.delay_ms
+            values["next_attempt_at"] = utcnow() + timedelta(milliseconds=decision.delay_ms)
+            retry = message.copy()
+            retry.options["hub_attempt"] = record.number
+            retry.options.setdefault("hub_enqueued_ms", message.options.get("hub_enqueued_ms"))
+            self._set_state(ctx, message_id=record.message_id, values=values)
+            broker.enqueue(retry, delay=decision.delay_ms)
         else:
-            attempt = record.number
-            age = utcnow() - _enqueued_at(message)
-            if attempt >= settings.retry_max_attempts or age > timedelta(seconds=settings.retry_max_age_seconds):
-                record.outcome = MessageState.PARKED.value
-                values |= {
-                    "state": MessageState.PARKED.value,
-                    "finished_at": utcnow(),
-                    "error_message": f"Đã thử {attempt} lần trong {age} mà không thành công (gave up): {text}",
-                }
-                log.warning("message_gave_up", attempts=attempt, error_class=error_class, error=text)
-            else:
-                if isinstance(exc, HubError) and exc.retry_after is not None:
-                    delay = int(exc.retry_after * 1000)
-                else:
-                    delay = backoff_ms(
-                        attempt, min_ms=settings.retry_min_backoff_ms, max_ms=settings.retry_max_backoff_ms
-                    )
-                record.outcome = MessageState.RETRYING.value
-                record.retry_delay_ms = delay
-                values |= {
-                    "state": MessageState.RETRYING.value,
-                    "next_attempt_at": utcnow() + timedelta(milliseconds=delay),
-                }
-                if not isinstance(exc, HubError):
-                    log.error("message_failed_unexpectedly", exc_info=exc)
-                retry = message.copy()
-                retry.options["hub_attempt"] = attempt
-                retry.options.setdefault("hub_enqueued_ms", message.options.get("hub_enqueued_ms"))
-                self._set_state(ctx, message_id, values)
-                broker.enqueue(retry, delay=delay)
-                self._attempt_writer().put(record)
-                return
-        self._set_state(ctx, message_id, values)
+            self._set_state(ctx, message_id=record.message_id, values=values)
         self._attempt_writer().put(record)
 
     @staticmethod
@@ -185,6 +164,6 @@ class IntegrationLog(Middleware):
         message.options.setdefault("hub_enqueued_ms", int(time.time() * 1000))
 
 
-def _enqueued_at(message: MessageProxy) -> Any:
+def _enqueued_at(message: MessageProxy) -> datetime:
     millis = message.options.get("hub_enqueued_ms") or message.message_timestamp
     return datetime.fromtimestamp(int(millis) / 1000, UTC)

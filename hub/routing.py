@@ -33,11 +33,13 @@ def owner_unit(dossier: Dossier) -> str:
 def targets_for(topology: Topology, dossier: Dossier, *, source_unit: str, on: date) -> list[str]:
     """The national targets (the portal first), plus each other unit holding a copy, by its current system."""
     found = list(topology.spec.targets)
+    # the units are those of the day the dossier arrived; one submitted online may not be received yet
+    arrived = dossier.received_at or dossier.submitted_at
     for code in dict.fromkeys(c for c in (dossier.receiving_unit, dossier.processing_unit) if c):
         if code == source_unit:
             continue
         try:
-            unit = topology.current(topology.unit(code, dossier.received_at.date() if dossier.received_at else on), on)
+            unit = topology.current(topology.unit(code, arrived.date() if arrived else on), on)
         except ConfigurationError:
             unit = topology.unit(code, on)
         system = topology.system_for(unit)

@@ -23,6 +23,7 @@ from connectors.http import Endpoint, Timeouts, pooled_session
 from connectors.protection import CircuitBreaker, CircuitStatus, LocalRateLimiter, RateLimiter, RedisRateLimiter
 from connectors.recording import NullRecorder, Recorder
 from foundation.errors import ConfigurationError
+from foundation.redaction import declare_personal, personal_keys
 from foundation.settings import Settings, get_settings
 from foundation.topology import System, Topology
 from systems.kind import Options, SystemKind
@@ -68,7 +69,10 @@ def kind_of(system: System | str) -> SystemKind:
     kinds: Mapping[str, SystemKind] = getattr(module, "KINDS", {})
     if name not in kinds:
         raise ConfigurationError(f"Gói {module_path!r} không khai báo loại {name!r} (no such kind in the package)")
-    return kinds[name]
+    kind = kinds[name]
+    if kind.personal - personal_keys():  # a kind's wire names join the one list the first time it is used
+        declare_personal(kind.personal)
+    return kind
 
 
 def check(topology: Topology) -> list[str]:

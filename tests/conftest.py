@@ -21,6 +21,23 @@ POSTGRES_ADMIN_URL = os.environ.get("DVC_HUB_TEST_POSTGRES_URL", "postgresql://p
 REDIS_URL = os.environ.get("DVC_HUB_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 
 
+# Fixtures that reach a server, directly or through a parameter: the markers they put on every test using them, so
+# that ``-m "not postgres and not redis"`` (``make test-fast``) selects exactly the tests that run without services.
+SERVICE_FIXTURES = {"postgres_url": "postgres", "redis_url": "redis"}
+SERVICE_PARAMS = {("any_db_url", "postgres"): "postgres"}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark each test with the services its fixtures need (fixtures that depend on them included)."""
+    for item in items:
+        needs = {mark for name, mark in SERVICE_FIXTURES.items() if name in getattr(item, "fixturenames", ())}
+        callspec = getattr(item, "callspec", None)
+        if callspec is not None:
+            needs |= {mark for (name, value), mark in SERVICE_PARAMS.items() if callspec.params.get(name) == value}
+        for mark in sorted(needs):
+            item.add_marker(mark)
+
+
 def _sqlalchemy_url(url: str) -> str:
     return "postgresql+psycopg://" + url.split("://", 1)[1]
 

@@ -12,7 +12,12 @@ from sqlalchemy.orm import Session, sessionmaker
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
-    """An engine tuned for the hub: WAL and a busy timeout on SQLite, a pre-pinged pool on PostgreSQL."""
+    """An engine tuned for the hub: WAL and a busy timeout on SQLite, a pre-pinged pool on PostgreSQL.
+
+    Statement parameters are kept out of error messages: they are payloads with personal data, and an error's text
+    reaches log lines and tracebacks.
+    """
+    kwargs.setdefault("hide_parameters", True)
     if url.startswith("sqlite"):
         path = url.split("///", 1)[-1]
         if path and path != ":memory:":

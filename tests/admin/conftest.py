@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 import socket
 import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -16,6 +15,7 @@ import uvicorn
 from console.app import Console, create_app
 from hub.store.db import Database
 from tests.admin import seed
+from tests.waiting import eventually
 
 
 @dataclass
@@ -40,11 +40,7 @@ def serve(console: Console) -> Iterator[Live]:
     server = uvicorn.Server(uvicorn.Config(create_app(console), log_level="warning", lifespan="off"))
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        if time.monotonic() > deadline:
-            raise AssertionError("the console did not start")
-        time.sleep(0.01)
+    eventually(lambda: server.started, timeout=10, what="the console's start", every=0.01)
     try:
         yield Live(url=f"http://127.0.0.1:{port}", console=console)
     finally:

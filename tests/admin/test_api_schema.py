@@ -23,7 +23,10 @@ schema = schemathesis.openapi.from_dict(create_app(Console(db=Database("sqlite:/
 
 @pytest.fixture
 def bearer(live: Live) -> str:
-    response = httpx.post(f"{live.url}/api/v1/session", json={"username": "operator", "password": seed.PASSWORD})
+    # argon2 verification is slow on purpose; on a loaded CI machine it needs more than httpx's 5 s default
+    response = httpx.post(
+        f"{live.url}/api/v1/session", json={"username": "operator", "password": seed.PASSWORD}, timeout=60
+    )
     token: str = response.json()["token"]
     return token
 

@@ -7,22 +7,48 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
+from queue import Queue
 
+import dramatiq
 import pytest
-from sqlalchemy import func, select
+from dramatiq.brokers.stub import StubBroker
+from dramatiq.errors import QueueJoinTimeout
+from sqlalchemy import select
 
 from connectors.fake import FakeConnector
 from foundation.settings import Settings
 from foundation.topology import load
 from hub import context, procedures
+from hub.broker import QUEUES, get_broker
 from hub.context import ConnectorPool, HubContext
+from hub.middleware import IntegrationLog
 from hub.store.db import Database
 from hub.store.models import Message, MessageState
 from hub.worker import embedded_workers
 from tests.conftest import TOPOLOGIES
 from tests.hub.factories import T0
 
+QUANG_NAM = TOPOLOGIES / "quang-nam-2023.yaml"
 IN_FLIGHT = [s.value for s in MessageState if s.in_flight]
+
+
+def fresh_queues() -> None:
+    """Start the process's in-process broker on empty queues, before a hub's workers start.
+
+    Workers that stop while holding messages (prefetched, or waiting out a retry's delay) cannot hand them back to
+    the stub broker, whose count of unfinished work then never reaches zero; a hub that waits for its broker to be
+    idle must not inherit that count from an earlier test.
+    """
+    broker = get_broker()
+    assert isinstance(broker, StubBroker)
+    for name in list(broker.queues):
+        broker.queues[name] = Queue()
+
+
+def integration_log(broker: dramatiq.Broker) -> IntegrationLog:
+    """The broker's integration-log middleware, whose attempt writer tests flush."""
+    return next(m for m in broker.middleware if isinstance(m, IntegrationLog))
 
 
 @dataclass
@@ -37,19 +63,35 @@ class Hub:
     def db(self) -> Database:
         return self.ctx.db
 
-    def drain(self, timeout: float = 20.0) -> None:
-        """Wait until the integration log shows nothing in flight (retries included)."""
+    def settle(self, timeout: float = 20.0) -> None:
+        """Wait until the broker holds no message (retries waiting on their delay included) and every attempt row
+        of the work done is written."""
+        broker = get_broker()
+        assert isinstance(broker, StubBroker)
         deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            with self.db.session() as session:
-                busy = session.execute(
-                    select(func.count()).select_from(Message).where(Message.state.in_(IN_FLIGHT))
-                ).scalar_one()
-            if busy == 0:
-                time.sleep(0.05)  # let buffered attempt rows reach the database
-                return
-            time.sleep(0.02)
-        raise AssertionError(f"{busy} messages still in flight after {timeout}s")
+        try:
+            # a queue joined empty may be refilled by work on another queue (a poll queues syncs): join them all
+            # again until one pass finds every queue, and its delay queue, empty
+            while True:
+                for queue in QUEUES:
+                    left_ms = max(1, int((deadline - time.monotonic()) * 1000))
+                    broker.join(queue, timeout=left_ms, fail_fast=False)
+                if not any(q.unfinished_tasks for q in broker.queues.values()):
+                    break
+        except QueueJoinTimeout as exc:
+            raise AssertionError(f"the broker still holds messages after {timeout}s: {self.in_flight()}") from exc
+        assert integration_log(broker).flush(), "the attempt writer did not write its rows in time"
+
+    def drain(self, timeout: float = 20.0) -> None:
+        """Wait until the pipeline is idle, then check that the integration log shows nothing in flight."""
+        self.settle(timeout)
+        assert self.in_flight() == [], "messages in flight that the broker does not hold (lost by the hub?)"
+
+    def in_flight(self) -> list[tuple[int, str, str]]:
+        """(id, kind, state) of every message the integration log shows as queued or retrying."""
+        with self.db.session() as session:
+            rows = session.execute(select(Message.id, Message.kind, Message.state).where(Message.state.in_(IN_FLIGHT)))
+            return [(i, kind, state) for i, kind, state in rows]
 
     def messages(self, **where: object) -> list[Message]:
         with self.db.session() as session:
@@ -60,8 +102,9 @@ class Hub:
 
 
 @contextmanager
-def running_hub(db: Database, *, threads: int = 4) -> Iterator[Hub]:
-    """The embedded hub over ``db`` with fake connectors for the one-stop-shop and the portal, workers running."""
+def running_hub(db: Database, *, threads: int = 4, topology_file: Path = QUANG_NAM) -> Iterator[Hub]:
+    """The embedded hub over ``db`` with fake connectors for the one-stop-shop and the portal, workers running;
+    other systems of ``topology_file`` get the connectors their kinds build."""
     settings = Settings(
         _env_file=None,
         database_url=db.url,
@@ -70,7 +113,7 @@ def running_hub(db: Database, *, threads: int = 4) -> Iterator[Hub]:
         retry_max_attempts=5,
         reconcile_after_seconds=600,
     )
-    topology = load(TOPOLOGIES / "quang-nam-2023.yaml")
+    topology = load(topology_file)
     source = FakeConnector("motcua-quangnam")
     portal = FakeConnector("dvcqg")
     procedures.set_mapping(db, "NT-HT-001", "1.001193", field_code="HT", field_name="Hộ tịch", user="test")
@@ -82,6 +125,7 @@ def running_hub(db: Database, *, threads: int = 4) -> Iterator[Hub]:
         procedures=procedures.DbProcedureLookup(db),
         clock=lambda: datetime(2024, 3, 5, 9, 0, tzinfo=T0.tzinfo),
     )
+    fresh_queues()
     try:
         with embedded_workers(ctx, threads=threads):
             yield Hub(ctx, source, portal)

@@ -17,6 +17,8 @@ from foundation.credentials import credentials
 from foundation.errors import ConfigurationError
 from foundation.settings import Settings
 
+RECORD = {"ChuHoSo": "Đặng Thị Quỳnh Zara"}  # far from the frames a traceback shows the source lines of
+
 
 def test_defaults_are_the_embedded_setup(monkeypatch: pytest.MonkeyPatch) -> None:
     for var in ("DVC_HUB_DATABASE_URL", "DVC_HUB_BROKER_URL", "DVC_HUB_ENVIRONMENT"):
@@ -83,3 +85,23 @@ def test_cli_help_lists_the_commands() -> None:
     result = CliRunner().invoke(app, ["--help"])
     assert result.exit_code == 0
     assert "config" in result.output and "db" in result.output
+
+
+def test_console_tracebacks_do_not_print_local_variables(capsys: pytest.CaptureFixture[str]) -> None:
+    logs.configure("INFO", "console")
+
+    def sync_one(record: dict[str, str]) -> None:
+        applicant = record["ChuHoSo"]
+        raise RuntimeError(f"mapping failed for a record of {len(applicant)} characters")
+
+    try:
+        try:
+            sync_one(RECORD)
+        except RuntimeError:
+            logs.get_logger("test.tracebacks").exception("sync_failed")
+        printed = capsys.readouterr().err
+    finally:
+        structlog.reset_defaults()
+        logging.getLogger().handlers.clear()
+    assert "sync_failed" in printed and "RuntimeError" in printed  # the traceback is there
+    assert RECORD["ChuHoSo"] not in printed  # but not the record a frame held

@@ -21,7 +21,7 @@ from hub.context import ConnectorPool, HubContext
 from hub.store.db import Database
 from hub.worker import embedded_workers
 from tests.conftest import ROOT, TOPOLOGIES
-from tests.hub.conftest import Hub
+from tests.hub.conftest import Hub, fresh_queues
 from tests.hub.factories import T0
 
 SOURCE = "motcua-quangnam"
@@ -103,6 +103,7 @@ def embedded_hub(db: Database) -> Iterator[Hub]:
         clock=lambda: datetime(2024, 3, 5, 9, 0, tzinfo=T0.tzinfo),
     )
     context.install(ctx)
+    fresh_queues()
     with embedded_workers(ctx, threads=4):
         yield Hub(ctx, source, portal)
     context.install(None)

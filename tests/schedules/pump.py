@@ -7,7 +7,6 @@ after a delay in production), so the pipeline under test processes them now.
 
 from __future__ import annotations
 
-import time
 from collections import Counter
 from collections.abc import Callable
 
@@ -16,6 +15,7 @@ from sqlalchemy import select
 from hub import outbox
 from hub.store.models import Message, MessageState
 from tests.hub.conftest import Hub
+from tests.waiting import eventually
 
 
 class Pump:
@@ -42,29 +42,18 @@ class Pump:
 
     def drain(self, timeout: float = 30.0) -> None:
         """Wait until nothing handed over is in flight; a live scheduler keeps queueing polls nobody took yet."""
-        in_flight = [s.value for s in MessageState if s.in_flight]
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            with self.hub.db.session() as session:
-                busy = [
-                    (i, kind)
-                    for i, kind in session.execute(select(Message.id, Message.kind).where(Message.state.in_(in_flight)))
-                    if i in self.sent or kind not in self.kinds
-                ]
-            if not busy:
-                time.sleep(0.05)  # let buffered attempt rows reach the database
-                return
-            time.sleep(0.02)
-        raise AssertionError(f"{len(busy)} messages still in flight after {timeout}s")
+        self.hub.settle(timeout)
+        busy = [(i, kind, state) for i, kind, state in self.hub.in_flight() if i in self.sent or kind not in self.kinds]
+        assert busy == [], f"messages in flight that this process's broker does not hold: {busy}"
 
     def until(self, done: Callable[[], bool], timeout: float = 60.0, what: str = "") -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
+        """Hand over what the other process queued until ``done()`` holds."""
+
+        def handed_over_and_done() -> bool:
             self.once()
-            if done():
-                return
-            time.sleep(0.2)
-        raise AssertionError(f"not done after {timeout}s: {what}")
+            return done()
+
+        eventually(handed_over_and_done, timeout=timeout, what=what, every=0.2)
 
 
 def synced(hub: Hub) -> Counter[tuple[str, int]]:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import signal
-import time
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 
@@ -20,6 +19,7 @@ from tests.hub.conftest import Hub
 from tests.schedules import backfill_child
 from tests.schedules.conftest import QUANG_NAM, SOURCE, Processes
 from tests.schedules.pump import Pump, synced
+from tests.waiting import eventually
 
 START = datetime(2024, 3, 1, tzinfo=UTC)
 DAY = timedelta(days=1)
@@ -116,10 +116,12 @@ def test_a_backfill_killed_halfway_and_restarted_completes_with_every_dossier_on
 
     # Given a backfill of 30 days for three units, killed with SIGKILL about halfway,
     first = processes.python(code, env, *args)
-    deadline = time.monotonic() + 60
-    while _chunks_done(hub.db) < total // 2 and time.monotonic() < deadline:
+
+    def halfway() -> bool:
         assert first.poll() is None, processes.logs()
-        time.sleep(0.02)
+        return _chunks_done(hub.db) >= total // 2
+
+    eventually(halfway, timeout=60, what="half the backfill", every=0.02)
     first.send_signal(signal.SIGKILL)
     first.wait(timeout=10)
     done_at_kill = _chunks_done(hub.db)

@@ -128,7 +128,7 @@ def test_sessions_and_tokens_expire_after_their_ttl(topology: Topology) -> None:
             data={"grant_type": "client_credentials", "client_id": "hub", "client_secret": "hub-secret"},
             timeout=5,
         ).json()["access_token"]
-        time.sleep(0.3)
+        time.sleep(0.3)  # the session and token (0.2 s lifetime) must really expire: expiry is under test
         expired = requests.post(
             f"{short.portal_url}/dvcqg/integration", json={"session": session, "service": "LayDanhSachTTHC"}, timeout=5
         ).json()
