@@ -14,6 +14,7 @@ from foundation.settings import get_settings
 from foundation.topology import load, validate_file
 from hub import ops_cli
 from hub.procedures_cli import app as procedures_app
+from reports import cli as reports_cli
 from schedules import cli as schedules_cli
 from simulators import cli as simulators_cli
 from systems import registry
@@ -41,6 +42,7 @@ app.command("scheduler")(schedules_cli.scheduler)
 app.command("backfill")(schedules_cli.backfill)
 app.add_typer(schedules_cli.jobs_app, name="jobs")
 app.add_typer(simulators_cli.app, name="simulate")
+app.add_typer(reports_cli.app, name="report")
 
 console = Console()
 errors = Console(stderr=True)

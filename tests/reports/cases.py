@@ -13,6 +13,9 @@ from datetime import date, datetime, time
 from typing import Any
 
 from foundation.clock import VN_TZ
+from hub.store.db import Database
+from hub.store.models import Delivery, DossierVersion
+from hub.store.models import Dossier as DossierRow
 from mappings.canonical import Dossier
 from mappings.codes import Channel, Status
 from reports.register import Facts
@@ -330,3 +333,44 @@ def by_name(cases: tuple[Case, ...], name: str) -> str:
         if found.name == name:
             return fact.dossier.code
     raise KeyError(name)
+
+
+def store(db: Database, items: list[Facts]) -> None:
+    """Write the facts as the hub would have: the dossier row, its first and current versions, portal deliveries."""
+    with db.session() as session:
+        for item in items:
+            dossier = item.dossier
+            data = dossier.model_dump(mode="json")
+            changed = item.changed_at or dossier.updated_at
+            session.add(
+                DossierRow(
+                    code=dossier.code,
+                    receiving_unit=dossier.receiving_unit,
+                    processing_unit=dossier.processing_unit,
+                    local_procedure_code=dossier.local_procedure_code,
+                    national_procedure_code=dossier.national_procedure_code,
+                    status=int(dossier.status),
+                    version=item.hub_version,
+                    content_hash="0" * 64,
+                    source_updated_at=dossier.updated_at,
+                    received_at=dossier.received_at,
+                    appointment_at=dossier.appointment_at,
+                    finished_at=dossier.finished_at,
+                    data=data,
+                    updated_at=changed,
+                )
+            )
+            first = dict(data, appointment_at=item.first_appointment.isoformat() if item.first_appointment else None)
+            versions = {1: first, item.hub_version: data} if item.hub_version > 1 else {1: first}
+            for version, payload in versions.items():
+                session.add(
+                    DossierVersion(
+                        dossier_code=dossier.code,
+                        version=version,
+                        status=int(dossier.status),
+                        source_updated_at=dossier.updated_at,
+                        data=payload,
+                    )
+                )
+            if item.delivered_version is not None:
+                session.add(Delivery(dossier_code=dossier.code, dossier_version=item.delivered_version, target="dvcqg"))
