@@ -204,6 +204,7 @@ def render(request: Request, name: str, context: dict[str, Any], *, status_code:
 def create_app(console_: Console) -> FastAPI:
     """The console application over ``console_``'s database."""
     from console import api, metrics, pages
+    from console import reports as report_views
 
     app = FastAPI(
         title="dvc-hub admin API",
@@ -262,4 +263,6 @@ def create_app(console_: Console) -> FastAPI:
     app.include_router(pages.router)
     app.include_router(api.router)
     app.include_router(metrics.router)
+    app.include_router(report_views.pages)
+    app.include_router(report_views.api)
     return app

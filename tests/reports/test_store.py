@@ -6,9 +6,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
+from structlog.testing import capture_logs
 
 from foundation.topology import Topology, load
 from hub.store.db import Database
+from hub.store.models import Dossier as DossierRow
 from migrations import upgrade
 from reports.indicators import Calculator
 from reports.periods import parse_period
@@ -83,3 +85,20 @@ def test_the_register_filters_by_unit_state_and_breach(store_db: Database) -> No
         code("late open, no apology"), code("late finished, no apology"), code("extended after the deadline"),
         code("appointment moved without apology"),
     }  # fmt: skip
+
+
+def test_a_row_that_no_longer_validates_is_left_out_and_named_in_the_log(store_db: Database) -> None:
+    facts = cases.facts(cases.QUANG_NAM)
+    cases.store(store_db, facts)
+    broken = cases.by_name(cases.QUANG_NAM, "early")
+    with store_db.session() as session:
+        row = session.get(DossierRow, broken)
+        assert row is not None
+        row.data = {**row.data, "channel": 9}
+    reports = Reports(store_db, load(TOPOLOGIES / "quang-nam-2023.yaml"), Rules())
+
+    with capture_logs() as logs:
+        loaded = {f.dossier.code for f in reports.facts(parse_period("2023-10"))}
+
+    assert broken not in loaded and len(loaded) == 8
+    assert [(e["event"], e["dossier_code"]) for e in logs] == [("report_dossier_unreadable", broken)]
