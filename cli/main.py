@@ -43,6 +43,7 @@ app.command("backfill")(schedules_cli.backfill)
 app.add_typer(schedules_cli.jobs_app, name="jobs")
 app.add_typer(simulators_cli.app, name="simulate")
 app.add_typer(reports_cli.app, name="report")
+app.command("reconcile")(reports_cli.reconcile)
 
 console = Console()
 errors = Console(stderr=True)

@@ -155,6 +155,23 @@ _TEXTS: Final[dict[str, tuple[str, str]]] = {
     "current_appointment": ("Hạn trả hiện tại", "Current appointment"),
     "finished_on": ("Ngày kết thúc", "Finished"),
     "late_days": ("Số ngày trễ", "Days late"),
+    "reconciliation_rule": (
+        "So sánh hồ sơ của hệ thống một cửa (danh sách thay đổi) với Cổng DVCQG (tra cứu), qua các bộ kết nối; "
+        "chạy bằng lệnh dvc-hub reconcile hoặc theo lịch.",
+        "Compares the one-stop-shop's dossiers (change feed) with the national portal (look-up), through the "
+        "connectors; run by dvc-hub reconcile or on schedule.",
+    ),
+    "nothing_to_repair": ("Không có hồ sơ thiếu hoặc lệch để gửi lại", "Nothing missing or mismatched to resend"),
+    "at_source": ("hồ sơ ở nguồn", "at the source"),
+    "looked_up": ("đã tra cứu", "looked up"),
+    "diff_missing": ("thiếu trên DVCQG", "missing at the portal"),
+    "diff_mismatched": ("lệch trạng thái", "status mismatched"),
+    "diff_stale": ("hub chưa cập nhật", "hub behind"),
+    "diff_extra": ("nguồn không còn liệt kê", "no longer listed by the source"),
+    "difference": ("Khác biệt", "Difference"),
+    "source_status": ("Trạng thái ở nguồn", "Status at source"),
+    "portal_status": ("Trạng thái trên DVCQG", "Status at the portal"),
+    "make_replay_job": ("Tạo lệnh gửi lại các hồ sơ thiếu, lệch", "Make a replay job of the missing and mismatched"),
     "delay_at": ("Đơn vị, bước gây trễ", "Delay made at"),
     "breach": ("Vi phạm", "Breach"),
     "received_by": ("tiếp nhận:", "received by"),

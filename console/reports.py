@@ -1,5 +1,6 @@
 """The console's report pages and their JSON API: "Hồ sơ trễ hạn" (the late register with apology status),
-"Chỉ số" (Decision 766 indicators, month over month) and the monthly workbook download.
+"Chỉ số" (Decision 766 indicators, month over month), "Đối soát" (reconciliation runs, one click to a replay job)
+and the monthly workbook download.
 
 Every figure comes from :class:`reports.service.Reports`, the same functions ``dvc-hub report`` calls.
 """
@@ -11,17 +12,20 @@ from pathlib import Path
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
-from fastapi.responses import FileResponse, HTMLResponse
+from fastapi import Path as PathParam
+from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse
+from pydantic import BaseModel, Field
 from starlette.background import BackgroundTask
 
 from console import charts
-from console.app import api_user, console, page_user, render
+from console.app import CsrfChecked, api_user, console, page_user, render
 from console.auth import CurrentUser, Role
 from foundation.clock import vietnam_now
 from foundation.settings import get_settings
 from foundation.topology import load
 from reports.labels import INDICATOR_COLUMNS, LEVELS
 from reports.periods import Grain, Period, parse_period, period_of
+from reports.reconciliation import RunOut, repair, runs
 from reports.rules import load_rules
 from reports.service import IndicatorReport, LateFilter, LateReport, Reports
 from reports.workbook import write_monthly
@@ -154,3 +158,44 @@ def _remove(folder: Path) -> None:
     for child in folder.iterdir():
         child.unlink()
     folder.rmdir()
+
+
+# --- reconciliation ---------------------------------------------------------------------------------------------
+
+PageOperator = Annotated[CurrentUser, Depends(page_user(Role.OPERATOR))]
+ApiOperator = Annotated[CurrentUser, Depends(api_user(Role.OPERATOR))]
+
+
+class RepairOut(BaseModel):
+    run_id: int
+    replay_job_id: int | None = Field(description="the counted replay job to start; null when nothing to repair")
+
+
+@api.get("/reconciliation", response_model=list[RunOut])
+def reconciliation_api(request: Request, user: ApiViewer, unit: UnitQuery = None) -> list[RunOut]:
+    """The newest reconciliation runs and their differences (``dvc-hub reconcile`` makes them)."""
+    return runs(console(request).db, unit_code=unit)
+
+
+@api.post("/reconciliation/{run_id}/repair", response_model=RepairOut, dependencies=[CsrfChecked])
+def repair_api(request: Request, run_id: Annotated[int, PathParam(ge=1, le=2**62)], user: ApiOperator) -> RepairOut:
+    """Turn a run's missing and mismatched dossiers into a replay job (counted; start it like any replay job)."""
+    job_id = repair(console(request).db, run_id, user=user.username)
+    return RepairOut(run_id=run_id, replay_job_id=job_id)
+
+
+@pages.get("/reports/reconciliation", response_class=HTMLResponse)
+def reconciliation_page(request: Request, user: PageViewer, unit: UnitQuery = None) -> HTMLResponse:
+    return render(
+        request,
+        "reconciliation.html",
+        {"runs": runs(console(request).db, unit_code=unit), "unit": unit or "", "flash": request.query_params},
+    )
+
+
+@pages.post("/reports/reconciliation/{run_id}/repair", dependencies=[CsrfChecked])
+def repair_page(request: Request, run_id: int, user: PageOperator) -> RedirectResponse:
+    job_id = repair(console(request).db, run_id, user=user.username)
+    if job_id is None:
+        return RedirectResponse("/reports/reconciliation?nothing=1", status_code=303)
+    return RedirectResponse(f"/replay?created={job_id}", status_code=303)

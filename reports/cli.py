@@ -14,12 +14,14 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from foundation.clock import vietnam_now
+from foundation.clock import VN_TZ, vietnam_now
 from foundation.settings import get_settings
 from foundation.topology import load
+from hub import replay
 from hub.store.db import Database
 from reports.labels import LEVELS
 from reports.periods import Grain, Period, parse_period, period_of
+from reports.reconciliation import RunOut, connected, repair, runs
 from reports.rules import load_rules
 from reports.service import IndicatorReport, LateFilter, LateReport, Reports
 from reports.workbook import write_monthly
@@ -131,3 +133,57 @@ def _print_indicators(report: IndicatorReport) -> None:
 
 def _pct(value: float | None) -> str:
     return "–" if value is None else f"{value:.1f}"
+
+
+def reconcile(
+    unit: Annotated[str, typer.Argument(help="The unit's code.")],
+    since: Annotated[datetime, typer.Option(help="From (Vietnam time).")],
+    until: Annotated[datetime | None, typer.Option(help="To (Vietnam time); now by default.")] = None,
+    sample: Annotated[float, typer.Option(min=0.0, max=1.0, help="Share of dossiers looked up at the portal.")] = 1.0,
+    rate: Annotated[float | None, typer.Option(help="At most this many calls per second to each system.")] = 5.0,
+    repair_them: Annotated[
+        bool, typer.Option("--repair", help="Turn missing and mismatched dossiers into a replay job and run it.")
+    ] = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Compare what a unit's one-stop-shop has with what the national portal has, through their connectors."""
+    settings = get_settings()
+    db = Database(settings.database_url)
+    topology = load(settings.topology_file)
+    start, end = _vn(since), _vn(until) if until else vietnam_now()
+    with connected(db, topology, unit, settings=settings, rate_per_second=rate) as reconciler:
+        run = reconciler.run(unit, start, end, sample=sample, user="cli")
+    job_id = repair(db, run.id, user="cli", rate_per_second=rate) if repair_them else None
+    if job_id is not None:
+        replay.start_job(db, job_id, user="cli")
+        replay.run_job(db, job_id)
+        run = next(r for r in runs(db, unit_code=unit, limit=5) if r.id == run.id)
+    if as_json:
+        typer.echo(run.model_dump_json(indent=2))
+        return
+    console.print(run_table(run))
+    if job_id is not None:
+        console.print(f"Đã tạo và chạy lệnh gửi lại {job_id} (replay job {job_id} created and run)")
+
+
+def run_table(run: RunOut) -> Table:
+    """A reconciliation run as a terminal table."""
+    table = Table("Mã hồ sơ", "Khác biệt", "Trạng thái nguồn", "Trạng thái DVCQG",
+                  title=f"Đối soát {run.unit_code}: {run.listed} hồ sơ ở nguồn, {run.checked} đã tra cứu; "
+                  f"thiếu {run.count('missing')}, lệch {run.count('mismatched')}, cũ {run.count('stale')}, "
+                  f"thừa {run.count('extra')}")  # fmt: skip
+    for d in run.differences:
+        table.add_row(d.dossier_code, KIND_LABELS[d.kind], _or_dash(d.source_status), _or_dash(d.portal_status))
+    return table
+
+
+KIND_LABELS = {"missing": "thiếu trên DVCQG", "mismatched": "lệch trạng thái", "stale": "hub chưa cập nhật",
+               "extra": "nguồn không còn"}  # fmt: skip
+
+
+def _or_dash(value: int | None) -> str:
+    return "–" if value is None else str(value)
+
+
+def _vn(value: datetime) -> datetime:
+    return value if value.tzinfo is not None else value.replace(tzinfo=VN_TZ)

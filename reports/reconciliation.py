@@ -18,6 +18,7 @@ from __future__ import annotations
 import time
 import zlib
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Literal
 
@@ -26,13 +27,19 @@ from sqlalchemy import delete, select
 
 from connectors.base import ChangeRef, RawRecord, Source, Target
 from foundation.clock import utcnow
+from foundation.errors import ConfigurationError
+from foundation.settings import Settings
+from foundation.topology import Topology
 from hub import replay
 from hub.delivery import RECORD_STEP
+from hub.procedures import DbProcedureLookup
 from hub.store.db import Database
 from hub.store.models import Delivery, Dossier, MessageState
 from mappings.canonical import Dossier as CanonicalDossier
 from mappings.codes import Status
 from reports.models import ReconciliationRun
+from systems import registry
+from systems.registry import build_source, build_target, kind_of
 
 Kind = Literal["missing", "mismatched", "stale", "extra"]
 PORTAL_STATUS = "TrangThaiHoSo"  # the national portal's status field (dvcqg-contract.md)
@@ -283,3 +290,30 @@ def repair(db: Database, run_id: int, *, user: str | None = None, rate_per_secon
         if found is not None:
             found.replay_job_id = job_id
     return job_id
+
+
+@contextmanager
+def connected(
+    db: Database, topology: Topology, unit_code: str, *, settings: Settings, rate_per_second: float | None = None
+) -> Iterator[Reconciler]:
+    """A reconciler for ``unit_code`` over the connectors the topology names: the system serving the unit today
+    (a merged unit's successor's), and the national portal."""
+    unit = topology.current(topology.unit(unit_code))
+    system = topology.system_for(unit)
+    if system is None:
+        raise ConfigurationError(f"Không có hệ thống phục vụ đơn vị {unit_code} (no system serves unit {unit_code})")
+    mapping = kind_of(system).to_canonical
+    if mapping is None:
+        raise ConfigurationError(f"Hệ thống {system.name} không phải nguồn hồ sơ (not a dossier source)")
+    procedures = DbProcedureLookup(db)
+    registry.use(topology)
+    with build_source(system, settings) as source, build_target(topology.portal, settings) as portal:
+        yield Reconciler(
+            db,
+            source=source,
+            source_name=system.name,
+            portal=portal,
+            portal_name=topology.portal.name,
+            to_canonical=lambda raw: mapping(raw, procedures),
+            pace=Pacer(rate_per_second),
+        )

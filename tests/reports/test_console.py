@@ -16,6 +16,7 @@ from cli.main import app
 from console.app import Console
 from foundation.topology import load
 from hub.store.db import Database
+from reports.models import ReconciliationRun
 from reports.workbook import SHEETS
 from tests.admin import seed
 from tests.admin.conftest import Live, login, serve
@@ -106,3 +107,39 @@ def test_the_monthly_workbook_downloads(http: httpx.Client) -> None:
 
     assert answer.status_code == 200
     assert load_workbook(BytesIO(answer.content)).sheetnames == list(SHEETS)
+
+
+def _run_with_differences(db: Database) -> int:
+    code = cases.by_name(cases.DA_NANG, "received by Xã Núi Thành, late open, no apology")
+    with db.session() as session:
+        run = ReconciliationRun(
+            unit_code="20965",
+            source="motcua-danang",
+            target="dvcqg",
+            range_from=cases.at(cases.D(2025, 7, 1)),
+            range_to=cases.at(cases.D(2025, 7, 31)),
+            sample=1.0,
+            listed=2,
+            checked=2,
+            differences=[{"dossier_code": code, "kind": "missing", "source_status": 4}],
+            finished_at=cases.DA_NANG_NOW,
+        )
+        session.add(run)
+        session.flush()
+        return run.id
+
+
+def test_the_reconciliation_page_turns_a_run_into_a_replay_job_in_one_click(live: Live, http: httpx.Client) -> None:
+    run_id = _run_with_differences(live.console.db)
+    csrf = login(http, "operator")
+
+    page = http.get("/reports/reconciliation")
+    clicked = http.post(f"/reports/reconciliation/{run_id}/repair", data={"csrf": csrf})
+    listed = http.get("/api/v1/reports/reconciliation?unit=20965", headers=_token(http))
+
+    assert page.status_code == 200
+    assert "thiếu trên DVCQG" in page.text and f"/reports/reconciliation/{run_id}/repair" in page.text
+    assert clicked.status_code == 303
+    job_id = listed.json()[0]["replay_job_id"]
+    assert clicked.headers["location"] == f"/replay?created={job_id}"
+    assert [d["kind"] for d in listed.json()[0]["differences"]] == ["missing"]
