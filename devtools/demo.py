@@ -4,7 +4,7 @@ Both simulators run in this process on free ports; the hub runs on SQLite with t
 threads. The demo plays simulated hours, polls every unit after each, shows live progress, then does what an
 administrator would after an incident — map the procedures that were missing, replay what was parked — and ends
 with a reconciliation of every unit: dossiers at the source, at the national portal, at the other levels, missing,
-mismatched, parked and why.
+mismatched, parked and why, and the month's indicators with the path of its Excel workbook.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ import shutil
 import time
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from rich.console import Console, Group
 from rich.live import Live
@@ -30,6 +31,11 @@ from hub.store.models import Message, MessageState
 from hub.sync import request_poll
 from hub.worker import embedded_workers
 from migrations import upgrade
+from reports.cli import summary_table
+from reports.periods import Grain, period_of
+from reports.rules import load_rules
+from reports.service import Reports
+from reports.workbook import write_monthly
 
 IN_FLIGHT = [s.value for s in MessageState if s.in_flight]
 DEMO_DIR = PROJECT_ROOT / "var" / "demo"
@@ -116,8 +122,31 @@ def run(console: Console, *, hours: int = 24, backlog: int = 300, seed: int = 20
             _fix_and_replay(console, ctx.db, sims.catalogue.procedures, unmapped)
             _wait(ctx.db, until_below=1, timeout=120)
         lines = _reconcile(ctx, sims)
+        _indicators(console, ctx, sims.now())
         ctx.close()
     return _report(console, lines)
+
+
+def _indicators(console: Console, ctx: HubContext, now: datetime) -> None:
+    """The month's indicator summary and its workbook, as the province would read them at the end of the day."""
+    month = period_of(Grain.MONTH, now.date())
+    source = Reports(ctx.db, ctx.topology, load_rules())
+    indicators = source.indicators(month, now)
+    late = source.late(month, now)
+    path = write_monthly(
+        DEMO_DIR / f"bao-cao-{month.label}.xlsx",
+        province=ctx.topology.name,
+        period=month,
+        indicators=indicators,
+        late=late,
+        now=now,
+    )
+    console.print(summary_table(indicators))
+    breaches = sum(r.late_without_apology or r.apology_after_deadline for r in late.rows)
+    console.print(
+        f"{len(late.rows)} hồ sơ trễ hạn (late), {breaches} vi phạm về xin lỗi (apology breaches). "
+        f"Báo cáo tháng (monthly workbook): {path}"
+    )
 
 
 def _load_procedure_mappings(db: Database, catalogue: tuple[object, ...]) -> list[str]:
