@@ -16,7 +16,7 @@ $(STAMP): requirements.lock pyproject.toml
 venv: $(STAMP)
 
 demo: $(STAMP)
-	$(BIN)/dvc-hub demo
+	$(BIN)/dvc-hub demo $(if $(TOPOLOGY),--topology $(TOPOLOGY))
 
 test: $(STAMP)
 	$(BIN)/python -m pytest

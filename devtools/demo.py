@@ -40,7 +40,12 @@ from reports.workbook import write_monthly
 IN_FLIGHT = [s.value for s in MessageState if s.in_flight]
 DEMO_DIR = PROJECT_ROOT / "var" / "demo"
 # The simulators' default credentials, for the demo only; production reads them from the environment or files.
-DEMO_CREDENTIALS = {"MOTCUA_QUANGNAM": ("hub", "hub-secret"), "DVCQG": ("hub", "hub-secret")}
+DEMO_CREDENTIALS = {
+    "MOTCUA_QUANGNAM": ("hub", "hub-secret"),
+    "MOTCUA_DANANG": ("hub", "hub-secret"),
+    "DVCQG": ("hub", "hub-secret"),
+}
+TOPOLOGIES = PROJECT_ROOT / "config" / "topologies"
 # What goes wrong during the demo's day: a flaky portal, a slow and occasionally failing one-stop-shop, a feed
 # that repeats and reorders entries. Faults are switched off for the catch-up after the day.
 DEMO_FAULTS: dict[str, dict[str, float | int]] = {
@@ -67,8 +72,19 @@ class UnitLine:
     parked: Counter[str] = field(default_factory=Counter)
 
 
-def run(console: Console, *, hours: int = 24, backlog: int = 300, seed: int = 2023, faults: bool = True) -> int:
-    """Play the demo; returns the process exit code (non-zero when anything is missing or mismatched)."""
+def run(
+    console: Console,
+    *,
+    hours: int = 24,
+    backlog: int = 300,
+    seed: int = 2023,
+    faults: bool = True,
+    topology_name: str | None = None,
+) -> int:
+    """Play the demo; returns the process exit code (non-zero when anything is missing or mismatched).
+
+    ``topology_name``: a file of ``config/topologies`` without ``.yaml`` (``da-nang-2025``); Quảng Nam 2023 by default.
+    """
     from simulators.server import Simulators
 
     logs.configure("ERROR", "console")  # the live table is the demo's output; errors still show
@@ -78,8 +94,9 @@ def run(console: Console, *, hours: int = 24, backlog: int = 300, seed: int = 20
         os.environ.setdefault(f"DVC_HUB_CRED_{ref}_USERNAME", username)
         os.environ.setdefault(f"DVC_HUB_CRED_{ref}_PASSWORD", password)
 
-    console.rule("[bold]dvc-hub demo[/bold] — Quảng Nam 2023, Núi Thành")
-    with Simulators(load(DEFAULT_TOPOLOGY), seed=seed, dossiers=backlog) as sims:
+    chosen = load(TOPOLOGIES / f"{topology_name}.yaml" if topology_name else DEFAULT_TOPOLOGY)
+    console.rule(f"[bold]dvc-hub demo[/bold] — {chosen.name}")
+    with Simulators(chosen, seed=seed, dossiers=backlog) as sims:
         topology_file = sims.topology_file(DEMO_DIR / "topology.yaml")
         settings = Settings(
             _env_file=None,
