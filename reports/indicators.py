@@ -36,6 +36,7 @@ from decimal import Decimal
 from pydantic import BaseModel, ConfigDict, computed_field
 
 from foundation.topology import Level
+from mappings.canonical import Dossier
 from mappings.codes import Channel, ServiceLevel
 from reports.periods import Period
 from reports.places import Place, Placer
@@ -224,7 +225,8 @@ class Calculator:
         period = self.period
         got = received_on(dossier)
         ended = finished_on(dossier)
-        in_window = got <= period.end and (ended is None or ended >= period.start)
+        closed = ended if ended is not None or dossier.status not in DROPPED else _dropped_on(dossier)
+        in_window = got <= period.end and (closed is None or closed >= period.start)
         if not in_window:
             return counts, None, False, 0.0
         received = period.contains(got)
@@ -284,6 +286,11 @@ class Calculator:
         if current or item.changed_at is None:
             return 0.0
         return max(0.0, (self.now - item.changed_at).total_seconds() / 3600)
+
+
+def _dropped_on(dossier: Dossier) -> date:
+    """The day a refused, withdrawn or stopped dossier left the queue: its refusal, else its last change."""
+    return (dossier.refused_at or dossier.updated_at).date()
 
 
 def _finished_bucket(ended: date, due: date | None) -> str:

@@ -225,3 +225,11 @@ def test_july_2025_register_across_the_merger(da_nang: Topology) -> None:
         (code("received by Tam Xuân II before the merger, late"), "20971", "20971", ("48",), 2, False),
     ]  # fmt: skip
     assert rows[0].extensions[0].in_time is True
+
+
+def test_a_dossier_refused_long_ago_no_longer_counts(quang_nam: Topology) -> None:
+    # The October set's refused dossier (refused on 11 October) is in October's figures, not in November's.
+    november = rows_of(quang_nam, "2023-11", QUANG_NAM, cases.at(date(2023, 11, 30), 10))
+    october = rows_of(quang_nam, "2023-10", QUANG_NAM, QUANG_NAM_NOW)
+    assert october["unit", "20968"].online_procedures == 2  # P1 and the refused dossier's P9
+    assert november["unit", "20968"].online_procedures == 1  # P1, of the dossier received on 2 November
