@@ -16,7 +16,7 @@ $(STAMP): requirements.lock pyproject.toml
 venv: $(STAMP)
 
 demo: $(STAMP)
-	$(BIN)/dvc-hub demo
+	$(BIN)/dvc-hub demo $(if $(TOPOLOGY),--topology $(TOPOLOGY))
 
 # The whole suite with its coverage (branches included) printed; it fails if coverage falls below the floor, the
 # figure measured on the whole suite when the floor was set, rounded down (84.70% on 1 Dec 2026). Raise it when

@@ -16,6 +16,7 @@ from foundation.topology import load, validate_file
 from hub import ops_cli
 from hub.procedures_cli import app as procedures_app
 from migrations import downgrade, upgrade
+from reports import cli as reports_cli
 from schedules import cli as schedules_cli
 from simulators import cli as simulators_cli
 from systems import probe_cli, registry
@@ -44,6 +45,8 @@ app.add_typer(probe_cli.app, name="vendor")
 app.command("backfill")(schedules_cli.backfill)
 app.add_typer(schedules_cli.jobs_app, name="jobs")
 app.add_typer(simulators_cli.app, name="simulate")
+app.add_typer(reports_cli.app, name="report")
+app.command("reconcile")(reports_cli.reconcile)
 
 console = Console()
 errors = Console(stderr=True)

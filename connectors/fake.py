@@ -110,6 +110,11 @@ class FakeConnector:
         with self._lock:
             self._pushed[self._code(record)] = copy.deepcopy(record)
 
+    def drop_target(self, dossier_code: str) -> None:
+        """Lose a dossier on the target side, as a portal that was restored from an old backup would."""
+        with self._lock:
+            self._pushed.pop(dossier_code, None)
+
     # ── Source ─────────────────────────────────────────────────────────────────────────────────────────────
 
     def fetch_changes(self, unit_code: str, since: datetime, token: str | None = None) -> ChangePage:

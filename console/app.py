@@ -14,6 +14,7 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
 from console import api, metrics, pages
+from console import reports as report_views
 from console.actions import ActionError
 from console.auth import UserError
 from console.deps import CSRF_COOKIE, Console, LoginRequired
@@ -82,4 +83,6 @@ def create_app(console_: Console) -> FastAPI:
     app.include_router(pages.router)
     app.include_router(api.router)
     app.include_router(metrics.router)
+    app.include_router(report_views.pages)
+    app.include_router(report_views.api)
     return app

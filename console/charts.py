@@ -58,3 +58,27 @@ def bars(items: list[tuple[str, int]], *, width: int = 720, row: int = 22) -> Ma
         f'<svg class="chart" viewBox="0 0 {width} {row * len(items)}" role="img" aria-label="bars">'
         f"{''.join(body)}</svg>"
     )
+
+
+def paired_bars(items: list[tuple[str, float | None, float | None]], *, width: int = 720, row: int = 30) -> Markup:
+    """Two bars per label, the period before (grey) above this period (green), on a 0–100 % scale."""
+    if not items:
+        return Markup("")
+    label_w = 260
+    scale = (width - label_w - 60) / 100
+    body = []
+    for i, (label, before, now) in enumerate(items):
+        y = i * row
+        body.append(f'<text x="0" y="{y + 18}">{escape(label[:40])}</text>')
+        for j, (value, css) in enumerate(((before, "prev"), (now, "ok"))):
+            w = (value or 0) * scale
+            top = y + 3 + j * (row - 6) / 2
+            shown = "–" if value is None else f"{value:.1f}%"
+            body.append(
+                f'<rect x="{label_w}" y="{top:.1f}" width="{w:.1f}" height="{(row - 8) / 2:.1f}" class="{css}"/>'
+                f'<text x="{label_w + w + 6:.1f}" y="{top + 10:.1f}">{shown}</text>'
+            )
+    return Markup(  # noqa: S704  (labels are escaped above; the rest are numbers)
+        f'<svg class="chart" viewBox="0 0 {width} {row * len(items)}" role="img" aria-label="paired bars">'
+        f"{''.join(body)}</svg>"
+    )

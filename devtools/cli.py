@@ -15,6 +15,12 @@ def demo(
     backlog: Annotated[int, typer.Option(help="Dossiers that exist before the day starts.")] = 300,
     seed: Annotated[int, typer.Option(help="Seed of the simulated data and faults.")] = 2023,
     faults: Annotated[bool, typer.Option(help="Switch faults on during the day.")] = True,
+    topology: Annotated[
+        str | None,
+        typer.Option(
+            help="A topology of config/topologies, e.g. da-nang-2025; the three-vendor Quảng Nam 2023 by default."
+        ),
+    ] = None,
 ) -> None:
     """Run the hub end to end on the embedded default against the simulators, and reconcile."""
     # CLI entry point: the demo loads both simulators and the whole pipeline; importing it only when the command
@@ -22,4 +28,4 @@ def demo(
     from devtools.demo import run
 
     wide = console if console.is_terminal else Console(width=150)  # a log file deserves the whole table
-    raise typer.Exit(run(wide, hours=hours, backlog=backlog, seed=seed, faults=faults))
+    raise typer.Exit(run(wide, hours=hours, backlog=backlog, seed=seed, faults=faults, topology_name=topology))

@@ -6,7 +6,7 @@ profile alone. Every simulator runs in this process on free ports; the hub runs 
 and worker threads. The demo plays simulated hours, polls every unit after each, shows live progress, then does what
 an administrator would after an incident — map the procedures that were missing, replay what was parked — and ends
 with a reconciliation of every unit: dossiers at the source, at the national portal, at the other levels, missing,
-mismatched, parked and why.
+mismatched, parked and why, and the month's indicators with the path of its Excel workbook.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ import shutil
 import time
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from rich.console import Console, Group
 from rich.live import Live
@@ -32,13 +33,21 @@ from hub.store.models import Message, MessageState
 from hub.sync import request_poll
 from hub.worker import embedded_workers
 from migrations import upgrade
+from reports.cli import summary_table
+from reports.periods import Grain, period_of
+from reports.rules import load_rules
+from reports.service import Reports
+from reports.workbook import write_monthly
 from simulators.server import Simulators
 
 IN_FLIGHT = [s.value for s in MessageState if s.in_flight]
 DEMO_DIR = PROJECT_ROOT / "var" / "demo"
 DEMO_TOPOLOGY = PROJECT_ROOT / "config" / "topologies" / "quang-nam-2023-three-vendors.yaml"
 # The simulators' default credentials, for the demo only; production reads them from the environment or files.
-DEMO_CREDENTIALS = {ref: ("hub", "hub-secret") for ref in ("MOTCUA_QUANGNAM", "MOTCUA_TAMKY", "MOTCUA_HOIAN", "DVCQG")}
+DEMO_CREDENTIALS = {
+    ref: ("hub", "hub-secret") for ref in ("MOTCUA_QUANGNAM", "MOTCUA_TAMKY", "MOTCUA_HOIAN", "MOTCUA_DANANG", "DVCQG")
+}
+TOPOLOGIES = PROJECT_ROOT / "config" / "topologies"
 # What goes wrong during the demo's day: a flaky portal, a slow and occasionally failing one-stop-shop, a feed
 # that repeats and reorders entries. Faults are switched off for the catch-up after the day.
 DEMO_FAULTS: dict[str, dict[str, float | int]] = {
@@ -69,8 +78,20 @@ class UnitLine:
     parked: Counter[str] = field(default_factory=Counter)
 
 
-def run(console: Console, *, hours: int = 24, backlog: int = 300, seed: int = 2023, faults: bool = True) -> int:
-    """Play the demo; returns the process exit code (non-zero when anything is missing or mismatched)."""
+def run(
+    console: Console,
+    *,
+    hours: int = 24,
+    backlog: int = 300,
+    seed: int = 2023,
+    faults: bool = True,
+    topology_name: str | None = None,
+) -> int:
+    """Play the demo; returns the process exit code (non-zero when anything is missing or mismatched).
+
+    ``topology_name``: a file of ``config/topologies`` without ``.yaml`` (``da-nang-2025``); the three-vendor
+    Quảng Nam 2023 by default.
+    """
     logs.configure("ERROR", "console")  # the live table is the demo's output; errors still show
     shutil.rmtree(DEMO_DIR, ignore_errors=True)
     DEMO_DIR.mkdir(parents=True)
@@ -78,8 +99,9 @@ def run(console: Console, *, hours: int = 24, backlog: int = 300, seed: int = 20
         os.environ.setdefault(f"DVC_HUB_CRED_{ref}_USERNAME", username)
         os.environ.setdefault(f"DVC_HUB_CRED_{ref}_PASSWORD", password)
 
-    console.rule("[bold]dvc-hub demo[/bold] — Quảng Nam 2023, three one-stop-shop vendors")
-    with Simulators(load(DEMO_TOPOLOGY), seed=seed, dossiers=backlog) as sims:
+    chosen = load(TOPOLOGIES / f"{topology_name}.yaml" if topology_name else DEMO_TOPOLOGY)
+    console.rule(f"[bold]dvc-hub demo[/bold] — {chosen.name}")
+    with Simulators(chosen, seed=seed, dossiers=backlog) as sims:
         topology_file = sims.topology_file(DEMO_DIR / "topology.yaml")
         settings = Settings(
             _env_file=None,
@@ -123,8 +145,31 @@ def run(console: Console, *, hours: int = 24, backlog: int = 300, seed: int = 20
             _fix_and_replay(console, ctx.db, sims.catalogue.procedures, unmapped)
             _wait(ctx.db, until_below=1, timeout=120)
         lines = _reconcile(ctx, sims)
+        _indicators(console, ctx, sims.now())
         ctx.close()
     return _report(console, lines)
+
+
+def _indicators(console: Console, ctx: HubContext, now: datetime) -> None:
+    """The month's indicator summary and its workbook, as the province would read them at the end of the day."""
+    month = period_of(Grain.MONTH, now.date())
+    source = Reports(ctx.db, ctx.topology, load_rules())
+    indicators = source.indicators(month, now)
+    late = source.late(month, now)
+    path = write_monthly(
+        DEMO_DIR / f"bao-cao-{month.label}.xlsx",
+        province=ctx.topology.name,
+        period=month,
+        indicators=indicators,
+        late=late,
+        now=now,
+    )
+    console.print(summary_table(indicators))
+    breaches = sum(r.late_without_apology or r.apology_after_deadline for r in late.rows)
+    console.print(
+        f"{len(late.rows)} hồ sơ trễ hạn (late), {breaches} vi phạm về xin lỗi (apology breaches). "
+        f"Báo cáo tháng (monthly workbook): {path}"
+    )
 
 
 def _load_procedure_mappings(db: Database, catalogue: tuple[object, ...]) -> list[str]:

@@ -40,6 +40,7 @@ class ReplayFilter(BaseModel):
     procedure_code: str | None = None
     error_class: str | None = None
     dossier_code: str | None = None
+    dossier_codes: tuple[str, ...] | None = None  # a reconciliation's differences
     kind: str | None = None
     state: str = MessageState.PARKED.value
 
@@ -55,6 +56,8 @@ class ReplayFilter(BaseModel):
         ):
             if value is not None:
                 query = query.where(column == value)
+        if self.dossier_codes is not None:
+            query = query.where(Message.dossier_code.in_(self.dossier_codes))
         if self.since is not None:
             query = query.where(Message.created_at >= self.since)
         if self.until is not None:

@@ -42,6 +42,8 @@ def targets_for(topology: Topology, dossier: Dossier, *, source_unit: str, on: d
             unit = topology.current(topology.unit(code, arrived.date() if arrived else on), on)
         except ConfigurationError:
             unit = topology.unit(code, on)
+        if unit.code == source_unit:
+            continue  # merged into the unit whose copy this is (July 2025): the source already holds it
         system = topology.system_for(unit)
         if system is not None:
             found.append(unit_target(system.name, code))

@@ -79,7 +79,11 @@ def scheduler(
     def portal() -> Any:
         return context.current().connectors.target(topology.portal.name)
 
-    clock = Scheduler(db, specs, tick_claims, HubRunner(db, tick_claims, portal))
+    # The reports package runs the daily reconciliation; imported here, in the entry point, like the rest.
+    from reports.scheduled import DailyReconciliation
+
+    runner = HubRunner(db, tick_claims, portal, reconcile=DailyReconciliation(db, topology, settings))
+    clock = Scheduler(db, specs, tick_claims, runner)
     embedded = (not settings.uses_redis) if workers is None else workers
     console.print(
         f"Bộ lập lịch {clock.owner}: {len(specs)} tác vụ, khóa lượt ở {'Redis' if use_redis else 'cơ sở dữ liệu'} "

@@ -6,7 +6,8 @@ job everywhere: in tick claims, in ``schedule_jobs`` (pause, last run) and on th
 Schedules come from the topology. A poll runs every ``poll_interval`` seconds of its unit or system, unless the
 system's options give a cron expression: ``poll_cron`` for all its units, ``unit_poll_cron: {code: expression}``
 for one unit. The daily jobs' cron expressions are options of the portal system (``procedure_catalogue_cron``,
-``unit_catalogue_cron``, ``late_scan_cron``, ``tick_prune_cron``); all cron expressions are in Vietnam time.
+``unit_catalogue_cron``, ``late_scan_cron``, ``tick_prune_cron``, ``reconcile_cron``); all cron expressions are in
+Vietnam time.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ class JobKind(StrEnum):
     UNIT_CATALOGUE = "unit-catalogue"  # refresh the portal's agency catalogue (LayDanhMucCoQuan)
     LATE_SCAN = "late-scan"  # record the dossiers that are late for the admin console
     TICK_PRUNE = "tick-prune"  # forget claimed ticks too old to be claimed again
+    RECONCILE = "reconcile"  # compare yesterday's dossiers of every unit with the national portal (reports/)
 
 
 DAILY_DEFAULTS: dict[JobKind, tuple[str, str]] = {
@@ -36,6 +38,7 @@ DAILY_DEFAULTS: dict[JobKind, tuple[str, str]] = {
     JobKind.PROCEDURE_CATALOGUE: ("procedure_catalogue_cron", "15 2 * * *"),
     JobKind.UNIT_CATALOGUE: ("unit_catalogue_cron", "30 2 * * *"),
     JobKind.TICK_PRUNE: ("tick_prune_cron", "45 3 * * *"),
+    JobKind.RECONCILE: ("reconcile_cron", "0 4 * * *"),
 }
 
 

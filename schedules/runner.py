@@ -19,6 +19,7 @@ TICK_RETENTION = timedelta(days=7)
 
 PortalFactory = Callable[[], Any]
 RequestPoll = Callable[..., int]
+Reconcile = Callable[[datetime], str]  # the daily reconciliation, given the tick; returns its outcome line
 
 
 class HubRunner:
@@ -31,10 +32,12 @@ class HubRunner:
         claims: Claims,
         portal: PortalFactory,
         request_poll: RequestPoll | None = None,
+        reconcile: Reconcile | None = None,
     ) -> None:
         self.db = db
         self.claims = claims
         self.portal = portal
+        self.reconcile = reconcile
         self.request_poll = request_poll or hub_request_poll
 
     def __call__(self, spec: JobSpec, tick: datetime) -> str:
@@ -50,6 +53,10 @@ class HubRunner:
             return str(catalogue.refresh_agencies(self.db, self.portal()))
         if spec.kind is JobKind.LATE_SCAN:
             return str(late.scan(self.db, tick.astimezone(VN_TZ).date()))
+        if spec.kind is JobKind.RECONCILE:
+            if self.reconcile is None:
+                return "đối soát chưa được cấu hình (reconciliation not wired)"
+            return self.reconcile(tick)
         if spec.kind is JobKind.TICK_PRUNE:
             removed = self.claims.prune(tick - TICK_RETENTION)
             return f"đã xoá {removed} lượt cũ (pruned old ticks)"

@@ -1,0 +1,202 @@
+"""The console's report pages and their JSON API: "Hồ sơ trễ hạn" (the late register with apology status),
+"Chỉ số" (Decision 766 indicators, month over month), "Đối soát" (reconciliation runs, one click to a replay job)
+and the monthly workbook download.
+
+Every figure comes from :class:`reports.service.Reports`, the same functions ``dvc-hub report`` calls.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi import Path as PathParam
+from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse
+from pydantic import BaseModel, Field
+from starlette.background import BackgroundTask
+
+from console import charts
+from console.auth import CurrentUser, Role
+from console.deps import CsrfChecked, api_user, console, page_user
+from console.rendering import render
+from foundation.clock import vietnam_now
+from foundation.settings import get_settings
+from foundation.topology import load
+from reports.labels import INDICATOR_COLUMNS, LEVELS
+from reports.periods import Grain, Period, parse_period, period_of
+from reports.reconciliation import RunOut, repair, runs
+from reports.rules import load_rules
+from reports.service import IndicatorReport, LateFilter, LateReport, Reports
+from reports.workbook import write_monthly
+
+pages = APIRouter(include_in_schema=False)
+api = APIRouter(prefix="/api/v1/reports", tags=["reports"])
+
+PageViewer = Annotated[CurrentUser, Depends(page_user(Role.VIEWER))]
+ApiViewer = Annotated[CurrentUser, Depends(api_user(Role.VIEWER))]
+PeriodQuery = Annotated[
+    str | None, Query(max_length=10, description="2023-10-05, 2023-10, 2023-Q4 or 2023; this month by default")
+]
+UnitQuery = Annotated[str | None, Query(max_length=8, pattern=r"^\d{1,6}$", description="a unit and those under it")]
+
+
+def reports_of(request: Request) -> Reports:
+    found = console(request)
+    topology = found.topology or load(get_settings().topology_file)
+    return Reports(found.db, topology, load_rules())
+
+
+def _period(text: str | None) -> Period:
+    if not text:
+        return period_of(Grain.MONTH, vietnam_now().date())
+    try:
+        return parse_period(text)
+    except ValueError as exc:
+        raise HTTPException(status_code=422, detail=str(exc)) from exc
+
+
+@api.get("/late", response_model=LateReport)
+def late_api(
+    request: Request,
+    user: ApiViewer,
+    period: PeriodQuery = None,
+    unit: UnitQuery = None,
+    open: bool | None = None,
+    apologised: bool | None = None,
+    breaches: bool = False,
+) -> LateReport:
+    """The late-dossier register for a period (same as ``dvc-hub report late --json``)."""
+    return reports_of(request).late(_period(period), vietnam_now(), LateFilter(unit, open, apologised, breaches))
+
+
+@api.get("/indicators", response_model=IndicatorReport)
+def indicators_api(request: Request, user: ApiViewer, period: PeriodQuery = None) -> IndicatorReport:
+    """The indicators per unit, level and province, with the period before (``dvc-hub report indicators --json``)."""
+    return reports_of(request).indicators(_period(period), vietnam_now())
+
+
+@pages.get("/reports/late", response_class=HTMLResponse)
+def late_page(
+    request: Request,
+    user: PageViewer,
+    period: PeriodQuery = None,
+    unit: Annotated[str | None, Query(max_length=8)] = None,
+    state: Annotated[str | None, Query(pattern="^(open|finished)?$")] = None,
+    apology: Annotated[str | None, Query(pattern="^(yes|no)?$")] = None,
+    breaches: bool = False,
+) -> HTMLResponse:
+    span = _period(period)
+    where = LateFilter(
+        unit or None,
+        {"open": True, "finished": False}.get(state or ""),
+        {"yes": True, "no": False}.get(apology or ""),
+        breaches,
+    )
+    report = reports_of(request).late(span, vietnam_now(), where)
+    params = {"period": span.label, "unit": unit or "", "state": state or "", "apology": apology or ""}
+    return render(request, "late.html", {"r": report, "params": params, "breaches": breaches})
+
+
+@pages.get("/reports/indicators", response_class=HTMLResponse)
+def indicators_page(request: Request, user: PageViewer, period: PeriodQuery = None) -> HTMLResponse:
+    span = _period(period)
+    report = reports_of(request).indicators(span, vietnam_now())
+    before = {(r.scope, r.key): r for r in report.previous}
+
+    def label(scope: str, key: str, name: str) -> str:
+        if scope == "all":
+            return "Toàn tỉnh"
+        return LEVELS.get(next((r.level for r in report.rows if r.key == key), None), key) if scope == "level" else name
+
+    def pairs(field: str) -> list[tuple[str, float | None, float | None]]:
+        return [
+            (label(r.scope, r.key, r.name), getattr(before.get((r.scope, r.key)), field, None), getattr(r, field))
+            for r in report.rows
+        ]
+
+    return render(
+        request,
+        "indicators.html",
+        {
+            "r": report,
+            "period": span,
+            "columns": INDICATOR_COLUMNS,
+            "label": label,
+            "online_chart": charts.paired_bars(pairs("online_rate")),
+            "on_time_chart": charts.paired_bars(pairs("on_time_rate")),
+            "sync_chart": charts.paired_bars(pairs("sync_coverage")),
+        },
+    )
+
+
+@pages.get("/reports/monthly.xlsx", response_class=FileResponse)
+def monthly_workbook(request: Request, user: PageViewer, month: PeriodQuery = None) -> FileResponse:
+    span = _period(month)
+    if span.grain is not Grain.MONTH:
+        raise HTTPException(status_code=422, detail="cần một tháng, ví dụ 2023-10 (a month is needed)")
+    source = reports_of(request)
+    now = vietnam_now()
+    folder = Path(tempfile.mkdtemp(prefix="dvc-hub-report-"))
+    path = write_monthly(
+        folder / f"bao-cao-{span.label}.xlsx",
+        province=source.topology.name,
+        period=span,
+        indicators=source.indicators(span, now),
+        late=source.late(span, now),
+        now=now,
+    )
+    return FileResponse(
+        path,
+        filename=path.name,
+        media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        background=BackgroundTask(_remove, folder),
+    )
+
+
+def _remove(folder: Path) -> None:
+    for child in folder.iterdir():
+        child.unlink()
+    folder.rmdir()
+
+
+# --- reconciliation ---------------------------------------------------------------------------------------------
+
+PageOperator = Annotated[CurrentUser, Depends(page_user(Role.OPERATOR))]
+ApiOperator = Annotated[CurrentUser, Depends(api_user(Role.OPERATOR))]
+
+
+class RepairOut(BaseModel):
+    run_id: int
+    replay_job_id: int | None = Field(description="the counted replay job to start; null when nothing to repair")
+
+
+@api.get("/reconciliation", response_model=list[RunOut])
+def reconciliation_api(request: Request, user: ApiViewer, unit: UnitQuery = None) -> list[RunOut]:
+    """The newest reconciliation runs and their differences (``dvc-hub reconcile`` makes them)."""
+    return runs(console(request).db, unit_code=unit)
+
+
+@api.post("/reconciliation/{run_id}/repair", response_model=RepairOut, dependencies=[CsrfChecked])
+def repair_api(request: Request, run_id: Annotated[int, PathParam(ge=1, le=2**62)], user: ApiOperator) -> RepairOut:
+    """Turn a run's missing and mismatched dossiers into a replay job (counted; start it like any replay job)."""
+    job_id = repair(console(request).db, run_id, user=user.username)
+    return RepairOut(run_id=run_id, replay_job_id=job_id)
+
+
+@pages.get("/reports/reconciliation", response_class=HTMLResponse)
+def reconciliation_page(request: Request, user: PageViewer, unit: UnitQuery = None) -> HTMLResponse:
+    return render(
+        request,
+        "reconciliation.html",
+        {"runs": runs(console(request).db, unit_code=unit), "unit": unit or "", "flash": request.query_params},
+    )
+
+
+@pages.post("/reports/reconciliation/{run_id}/repair", dependencies=[CsrfChecked])
+def repair_page(request: Request, run_id: int, user: PageOperator) -> RedirectResponse:
+    job_id = repair(console(request).db, run_id, user=user.username)
+    if job_id is None:
+        return RedirectResponse("/reports/reconciliation?nothing=1", status_code=303)
+    return RedirectResponse(f"/replay?created={job_id}", status_code=303)

@@ -1,0 +1,189 @@
+"""The ``dvc-hub report`` commands: the late register, the indicators and the monthly workbook, from the store.
+
+They call the same :class:`reports.service.Reports` functions as the console, so ``--json`` prints exactly what the
+console's JSON API returns for the same period.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from foundation.clock import VN_TZ, vietnam_now
+from foundation.settings import get_settings
+from foundation.topology import load
+from hub import replay
+from hub.store.db import Database
+from reports.labels import LEVELS
+from reports.periods import Grain, Period, parse_period, period_of
+from reports.reconciliation import RunOut, connected, repair, runs
+from reports.rules import load_rules
+from reports.service import IndicatorReport, LateFilter, LateReport, Reports
+from reports.workbook import write_monthly
+
+app = typer.Typer(help="Reports: late dossiers and apologies, Decision 766 indicators, monthly workbook.")
+console = Console()
+errors = Console(stderr=True)
+
+PeriodOption = Annotated[
+    str | None, typer.Option("--period", help="2023-10-05, 2023-10, 2023-Q4 or 2023; this month by default.")
+]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON (what GET /api/v1/reports/... returns).")]
+
+
+def reports() -> Reports:
+    settings = get_settings()
+    return Reports(Database(settings.database_url), load(settings.topology_file), load_rules())
+
+
+def period_or_month(text: str | None, now: datetime) -> Period:
+    if text is None:
+        return period_of(Grain.MONTH, now.date())
+    try:
+        return parse_period(text)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--period") from exc
+
+
+@app.command("late")
+def late(
+    period: PeriodOption = None,
+    unit: Annotated[str | None, typer.Option(help="Only this unit (or the units under it).")] = None,
+    still_open: Annotated[bool | None, typer.Option("--open/--finished", help="Only open, or only finished.")] = None,
+    breaches: Annotated[bool, typer.Option(help="Only late without apology or apologised too late.")] = False,
+    as_json: JsonOption = False,
+) -> None:
+    """The late-dossier register: first and current appointment, days late, apologies, where the delay was made."""
+    now = vietnam_now()
+    report = reports().late(period_or_month(period, now), now, LateFilter(unit, still_open, None, breaches))
+    if as_json:
+        typer.echo(report.model_dump_json(indent=2))
+        return
+    _print_late(report)
+
+
+@app.command("indicators")
+def indicators(period: PeriodOption = None, as_json: JsonOption = False) -> None:
+    """The Decision 766 indicators per unit, level and province, beside the period before."""
+    now = vietnam_now()
+    report = reports().indicators(period_or_month(period, now), now)
+    if as_json:
+        typer.echo(report.model_dump_json(indent=2))
+        return
+    _print_indicators(report)
+
+
+@app.command("monthly")
+def monthly(
+    month: Annotated[str, typer.Option(help="The month, e.g. 2023-10.")],
+    out: Annotated[Path, typer.Option(help="Where to write the .xlsx workbook.")],
+) -> None:
+    """Write the month's Excel workbook (one sheet per report, Vietnamese headers)."""
+    now = vietnam_now()
+    period = period_or_month(month, now)
+    if period.grain is not Grain.MONTH:
+        raise typer.BadParameter("cần một tháng, ví dụ 2023-10 (a month is needed)", param_hint="--month")
+    source = reports()
+    path = write_monthly(
+        out,
+        province=source.topology.name,
+        period=period,
+        indicators=source.indicators(period, now),
+        late=source.late(period, now),
+        now=now,
+    )
+    console.print(f"Đã ghi báo cáo tháng {period.label}: {path} (monthly workbook written)")
+
+
+def _print_late(report: LateReport) -> None:
+    table = Table("Mã hồ sơ", "Đơn vị", "Hạn đầu", "Hạn hiện tại", "Kết thúc", "Trễ (ngày)", "Xin lỗi", "Vi phạm",
+                  title=f"Hồ sơ trễ hạn {report.period} (đến {report.judged_on:%d/%m/%Y})")  # fmt: skip
+    for r in report.rows:
+        breach = "chưa xin lỗi" if r.late_without_apology else ("xin lỗi muộn" if r.apology_after_deadline else "")
+        table.add_row(
+            r.dossier_code, r.unit.code, f"{r.first_appointment:%d/%m/%Y}",
+            f"{r.current_appointment:%d/%m/%Y}" if r.current_appointment else "",
+            f"{r.finished_on:%d/%m/%Y}" if r.finished_on else "đang xử lý", str(r.days_late),
+            "có" if r.apologised else "không", breach,
+        )  # fmt: skip
+    console.print(table)
+
+
+def summary_table(report: IndicatorReport) -> Table:
+    """The indicators as a terminal table (also printed at the end of ``make demo``)."""
+    table = Table("Đơn vị / cấp", "Tiếp nhận", "Đúng hạn %", "Trễ", "Trực tuyến %", "Chỉ tiêu %",
+                  "TT trực tuyến %", "Số hóa %", "Đồng bộ DVCQG %", title=f"Chỉ số {report.period}")  # fmt: skip
+    for r in report.rows:
+        name = "Toàn tỉnh" if r.scope == "all" else (LEVELS[r.level] if r.scope == "level" else f"{r.name} ({r.key})")
+        table.add_row(
+            name, str(r.received), _pct(r.on_time_rate), str(r.finished_late + r.open_late), _pct(r.online_rate),
+            _pct(r.online_target), _pct(r.online_payment_rate), _pct(r.digitisation_rate), _pct(r.sync_coverage),
+        )  # fmt: skip
+    return table
+
+
+def _print_indicators(report: IndicatorReport) -> None:
+    console.print(summary_table(report))
+
+
+def _pct(value: float | None) -> str:
+    return "–" if value is None else f"{value:.1f}"
+
+
+def reconcile(
+    unit: Annotated[str, typer.Argument(help="The unit's code.")],
+    since: Annotated[datetime, typer.Option(help="From (Vietnam time).")],
+    until: Annotated[datetime | None, typer.Option(help="To (Vietnam time); now by default.")] = None,
+    sample: Annotated[float, typer.Option(min=0.0, max=1.0, help="Share of dossiers looked up at the portal.")] = 1.0,
+    rate: Annotated[float | None, typer.Option(help="At most this many calls per second to each system.")] = 5.0,
+    repair_them: Annotated[
+        bool, typer.Option("--repair", help="Turn missing and mismatched dossiers into a replay job and run it.")
+    ] = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Compare what a unit's one-stop-shop has with what the national portal has, through their connectors."""
+    settings = get_settings()
+    db = Database(settings.database_url)
+    topology = load(settings.topology_file)
+    start, end = _vn(since), _vn(until) if until else vietnam_now()
+    with connected(db, topology, unit, settings=settings, rate_per_second=rate) as reconciler:
+        run = reconciler.run(unit, start, end, sample=sample, user="cli")
+    job_id = repair(db, run.id, user="cli", rate_per_second=rate) if repair_them else None
+    if job_id is not None:
+        replay.start_job(db, job_id, user="cli")
+        replay.run_job(db, job_id)
+        run = next(r for r in runs(db, unit_code=unit, limit=5) if r.id == run.id)
+    if as_json:
+        typer.echo(run.model_dump_json(indent=2))
+        return
+    console.print(run_table(run))
+    if job_id is not None:
+        console.print(f"Đã tạo và chạy lệnh gửi lại {job_id} (replay job {job_id} created and run)")
+
+
+def run_table(run: RunOut) -> Table:
+    """A reconciliation run as a terminal table."""
+    table = Table("Mã hồ sơ", "Khác biệt", "Trạng thái nguồn", "Trạng thái DVCQG",
+                  title=f"Đối soát {run.unit_code}: {run.listed} hồ sơ ở nguồn, {run.checked} đã tra cứu; "
+                  f"thiếu {run.count('missing')}, lệch {run.count('mismatched')}, cũ {run.count('stale')}, "
+                  f"thừa {run.count('extra')}")  # fmt: skip
+    for d in run.differences:
+        table.add_row(d.dossier_code, KIND_LABELS[d.kind], _or_dash(d.source_status), _or_dash(d.portal_status))
+    return table
+
+
+KIND_LABELS = {"missing": "thiếu trên DVCQG", "mismatched": "lệch trạng thái", "stale": "hub chưa cập nhật",
+               "extra": "nguồn không còn"}  # fmt: skip
+
+
+def _or_dash(value: int | None) -> str:
+    return "–" if value is None else str(value)
+
+
+def _vn(value: datetime) -> datetime:
+    return value if value.tzinfo is not None else value.replace(tzinfo=VN_TZ)

@@ -1,0 +1,145 @@
+"""The console's report pages and JSON API: the same figures as ``dvc-hub report ... --json`` (Done-when 2), the
+pages render the register with its breaches and the indicators with their charts, the workbook downloads."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from io import BytesIO
+
+import httpx
+import pytest
+from openpyxl import load_workbook
+from typer.testing import CliRunner
+
+from cli.main import app
+from console.app import Console
+from foundation.topology import load
+from hub.store.db import Database
+from reports.models import ReconciliationRun
+from reports.workbook import SHEETS
+from tests.admin import seed
+from tests.admin.conftest import Live, login, serve
+from tests.conftest import TOPOLOGIES
+from tests.reports import cases
+
+TOPOLOGY = TOPOLOGIES / "da-nang-2025.yaml"
+
+
+@pytest.fixture
+def live(db: Database) -> Iterator[Live]:
+    seed.users(db)
+    cases.store(db, cases.facts(cases.DA_NANG))
+    yield from serve(Console(db=db, topology=load(TOPOLOGY)))
+
+
+@pytest.fixture
+def http(live: Live) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=live.url, follow_redirects=False, timeout=30) as client:
+        yield client
+
+
+def _token(http: httpx.Client) -> dict[str, str]:
+    answer = http.post("/api/v1/session", json={"username": "viewer", "password": seed.PASSWORD})
+    assert answer.status_code == 200, answer.text
+    return {"Authorization": f"Bearer {answer.json()['token']}"}
+
+
+@pytest.mark.parametrize(
+    ("command", "path"),
+    [
+        (["report", "indicators", "--period", "2025-07", "--json"], "/api/v1/reports/indicators?period=2025-07"),
+        (["report", "late", "--period", "2025-07", "--json"], "/api/v1/reports/late?period=2025-07"),
+        (["report", "late", "--period", "2025-Q3", "--unit", "20965", "--json"],
+         "/api/v1/reports/late?period=2025-Q3&unit=20965"),
+    ],
+)  # fmt: skip
+def test_the_cli_prints_what_the_console_shows(
+    http: httpx.Client, sqlite_url: str, monkeypatch: pytest.MonkeyPatch, command: list[str], path: str
+) -> None:
+    monkeypatch.setenv("DVC_HUB_DATABASE_URL", sqlite_url)
+    monkeypatch.setenv("DVC_HUB_TOPOLOGY_FILE", str(TOPOLOGY))
+
+    shown = http.get(path, headers=_token(http))
+    printed = CliRunner().invoke(app, command)
+
+    assert shown.status_code == 200, shown.text
+    assert printed.exit_code == 0, printed.output
+    assert json.loads(printed.stdout) == shown.json()
+    assert shown.json()["rows"], "an empty report would prove nothing"
+
+
+def test_the_api_needs_a_session_and_a_valid_period(http: httpx.Client) -> None:
+    assert http.get("/api/v1/reports/late").status_code == 401
+    wrong = http.get("/api/v1/reports/indicators?period=2025-13", headers=_token(http))
+    assert wrong.status_code == 422
+    assert "2025-13" in wrong.text
+
+
+def test_the_late_page_shows_apologies_and_breaches(http: httpx.Client) -> None:
+    login(http, "viewer")
+
+    page = http.get("/reports/late?period=2025-07")
+    breaches = http.get("/reports/late?period=2025-07&breaches=true&state=open")
+
+    assert page.status_code == 200
+    assert page.text.count("Trễ hạn chưa xin lỗi") == 2  # the two dossiers late without apology
+    assert "15/07 → 10/08/2025" in page.text  # the district's apology: old and new appointment
+    assert cases.by_name(cases.DA_NANG, "received by Xã Núi Thành, late open, no apology") in breaches.text
+    assert cases.by_name(cases.DA_NANG, "received by Tam Xuân II before the merger, late") not in breaches.text
+
+
+def test_the_indicators_page_draws_month_over_month_charts(http: httpx.Client) -> None:
+    login(http, "viewer")
+
+    page = http.get("/reports/indicators?period=2025-07")
+
+    assert page.status_code == 200
+    assert page.text.count('aria-label="paired bars"') == 3
+    assert "Xã Tam Xuân (20971)" in page.text and "Toàn tỉnh" in page.text
+    assert "Huyện Núi Thành" not in page.text  # rolled up to the city after the merger
+
+
+def test_the_monthly_workbook_downloads(http: httpx.Client) -> None:
+    login(http, "viewer")
+
+    answer = http.get("/reports/monthly.xlsx?month=2025-07")
+
+    assert answer.status_code == 200
+    assert load_workbook(BytesIO(answer.content)).sheetnames == list(SHEETS)
+
+
+def _run_with_differences(db: Database) -> int:
+    code = cases.by_name(cases.DA_NANG, "received by Xã Núi Thành, late open, no apology")
+    with db.session() as session:
+        run = ReconciliationRun(
+            unit_code="20965",
+            source="motcua-danang",
+            target="dvcqg",
+            range_from=cases.at(cases.D(2025, 7, 1)),
+            range_to=cases.at(cases.D(2025, 7, 31)),
+            sample=1.0,
+            listed=2,
+            checked=2,
+            differences=[{"dossier_code": code, "kind": "missing", "source_status": 4}],
+            finished_at=cases.DA_NANG_NOW,
+        )
+        session.add(run)
+        session.flush()
+        return run.id
+
+
+def test_the_reconciliation_page_turns_a_run_into_a_replay_job_in_one_click(live: Live, http: httpx.Client) -> None:
+    run_id = _run_with_differences(live.console.db)
+    csrf = login(http, "operator")
+
+    page = http.get("/reports/reconciliation")
+    clicked = http.post(f"/reports/reconciliation/{run_id}/repair", data={"csrf": csrf})
+    listed = http.get("/api/v1/reports/reconciliation?unit=20965", headers=_token(http))
+
+    assert page.status_code == 200
+    assert "thiếu trên DVCQG" in page.text and f"/reports/reconciliation/{run_id}/repair" in page.text
+    assert clicked.status_code == 303
+    job_id = listed.json()[0]["replay_job_id"]
+    assert clicked.headers["location"] == f"/replay?created={job_id}"
+    assert [d["kind"] for d in listed.json()[0]["differences"]] == ["missing"]

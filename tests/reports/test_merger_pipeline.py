@@ -1,0 +1,127 @@
+"""The July 2025 merger end to end on the Đà Nẵng topology (Done-when 4): dossiers received in June by communes that
+were then merged keep their receiving unit and code, are updated afterwards by the successor's system, reach the
+portal (and are not sent back to that system), reconcile with 0 missing and 0 mismatched, and count for the
+successor units in July's indicators."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime, timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from connectors.base import RawRecord
+from connectors.fake import FakeConnector
+from foundation.clock import VN_TZ
+from foundation.settings import Settings
+from foundation.topology import load
+from hub import context, procedures
+from hub.context import ConnectorPool, HubContext
+from hub.store.db import Database
+from hub.store.models import Delivery, Dossier
+from hub.sync import request_poll
+from hub.worker import embedded_workers
+from mappings.canonical import Dossier as CanonicalDossier
+from reports.periods import parse_period
+from reports.reconciliation import Reconciler
+from reports.rules import Rules
+from reports.service import Reports
+from systems.registry import kind_of
+from tests.conftest import TOPOLOGIES
+from tests.hub.conftest import Hub
+from tests.hub.factories import progress, record
+
+SOURCE = "motcua-danang"
+NOW = datetime(2025, 7, 20, 9, 0, tzinfo=VN_TZ)
+JUNE = datetime(2025, 6, 25, 8, 0, tzinfo=VN_TZ)
+JULY = datetime(2025, 7, 3, 8, 0, tzinfo=VN_TZ)
+# (code, receiving unit, the unit whose system now holds it, received, finished)
+DOSSIERS = (
+    ("000.02.17.H47-250625-0001", "20968", "20971", JUNE, JULY + timedelta(days=2)),  # Tam Xuân I → Xã Tam Xuân
+    ("000.13.17.H47-250625-0001", "20998", "20965", JUNE, None),  # Tam Quang → Xã Núi Thành, still open
+    ("000.00.62.H48-250703-0001", "20971", "20971", JULY, None),  # received by Xã Tam Xuân after the merger
+    ("000.03.17.H47-250625-0001", "20971", "20971", JUNE, JULY),  # Tam Xuân II, whose code the new commune reuses
+)
+
+
+def dossier_record(code: str, unit: str, received: datetime, finished: datetime | None, version: int) -> RawRecord:
+    rec: dict[str, Any] = record(code, unit=unit, version=version, status=9 if finished else 4)
+    rec.update(
+        NgayNop=received,
+        NgayTiepNhan=received,
+        NgayHenTra=received + timedelta(days=10),
+        NgayKetThucXuLy=finished,
+        NgayCapNhat=(finished or received) + timedelta(hours=version),
+        DanhSachTienDo={"TienDo": [progress(2, received, "Tiếp nhận hồ sơ", unit)]},
+    )
+    return rec
+
+
+@pytest.fixture
+def hub(db: Database) -> Iterator[Hub]:
+    settings = Settings(_env_file=None, database_url=db.url, retry_min_backoff_ms=20, retry_max_backoff_ms=200)
+    topology = load(TOPOLOGIES / "da-nang-2025.yaml")
+    source, portal = FakeConnector(SOURCE), FakeConnector("dvcqg")
+    procedures.set_mapping(db, "NT-HT-001", "1.001193", field_code="HT", field_name="Hộ tịch", user="test")
+    ctx = HubContext(
+        settings=settings,
+        db=db,
+        topology=topology,
+        connectors=ConnectorPool(topology, settings, prebuilt={SOURCE: source, "dvcqg": portal}),
+        procedures=procedures.DbProcedureLookup(db),
+        clock=lambda: NOW,
+    )
+    try:
+        with embedded_workers(ctx, threads=4):
+            yield Hub(ctx, source, portal)
+    finally:
+        context.install(None)
+
+
+def test_dossiers_of_merged_communes_cross_1_july_2025_end_to_end(hub: Hub) -> None:
+    # Given June dossiers of the old communes, now held by their successors' system, and a July one
+    for code, unit, holder, received, finished in DOSSIERS:
+        hub.source.put(holder, dossier_record(code, unit, received, None, 1), updated_at=received)
+        if finished is not None:
+            hub.source.put(holder, dossier_record(code, unit, received, finished, 2), updated_at=finished)
+
+    # When the hub polls the two new communes
+    for holder in ("20971", "20965"):
+        request_poll(hub.db, SOURCE, holder, reason="test")
+    hub.drain()
+
+    # Then every dossier keeps its receiving unit and code and reached the portal, and none went back to the source
+    with hub.db.session() as session:
+        kept = {row.code: row.receiving_unit for row in session.scalars(select(Dossier))}
+        targets = {t for (t,) in session.execute(select(Delivery.target))}
+    assert kept == {code: unit for code, unit, *_ in DOSSIERS}
+    assert all(hub.portal.lookup(holder, code) is not None for code, _, holder, *_ in DOSSIERS)
+    assert targets <= {"dvcqg", "dvcqg#record"}
+    assert not [c for c in hub.source.calls if c.operation == "push_dossiers"]
+
+    # And reconciliation through the connectors finds nothing missing or mismatched
+    to_canonical = kind_of(hub.ctx.topology.systems[SOURCE]).to_canonical
+    assert to_canonical is not None
+
+    def mapped(raw: RawRecord) -> CanonicalDossier:
+        return to_canonical(raw, hub.ctx.procedures)
+
+    reconciler = Reconciler(
+        hub.db, source=hub.source, source_name=SOURCE, portal=hub.portal, portal_name="dvcqg", to_canonical=mapped
+    )
+    for holder, listed in (("20971", 3), ("20965", 1)):
+        run = reconciler.run(holder, JUNE - timedelta(days=1), NOW)
+        assert (run.listed, run.count("missing"), run.count("mismatched"), run.count("stale")) == (listed, 0, 0, 0)
+
+    # And July's indicators count the merged communes' dossiers for their successors, under the city
+    report = Reports(hub.db, hub.ctx.topology, Rules()).indicators(parse_period("2025-07"), NOW)
+    units = {r.key: r for r in report.rows if r.scope == "unit"}
+    assert set(units) == {"20971", "20965"}
+    assert (units["20971"].name, units["20971"].received, units["20971"].finished) == ("Xã Tam Xuân", 1, 2)
+    # due 5 July, still open on 20 July: late, and counted for Xã Núi Thành
+    assert (units["20965"].name, units["20965"].received, units["20965"].open_late) == ("Xã Núi Thành", 0, 1)
+    assert {r.key for r in report.rows if r.scope == "level"} == {"commune"}
+    june = Reports(hub.db, hub.ctx.topology, Rules()).indicators(parse_period("2025-06"), NOW)
+    assert {r.key for r in june.rows if r.scope == "unit"} == {"20968", "20998", "20971"}

@@ -1,0 +1,104 @@
+"""The reports read from the hub's store what the fixed sets hold in memory: first appointments from the first
+accepted version, portal deliveries, the period's window; on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from structlog.testing import capture_logs
+
+from foundation.topology import Topology, load
+from hub.store.db import Database
+from hub.store.models import Dossier as DossierRow
+from migrations import upgrade
+from reports.indicators import Calculator
+from reports.periods import parse_period
+from reports.places import Placer
+from reports.register import register
+from reports.rules import Rules
+from reports.service import LateFilter, Reports
+from tests.conftest import TOPOLOGIES
+from tests.reports import cases
+
+
+@pytest.fixture
+def store_db(any_db_url: str) -> Iterator[Database]:
+    upgrade(any_db_url)
+    database = Database(any_db_url)
+    yield database
+    database.dispose()
+
+
+@pytest.mark.parametrize(
+    ("topology_file", "set_", "now", "period"),
+    [
+        ("quang-nam-2023.yaml", cases.QUANG_NAM, cases.QUANG_NAM_NOW, "2023-10"),
+        ("da-nang-2025.yaml", cases.DA_NANG, cases.DA_NANG_NOW, "2025-07"),
+    ],
+)
+def test_reports_from_the_store_equal_the_reports_from_the_facts(
+    store_db: Database, topology_file: str, set_: tuple[cases.Case, ...], now: object, period: str
+) -> None:
+    topology: Topology = load(TOPOLOGIES / topology_file)
+    facts = cases.facts(set_)
+    # Given the dossiers stored as the hub stores them (the current version's appointment is the moved one)
+    cases.store(store_db, facts)
+    span = parse_period(period)
+    assert isinstance(now, type(cases.QUANG_NAM_NOW))
+    judged = min(span.end, now.date())
+
+    # When the reports read the store
+    reports = Reports(store_db, topology, Rules())
+    late = reports.late(span, now)
+    indicators = reports.indicators(span, now)
+
+    # Then they are what the facts give
+    placer = Placer(topology, judged)
+    assert late.rows == register(facts, judged, placer, Rules())
+    assert indicators.rows == Calculator(span, placer, Rules(), now).compute(facts)
+    assert late.judged_on == judged
+
+
+def test_the_register_filters_by_unit_state_and_breach(store_db: Database) -> None:
+    cases.store(store_db, cases.facts(cases.QUANG_NAM))
+    reports = Reports(store_db, load(TOPOLOGIES / "quang-nam-2023.yaml"), Rules())
+    span, now = parse_period("2023-10"), cases.QUANG_NAM_NOW
+
+    def codes(where: LateFilter) -> set[str]:
+        return {r.dossier_code for r in reports.late(span, now, where).rows}
+
+    def code(name: str) -> str:
+        return cases.by_name(cases.QUANG_NAM, name)
+
+    # The period's window leaves out what finished before it and what arrived after it, nothing else.
+    loaded = {f.dossier.code for f in reports.facts(span)}
+    everything = {f.dossier.code for f in cases.facts(cases.QUANG_NAM)}
+    assert everything - loaded == {code("finished before the period"), code("received after the period")}
+    # The district's register holds its communes' late dossiers too; a commune's only its own.
+    assert codes(LateFilter(unit="517")) == {r.dossier_code for r in reports.late(span, now).rows}
+    assert len(codes(LateFilter(unit="517"))) == 5
+    assert codes(LateFilter(unit="20971")) == {code("late finished, no apology"), code("extended after the deadline")}
+    assert codes(LateFilter(open=True)) == {code("late open, no apology"), code("extended after the deadline")}
+    assert codes(LateFilter(apologised=True)) == {code("extended in time"), code("extended after the deadline")}
+    assert codes(LateFilter(breaches_only=True)) == {
+        code("late open, no apology"), code("late finished, no apology"), code("extended after the deadline"),
+        code("appointment moved without apology"),
+    }  # fmt: skip
+
+
+def test_a_row_that_no_longer_validates_is_left_out_and_named_in_the_log(store_db: Database) -> None:
+    facts = cases.facts(cases.QUANG_NAM)
+    cases.store(store_db, facts)
+    broken = cases.by_name(cases.QUANG_NAM, "early")
+    with store_db.session() as session:
+        row = session.get(DossierRow, broken)
+        assert row is not None
+        row.data = {**row.data, "channel": 9}
+    reports = Reports(store_db, load(TOPOLOGIES / "quang-nam-2023.yaml"), Rules())
+
+    with capture_logs() as logs:
+        loaded = {f.dossier.code for f in reports.facts(parse_period("2023-10"))}
+
+    assert broken not in loaded and len(loaded) == 8
+    assert [(e["event"], e["dossier_code"]) for e in logs] == [("report_dossier_unreadable", broken)]
