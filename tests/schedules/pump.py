@@ -40,8 +40,11 @@ class Pump:
             self.drain()
         return len(ids)
 
-    def drain(self, timeout: float = 30.0) -> None:
-        """Wait until nothing handed over is in flight; a live scheduler keeps queueing polls nobody took yet."""
+    def drain(self, timeout: float = 120.0) -> None:
+        """Wait until nothing handed over is in flight; a live scheduler keeps queueing polls nobody took yet.
+
+        The bound is generous: a backfill hands over hundreds of dossiers at once, slow on a loaded CI machine.
+        """
         self.hub.settle(timeout)
         busy = [(i, kind, state) for i, kind, state in self.hub.in_flight() if i in self.sent or kind not in self.kinds]
         assert busy == [], f"messages in flight that this process's broker does not hold: {busy}"
