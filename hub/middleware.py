@@ -26,6 +26,7 @@ from sqlalchemy import update
 from foundation import logs
 from foundation.clock import utcnow
 from foundation.errors import Action, HubError
+from foundation.settings import Settings
 from hub import attempts, context
 from hub.store.models import Message, MessageState
 
@@ -119,8 +120,9 @@ class IntegrationLog(Middleware):
             broker.enqueue(message.copy(), delay=random.randint(*BUSY_DELAY_MS))  # noqa: S311 - jitter, not secrecy
             return
         action = exc.action if isinstance(exc, HubError) else Action.RETRY
-        error_class = exc.error_class if isinstance(exc, HubError) else "unexpected"
-        text = str(exc) or type(exc).__name__
+        error_class = exc.error_class if isinstance(exc, HubError) else UNEXPECTED
+        # An unexpected exception's text may quote a record's values: the log keeps only its type.
+        text = (str(exc) or type(exc).__name__) if isinstance(exc, HubError) else _unexpected_text(exc)
         remote = getattr(exc, "remote_message", None)
         record.error_class, record.error_message, record.remote_message = error_class, text, remote
         values: dict[str, Any] = {
@@ -143,7 +145,7 @@ class IntegrationLog(Middleware):
         else:
             attempt = record.number
             age = utcnow() - _enqueued_at(message)
-            if attempt >= settings.retry_max_attempts or age > timedelta(seconds=settings.retry_max_age_seconds):
+            if attempt >= max_attempts(exc, settings) or age > timedelta(seconds=settings.retry_max_age_seconds):
                 record.outcome = MessageState.PARKED.value
                 values |= {
                     "state": MessageState.PARKED.value,
@@ -183,6 +185,20 @@ class IntegrationLog(Middleware):
 
     def before_enqueue(self, broker: dramatiq.Broker, message: dramatiq.Message[Any], delay: int) -> None:
         message.options.setdefault("hub_enqueued_ms", int(time.time() * 1000))
+
+
+UNEXPECTED = "unexpected"
+
+
+def max_attempts(exc: BaseException, settings: Settings) -> int:
+    """How many attempts a retryable outcome gets: the remote's failures many, an unexpected exception (a bug or a
+    record nothing foresaw, which the same input will raise again) only a few, so it is parked, not retried for a day.
+    """
+    return settings.retry_max_attempts if isinstance(exc, HubError) else settings.unexpected_max_attempts
+
+
+def _unexpected_text(exc: BaseException) -> str:
+    return f"Lỗi không lường trước / unexpected error: {type(exc).__module__}.{type(exc).__qualname__}"
 
 
 def _enqueued_at(message: MessageProxy) -> Any:

@@ -135,6 +135,8 @@ def _messages(error: Any) -> tuple[str, str]:
         return f"dài quá {ctx.get('max_length')} ký tự", str(error["msg"])
     if kind in ("greater_than_equal", "greater_than"):
         return f"phải lớn hơn hoặc bằng {ctx.get('ge', ctx.get('gt'))}", str(error["msg"])
+    if kind in ("less_than_equal", "less_than"):
+        return f"phải nhỏ hơn hoặc bằng {ctx.get('le', ctx.get('lt'))}", str(error["msg"])
     return _VI_BY_TYPE.get(kind, "giá trị không hợp lệ"), str(error["msg"])
 
 

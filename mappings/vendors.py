@@ -10,6 +10,7 @@ the canonical dossier. Everything here is pure: loading a profile reads a file, 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import date
 from functools import cache
 from pathlib import Path
 from typing import Any, Literal
@@ -18,6 +19,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from foundation.errors import ConfigurationError
+from mappings.normalize import day_written
 
 VENDORS_DIR = Path(__file__).resolve().parent / "vendors"
 
@@ -115,6 +117,9 @@ class VendorProfile(_Frozen):
     renames: dict[str, str] = Field(default_factory=dict)
     within: dict[str, dict[str, str]] = Field(default_factory=dict)
     personal: tuple[str, ...] = Field(default=(), description="extra element names holding personal data")
+    unknown_dates: frozenset[date] = Field(
+        default=frozenset(), description="days this vendor writes for 'no date', beside mappings.normalize's own"
+    )
     source: Path | None = Field(default=None, exclude=True)
 
     @model_validator(mode="after")
@@ -159,8 +164,20 @@ def profile(name: str) -> VendorProfile:
 
 
 def to_default(record: Any, vendor: VendorProfile) -> Any:
-    """A vendor's record renamed to the default vendor's shape (a new structure; the input is not changed)."""
-    return _rename(record, vendor.renames, vendor.within, parent=None, forward=True)
+    """A vendor's record renamed to the default vendor's shape (a new structure; the input is not changed).
+
+    A date the vendor writes for "no date" (``unknown_dates``) becomes None, so the mapping sees it as absent.
+    """
+    renamed = _rename(record, vendor.renames, vendor.within, parent=None, forward=True)
+    return _blank_unknown_dates(renamed, vendor.unknown_dates) if vendor.unknown_dates else renamed
+
+
+def _blank_unknown_dates(data: Any, unknown: frozenset[date]) -> Any:
+    if isinstance(data, dict):
+        return {key: _blank_unknown_dates(value, unknown) for key, value in data.items()}
+    if isinstance(data, list):
+        return [_blank_unknown_dates(value, unknown) for value in data]
+    return None if day_written(data) in unknown else data
 
 
 def from_default(record: Any, vendor: VendorProfile) -> Any:

@@ -83,3 +83,22 @@ def test_cli_help_lists_the_commands() -> None:
     result = CliRunner().invoke(app, ["--help"])
     assert result.exit_code == 0
     assert "config" in result.output and "db" in result.output
+
+
+@pytest.mark.parametrize("fmt", ["console", "json"])
+def test_tracebacks_never_show_local_variables(fmt: str, capsys: pytest.CaptureFixture[str]) -> None:
+    # Given a failure in a frame whose local variable holds a personal value
+    logs.configure("INFO", fmt)  # type: ignore[arg-type]
+    try:
+        applicant_name = "-".join(["Nguyễn Thị", "Bí Mật", "Zq7"])  # built at run time: not in the source lines
+        try:
+            raise RuntimeError("boom " + str(len(applicant_name)))
+        except RuntimeError:
+            logs.get_logger("test").exception("failed")
+        err = capsys.readouterr().err
+    finally:
+        structlog.reset_defaults()
+        logging.getLogger().handlers.clear()
+    # Then the traceback is there, the local's value is not
+    assert "RuntimeError" in err
+    assert "Bí Mật-Zq7" not in err
