@@ -28,27 +28,25 @@ _current = threading.local()
 class Deadline:
     """One call's deadline and the connections it used; :meth:`expire` cuts them off."""
 
-    __slots__ = ("_connections", "_lock", "at", "expired")
+    __slots__ = ("_lock", "_sockets", "at", "expired")
 
     def __init__(self, at: float) -> None:
         self.at = at  # time.monotonic() value
         self.expired = False
-        self._connections: list[HTTPConnection] = []
+        self._sockets: list[socket.socket] = []
         self._lock = threading.Lock()
 
-    def watch(self, connection: HTTPConnection) -> None:
+    def watch(self, sock: socket.socket) -> None:
         with self._lock:
-            self._connections.append(connection)
+            self._sockets.append(sock)
 
     def expire(self) -> None:
         with self._lock:
             self.expired = True
-            connections = list(self._connections)
-        for connection in connections:
-            sock = connection.sock
-            if sock is not None:
-                with suppress(OSError):  # already closed by its owner
-                    sock.shutdown(socket.SHUT_RDWR)  # wakes a thread blocked in recv; close() would not
+            sockets = list(self._sockets)
+        for sock in sockets:
+            with suppress(OSError):  # already closed by its owner
+                sock.shutdown(socket.SHUT_RDWR)  # wakes a thread blocked in recv; close() would not
 
 
 class Watchdog:
@@ -108,11 +106,15 @@ def deadline(seconds: float, watchdog: Watchdog = WATCHDOG) -> Iterator[Deadline
 class _Watched:
     """Mixed into urllib3's connections: each request registers the connection with the thread's deadline."""
 
+    sock: socket.socket | None
+
     def request(self, *args: Any, **kwargs: Any) -> None:
-        current: Deadline | None = getattr(_current, "deadline", None)
-        if current is not None:
-            current.watch(self)  # type: ignore[arg-type]
         super().request(*args, **kwargs)  # type: ignore[misc]
+        current: Deadline | None = getattr(_current, "deadline", None)
+        # The socket, not the connection: http.client hands the socket to the response and forgets it when the
+        # server will close after answering. Connecting and sending are bounded by the connect and read timeouts.
+        if current is not None and self.sock is not None:
+            current.watch(self.sock)
 
 
 class _Connection(_Watched, HTTPConnection):
