@@ -408,14 +408,15 @@ def retry_after_seconds(value: str | None, now: Callable[[], datetime] | None = 
 
 
 _XML_HAZARDS = (b"<!DOCTYPE", b"<!ENTITY", b"<!doctype", b"<!entity")
+_HTML = re.compile(rb"^\s*(<\?xml[^>]*>\s*)?<(!doctype\s+html|html)[\s>]", re.IGNORECASE)
 
 
 def unreadable_verdict(content: bytes, status_code: int | None, what: str) -> Verdict:
     """A complete answer that could not be parsed: forbidden XML when it declares a DTD or entities (an entity bomb
     is refused by libxml2 as a syntax error, so its bytes, not the parser's message, say what it is), else
-    unreadable."""
+    unreadable (a gateway's HTML page has a doctype too, but is only unreadable)."""
     head = content[:65536]
-    if any(marker in head for marker in _XML_HAZARDS):
+    if not _HTML.match(head) and any(marker in head for marker in _XML_HAZARDS):
         return Verdict(Resolution.FORBIDDEN, status_code=status_code, remote_message="DTD/ENTITY")
     return Verdict(Resolution.UNREADABLE, status_code=status_code, remote_message=what)
 

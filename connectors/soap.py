@@ -11,6 +11,7 @@ vendor's shape (:func:`mappings.vendors.to_default`); ``mappings/motcua.py`` mak
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 from collections.abc import Collection, Mapping, Sequence
@@ -48,6 +49,7 @@ from foundation.redaction import personal_keys, redact_envelope, scrub
 from mappings.vendors import VendorProfile, from_default, get_path, to_default
 
 _DOCUMENTS: dict[tuple[str, bool], Document] = {}
+_HTML_DOCTYPE = re.compile(r"<!doctype\s+html\b", re.IGNORECASE)
 _DOCUMENTS_LOCK = threading.Lock()
 
 
@@ -340,8 +342,10 @@ class SoapConnector:
                 error = self._error(self._unparsed_verdict(exc), operation, dossier_code)
                 raise error from exc
             except (zeep.exceptions.XMLSyntaxError, zeep.exceptions.XMLParseError, etree.XMLSyntaxError) as exc:
+                # zeep's own parse errors name the element (a required one missing, one unexpected or repeated)
                 content = getattr(exc, "content", None) or b""
-                verdict = unreadable_verdict(content, None, "XML không đọc được (unreadable XML)")
+                said = f"XML không đọc được (unreadable XML): {getattr(exc, 'message', None) or type(exc).__name__}"
+                verdict = unreadable_verdict(content, None, said)
                 error = self._error(verdict, operation, dossier_code)
                 raise error from exc
             except (
@@ -349,9 +353,11 @@ class SoapConnector:
                 zeep.exceptions.EntitiesForbidden,
                 zeep.exceptions.ExternalReferenceForbidden,
             ) as exc:
-                error = self._error(
-                    Verdict(Resolution.FORBIDDEN, remote_message=type(exc).__name__), operation, dossier_code
-                )
+                # A gateway's HTML page is well-formed enough to reach zeep's DTD check: it is unreadable, not hostile.
+                doctype = str(exc.name) if isinstance(exc, zeep.exceptions.DTDForbidden) else ""  # "<!DOCTYPE html>"
+                html = _HTML_DOCTYPE.match(doctype) is not None
+                resolution = Resolution.UNREADABLE if html else Resolution.FORBIDDEN
+                error = self._error(Verdict(resolution, remote_message=str(exc)), operation, dossier_code)
                 raise error from exc
             except (zeep.exceptions.ValidationError, TypeError) as exc:
                 # Our own request does not fit the vendor's schema: a record or profile problem, not the network's.

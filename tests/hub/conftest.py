@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 import pytest
 from sqlalchemy import func, select
@@ -59,8 +60,11 @@ class Hub:
 
 
 @contextmanager
-def running_hub(db: Database, *, threads: int = 4) -> Iterator[Hub]:
-    """The embedded hub over ``db`` with fake connectors for the one-stop-shop and the portal, workers running."""
+def running_hub(
+    db: Database, *, threads: int = 4, source_over: Callable[[FakeConnector], Any] | None = None
+) -> Iterator[Hub]:
+    """The embedded hub over ``db`` with fake connectors for the one-stop-shop and the portal, workers running;
+    ``source_over`` wraps the fake source (a real connector for some calls)."""
     from hub.worker import embedded_workers
 
     settings = Settings(
@@ -79,7 +83,11 @@ def running_hub(db: Database, *, threads: int = 4) -> Iterator[Hub]:
         settings=settings,
         db=db,
         topology=topology,
-        connectors=ConnectorPool(topology, settings, prebuilt={"motcua-quangnam": source, "dvcqg": portal}),
+        connectors=ConnectorPool(
+            topology,
+            settings,
+            prebuilt={"motcua-quangnam": source_over(source) if source_over else source, "dvcqg": portal},
+        ),
         procedures=procedures.DbProcedureLookup(db),
         clock=lambda: datetime(2024, 3, 5, 9, 0, tzinfo=T0.tzinfo),
     )
