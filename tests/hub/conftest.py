@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import logging
 import time
+import traceback
+import unicodedata
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -11,6 +14,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import func, select
+from structlog.testing import capture_logs
 
 from connectors.fake import FakeConnector
 from foundation.settings import Settings
@@ -98,7 +102,44 @@ def running_hub(
         context.install(None)
 
 
+# The personal values of tests.hub.factories.record's applicant, in the forms a log line could carry them.
+PERSONAL_VALUES = (
+    "Nguyễn Văn An",
+    unicodedata.normalize("NFD", "Nguyễn Văn An"),
+    "049088001234",
+    "an.nguyen@example.vn",
+    "0905123456",
+    "Tam Quang",
+)
+
+
+def personal_values_in(lines: list[str], values: tuple[str, ...] = PERSONAL_VALUES) -> list[str]:
+    """The log lines that carry any of ``values``."""
+    return [line for line in lines if any(value in line for value in values)]
+
+
+@contextmanager
+def scanned_logs(caplog: pytest.LogCaptureFixture) -> Iterator[list[str]]:
+    """Every structlog event and standard-library record logged inside the block, rendered as text (exception
+    text and traceback included), at DEBUG."""
+    lines: list[str] = []
+    with caplog.at_level(logging.DEBUG), capture_logs() as events:
+        yield lines
+    lines += [repr(event) for event in events]
+    lines += [caplog_text(record) for record in caplog.records]
+
+
+def caplog_text(record: logging.LogRecord) -> str:
+    text = f"{record.name} {record.getMessage()}"
+    if record.exc_info:
+        text += "\n" + "".join(traceback.format_exception(*record.exc_info))
+    return text
+
+
 @pytest.fixture
-def hub(db: Database) -> Iterator[Hub]:
-    with running_hub(db) as running:
+def hub(db: Database, caplog: pytest.LogCaptureFixture) -> Iterator[Hub]:
+    # Every pipeline test doubles as a check that no personal value of its dossiers reaches a log line.
+    with scanned_logs(caplog) as lines, running_hub(db) as running:
         yield running
+    leaked = personal_values_in(lines)
+    assert not leaked, f"personal values in {len(leaked)} log lines, e.g. {leaked[0][:300]}"
