@@ -445,6 +445,12 @@ class DvcqgConnector:
         data = body.get("data") if isinstance(body, Mapping) else body
         return [dict(item) for item in data or []]
 
+    def agencies(self, unit_code: str | None = None, **params: Any) -> list[RawRecord]:
+        """The portal's agency catalogue (``LayDanhMucCoQuan``), for ``daily:unit-catalogue``."""
+        body = self.call("LayDanhMucCoQuan", unit_code or self.caller_unit or "", params)
+        data = body.get("data") if isinstance(body, Mapping) else body
+        return [dict(item) for item in data or []]
+
     # ── the one call path ──
 
     def call(
