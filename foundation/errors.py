@@ -32,14 +32,16 @@ class Action(StrEnum):
 class Problem:
     """One problem found in a record: where, what value, and why in Vietnamese and English."""
 
-    path: str
+    path: str  # the source's own element path, as its administrators know it
     message_vi: str
     message_en: str
-    value: str | None = None
+    value: str | None = None  # masked when the field is personal
+    canonical: str | None = None  # the canonical model's field path, when it differs
 
     def __str__(self) -> str:
         shown = f" (giá trị: {self.value!r})" if self.value is not None else ""
-        return f"{self.path}: {self.message_vi}{shown} / {self.message_en}"
+        where = f"{self.path} [{self.canonical}]" if self.canonical and self.canonical != self.path else self.path
+        return f"{where}: {self.message_vi}{shown} / {self.message_en}"
 
 
 class HubError(Exception):

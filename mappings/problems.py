@@ -63,7 +63,8 @@ class Problems:
                 error = {**error, "type": "missing", "msg": "Field required"}
             message_vi, message_en = _messages(error)
             value = None if error["type"] == "missing" else shown(error.get("input"), personal)
-            self.items.append(Problem(path, message_vi, message_en, value))
+            canonical = "".join(f"[{part}]" if isinstance(part, int) else f".{part}" for part in error["loc"])[1:]
+            self.items.append(Problem(path, message_vi, message_en, value, canonical))
 
 
 def shown(value: Any, personal: bool) -> str | None:
