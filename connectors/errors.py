@@ -8,7 +8,11 @@ the verdict into the hub's error tree (:mod:`hub.errors`)::
     ───────────────────────────────────     ───────────    ───────────────────────────────────────────────
     connection refused / reset / DNS        RETRY          RemoteUnavailable
     no answer within the timeout            TIMEOUT        RemoteTimeout
-    unreadable answer (HTML error page)     RETRY          RemoteUnavailable
+    answer not complete within the deadline DEADLINE       DeadlineExceeded (a server trickling its answer)
+    answer larger than the size cap         TOO_LARGE      AnswerTooLarge
+    complete answer that cannot be parsed   UNREADABLE     UnreadableAnswer (HTML page in a 200, truncated XML,
+      (HTML, truncated, wrong encoding)                    empty body, wrong encoding declaration): parked
+    answer with a DTD / entity / external   FORBIDDEN      ForbiddenXml (entity bomb, XXE): parked
     HTTP 401                                REAUTH         log in again, retry once, then AuthenticationFailed
     HTTP 408                                TIMEOUT        RemoteTimeout
     HTTP 429                                SLOW_DOWN      RateLimited(retry_after=Retry-After)
@@ -26,8 +30,10 @@ the verdict into the hub's error tree (:mod:`hub.errors`)::
 The portal rows apply to answers that arrive with HTTP 200: that is the override point for portals that report
 errors inside a successful body (:data:`BodyCheck`). Which codes count as accepted, as an expired session or as a
 transient failure is configuration (``System.options``), because no official specification is public.
-The remote's own message is kept verbatim in ``remote_message``: it is usually Vietnamese and it is what the
-administrator needs to read.
+The remote's own message is kept verbatim in ``remote_message`` up to :attr:`Bounds.error_text_max` characters: it
+is usually Vietnamese and it is what the administrator needs to read. Where an error arises decides its class: only
+a failure to get a whole answer (transport, deadline, size, 5xx, 429) may be retried; a complete answer that cannot
+be read is a problem of that record, so retrying it would fetch the same bytes again.
 """
 
 from __future__ import annotations
@@ -118,15 +124,61 @@ class AuthenticationFailed(PermanentError):
     error_class = "authentication_failed"
 
 
+class DeadlineExceeded(RetryableError):
+    """Raised when a call (connect, send and the whole answer) does not finish within its overall deadline."""
+
+    error_class = "deadline_exceeded"
+
+
+class AnswerTooLarge(RetryableError):
+    """Raised when an answer is larger than the system's size cap; reading stops at the cap."""
+
+    error_class = "answer_too_large"
+
+
+class UnreadableAnswer(PermanentError):
+    """Raised when a complete answer cannot be parsed (not XML or JSON, truncated document, wrong encoding)."""
+
+    error_class = "unreadable_answer"
+
+
+class ForbiddenXml(PermanentError):
+    """Raised when an answer holds a DTD, an entity declaration or an external reference (entity bomb, XXE)."""
+
+    error_class = "forbidden_xml"
+
+
 class Resolution(StrEnum):
     """What the caller must do about an answer."""
 
     OK = "ok"
     RETRY = "retry"
     TIMEOUT = "timeout"
+    DEADLINE = "deadline"
+    TOO_LARGE = "too_large"
     SLOW_DOWN = "slow_down"
     REAUTH = "reauth"
     PERMANENT = "permanent"
+    UNREADABLE = "unreadable"
+    FORBIDDEN = "forbidden"
+
+
+@dataclass(frozen=True, slots=True)
+class Bounds:
+    """How long a whole call may take, how large an answer may be, how much of a remote's error text is kept."""
+
+    deadline: float = 60.0  # seconds for connect + send + the whole answer
+    max_answer_bytes: int = 4 * 1024 * 1024
+    error_text_max: int = 500  # characters of a remote's error text kept in messages and the log
+
+    def cut(self, text: str | None) -> str | None:
+        """``text`` shortened to ``error_text_max`` characters, marked when cut."""
+        if text is None or len(text) <= self.error_text_max:
+            return text
+        return text[: self.error_text_max - 1] + "…"
+
+
+DEFAULT_BOUNDS = Bounds()
 
 
 @dataclass(frozen=True, slots=True)
@@ -272,6 +324,36 @@ def to_error(verdict: Verdict, *, system: str, operation: str, dossier_code: str
                 dossier_code=dossier_code,
                 target=system,
             )
+        case Resolution.DEADLINE:
+            return DeadlineExceeded(
+                f"Hệ thống {system} không trả lời xong trong thời hạn ({operation}) "
+                f"/ {where} did not complete within its deadline, will retry",
+                remote_message=verdict.remote_message,
+                dossier_code=dossier_code,
+                target=system,
+            )
+        case Resolution.TOO_LARGE:
+            return AnswerTooLarge(
+                f"Câu trả lời của {system} quá lớn ({operation}) / {where} answered more than the size cap",
+                remote_message=verdict.remote_message,
+                dossier_code=dossier_code,
+                target=system,
+            )
+        case Resolution.UNREADABLE:
+            return UnreadableAnswer(
+                f"Không đọc được câu trả lời của {system} ({operation}, {status or 'không rõ mã'}) "
+                f"/ {where} answered something that cannot be parsed",
+                remote_message=verdict.remote_message,
+                dossier_code=dossier_code,
+                target=system,
+            )
+        case Resolution.FORBIDDEN:
+            return ForbiddenXml(
+                f"{system} trả về XML có DTD/thực thể/tham chiếu ngoài bị cấm ({operation}) "
+                f"/ {where} answered XML with a forbidden DTD, entity or external reference",
+                dossier_code=dossier_code,
+                target=system,
+            )
         case Resolution.OK:
             raise ValueError("an accepted answer is not an error")
 
@@ -330,6 +412,20 @@ def retry_after_seconds(value: str | None, now: Callable[[], datetime] | None = 
         return None
     current = now() if now else datetime.now(when.tzinfo)
     return max(0.0, (when - current).total_seconds())
+
+
+_XML_HAZARDS = (b"<!DOCTYPE", b"<!ENTITY", b"<!doctype", b"<!entity")
+_HTML = re.compile(rb"^\s*(<\?xml[^>]*>\s*)?<(!doctype\s+html|html)[\s>]", re.IGNORECASE)
+
+
+def unreadable_verdict(content: bytes, status_code: int | None, what: str) -> Verdict:
+    """A complete answer that could not be parsed: forbidden XML when it declares a DTD or entities (an entity bomb
+    is refused by libxml2 as a syntax error, so its bytes, not the parser's message, say what it is), else
+    unreadable (a gateway's HTML page has a doctype too, but is only unreadable)."""
+    head = content[:65536]
+    if not _HTML.match(head) and any(marker in head for marker in _XML_HAZARDS):
+        return Verdict(Resolution.FORBIDDEN, status_code=status_code, remote_message="DTD/ENTITY")
+    return Verdict(Resolution.UNREADABLE, status_code=status_code, remote_message=what)
 
 
 def transport_verdict(exc: requests.RequestException) -> Verdict:

@@ -13,9 +13,21 @@ from datetime import datetime
 from typing import Any
 
 import requests
-from requests.adapters import HTTPAdapter
+from requests.adapters import DEFAULT_POOLSIZE
 
-from connectors.errors import DEFAULT_TABLE, ErrorTable, RemoteTimeout, RemoteUnavailable, Resolution, from_transport
+from connectors.deadline import DeadlineAdapter, deadline
+from connectors.errors import (
+    DEFAULT_BOUNDS,
+    DEFAULT_TABLE,
+    Bounds,
+    ErrorTable,
+    RemoteTimeout,
+    RemoteUnavailable,
+    Resolution,
+    Verdict,
+    from_transport,
+    to_error,
+)
 from connectors.protection import CircuitBreaker, RateLimiter
 from connectors.recording import Exchange, NullRecorder, Recorder
 from foundation.clock import VN_TZ
@@ -42,11 +54,22 @@ class Timeouts:
 
 
 def pooled_session(pool_size: int) -> requests.Session:
-    """A session whose connection pool holds one connection per worker thread, so threads never queue for one."""
+    """A session whose connection pool holds one connection per worker thread, so threads never queue for one;
+    its connections can be cut off by a call's overall deadline."""
     session = requests.Session()
-    adapter = HTTPAdapter(pool_connections=4, pool_maxsize=max(pool_size, 1))
+    adapter = DeadlineAdapter(pool_connections=4, pool_maxsize=max(pool_size, 1))
     session.mount("http://", adapter)
     session.mount("https://", adapter)
+    return session
+
+
+def with_deadlines(session: requests.Session) -> requests.Session:
+    """``session`` with deadline-aware adapters mounted, unless it has them (a session a caller built itself)."""
+    for prefix in ("http://", "https://"):
+        adapter = session.adapters.get(prefix)
+        if not isinstance(adapter, DeadlineAdapter):
+            size = getattr(adapter, "_pool_maxsize", DEFAULT_POOLSIZE)
+            session.mount(prefix, DeadlineAdapter(pool_connections=4, pool_maxsize=size))
     return session
 
 
@@ -64,6 +87,10 @@ class Endpoint:
     table: ErrorTable = DEFAULT_TABLE
     clock: Clock = vn_now
     secrets: Callable[[], Iterable[str]] = lambda: ()
+    bounds: Bounds = DEFAULT_BOUNDS
+
+    def __post_init__(self) -> None:
+        with_deadlines(self.session)
 
     def guard(self) -> None:
         """Before a call: fail fast when the circuit is open, then wait for the rate limit."""
@@ -98,20 +125,44 @@ class Endpoint:
         started_at = self.clock()
         start = time.perf_counter()
         try:
-            response = self.session.request(
-                method, url, json=json, data=data, headers=headers, timeout=self.timeouts.pair
-            )
-        except requests.RequestException as exc:
-            error = from_transport(exc, system=self.system, operation=operation)
+            response = self.fetch(operation, method, url, json=json, data=data, headers=headers)
+        except HubError as error:
             self.outcome(error)
             self.record(operation, url, started_at, start, redacted_request, None, None, error.message)
-            raise error from exc
+            raise
         resolution = self.table.http_status(response.status_code)
         failed = resolution in (Resolution.RETRY, Resolution.TIMEOUT)
         self.outcome(RemoteUnavailable("") if failed else None)
         shown = redact_response(response) if redact_response else None
         self.record(operation, url, started_at, start, redacted_request, shown, response.status_code, None)
         return response
+
+    def fetch(self, operation: str, method: str, url: str, **kwargs: Any) -> requests.Response:
+        """One HTTP exchange within :attr:`bounds`: the whole answer read (at most ``max_answer_bytes``) before the
+        deadline, or a hub error; the one place where ``requests`` fails."""
+        with deadline(self.bounds.deadline) as armed:
+            try:
+                response = self.session.request(method, url, timeout=self.timeouts.pair, stream=True, **kwargs)
+                try:
+                    _read_within(response, self.bounds.max_answer_bytes)
+                finally:
+                    response.close()
+            except _TooLarge as exc:
+                raise self._bounded(Resolution.TOO_LARGE, operation, exc.seen) from None
+            except requests.RequestException as exc:
+                if armed.expired:
+                    raise self._bounded(Resolution.DEADLINE, operation, None) from exc
+                raise from_transport(exc, system=self.system, operation=operation) from exc
+            if armed.expired:  # the cut-off read ended like a complete answer without a length: it is not one
+                raise self._bounded(Resolution.DEADLINE, operation, None)
+        return response
+
+    def _bounded(self, resolution: Resolution, operation: str, seen: int | None) -> HubError:
+        if resolution is Resolution.TOO_LARGE:
+            said = f"hơn {self.bounds.max_answer_bytes} byte (more than {self.bounds.max_answer_bytes} bytes)"
+        else:
+            said = f"quá {self.bounds.deadline:g} giây (over {self.bounds.deadline:g} s)"
+        return to_error(Verdict(resolution, remote_message=said), system=self.system, operation=operation)
 
     def record(
         self,
@@ -138,3 +189,28 @@ class Endpoint:
                 error=scrub(error, secrets) if error is not None else None,
             )
         )
+
+
+class _TooLarge(Exception):
+    def __init__(self, seen: int) -> None:
+        super().__init__(seen)
+        self.seen = seen
+
+
+CHUNK = 64 * 1024
+
+
+def _read_within(response: requests.Response, cap: int) -> None:
+    """Read a streamed answer into ``response.content``, stopping as soon as it passes ``cap`` bytes: memory grows
+    by at most the cap and one chunk, however large the answer claims or turns out to be."""
+    declared = response.headers.get("Content-Length", "")
+    if declared.isdigit() and int(declared) > cap:
+        raise _TooLarge(int(declared))
+    chunks: list[bytes] = []
+    size = 0
+    for chunk in response.iter_content(CHUNK):
+        size += len(chunk)
+        if size > cap:
+            raise _TooLarge(size)
+        chunks.append(chunk)
+    response._content = b"".join(chunks)  # what requests itself does when it reads a body

@@ -85,6 +85,6 @@ def redact_json_text(text: str | bytes | None) -> str | None:
         return None
     try:
         data = json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):  # nesting deeper than the parser's stack is not JSON we can show either
         return f"<{len(text)} bytes, not JSON>"
     return json.dumps(redact_data(data), ensure_ascii=False)

@@ -20,7 +20,7 @@ import json
 import threading
 import time
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Protocol, Self
 from urllib.parse import quote
 
@@ -28,7 +28,9 @@ import requests
 
 from connectors.base import Health, PushResult, RawRecord
 from connectors.errors import (
+    DEFAULT_BOUNDS,
     BodyCheck,
+    Bounds,
     ErrorTable,
     RemoteRejected,
     Resolution,
@@ -36,6 +38,7 @@ from connectors.errors import (
     http_verdict,
     raise_for,
     to_error,
+    unreadable_verdict,
     with_reauth,
 )
 from connectors.http import Endpoint
@@ -200,7 +203,9 @@ class SessionLogin:
             redacted_request=f'{{"username": "{self.credentials.username}", "password": "[removed]"}}',
             redact_response=_redacted_json,
         )
-        body = _checked_body(response, self.table, self.body_check, endpoint.system, "login", login=True)
+        body = _checked_body(
+            response, self.table, self.body_check, endpoint.system, "login", login=True, bounds=endpoint.bounds
+        )
         session = body.get("session") if isinstance(body, Mapping) else None
         if not session:
             raise_for(
@@ -440,6 +445,12 @@ class DvcqgConnector:
         data = body.get("data") if isinstance(body, Mapping) else body
         return [dict(item) for item in data or []]
 
+    def agencies(self, unit_code: str | None = None, **params: Any) -> list[RawRecord]:
+        """The portal's agency catalogue (``LayDanhMucCoQuan``), for ``daily:unit-catalogue``."""
+        body = self.call("LayDanhMucCoQuan", unit_code or self.caller_unit or "", params)
+        data = body.get("data") if isinstance(body, Mapping) else body
+        return [dict(item) for item in data or []]
+
     # ── the one call path ──
 
     def call(
@@ -475,7 +486,9 @@ class DvcqgConnector:
                     redacted_request=_dump(redact_data(body)),
                     redact_response=_redacted_json,
                 )
-                return _checked_body(response, self.endpoint.table, check, self.system, service)
+                return _checked_body(
+                    response, self.endpoint.table, check, self.system, service, bounds=self.endpoint.bounds
+                )
             except HubError as exc:
                 # A remote may echo what it was sent: the password, the session or the token never leave here.
                 _scrub_error(exc, self.auth.secrets())
@@ -567,11 +580,14 @@ def _checked_body(
     operation: str,
     *,
     login: bool = False,
+    bounds: Bounds = DEFAULT_BOUNDS,
 ) -> Any:
     verdict = http_verdict(table, response)
     if verdict.ok:
         body = _json(response, system, operation)
         verdict = body_check(body)
+    if verdict.remote_message is not None and not verdict.ok:
+        verdict = replace(verdict, remote_message=bounds.cut(verdict.remote_message))
     if login and verdict.resolution is Resolution.REAUTH:
         # A refused login is not an expired session: logging in again with the same password cannot help.
         verdict = Verdict(Resolution.PERMANENT, verdict.status_code, verdict.error_code, None, verdict.remote_message)
@@ -581,11 +597,13 @@ def _checked_body(
 
 
 def _json(response: requests.Response, system: str, operation: str) -> Any:
+    """The decoded body of a complete answer; one that is not JSON is a problem of this call's record, not the
+    network's (a gateway's HTML page, a truncated document, nesting deep enough to exhaust the parser)."""
     try:
         return response.json()
-    except ValueError:
+    except (ValueError, RecursionError):
         raise_for(
-            Verdict(Resolution.RETRY, status_code=response.status_code, remote_message="câu trả lời không phải JSON"),
+            unreadable_verdict(response.content, response.status_code, "câu trả lời không phải JSON (not JSON)"),
             system=system,
             operation=operation,
         )

@@ -11,6 +11,7 @@ vendor's shape (:func:`mappings.vendors.to_default`); ``mappings/motcua.py`` mak
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 from collections.abc import Collection, Mapping, Sequence
@@ -38,6 +39,7 @@ from connectors.errors import (
     raise_for,
     to_error,
     transport_verdict,
+    unreadable_verdict,
     with_reauth,
 )
 from connectors.http import Endpoint
@@ -50,6 +52,7 @@ from mappings.vendors import VendorProfile, as_list, from_default, get_path, to_
 
 _DOCUMENTS: dict[tuple[str, bool], Document] = {}
 _SAVED_PARSER = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False, remove_blank_text=True)
+_HTML_DOCTYPE = re.compile(r"<!doctype\s+html\b", re.IGNORECASE)
 _DOCUMENTS_LOCK = threading.Lock()
 
 
@@ -144,8 +147,9 @@ class _GuardedTransport(zeep.Transport):
 
     def post(self, address: str, message: bytes, headers: dict[str, str]) -> requests.Response:
         self.endpoint.guard()
-        response = self.session.post(address, data=message, headers=headers, timeout=self.endpoint.timeouts.pair)
         pending = self.recorder.pending()
+        operation = pending.operation if pending is not None else "post"
+        response = self.endpoint.fetch(operation, "POST", address, data=message, headers=headers)
         if pending is not None:
             pending.status_code = response.status_code
         if response.status_code != 200 and b"Fault" not in response.content[:4096]:
@@ -358,6 +362,10 @@ class SoapConnector:
             try:
                 reply = getattr(self.service, operation)(**{k: v for k, v in body.items() if v is not None})
                 return zeep.helpers.serialize_object(reply, target_cls=dict)  # type: ignore[no-untyped-call]
+            except HubError as exc:  # the endpoint's own: transport, deadline, size cap
+                exc.dossier_code = exc.dossier_code or dossier_code
+                error = exc
+                raise
             except requests.RequestException as exc:
                 error = self._error(transport_verdict(exc), operation, dossier_code)
                 raise error from exc
@@ -368,24 +376,25 @@ class SoapConnector:
                 error = self._error(self._fault_verdict(exc), operation, dossier_code)
                 raise error from exc
             except zeep.exceptions.TransportError as exc:
-                verdict = Verdict(Resolution.RETRY, status_code=exc.status_code, remote_message="unreadable answer")
-                error = self._error(verdict, operation, dossier_code)
+                error = self._error(self._unparsed_verdict(exc), operation, dossier_code)
                 raise error from exc
             except (zeep.exceptions.XMLSyntaxError, zeep.exceptions.XMLParseError, etree.XMLSyntaxError) as exc:
-                error = self._error(
-                    Verdict(Resolution.RETRY, remote_message="XML không đọc được"), operation, dossier_code
-                )
+                # zeep's own parse errors name the element (a required one missing, one unexpected or repeated)
+                content = getattr(exc, "content", None) or b""
+                said = f"XML không đọc được (unreadable XML): {getattr(exc, 'message', None) or type(exc).__name__}"
+                verdict = unreadable_verdict(content, None, said)
+                error = self._error(verdict, operation, dossier_code)
                 raise error from exc
             except (
                 zeep.exceptions.DTDForbidden,
                 zeep.exceptions.EntitiesForbidden,
                 zeep.exceptions.ExternalReferenceForbidden,
             ) as exc:
-                error = ConfigurationError(
-                    f"{self.system} trả về XML có DTD/thực thể bị cấm / the answer holds a forbidden DTD or entity",
-                    dossier_code=dossier_code,
-                    target=self.system,
-                )
+                # A gateway's HTML page is well-formed enough to reach zeep's DTD check: it is unreadable, not hostile.
+                doctype = str(exc.name) if isinstance(exc, zeep.exceptions.DTDForbidden) else ""  # "<!DOCTYPE html>"
+                html = _HTML_DOCTYPE.match(doctype) is not None
+                resolution = Resolution.UNREADABLE if html else Resolution.FORBIDDEN
+                error = self._error(Verdict(resolution, remote_message=str(exc)), operation, dossier_code)
                 raise error from exc
             except (zeep.exceptions.ValidationError, TypeError) as exc:
                 # Our own request does not fit the vendor's schema: a record or profile problem, not the network's.
@@ -410,7 +419,7 @@ class SoapConnector:
                 verdict.status_code,
                 verdict.error_code,
                 verdict.fault_code,
-                scrub(verdict.remote_message, secrets),
+                self.endpoint.bounds.cut(scrub(verdict.remote_message, secrets)),
                 verdict.retry_after,
             )
         try:
@@ -418,6 +427,18 @@ class SoapConnector:
         except HubError as exc:
             return exc
         raise AssertionError("an error verdict always raises")  # pragma: no cover - raise_for raised above
+
+    def _unparsed_verdict(self, exc: zeep.exceptions.TransportError) -> Verdict:
+        """zeep could not parse an answer. A 200 was complete (the endpoint read all of it): a problem of this
+        record's answer, parked. Any other status is the server's failure and goes by the HTTP table."""
+        content = exc.content if isinstance(exc.content, bytes) else b""
+        if exc.status_code == 200 or exc.status_code is None:
+            return unreadable_verdict(content, exc.status_code, "XML không đọc được (unreadable XML)")
+        verdict = unreadable_verdict(content, exc.status_code, "")
+        if verdict.resolution is Resolution.FORBIDDEN:
+            return verdict
+        resolution = self.endpoint.table.http_status(exc.status_code)
+        return Verdict(resolution, status_code=exc.status_code, remote_message="XML không đọc được (unreadable XML)")
 
     def _fault_verdict(self, fault: zeep.exceptions.Fault) -> Verdict:
         table = self.endpoint.table

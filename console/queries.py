@@ -29,6 +29,7 @@ from hub.store.models import (
     LateDossier,
     Message,
     MessageState,
+    ProcedureMapping,
     ScheduleJob,
     TargetSwitch,
     Watermark,
@@ -304,7 +305,8 @@ def timeline(session: Session, code: str, *, personal: bool, limit: int = 500) -
             "receiving_unit": dossier.receiving_unit,
             "processing_unit": dossier.processing_unit,
             "local_procedure_code": dossier.local_procedure_code,
-            "national_procedure_code": dossier.national_procedure_code,
+            "national_procedure_code": dossier.national_procedure_code
+            or _mapped_now(session, dossier.local_procedure_code),
             "status": dossier.status,
             "version": dossier.version,
             "received_at": dossier.received_at,
@@ -538,3 +540,13 @@ def missing_mappings(session: Session) -> list[tuple[str, int]]:
         .order_by(func.count().desc())
     ).all()
     return [(code or "—", int(n)) for code, n in rows]
+
+
+def _mapped_now(session: Session, local_code: str) -> str | None:
+    """The national code the active mapping gives ``local_code``: a dossier stored before its procedure was mapped
+    keeps None in its row, but its deliveries replayed since carry this code."""
+    return session.scalar(
+        select(ProcedureMapping.national_code).where(
+            ProcedureMapping.local_code == local_code, ProcedureMapping.active.is_(True)
+        )
+    )

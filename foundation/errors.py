@@ -32,14 +32,16 @@ class Action(StrEnum):
 class Problem:
     """One problem found in a record: where, what value, and why in Vietnamese and English."""
 
-    path: str
+    path: str  # the source's own element path, as its administrators know it
     message_vi: str
     message_en: str
-    value: str | None = None
+    value: str | None = None  # masked when the field is personal
+    canonical: str | None = None  # the canonical model's field path, when it differs
 
     def __str__(self) -> str:
         shown = f" (giá trị: {self.value!r})" if self.value is not None else ""
-        return f"{self.path}: {self.message_vi}{shown} / {self.message_en}"
+        where = f"{self.path} [{self.canonical}]" if self.canonical and self.canonical != self.path else self.path
+        return f"{where}: {self.message_vi}{shown} / {self.message_en}"
 
 
 class HubError(Exception):
@@ -52,11 +54,20 @@ class HubError(Exception):
     # viewers and log lines show): only operators see them, in the integration log's remote_message.
     remote_message: str | None = None
 
-    def __init__(self, message: str, *, dossier_code: str | None = None, target: str | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        dossier_code: str | None = None,
+        target: str | None = None,
+        remote_message: str | None = None,
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.dossier_code = dossier_code
         self.target = target
+        if remote_message is not None:
+            self.remote_message = remote_message
 
     def __str__(self) -> str:
         prefix = f"[{self.dossier_code}] " if self.dossier_code else ""

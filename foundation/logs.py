@@ -41,9 +41,12 @@ def configure(level: str = "INFO", fmt: Literal["console", "json"] = "console") 
         shared.append(structlog.processors.format_exc_info)
         renderer = structlog.processors.JSONRenderer(ensure_ascii=False)
     else:
-        # a traceback's local variables hold records and payloads: personal data must not reach the terminal
-        tracebacks = structlog.dev.RichTracebackFormatter(show_locals=False)
-        renderer = structlog.dev.ConsoleRenderer(colors=sys.stderr.isatty(), exception_formatter=tracebacks)
+        colors = sys.stderr.isatty()
+        # Rich tracebacks show every frame's local variables by default: a record's personal values among them.
+        tracebacks = structlog.dev.RichTracebackFormatter(
+            show_locals=False, color_system="truecolor" if colors else None
+        )
+        renderer = structlog.dev.ConsoleRenderer(colors=colors, exception_formatter=tracebacks)
     structlog.configure(
         processors=[*shared, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
         logger_factory=structlog.stdlib.LoggerFactory(),

@@ -47,12 +47,17 @@ class Settings(BaseSettings):
     poll_overlap_seconds: int = Field(default=120, ge=0, description="a poll re-reads this much before its watermark")
     retry_max_attempts: int = Field(default=20, ge=1, description="a retryable failure is parked after this many")
     retry_max_age_seconds: int = Field(default=24 * 3600, ge=1, description="or when the message is this old")
+    unexpected_max_attempts: int = Field(
+        default=3, ge=1, description="an unexpected exception (a bug, not the remote) is parked after this many"
+    )
     retry_min_backoff_ms: int = Field(default=1000, ge=1)
     retry_max_backoff_ms: int = Field(default=10 * 60 * 1000, ge=1)
     reconcile_after_seconds: int = Field(
         default=300, ge=1, description="a message queued or in flight this long without news is sent again"
     )
     worker_threads: int = Field(default=8, ge=1)
+    date_min_year: int = Field(default=1990, ge=1900, description="a dossier date before this year is refused")
+    date_max_year: int = Field(default=2100, le=9998, description="a dossier date after this year is refused")
 
     @property
     def effective_log_format(self) -> Literal["console", "json"]:

@@ -9,10 +9,17 @@ from typing import Final
 AGENCY_ID_PATTERN: Final = r"\d{3}\.\d{2}\.\d{2}\.H\d{2}"
 
 
+# C0 control characters and DEL, except tab and line breaks: no system means them, PostgreSQL refuses NUL in JSON,
+# and a terminal that shows them can be steered by them.
+_CONTROLS: Final = dict.fromkeys(c for c in [*range(32), 127] if chr(c) not in "\t\n\r")
+
+
 def normalize_text(value: str) -> str:
-    """Unicode NFC (Vietnamese often arrives decomposed) with leading and trailing whitespace removed."""
+    """Unicode NFC (Vietnamese often arrives decomposed), control characters dropped, outer whitespace removed."""
     if not value.isascii() and not unicodedata.is_normalized("NFC", value):
         value = unicodedata.normalize("NFC", value)
+    if not value.isprintable():  # one C-speed scan; most values are printable and skip the translation
+        value = value.translate(_CONTROLS)
     return value.strip()
 
 

@@ -22,7 +22,7 @@ from foundation.settings import Settings
 from hub.store.models import MessageState
 
 BUSY_DELAY_MS = (50, 400)  # another worker holds the dossier: come back soon, do not count a try
-UNEXPECTED_MAX_ATTEMPTS = 3  # an unknown exception is a bug: a few tries cover a race, more only hide it
+UNEXPECTED = "unexpected"
 
 
 def backoff_ms(attempt: int, *, min_ms: int, max_ms: int, rng: random.Random | None = None) -> int:
@@ -63,6 +63,7 @@ class RetryPolicy:
     max_age: timedelta
     min_backoff_ms: int
     max_backoff_ms: int
+    unexpected_max_attempts: int = 3  # an unknown exception is a bug: a few tries cover a race, more only hide it
     rng: random.Random | None = None
 
     @classmethod
@@ -72,6 +73,7 @@ class RetryPolicy:
             max_age=timedelta(seconds=settings.retry_max_age_seconds),
             min_backoff_ms=settings.retry_min_backoff_ms,
             max_backoff_ms=settings.retry_max_backoff_ms,
+            unexpected_max_attempts=settings.unexpected_max_attempts,
             rng=rng,
         )
 
@@ -81,10 +83,11 @@ class RetryPolicy:
         if isinstance(exc, RateLimitExceeded):
             return Decision(state=None, delay_ms=rng.randint(*BUSY_DELAY_MS))
         known = isinstance(exc, HubError)
-        text = str(exc) or type(exc).__name__
+        # An unexpected exception's text may quote a record's values: the log keeps only its type.
+        text = (str(exc) or type(exc).__name__) if known else _unexpected_text(exc)
         failed = Decision(
             state=MessageState.PARKED,
-            error_class=exc.error_class if isinstance(exc, HubError) else "unexpected",
+            error_class=exc.error_class if isinstance(exc, HubError) else UNEXPECTED,
             error_message=text,
             summary=text,
             remote_message=getattr(exc, "remote_message", None),
@@ -97,7 +100,7 @@ class RetryPolicy:
             return replace(failed, state=MessageState.HELD)
         if action is Action.PARK:
             return failed
-        limit = self.max_attempts if known else min(self.max_attempts, UNEXPECTED_MAX_ATTEMPTS)
+        limit = self.max_attempts if known else min(self.max_attempts, self.unexpected_max_attempts)
         if attempt >= limit or age > self.max_age:
             summary = f"Đã thử {attempt} lần trong {age} mà không thành công (gave up): {text}"
             return replace(failed, summary=summary, gave_up=True)
@@ -106,3 +109,7 @@ class RetryPolicy:
         else:
             delay = backoff_ms(attempt, min_ms=self.min_backoff_ms, max_ms=self.max_backoff_ms, rng=self.rng)
         return replace(failed, state=MessageState.RETRYING, delay_ms=delay)
+
+
+def _unexpected_text(exc: BaseException) -> str:
+    return f"Lỗi không lường trước / unexpected error: {type(exc).__module__}.{type(exc).__qualname__}"

@@ -18,6 +18,7 @@ from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
 
 from foundation.clock import VN_TZ
 from foundation.redaction import PERSONAL
+from foundation.settings import Settings, get_settings
 from foundation.text import AGENCY_ID_PATTERN, normalize_name, normalize_text
 from mappings.codes import ApplicantType, Channel, ReturnMethod, ServiceLevel, Status
 
@@ -30,11 +31,23 @@ def to_vietnam_time(value: datetime) -> datetime:
     return value if value.tzinfo is VN_TZ else value.astimezone(VN_TZ)
 
 
+def plausible_range(settings: Settings) -> tuple[datetime, datetime]:
+    """The first and last instant a dossier date may hold (``date_min_year``..``date_max_year``)."""
+    return (
+        datetime(settings.date_min_year, 1, 1, tzinfo=VN_TZ),
+        datetime(settings.date_max_year, 12, 31, 23, 59, 59, 999999, tzinfo=VN_TZ),
+    )
+
+
+EARLIEST, LATEST = plausible_range(get_settings())
+
 Text = Annotated[str, AfterValidator(normalize_text)]
 Name = Annotated[str, AfterValidator(normalize_name)]
 PersonalText = Annotated[str, AfterValidator(normalize_name), PERSONAL]
-# Naive datetimes are refused: a mapping must say which timezone a source meant (see mappings.normalize).
-VnDatetime = Annotated[AwareDatetime, AfterValidator(to_vietnam_time)]
+# Naive datetimes are refused: a mapping must say which timezone a source meant (see mappings.normalize). The bounds
+# are pydantic's own constraints (no Python validator per field) and run before the conversion, so a date at the
+# calendar's edge (0001-01-01, 9999-12-31) is refused as a validation problem and never overflows later.
+VnDatetime = Annotated[AwareDatetime, Field(ge=EARLIEST, le=LATEST), AfterValidator(to_vietnam_time)]
 
 _AGENCY_ID_RE: Final = re.compile(rf"^{AGENCY_ID_PATTERN}$")
 _DOSSIER_CODE_RE: Final = re.compile(rf"^({AGENCY_ID_PATTERN})-(\d{{6}})-(\d{{4}})$")

@@ -374,7 +374,7 @@ def to_canonical(record: Mapping[str, Any], *, procedures: ProcedureLookup) -> D
     t = tables()
     g = record.get
     code = n.text(g("MaHoSo"))
-    local_code = n.code(g("MaThuTuc"))
+    local_code = run(n.code, g("MaThuTuc"), "MaThuTuc")
     mapped = procedures(local_code) if local_code else None
 
     applicant_raw = g("ChuHoSo")

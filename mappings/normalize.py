@@ -159,31 +159,59 @@ def optional_flag(value: object) -> bool | None:
     return flag(value)
 
 
-def moment(value: object) -> datetime | None:
+# Placeholders that source databases write for "no date" (.NET's DateTime.MinValue, SQL defaults, MaxValue): they
+# mean unknown. A vendor profile adds its own (``unknown_dates``); the canonical model refuses any other date outside
+# its plausible range.
+UNKNOWN_DATES: Final = frozenset({date(1, 1, 1), date(1900, 1, 1), date(9999, 12, 31)})
+
+
+def moment(value: object, unknown: frozenset[date] = UNKNOWN_DATES) -> datetime | None:
     """A point in time, timezone-aware in Asia/Ho_Chi_Minh, from any format seen in the wild.
 
     Accepted: datetime objects (naive ones are Vietnam local time), dates (midnight local), and strings
     ``yyyyMMddHHmmss``, ``yyyyMMdd``, ISO 8601 with or without offset (without: Vietnam local time),
-    ``dd/MM/yyyy HH:mm:ss``, ``dd/MM/yyyy HH:mm`` and ``dd/MM/yyyy``. None and "" mean unknown.
+    ``dd/MM/yyyy HH:mm:ss``, ``dd/MM/yyyy HH:mm`` and ``dd/MM/yyyy``. None, "" and the placeholder days in
+    ``unknown`` (on the source's own calendar) mean unknown. It never raises anything but :class:`Invalid`.
     """
     if value is None:
         return None
     if isinstance(value, datetime):
         if value.tzinfo is VN_TZ:
-            return value
-        if value.tzinfo is None or value.utcoffset() is None:
-            return value.replace(tzinfo=VN_TZ)
-        return value.astimezone(VN_TZ)
+            return None if value.date() in unknown else value
+        return _localised(value, unknown)
     if isinstance(value, date):
-        return datetime(value.year, value.month, value.day, tzinfo=VN_TZ)
+        return None if value in unknown else datetime(value.year, value.month, value.day, tzinfo=VN_TZ)
     if not isinstance(value, str):
         raise _bad_moment()
     raw = value.strip()
     if not raw:
         return None
     try:
-        return _parse_moment(raw)
+        return _localised(_parse_moment(raw), unknown)
     except ValueError:
+        raise _bad_moment() from None
+
+
+def day_written(value: object) -> date | None:
+    """The calendar day a date value names as written (before any timezone conversion), or None when it is no date."""
+    if isinstance(value, date):
+        return value.date() if isinstance(value, datetime) else value
+    if not isinstance(value, str) or not value.strip():
+        return None
+    try:
+        return _parse_moment(value.strip()).date()
+    except ValueError:
+        return None
+
+
+def _localised(value: datetime, unknown: frozenset[date]) -> datetime | None:
+    if value.date() in unknown:
+        return None
+    if value.tzinfo is None or value.utcoffset() is None:
+        return value.replace(tzinfo=VN_TZ)
+    try:
+        return value.astimezone(VN_TZ)
+    except OverflowError:  # the first or last day the calendar has, in another offset: no real dossier date
         raise _bad_moment() from None
 
 
@@ -206,10 +234,7 @@ def _parse_moment(raw: str) -> datetime:
         return day.replace(hour=int(raw[11:13]), minute=int(raw[14:16]), second=second)
     if size < 10 or raw[4] != "-":
         raise ValueError(raw)
-    parsed = datetime.fromisoformat(raw)
-    if parsed.tzinfo is None:
-        return parsed.replace(tzinfo=VN_TZ)
-    return parsed.astimezone(VN_TZ)
+    return datetime.fromisoformat(raw)  # its own offset, if any: the caller checks placeholders before converting
 
 
 def _bad_moment() -> Invalid:

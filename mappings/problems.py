@@ -63,7 +63,8 @@ class Problems:
                 error = {**error, "type": "missing", "msg": "Field required"}
             message_vi, message_en = _messages(error)
             value = None if error["type"] == "missing" else shown(error.get("input"), personal)
-            self.items.append(Problem(path, message_vi, message_en, value))
+            canonical = "".join(f"[{part}]" if isinstance(part, int) else f".{part}" for part in error["loc"])[1:]
+            self.items.append(Problem(path, message_vi, message_en, value, canonical))
 
 
 def shown(value: Any, personal: bool) -> str | None:
@@ -135,6 +136,8 @@ def _messages(error: Any) -> tuple[str, str]:
         return f"dài quá {ctx.get('max_length')} ký tự", str(error["msg"])
     if kind in ("greater_than_equal", "greater_than"):
         return f"phải lớn hơn hoặc bằng {ctx.get('ge', ctx.get('gt'))}", str(error["msg"])
+    if kind in ("less_than_equal", "less_than"):
+        return f"phải nhỏ hơn hoặc bằng {ctx.get('le', ctx.get('lt'))}", str(error["msg"])
     return _VI_BY_TYPE.get(kind, "giá trị không hợp lệ"), str(error["msg"])
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator, Mapping
-from datetime import datetime
+from datetime import date, datetime
 from functools import cache
 from pathlib import Path
 from typing import Any, Literal
@@ -24,6 +24,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from foundation.clock import VN_TZ
 from foundation.errors import ConfigurationError
+from mappings.normalize import day_written
 
 VENDORS_DIR = Path(__file__).resolve().parent / "vendors"
 
@@ -276,6 +277,9 @@ class VendorProfile(_Frozen):
     converters: tuple[FieldConverter, ...] = ()
     codes: dict[CodeTableName, dict[int, tuple[str, ...]]] = Field(default_factory=dict)
     personal: tuple[str, ...] = Field(default=(), description="extra element names holding personal data")
+    unknown_dates: frozenset[date] = Field(
+        default=frozenset(), description="days this vendor writes for 'no date', beside mappings.normalize's own"
+    )
     source: Path | None = Field(default=None, exclude=True)
 
     @model_validator(mode="after")
@@ -354,7 +358,16 @@ def to_default(record: Any, vendor: VendorProfile, *, feed: Mapping[str, Any] | 
         reader = _CodeReader({word.strip().lower(): number for number, words in spellings.items() for word in words})
         for path in CODE_FIELDS[table]:
             _apply_at(out, path, reader)
-    return out
+    # A date the vendor writes for "no date" (``unknown_dates``) becomes None, so the mapping sees it as absent.
+    return _blank_unknown_dates(out, vendor.unknown_dates) if vendor.unknown_dates else out
+
+
+def _blank_unknown_dates(data: Any, unknown: frozenset[date]) -> Any:
+    if isinstance(data, dict):
+        return {key: _blank_unknown_dates(value, unknown) for key, value in data.items()}
+    if isinstance(data, list):
+        return [_blank_unknown_dates(value, unknown) for value in data]
+    return None if day_written(data) in unknown else data
 
 
 def from_default(record: Any, vendor: VendorProfile) -> Any:

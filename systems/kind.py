@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from connectors.base import RawRecord
 from connectors.errors import DEFAULT_TABLE, ErrorTable
@@ -25,7 +25,10 @@ class Options(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    connect_timeout: float = 5.0  # seconds; the read bound is System.timeout
+    connect_timeout: float = 5.0  # seconds; the read bound (each wait on the socket) is System.timeout
+    deadline: float = Field(default=60.0, gt=0)  # seconds for a whole call: connect, send and the entire answer
+    max_answer_bytes: int = Field(default=4 * 1024 * 1024, ge=1024)  # a larger answer is refused while read
+    error_text_max: int = Field(default=500, ge=20)  # characters of a remote's error text kept
     rate_per_second: float | None = None
     burst: int = 1
     rate_max_wait: float = 30.0

@@ -19,6 +19,7 @@ from typing import Any
 import redis
 
 from connectors.base import Source, Target
+from connectors.errors import Bounds
 from connectors.http import Endpoint, Timeouts, pooled_session
 from connectors.protection import CircuitBreaker, CircuitStatus, LocalRateLimiter, RateLimiter, RedisRateLimiter
 from connectors.recording import NullRecorder, Recorder
@@ -150,6 +151,11 @@ def _endpoint(system: System, kind: SystemKind, options: Options, settings: Sett
         session=session,
         base_url=system.base_url.rstrip("/"),
         timeouts=Timeouts(connect=options.connect_timeout, read=system.timeout),
+        bounds=Bounds(
+            deadline=options.deadline,
+            max_answer_bytes=options.max_answer_bytes,
+            error_text_max=options.error_text_max,
+        ),
         breaker=breaker,
         limiter=_limiter(options, settings),
         recorder=recorder,

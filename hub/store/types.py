@@ -20,13 +20,27 @@ class UtcDateTime(TypeDecorator[datetime]):
             return None
         if value.tzinfo is None:
             raise ValueError(f"naive datetime {value!r} cannot be stored: give it a timezone")
-        value = value.astimezone(UTC)
+        value = _to_utc(value)
         return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
 
     def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
         if value is None:
             return None
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+_EARLIEST = datetime.min.replace(tzinfo=UTC)
+_LATEST = datetime.max.replace(tzinfo=UTC)
+
+
+def _to_utc(value: datetime) -> datetime:
+    """``value`` in UTC; a value at the calendar's edge (a vendor's 0001-01-01 in +07:00) is held at the edge rather
+    than raising OverflowError: dossier dates are bounded by the canonical model, and the store must not fail on
+    the few other times a remote hands over (a change feed's timestamp)."""
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:
+        return _EARLIEST if value.year == 1 else _LATEST
 
 
 # JSONB on PostgreSQL (indexable, compact), JSON text elsewhere.

@@ -17,6 +17,9 @@ from connectors.recording import ExchangeLog
 from connectors.rest import DvcqgConnector
 from foundation.clock import VN_TZ
 from foundation.topology import System, load
+from hub.store.db import Database
+from schedules.catalogue import refresh_agencies
+from schedules.models import CatalogueAgency
 from simulators.server import Simulators
 from systems import registry
 from tests.conftest import TOPOLOGIES
@@ -201,6 +204,19 @@ def test_catalogue_calls(sims: Simulators) -> None:
     found = portal.procedure(national, "517")
     assert found is not None
     assert len(portal.procedures("517")) >= 1
+    agencies = portal.agencies("517")
+    assert {"000.00.17.H47", "000.01.17.H47"} <= {a["MaCoQuan"] for a in agencies}
+    assert all(a["TenCoQuan"] for a in agencies)
+
+
+def test_the_nightly_unit_catalogue_refreshes_the_agencies_from_the_portal(sims: Simulators, db: Database) -> None:
+    # daily:unit-catalogue failed every night: no portal connector offered LayDanhMucCoQuan.
+    portal = registry.build_target(_portal(sims, "dvcqg-session", "dvcqg"))
+    result = refresh_agencies(db, portal)
+    assert result.added >= 2 and result.deactivated == 0
+    with db.session() as session:
+        agency = session.get(CatalogueAgency, "000.00.17.H47")
+    assert agency is not None and agency.active and agency.name
 
 
 def test_breaker_opens_on_a_failing_portal(sims: Simulators) -> None:

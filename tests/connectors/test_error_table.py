@@ -11,24 +11,48 @@ import responses
 
 from connectors.errors import (
     DEFAULT_TABLE,
+    AnswerTooLarge,
     AuthenticationFailed,
+    Bounds,
+    DeadlineExceeded,
     ErrorTable,
+    ForbiddenXml,
     RateLimited,
     RemoteRejected,
     RemoteTimeout,
     RemoteUnavailable,
     Resolution,
+    UnreadableAnswer,
     retry_after_seconds,
 )
 from connectors.recording import ExchangeLog
 from connectors.rest import DvcqgConnector, ServiceEnvelope, SessionLogin, portal_body
 from connectors.soap import SoapConnector
 from foundation.clock import VN_TZ
-from foundation.errors import ConfigurationError, HubError
+from foundation.errors import HubError
 from mappings.vendors import profile
 from tests.connectors.conftest import CONTRACT_WSDL, CREDS, PORTAL_URL, SOAP_URL, endpoint, envelope, fault
 
 VIETNAMESE = "Mã TTHC 1.000046 không tồn tại trong CSDL quốc gia"
+CAP = 256 * 1024  # the size cap of these tests' endpoints
+TEXT_MAX = 300  # how much of a remote's error text they keep
+BOUNDS = Bounds(deadline=10.0, max_answer_bytes=CAP, error_text_max=TEXT_MAX)
+HEALTH_OK = envelope(
+    '<KiemTraKetNoiResponse xmlns="urn:motcua:hoso:v1"><TrangThai>OK</TrangThai>'
+    "<PhienBanDichVu>1</PhienBanDichVu><ThoiDiem>2024-03-01T08:00:00+07:00</ThoiDiem></KiemTraKetNoiResponse>"
+)
+# libxml2 refuses this ("entity amplification"), and zeep reported the refusal as a transport error: retried forever.
+BOMB = (
+    '<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol">'
+    + "".join(f'<!ENTITY lol{i} "{("&lol" + (str(i - 1) if i > 1 else "") + ";") * 10}">' for i in range(1, 10))
+    + ']><soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/"><soap:Body>&lol9;</soap:Body>'
+    "</soap:Envelope>"
+)
+XXE = (
+    '<?xml version="1.0"?><!DOCTYPE x [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>'
+    '<soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/"><soap:Body>&xxe;</soap:Body>'
+    "</soap:Envelope>"
+)
 
 
 @dataclass(frozen=True)
@@ -56,7 +80,18 @@ OK_REST = _json(error_code=0, message="Thành công")
 REST_ROWS = [
     Row("connection refused", ({"body": requests.ConnectionError("refused")},), RemoteUnavailable),
     Row("timeout", ({"body": requests.ReadTimeout("slow")},), RemoteTimeout),
-    Row("unreadable 200", (_raw(200, "<html>gateway</html>"),), RemoteUnavailable),
+    Row("unreadable 200", (_raw(200, "<html>gateway</html>"),), UnreadableAnswer),
+    Row("truncated json 200", (_raw(200, '{"error_code": 0, "data": [{"MaHoSo": "0'),), UnreadableAnswer),
+    Row("empty body 200", (_raw(200, ""),), UnreadableAnswer),
+    Row("json nested past the parser's depth", (_raw(200, "[" * 100_000 + "]" * 100_000),), UnreadableAnswer),
+    Row("xml with an entity bomb instead of json", (_raw(200, BOMB),), ForbiddenXml),
+    Row("answer over the size cap", (_raw(200, "x" * (CAP + 1)),), AnswerTooLarge),
+    Row(
+        "a huge error text is cut",
+        (_json(error_code="1", message="Lỗi " + "x" * 100_000),),
+        RemoteRejected,
+        remote_message="Lỗi " + "x" * (TEXT_MAX - 5) + "…",
+    ),
     Row("http 302", (_raw(302, "moved"),), RemoteRejected),
     Row("http 401 then ok", (_raw(401, "expired"), OK_REST), None, calls=2),
     Row("http 401 twice", (_raw(401, "no"), _raw(401, "no")), AuthenticationFailed, calls=2),
@@ -83,7 +118,18 @@ REST_ROWS = [
 SOAP_ROWS = [
     Row("connection refused", ({"body": requests.ConnectionError("refused")},), RemoteUnavailable),
     Row("timeout", ({"body": requests.ReadTimeout("slow")},), RemoteTimeout),
-    Row("unreadable 200", (_raw(200, "<html>gateway</html>"),), RemoteUnavailable),
+    Row("unreadable 200", (_raw(200, "<html>gateway</html>"),), UnreadableAnswer),
+    Row("empty body 200", (_raw(200, ""),), UnreadableAnswer),
+    Row("truncated xml 200", ({"status": 200, "body": HEALTH_OK[: len(HEALTH_OK) // 2]},), UnreadableAnswer),
+    Row("entity bomb", ({"status": 200, "body": BOMB},), ForbiddenXml),
+    Row("external entity", ({"status": 200, "body": XXE},), ForbiddenXml),
+    Row("answer over the size cap", ({"status": 200, "body": HEALTH_OK + " " * CAP},), AnswerTooLarge),
+    Row(
+        "a huge fault text is cut",
+        ({"status": 500, "body": fault("soap:Client", "Lỗi " + "x" * 100_000)},),
+        RemoteRejected,
+        remote_message="Lỗi " + "x" * (TEXT_MAX - 5) + "…",
+    ),
     Row("http 302", (_raw(302, "moved"),), RemoteRejected),
     Row("http 401 twice", (_raw(401, "no"), _raw(401, "no")), AuthenticationFailed, calls=2),
     Row("http 408", (_raw(408),), RemoteTimeout),
@@ -142,21 +188,9 @@ SOAP_ROWS = [
     Row(
         "forbidden DTD",
         ({"status": 200, "body": '<!DOCTYPE x [<!ENTITY a "b">]>' + envelope("<x>&a;</x>").split("?>", 1)[1]},),
-        ConfigurationError,
+        ForbiddenXml,
     ),
-    Row(
-        "ok",
-        (
-            {
-                "status": 200,
-                "body": envelope(
-                    '<KiemTraKetNoiResponse xmlns="urn:motcua:hoso:v1"><TrangThai>OK</TrangThai>'
-                    "<PhienBanDichVu>1</PhienBanDichVu><ThoiDiem>2024-03-01T08:00:00+07:00</ThoiDiem></KiemTraKetNoiResponse>"
-                ),
-            },
-        ),
-        None,
-    ),
+    Row("ok", ({"status": 200, "body": HEALTH_OK},), None),
 ]
 
 
@@ -164,6 +198,7 @@ def _rest(log: ExchangeLog) -> DvcqgConnector:
     table = ErrorTable(reauth_codes=frozenset({"-2"}), retry_codes=frozenset({"-9"}))
     ep = endpoint(PORTAL_URL, log)
     ep.table = table
+    ep.bounds = BOUNDS
     auth = SessionLogin(PORTAL_URL + "/auth", CREDS, body_check=portal_body(table), table=table)
     return DvcqgConnector(ep, auth, ServiceEnvelope(PORTAL_URL + "/integration"))
 
@@ -183,7 +218,9 @@ def test_rest_answers_are_classified_by_the_table(row: Row, exchanges: ExchangeL
 
 @pytest.mark.parametrize("row", SOAP_ROWS, ids=lambda r: r.name)
 def test_soap_answers_are_classified_by_the_table(row: Row, exchanges: ExchangeLog) -> None:
-    connector = SoapConnector(endpoint(SOAP_URL, exchanges), profile("default"), CREDS, wsdl=str(CONTRACT_WSDL))
+    ep = endpoint(SOAP_URL, exchanges)
+    ep.bounds = BOUNDS
+    connector = SoapConnector(ep, profile("default"), CREDS, wsdl=str(CONTRACT_WSDL))
     with responses.RequestsMock() as wire:
         for reply in row.replies:
             wire.add(responses.POST, SOAP_URL, **reply)  # type: ignore[arg-type]
@@ -220,11 +257,22 @@ def test_every_row_of_the_table_has_a_wire_case() -> None:
             assert any(name.startswith(f"http {hundreds}") for name in covered), hundreds
     for code in DEFAULT_TABLE.faults:
         assert any(code.lower() in name.lower() for name in covered), code
+    expected = {r.expect for r in REST_ROWS} | {r.expect for r in SOAP_ROWS}
+    raised_by = {
+        Resolution.UNREADABLE: UnreadableAnswer,
+        Resolution.FORBIDDEN: ForbiddenXml,
+        Resolution.TOO_LARGE: AnswerTooLarge,
+        Resolution.DEADLINE: DeadlineExceeded,  # a real trickling server: tests/connectors/test_bounds.py
+    }
     for resolution in Resolution:
+        if resolution is Resolution.DEADLINE:
+            continue
         assert resolution in set(DEFAULT_TABLE.http.values()) | set(DEFAULT_TABLE.faults.values()) | {
             Resolution.OK,
             Resolution.PERMANENT,
+            *raised_by,
         }
+        assert resolution not in raised_by or raised_by[resolution] in expected, resolution
 
 
 def test_retry_after_as_an_http_date_counts_from_now() -> None:

@@ -138,3 +138,19 @@ def test_an_ambiguous_profile_is_refused() -> None:
     base = load_profile(FIXTURES / "vendor-b.yaml").model_dump(exclude={"source"})
     with pytest.raises(ValueError, match="ambiguous"):
         VendorProfile.model_validate({**base, "renames": {"a": "MaHoSo", "b": "MaHoSo"}})
+
+
+def test_a_vendors_own_placeholder_day_reaches_the_mapping_as_absent() -> None:
+    base = load_profile(FIXTURES / "vendor-b.yaml").model_dump(exclude={"source"})
+    vendor = VendorProfile.model_validate({**base, "unknown_dates": ["1753-01-01"]})
+    raw = {
+        "dossierNo": CODE,
+        "receivedAt": "1753-01-01T00:00:00",
+        "modifiedAt": datetime(2024, 3, 1, 9, tzinfo=VN_TZ),
+        "steps": {"step": [{"at": datetime(1753, 1, 1, tzinfo=VN_TZ), "handler": "B"}]},
+    }
+    default = to_default(raw, vendor)
+    assert default["NgayTiepNhan"] is None
+    assert default["DanhSachTienDo"]["TienDo"][0]["ThoiDiem"] is None
+    assert default["NgayCapNhat"] == datetime(2024, 3, 1, 9, tzinfo=VN_TZ)
+    assert default["MaHoSo"] == CODE

@@ -2,19 +2,24 @@
 
 from __future__ import annotations
 
+import logging
 import time
-from collections.abc import Iterator
+import traceback
+import unicodedata
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from queue import Queue
+from typing import Any
 
 import dramatiq
 import pytest
 from dramatiq.brokers.stub import StubBroker
 from dramatiq.errors import QueueJoinTimeout
 from sqlalchemy import select
+from structlog.testing import capture_logs
 
 from connectors.fake import FakeConnector
 from foundation.settings import Settings
@@ -102,9 +107,16 @@ class Hub:
 
 
 @contextmanager
-def running_hub(db: Database, *, threads: int = 4, topology_file: Path = QUANG_NAM) -> Iterator[Hub]:
+def running_hub(
+    db: Database,
+    *,
+    threads: int = 4,
+    topology_file: Path = QUANG_NAM,
+    source_over: Callable[[FakeConnector], Any] | None = None,
+) -> Iterator[Hub]:
     """The embedded hub over ``db`` with fake connectors for the one-stop-shop and the portal, workers running;
-    other systems of ``topology_file`` get the connectors their kinds build."""
+    other systems of ``topology_file`` get the connectors their kinds build, and ``source_over`` wraps the fake
+    source (a real connector for some calls)."""
     settings = Settings(
         _env_file=None,
         database_url=db.url,
@@ -121,7 +133,11 @@ def running_hub(db: Database, *, threads: int = 4, topology_file: Path = QUANG_N
         settings=settings,
         db=db,
         topology=topology,
-        connectors=ConnectorPool(topology, settings, prebuilt={"motcua-quangnam": source, "dvcqg": portal}),
+        connectors=ConnectorPool(
+            topology,
+            settings,
+            prebuilt={"motcua-quangnam": source_over(source) if source_over else source, "dvcqg": portal},
+        ),
         procedures=procedures.DbProcedureLookup(db),
         clock=lambda: datetime(2024, 3, 5, 9, 0, tzinfo=T0.tzinfo),
     )
@@ -133,7 +149,44 @@ def running_hub(db: Database, *, threads: int = 4, topology_file: Path = QUANG_N
         context.install(None)
 
 
+# The personal values of tests.hub.factories.record's applicant, in the forms a log line could carry them.
+PERSONAL_VALUES = (
+    "Nguyễn Văn An",
+    unicodedata.normalize("NFD", "Nguyễn Văn An"),
+    "049088001234",
+    "an.nguyen@example.vn",
+    "0905123456",
+    "Tam Quang",
+)
+
+
+def personal_values_in(lines: list[str], values: tuple[str, ...] = PERSONAL_VALUES) -> list[str]:
+    """The log lines that carry any of ``values``."""
+    return [line for line in lines if any(value in line for value in values)]
+
+
+@contextmanager
+def scanned_logs(caplog: pytest.LogCaptureFixture) -> Iterator[list[str]]:
+    """Every structlog event and standard-library record logged inside the block, rendered as text (exception
+    text and traceback included), at DEBUG."""
+    lines: list[str] = []
+    with caplog.at_level(logging.DEBUG), capture_logs() as events:
+        yield lines
+    lines += [repr(event) for event in events]
+    lines += [caplog_text(record) for record in caplog.records]
+
+
+def caplog_text(record: logging.LogRecord) -> str:
+    text = f"{record.name} {record.getMessage()}"
+    if record.exc_info:
+        text += "\n" + "".join(traceback.format_exception(*record.exc_info))
+    return text
+
+
 @pytest.fixture
-def hub(db: Database) -> Iterator[Hub]:
-    with running_hub(db) as running:
+def hub(db: Database, caplog: pytest.LogCaptureFixture) -> Iterator[Hub]:
+    # Every pipeline test doubles as a check that no personal value of its dossiers reaches a log line.
+    with scanned_logs(caplog) as lines, running_hub(db) as running:
         yield running
+    leaked = personal_values_in(lines)
+    assert not leaked, f"personal values in {len(leaked)} log lines, e.g. {leaked[0][:300]}"

@@ -58,6 +58,18 @@ def test_datetimes_come_back_aware_and_naive_ones_are_refused(any_db_url: str) -
     database.dispose()
 
 
+def test_a_time_at_the_calendars_edge_is_stored_never_overflows(any_db_url: str) -> None:
+    # .NET's DateTime.MinValue in Vietnam time is a day before year 1 in UTC: astimezone raised OverflowError.
+    upgrade(any_db_url)
+    database = Database(any_db_url)
+    edge = datetime(1, 1, 1, tzinfo=timezone(timedelta(hours=7)))
+    with database.session() as session:
+        session.add(Message(kind="sync", actor="sync_dossier", created_at=edge, state=MessageState.QUEUED))
+    with database.session() as session:
+        assert session.scalars(select(Message)).one().created_at.year == 1
+    database.dispose()
+
+
 def test_a_dossier_version_is_delivered_to_a_target_once(any_db_url: str) -> None:
     upgrade(any_db_url)
     database = Database(any_db_url)

@@ -64,6 +64,7 @@ def test_every_problem_of_a_record_is_reported_at_once_with_exact_wording() -> N
             "thiếu trường bắt buộc",
             "Field required",
             None,
+            "files[2].file_id",  # the canonical path beside the vendor's
         ),
     ]
     assert str(error).startswith("[000.01.17.H47-231027-0012] Hồ sơ 000.01.17.H47-231027-0012 không hợp lệ (4 lỗi): ")

@@ -117,3 +117,36 @@ def test_code_tables_read_numbers_english_names_and_aliases() -> None:
     for bad in (0, True, "11", None):
         with pytest.raises(n.Invalid, match="status code"):
             t.status.parse(bad)
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "01/01/0001",
+        "0001-01-01T00:00:00",
+        "00010101000000",
+        "1900-01-01",
+        "9999-12-31T23:59:59.9999999"[:26],
+        "31/12/9999 23:59:59",
+        datetime(1, 1, 1),  # noqa: DTZ001 - .NET's DateTime.MinValue as zeep parses it
+        datetime(9999, 12, 31, 23, 59, tzinfo=UTC),
+        date(1900, 1, 1),
+    ],
+)
+def test_placeholder_days_mean_unknown(raw: object) -> None:
+    assert n.moment(raw) is None
+
+
+@pytest.mark.parametrize("raw", ["0001-01-01T00:00:00+08:00", "9999-12-31T23:30:00-05:00", "9999-12-31T23:59:59"])
+def test_a_date_the_calendar_cannot_hold_in_vietnam_time_is_refused_never_overflows(raw: str) -> None:
+    # Without placeholders these leave the calendar when converted to +07:00: Invalid, never OverflowError.
+    try:
+        value = n.moment(raw, unknown=frozenset())
+    except n.Invalid:
+        return
+    assert value is not None and value.tzinfo is VN_TZ and value.year == 9999
+
+
+def test_a_vendor_may_name_its_own_placeholder_day() -> None:
+    assert n.moment("1753-01-01", unknown=n.UNKNOWN_DATES | {date(1753, 1, 1)}) is None
+    assert n.moment("1753-01-01") == datetime(1753, 1, 1, tzinfo=VN_TZ)
