@@ -22,6 +22,7 @@ import responses
 import yaml
 from sqlalchemy import select
 
+from connectors.base import ChangeRef
 from connectors.fake import FakeConnector
 from connectors.http import Endpoint, Timeouts
 from connectors.soap import SoapConnector, forget_wsdl_documents
@@ -135,10 +136,10 @@ class CorpusSource:
         self.soap = soap
         self.soap_codes = soap_codes
 
-    def get_dossier(self, unit_code: str, dossier_code: str) -> Any:
+    def get_dossier(self, unit_code: str, dossier_code: str, *, seen: ChangeRef | None = None) -> Any:
         if dossier_code in self.soap_codes:
-            return self.soap.get_dossier(unit_code, dossier_code)
-        return self.fake.get_dossier(unit_code, dossier_code)
+            return self.soap.get_dossier(unit_code, dossier_code, seen=seen)
+        return self.fake.get_dossier(unit_code, dossier_code, seen=seen)
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.fake, name)
