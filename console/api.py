@@ -230,7 +230,7 @@ def search_messages(
         before_id=before_id,
         limit=limit,
     )
-    page = queries.search(session, flt)
+    page = queries.search(session, flt, personal=user.sees_personal_data)
     return SearchOut(
         messages=page.rows,
         next_before_id=page.next_before_id,
@@ -421,5 +421,5 @@ def audit(
 ) -> list[AuditOut]:
     return [
         AuditOut.model_validate(a, from_attributes=True)
-        for a in queries.audit_entries(session, before_id=before_id, limit=limit)
+        for a in queries.audit_entries(session, typed_names=user.can(Role.ADMIN), before_id=before_id, limit=limit)
     ]

@@ -153,7 +153,7 @@ def logs_search(
         }
     )
     with _db().session() as session:
-        page = search(session, flt)
+        page = search(session, flt, personal=False)  # the JSON lines may be pasted anywhere: no personal data
     if as_json:
         for row in page.rows:
             console.print_json(json.dumps(asdict(row), default=str, ensure_ascii=False))

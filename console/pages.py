@@ -113,7 +113,7 @@ def search(request: Request, user: Viewer, session: DbSession) -> HTMLResponse:
     except ValidationError as exc:
         error = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
         flt = queries.SearchFilter()
-    page = queries.search(session, flt)
+    page = queries.search(session, flt, personal=user.sees_personal_data)
     first_page = {k: v for k, v in params.items() if k != "before_id"}
     return render(
         request,
@@ -262,7 +262,7 @@ def evaluate_alerts(request: Request, user: Operator) -> RedirectResponse:
 def audit(
     request: Request, user: Viewer, session: DbSession, before_id: Annotated[int | None, Query(ge=1)] = None
 ) -> HTMLResponse:
-    rows = queries.audit_entries(session, before_id=before_id)
+    rows = queries.audit_entries(session, typed_names=user.can(Role.ADMIN), before_id=before_id)
     return render(request, "audit.html", {"rows": rows, "older": rows[-1].id if len(rows) == 100 else None})
 
 

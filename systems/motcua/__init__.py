@@ -26,7 +26,7 @@ from systems.kind import Options, Outgoing, SystemKind
 
 # The applicant's fields in the default contract (ChuHoSo is the applicant as a whole).
 PERSONAL = frozenset(
-    {"ChuHoSo", "HoTen", "SoGiayTo", "Email", "Fax", "SoDienThoai", "DiaChi", "ThongTinKhac", "SoDinhDanh"}
+    {"ChuHoSo", "HoTen", "SoGiayTo", "Email", "Fax", "SoDienThoai", "DiaChi", "ThongTinKhac", "SoDinhDanh", "TrichYeu"}
 )
 
 
