@@ -121,7 +121,7 @@ def scrub(text: str, secrets: Iterable[str]) -> str:
 _CREDENTIAL_TEXT: Final = re.compile(r"\b(Basic|Bearer|Digest)\s+[A-Za-z0-9+/=._~-]{4,}", re.IGNORECASE)
 _EMAIL: Final = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 # Vietnamese phone numbers: 0 or +84/84 then 9 or 10 digits, optionally grouped by spaces, dots or dashes
-# ("0905 123 456", "+84.905.123.456"). Tried before the ID numbers: a 12-digit CCCD starting with 0 is masked either way.
+# ("0905 123 456", "+84.905.123.456"). A 12-digit CCCD starting with 0 may match here first: masked either way.
 _PHONE: Final = re.compile(r"(?<![\d+])(?:\+84|0084|84|0)(?:[ .-]?\d){8,10}(?!\d)")
 # Citizen ID numbers: 9 digits (CMND) or 12 digits (CCCD), standing alone.
 _ID_NUMBER: Final = re.compile(r"(?<!\d)(?:\d{12}|\d{9})(?!\d)")
