@@ -3,7 +3,8 @@
 Pages (``console.pages``) and the JSON API (``console.api``) share one set of dependencies defined here. A
 browser signs in with a session cookie and proves every form with a double-submit CSRF token (a cookie and the same
 value in the form or the ``X-CSRF-Token`` header); an API client may instead send the session token as a bearer
-token, which a browser never attaches on its own, so it needs no CSRF token.
+token, which a browser never attaches on its own, so it needs no CSRF token. Every response carries the headers of
+``console.hardening``; the API description is served from the swagger-ui-bundle package, never from a CDN.
 """
 
 from __future__ import annotations
@@ -22,11 +23,13 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from sqlalchemy.orm import Session
+from swagger_ui_bundle import swagger_ui_path
 
 from console import i18n
 from console.actions import ActionError
 from console.alerts import AlertSettings
-from console.auth import CurrentUser, Role, UserError, session_user
+from console.auth import CurrentUser, Role, ThrottlePolicy, UserError, session_user
+from console.hardening import BodyLimit, security_headers
 from foundation.clock import VN_TZ
 from foundation.errors import HubError
 from foundation.topology import Topology
@@ -42,12 +45,25 @@ CSRF_HEADER = "x-csrf-token"
 
 @dataclass(slots=True)
 class Console:
-    """What the application serves from: the database, the topology, the alert settings."""
+    """What the application serves from, and how it protects itself. ``production``: secure cookies, HSTS, no API
+    docs unless ``api_docs``; ``metrics_token``: the bearer token ``/metrics`` asks for (None: not served here)."""
 
     db: Database
     topology: Topology | None = None
     alerts: AlertSettings = field(default_factory=AlertSettings)
-    secure_cookies: bool = False
+    production: bool = False
+    throttle: ThrottlePolicy = field(default_factory=ThrottlePolicy)
+    metrics_token: str | None = None
+    max_body_bytes: int = 1_000_000
+    api_docs: bool | None = None
+
+    @property
+    def secure_cookies(self) -> bool:
+        return self.production
+
+    @property
+    def serves_api_docs(self) -> bool:
+        return self.api_docs if self.api_docs is not None else not self.production
 
 
 class LoginRequired(Exception):
@@ -68,7 +84,7 @@ def client_of(request: Request) -> str | None:
     return request.client.host if request.client else None
 
 
-def _bearer(request: Request) -> str | None:
+def bearer_token(request: Request) -> str | None:
     header = request.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")
     return token.strip() if scheme.lower() == "bearer" and token.strip() else None
@@ -81,7 +97,7 @@ def _current(request: Request) -> CurrentUser | None:
     """The signed-in user, looked up once per request."""
     user = getattr(request.state, "user", _UNKNOWN)
     if user is _UNKNOWN:
-        token = _bearer(request) or request.cookies.get(SESSION_COOKIE)
+        token = bearer_token(request) or request.cookies.get(SESSION_COOKIE)
         with console(request).db.session() as session:
             user = session_user(session, token)
         request.state.user = user
@@ -126,7 +142,7 @@ def api_user(role: Role = Role.VIEWER) -> Callable[[Request], CurrentUser]:
 
 async def csrf_protect(request: Request) -> None:
     """Refuse a state-changing request whose CSRF token does not match the cookie (bearer clients excepted)."""
-    if _bearer(request) is not None:
+    if bearer_token(request) is not None:
         return
     cookie = request.cookies.get(CSRF_COOKIE, "")
     sent = request.headers.get(CSRF_HEADER, "")
@@ -185,7 +201,14 @@ templates.env.filters["duration"] = duration
 templates.env.filters["json"] = pretty_json
 
 
-def render(request: Request, name: str, context: dict[str, Any], *, status_code: int = 200) -> HTMLResponse:
+def render(
+    request: Request,
+    name: str,
+    context: dict[str, Any],
+    *,
+    status_code: int = 200,
+    headers: dict[str, str] | None = None,
+) -> HTMLResponse:
     """A page with what every template needs: the user, the language, its texts and the CSRF token."""
     lang = language_of(request)
     user = _current(request)
@@ -198,7 +221,7 @@ def render(request: Request, name: str, context: dict[str, Any], *, status_code:
         "Role": Role,
         "path": request.url.path,
     }
-    return templates.TemplateResponse(request, name, {**base, **context}, status_code=status_code)
+    return templates.TemplateResponse(request, name, {**base, **context}, status_code=status_code, headers=headers)
 
 
 def create_app(console_: Console) -> FastAPI:
@@ -210,7 +233,7 @@ def create_app(console_: Console) -> FastAPI:
         version="1",
         description="Nhật ký liên thông, tra cứu hồ sơ, chạy lại và vận hành (integration log, dossier search, "
         "replay and operations). Sign in with POST /api/v1/session and send the token as a bearer token.",
-        docs_url="/api/docs",
+        docs_url=None,
         redoc_url=None,
         openapi_url="/api/v1/openapi.json",
     )
@@ -227,9 +250,8 @@ def create_app(console_: Console) -> FastAPI:
             response.set_cookie(
                 CSRF_COOKIE, request.state.csrf, httponly=True, samesite="strict", secure=console_.secure_cookies
             )
-        response.headers.setdefault("X-Frame-Options", "DENY")
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("Referrer-Policy", "same-origin")
+        for name, value in security_headers(request.url.path, production=console_.production).items():
+            response.headers.setdefault(name, value)
         return response
 
     @app.exception_handler(LoginRequired)
@@ -258,6 +280,14 @@ def create_app(console_: Console) -> FastAPI:
             return JSONResponse({"detail": str(exc)}, status_code=status)
         return render(request, "error.html", {"status_code": status, "message": str(exc)}, status_code=status)
 
+    if console_.serves_api_docs:
+
+        @app.get("/api/docs", include_in_schema=False)
+        def api_docs(request: Request) -> HTMLResponse:
+            return templates.TemplateResponse(request, "api_docs.html", {})
+
+        app.mount("/api/docs/assets", StaticFiles(directory=str(swagger_ui_path)), name="api-docs-assets")
+    app.add_middleware(BodyLimit, limit=console_.max_body_bytes)
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
     app.include_router(pages.router)
     app.include_router(api.router)

@@ -33,13 +33,22 @@ def serve(
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="TCP port.")] = 8700,
     alert_interval: Annotated[float, typer.Option(help="Seconds between alert evaluations.")] = 60.0,
+    metrics_port: Annotated[
+        int | None, typer.Option(help="Serve /metrics without a token on this port (an internal address).")
+    ] = None,
+    metrics_host: Annotated[str, typer.Option(help="Interface for --metrics-port.")] = "127.0.0.1",
 ) -> None:
-    """Run the admin console (web pages, JSON API at /api/v1, metrics at /metrics)."""
+    """Run the admin console (web pages, JSON API at /api/v1; metrics with a token or on --metrics-port)."""
+    # Imported here: the console's web stack loads only for this command, not for every `dvc-hub` invocation.
+    from datetime import timedelta
+
+    import prometheus_client
     import uvicorn
 
     from console.alerts import AlertSettings
     from console.app import Console as AppConsole
     from console.app import create_app
+    from console.auth import ThrottlePolicy
     from console.runner import Background
     from foundation.settings import Environment, get_settings
     from foundation.topology import load
@@ -52,13 +61,35 @@ def serve(
             db=db,
             topology=load(settings.topology_file),
             alerts=alerts,
-            secure_cookies=settings.environment is Environment.PRODUCTION,
+            production=settings.environment is Environment.PRODUCTION,
+            throttle=ThrottlePolicy(
+                free_failures=settings.signin_free_failures,
+                user_lockout_after=settings.signin_user_lockout_after,
+                client_lockout_after=settings.signin_client_lockout_after,
+                lockout=timedelta(seconds=settings.signin_lockout_seconds),
+            ),
+            metrics_token=settings.console_metrics_token,
+            max_body_bytes=settings.console_max_body_bytes,
+            api_docs=settings.console_api_docs,
         )
     )
+    if metrics_port is not None:
+        prometheus_client.start_http_server(metrics_port, addr=metrics_host, registry=app.state.metrics_registry)
     background = Background(db, alerts, alert_interval=alert_interval).start()
     console.print(f"Bảng điều khiển: http://{host}:{port}/ (admin console)")
+    proxies = [p.strip() for p in settings.console_trusted_proxies.split(",") if p.strip()]
     try:
-        uvicorn.run(app, host=host, port=port, log_level="warning", proxy_headers=True)
+        # log_config=None: uvicorn's own lines and tracebacks go through the structlog handler (JSON in production).
+        uvicorn.run(
+            app,
+            host=host,
+            port=port,
+            log_level="warning",
+            log_config=None,
+            proxy_headers=bool(proxies),
+            forwarded_allow_ips=proxies or None,
+            server_header=False,
+        )
     finally:
         background.stop()
         db.dispose()
@@ -69,7 +100,7 @@ def users_create(
     username: str,
     role: Annotated[Role, typer.Option(help="viewer, operator or admin.")] = Role.VIEWER,
     password: Annotated[
-        str, typer.Option(prompt=True, hide_input=True, confirmation_prompt=True, help="At least 10 characters.")
+        str, typer.Option(prompt=True, hide_input=True, confirmation_prompt=True, help="12+ characters, not guessable.")
     ] = "",
 ) -> None:
     """Create a console user (the first admin: `dvc-hub users create admin --role admin`)."""
@@ -111,6 +142,25 @@ def users_disable(username: str, enable: Annotated[bool, typer.Option(help="Enab
         errors.print(f"[red]✗[/red] {exc}", highlight=False)
         raise typer.Exit(1) from exc
     console.print(f"{username}: {'đã mở khóa (enabled)' if enable else 'đã khóa (disabled)'}")
+
+
+@users_app.command("totp")
+def users_totp(
+    username: str, off: Annotated[bool, typer.Option("--off", help="Remove the second factor.")] = False
+) -> None:
+    """Require a TOTP code (an authenticator app) at this user's sign-in; prints the URI to scan, or --off."""
+    from console.auth import set_totp
+
+    try:
+        with _db().session() as session:
+            uri = set_totp(session, username, enable=not off, actor="cli")
+    except UserError as exc:
+        errors.print(f"[red]✗[/red] {exc}", highlight=False)
+        raise typer.Exit(1) from exc
+    if uri is None:
+        console.print(f"{username}: đã tắt xác thực hai bước (second factor removed)")
+    else:
+        console.print(f"{username}: quét mã này bằng ứng dụng xác thực (scan in an authenticator app):\n{uri}")
 
 
 def _fmt(value: datetime | None) -> str:

@@ -14,9 +14,9 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, time, timedelta
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import AfterValidator, BaseModel, Field, field_validator
 from sqlalchemy import ColumnElement, case, func, select
 from sqlalchemy.orm import Session
 
@@ -44,6 +44,16 @@ PAGE_MAX = 200
 RECENT = timedelta(minutes=15)  # the window for "recent" outcomes: error rate, circuit
 
 
+def _plausible(value: datetime) -> datetime:
+    # Years near 1 or 9999 overflow when moved between time zones; nothing in the log is outside these.
+    if not 1900 <= value.year <= 9000:
+        raise ValueError("năm phải trong khoảng 1900-9000 (year must be between 1900 and 9000)")
+    return value
+
+
+BoundedDatetime = Annotated[datetime, AfterValidator(_plausible)]
+
+
 def today_start(now: datetime | None = None) -> datetime:
     """Midnight today in Vietnam, whatever the server's timezone."""
     local = (now or utcnow()).astimezone(VN_TZ)
@@ -59,9 +69,11 @@ class SearchFilter(BaseModel):
     target: str | None = Field(default=None, max_length=60)
     state: MessageState | None = None
     error_class: str | None = Field(default=None, max_length=40)
-    since: datetime | None = None
-    until: datetime | None = None
-    before_id: int | None = Field(default=None, ge=1, description="keyset cursor: the last id of the previous page")
+    since: BoundedDatetime | None = None
+    until: BoundedDatetime | None = None
+    before_id: int | None = Field(
+        default=None, ge=1, le=2**62, description="keyset cursor: the last id of the previous page"
+    )
     limit: int = Field(default=50, ge=1, le=PAGE_MAX)
 
     @field_validator("dossier_code", "unit_code", "procedure_code", "target", "error_class", mode="before")
@@ -564,7 +576,7 @@ def dashboard(
 
 
 # Audit actions whose username is whatever was typed into the sign-in form: often a password typed in the wrong box.
-TYPED_NAME_ACTIONS = frozenset({"login.failed", "login.throttled"})
+TYPED_NAME_ACTIONS = frozenset({"login.failed", "login.throttled", "login.unlock"})
 
 
 @dataclass(frozen=True, slots=True)

@@ -53,9 +53,12 @@ def serve(console: Console) -> Iterator[Live]:
         sock.close()
 
 
+METRICS_TOKEN = "scrape-token-for-tests"
+
+
 @pytest.fixture
 def live(db: Database, seeded: seed.Seeded) -> Iterator[Live]:
-    yield from serve(Console(db=db))
+    yield from serve(Console(db=db, metrics_token=METRICS_TOKEN))
 
 
 @pytest.fixture
