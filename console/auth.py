@@ -84,12 +84,18 @@ CONTEXT_WORDS = ("dvc-hub", "dvchub", "dvcqg", "dichvucong", "motcua", "mot cua"
 
 
 def check_password(username: str, password: str) -> None:
-    """Refuse a password shorter than 12 characters or guessable from common passwords, words, patterns, the username
-    and the product's own words (zxcvbn's dictionaries, maintained upstream)."""
+    """Refuse a password shorter than 12 characters, containing the username or the product's words, or guessable
+    from common passwords, words and patterns (zxcvbn's dictionaries, maintained upstream)."""
     if len(password) < MIN_PASSWORD:
         raise UserError(
             f"Mật khẩu của {username!r} phải có ít nhất {MIN_PASSWORD} ký tự "
             f"(password must be {MIN_PASSWORD}+ characters)"
+        )
+    folded = password.casefold()
+    if any(len(word) >= 4 and word.casefold() in folded for word in (username, *CONTEXT_WORDS)):
+        raise UserError(
+            f"Mật khẩu của {username!r} không được chứa tên đăng nhập hay tên hệ thống "
+            "(password must not contain the username or the product's name)"
         )
     verdict = zxcvbn(password, user_inputs=[username, *CONTEXT_WORDS], max_length=500)
     if verdict["score"] < MIN_PASSWORD_SCORE:

@@ -49,6 +49,7 @@ def serve(
     from console.app import Console as AppConsole
     from console.app import create_app
     from console.auth import ThrottlePolicy
+    from console.hardening import server_config
     from console.runner import Background
     from foundation.settings import Environment, get_settings
     from foundation.topology import load
@@ -79,17 +80,7 @@ def serve(
     console.print(f"Bảng điều khiển: http://{host}:{port}/ (admin console)")
     proxies = [p.strip() for p in settings.console_trusted_proxies.split(",") if p.strip()]
     try:
-        # log_config=None: uvicorn's own lines and tracebacks go through the structlog handler (JSON in production).
-        uvicorn.run(
-            app,
-            host=host,
-            port=port,
-            log_level="warning",
-            log_config=None,
-            proxy_headers=bool(proxies),
-            forwarded_allow_ips=proxies or None,
-            server_header=False,
-        )
+        uvicorn.Server(server_config(app, host=host, port=port, trusted_proxies=proxies)).run()
     finally:
         background.stop()
         db.dispose()

@@ -1,9 +1,13 @@
 """What every console response carries and what every request may not exceed: security headers (CSP without inline
-script, no-store, HSTS in production) and a request body size limit that refuses before reading.
+script, no-store, HSTS in production), a request body size limit that refuses before reading, and the server's
+configuration (proxy headers believed only from configured proxies, uvicorn's logs through the structured handler).
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
+import uvicorn
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 # Everything from this origin only: no inline script or style, no plugins, no framing, forms post only here.
@@ -95,3 +99,20 @@ async def _too_large(send: Send, limit: int) -> None:
         }
     )
     await send({"type": "http.response.body", "body": body})
+
+
+def server_config(app: ASGIApp, *, host: str, port: int, trusted_proxies: Sequence[str] = ()) -> uvicorn.Config:
+    """How uvicorn serves the console: X-Forwarded-For is believed only from ``trusted_proxies`` (uvicorn's default
+    trusts 127.0.0.1, which is any local process), and ``log_config=None`` leaves uvicorn's lines and tracebacks to the
+    root handler that :func:`foundation.logs.configure` set up (JSON lines in production)."""
+    return uvicorn.Config(
+        app,
+        host=host,
+        port=port,
+        log_level="warning",
+        log_config=None,
+        lifespan="off",
+        proxy_headers=bool(trusted_proxies),
+        forwarded_allow_ips=list(trusted_proxies) or None,
+        server_header=False,
+    )
