@@ -26,6 +26,7 @@ from sqlalchemy import update
 from foundation import logs
 from foundation.clock import utcnow
 from foundation.errors import Action, HubError
+from foundation.redaction import mask_text
 from hub import attempts, context
 from hub.store.models import Message, MessageState
 
@@ -139,7 +140,13 @@ class IntegrationLog(Middleware):
         elif action is Action.PARK:
             record.outcome = MessageState.PARKED.value
             values |= {"state": MessageState.PARKED.value, "finished_at": utcnow()}
-            log.warning("message_parked", error_class=error_class, error=text, remote_message=remote)
+            # A remote's text may quote the applicant (ID, phone, e-mail): the log gets it masked, the store as said.
+            log.warning(
+                "message_parked",
+                error_class=error_class,
+                error=mask_text(text),
+                remote_message=mask_text(remote) if remote else None,
+            )
         else:
             attempt = record.number
             age = utcnow() - _enqueued_at(message)
@@ -150,7 +157,7 @@ class IntegrationLog(Middleware):
                     "finished_at": utcnow(),
                     "error_message": f"Đã thử {attempt} lần trong {age} mà không thành công (gave up): {text}",
                 }
-                log.warning("message_gave_up", attempts=attempt, error_class=error_class, error=text)
+                log.warning("message_gave_up", attempts=attempt, error_class=error_class, error=mask_text(text))
             else:
                 if isinstance(exc, HubError) and exc.retry_after is not None:
                     delay = int(exc.retry_after * 1000)
