@@ -4,7 +4,7 @@ Pages (``console.pages``) and the JSON API (``console.api``) share one set of de
 browser signs in with a session cookie and proves every form with a double-submit CSRF token (a cookie and the same
 value in the form or the ``X-CSRF-Token`` header); an API client may instead send the session token as a bearer
 token, which a browser never attaches on its own, so it needs no CSRF token. Every response carries the headers of
-``console.hardening``; the API description is served from the swagger-ui-bundle package, never from a CDN.
+``console.hardening``; the API description is served from the fastapi-offline package's assets, never from a CDN.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ import secrets
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
+from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +24,6 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from sqlalchemy.orm import Session
-from swagger_ui_bundle import swagger_ui_path
 
 from console import i18n
 from console.actions import ActionError
@@ -37,6 +37,8 @@ from hub.store.db import Database
 from mappings.codes import Status
 
 HERE = Path(__file__).resolve().parent
+# Swagger UI's script and stylesheet, as the fastapi-offline package ships them (the console fetches nothing online).
+SWAGGER_ASSETS = files("fastapi_offline") / "static"
 SESSION_COOKIE = "dvc_session"
 CSRF_COOKIE = "dvc_csrf"
 CSRF_FIELD = "csrf"
@@ -286,7 +288,7 @@ def create_app(console_: Console) -> FastAPI:
         def api_docs(request: Request) -> HTMLResponse:
             return templates.TemplateResponse(request, "api_docs.html", {})
 
-        app.mount("/api/docs/assets", StaticFiles(directory=str(swagger_ui_path)), name="api-docs-assets")
+        app.mount("/api/docs/assets", StaticFiles(directory=str(SWAGGER_ASSETS)), name="api-docs-assets")
     app.add_middleware(BodyLimit, limit=console_.max_body_bytes)
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
     app.include_router(pages.router)
