@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from console.models import Incident
 from foundation.clock import VN_TZ, utcnow
-from foundation.redaction import REDACTED, mask_text, personal_values, redact_model
+from foundation.redaction import REDACTED, mask_data, mask_text, personal_values, redact_model
 from foundation.topology import Topology
 from hub.store.models import (
     Attempt,
@@ -265,6 +265,12 @@ def _mask(text: str | None, hidden: set[str] | None) -> str | None:
     return mask_text(text, hidden) if text is not None and hidden is not None else text
 
 
+def _masked(data: dict[str, Any] | None, hidden: set[str]) -> dict[str, Any] | None:
+    # Redacted by key at write time; free text under other keys (a portal's "message") is masked here.
+    masked: dict[str, Any] | None = mask_data(data, hidden) if data is not None else None
+    return masked
+
+
 def _masked_row(row: MessageRow, known: set[str]) -> MessageRow:
     return replace(row, error_message=_mask(row.error_message, known))
 
@@ -299,7 +305,7 @@ def message_view(session: Session, message: Message, *, personal: bool, known: s
 
     return MessageView(
         row=row,
-        payload=message.payload if personal else message.payload_redacted,
+        payload=message.payload if hidden is None else _masked(message.payload_redacted, hidden),
         result=message.result if personal else None,
         remote_message=message.remote_message if personal else None,
         attempts=[
@@ -313,8 +319,8 @@ def message_view(session: Session, message: Message, *, personal: bool, known: s
                 error_class=a.error_class,
                 error_message=_mask(a.error_message, hidden),
                 remote_message=a.remote_message if personal else None,
-                request=a.request if personal else a.request_redacted,
-                response=a.response if personal else a.response_redacted,
+                request=a.request if hidden is None else _masked(a.request_redacted, hidden),
+                response=a.response if hidden is None else _masked(a.response_redacted, hidden),
             )
             for a in attempts
         ],

@@ -141,6 +141,19 @@ def mask_text(text: str, known: Iterable[str] = ()) -> str:
     return text
 
 
+def mask_data(data: Any, known: Iterable[str] = ()) -> Any:
+    """A copy of decoded JSON with :func:`mask_text` applied to every string in it: for a redacted payload whose
+    free-text fields (a portal's ``message``, a note) were not under a personal key."""
+    values = tuple(known)
+    if isinstance(data, str):
+        return mask_text(data, values)
+    if isinstance(data, Mapping):
+        return {key: mask_data(value, values) for key, value in data.items()}
+    if isinstance(data, list | tuple):
+        return [mask_data(v, values) for v in data]
+    return data
+
+
 def personal_values(data: Any, model: type[BaseModel]) -> set[str]:
     """The text values under ``model``'s personal fields in ``data`` (a dumped model): what :func:`mask_text` must
     hide when the record's own data is echoed in a remote's text."""

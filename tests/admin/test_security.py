@@ -26,7 +26,7 @@ from console.auth import Role, ThrottlePolicy, UserError, check_password, create
 from console.hardening import CSP, server_config
 from foundation import logs
 from foundation.clock import utcnow
-from foundation.redaction import mask_text, redact_model
+from foundation.redaction import mask_text, redact_data, redact_model
 from hub.store.db import Database
 from hub.store.models import Attempt, AuditEntry, Dossier, DossierVersion, Message, MessageState, ReplayJob
 from mappings.canonical import Dossier as CanonicalDossier
@@ -114,10 +114,11 @@ def seed_personal(db: Database) -> tuple[int, int]:
                 error_class="remote_rejected",
                 error_message=f"{portal_says}; Authorization: Basic YWRtaW46bWF0LWtoYXU=",
                 remote_message=portal_says,
-                request={"ChuHoSo": NAME},
-                response={"message": portal_says},
-                request_redacted={"ChuHoSo": "***"},
-                response_redacted={"message": "***"},
+                request={"ChuHoSo": NAME, "TrichYeuHoSo": record["summary"]},
+                response={"error_code": "-1", "message": portal_says},
+                # as the kinds store them: redacted by key, the portal's free text left under "message"
+                request_redacted=redact_data({"ChuHoSo": NAME, "TrichYeuHoSo": record["summary"]}),
+                response_redacted=redact_data({"error_code": "-1", "message": portal_says}),
             )
         )
         job = ReplayJob(filter={"dossier_code": CODE}, mode="original", state="waiting", created_by="operator")
