@@ -19,7 +19,7 @@ from console import actions, queries
 from console.app import SESSION_COOKIE, CsrfChecked, api_user, bearer_token, client_of, console, db_session
 from console.auth import CurrentUser, Role, SignInRefused, UserError, blocked_keys, close_session, lift_block, sign_in
 from console.models import Incident
-from console.queries import BoundedDatetime
+from console.queries import BoundedDatetime, JobFilter
 from hub.store.models import Message, MessageState
 
 router = APIRouter(prefix="/api/v1", tags=["v1"])
@@ -156,17 +156,6 @@ class ReplayRequest(BaseModel):
 
 class ReplayOut(BaseModel):
     message_id: int = Field(description="the new message, linked to the original by replay_of")
-
-
-class JobFilter(BaseModel):
-    since: BoundedDatetime | None = None
-    until: BoundedDatetime | None = None
-    target: str | None = Field(default=None, max_length=60)
-    unit_code: str | None = Field(default=None, max_length=8)
-    procedure_code: str | None = Field(default=None, max_length=120)
-    error_class: str | None = Field(default=None, max_length=40)
-    dossier_code: str | None = Field(default=None, max_length=40)
-    state: Literal["parked", "cancelled", "succeeded"] = "parked"
 
 
 class JobRequest(BaseModel):

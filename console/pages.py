@@ -181,7 +181,14 @@ _JOB_FIELDS = ("since", "until", "target", "unit_code", "procedure_code", "error
 
 
 def _job_filter(form: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in form.items() if k in _JOB_FIELDS and isinstance(v, str) and v.strip()}
+    """The form's filter fields, checked like the API's (bounded dates and lengths) before the hub sees them."""
+    given = {k: v.strip() for k, v in form.items() if k in _JOB_FIELDS and isinstance(v, str) and v.strip()}
+    try:
+        checked: dict[str, Any] = queries.JobFilter.model_validate(given).model_dump(exclude_none=True, mode="json")
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+        raise actions.ActionError(f"Bộ lọc không hợp lệ (invalid filter): {problems}") from exc
+    return checked
 
 
 @router.get("/replay", response_class=HTMLResponse)

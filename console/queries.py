@@ -14,7 +14,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, time, timedelta
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, Field, field_validator
 from sqlalchemy import ColumnElement, case, func, select
@@ -97,6 +97,19 @@ class SearchFilter(BaseModel):
         if self.since is None and self.dossier_code is None:
             return today_start(now), self.until
         return self.since, self.until
+
+
+class JobFilter(BaseModel):
+    """The messages a bulk replay takes, as the console accepts them from a form or the API."""
+
+    since: BoundedDatetime | None = None
+    until: BoundedDatetime | None = None
+    target: str | None = Field(default=None, max_length=60)
+    unit_code: str | None = Field(default=None, max_length=8)
+    procedure_code: str | None = Field(default=None, max_length=120)
+    error_class: str | None = Field(default=None, max_length=40)
+    dossier_code: str | None = Field(default=None, max_length=40)
+    state: Literal["parked", "cancelled", "succeeded"] = "parked"
 
 
 @dataclass(frozen=True, slots=True)

@@ -391,6 +391,13 @@ def test_pages_refuse_huge_integers_without_a_server_error(
     assert response.status_code == 422 or "before_id" in response.text
 
 
+def test_a_replay_form_with_an_out_of_range_date_is_refused_not_crashed(client: httpx.Client) -> None:
+    token = login(client, "operator")
+    for since in ("0001-01-01T00:00", "not a date"):
+        response = client.post("/replay/preview", data={"csrf": token, "since": since})
+        assert response.status_code == 409 and "since" in response.text, since
+
+
 def test_a_large_body_is_refused_before_it_is_read(client: httpx.Client) -> None:
     big = b'{"username": "admin", "password": "' + b"x" * 2_000_000 + b'"}'
     sized = client.post("/api/v1/session", content=big, headers={"content-type": "application/json"})
