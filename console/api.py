@@ -1,7 +1,8 @@
 """The JSON API under ``/api/v1``: what the console shows, for scripts and the CLI's remote use.
 
-Sign in with ``POST /api/v1/session`` and send the token as ``Authorization: Bearer ...``. Viewers get the same
-redacted view as in the browser; replays and pauses need the operator role.
+Sign in with ``POST /api/v1/session`` and send the token as ``Authorization: Bearer ...``; ``DELETE /api/v1/session``
+ends it. Viewers get the same redacted view as in the browser; replays and pauses need the operator role; sign-in
+lockouts are listed and lifted by admins.
 """
 
 from __future__ import annotations
@@ -9,15 +10,16 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request
+from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, Response
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from console import actions, queries
-from console.auth import CurrentUser, Role, authenticate, open_session
-from console.deps import CsrfChecked, api_user, client_of, console, db_session
+from console.auth import CurrentUser, Role, SignInRefused, UserError, blocked_keys, close_session, lift_block, sign_in
+from console.deps import SESSION_COOKIE, CsrfChecked, api_user, bearer_token, client_of, console, db_session
 from console.models import Incident
+from console.queries import BoundedDatetime, JobFilter
 from foundation.clock import utcnow
 from hub.store.models import Message, MessageState, ReplayJob
 
@@ -25,6 +27,7 @@ router = APIRouter(prefix="/api/v1", tags=["v1"])
 
 Viewer = Annotated[CurrentUser, Depends(api_user(Role.VIEWER))]
 Operator = Annotated[CurrentUser, Depends(api_user(Role.OPERATOR))]
+Admin = Annotated[CurrentUser, Depends(api_user(Role.ADMIN))]
 DbSession = Annotated[Session, Depends(db_session)]
 MessageId = Annotated[int, Path(ge=1, le=2**62)]
 JobId = Annotated[int, Path(ge=1, le=2**62)]
@@ -38,6 +41,7 @@ class Problem(BaseModel):
 class Credentials(BaseModel):
     username: str = Field(min_length=1, max_length=120)
     password: str = Field(min_length=1, max_length=500)
+    totp: str | None = Field(default=None, pattern=r"^[0-9]{6,8}$", description="the authenticator code, if set")
 
 
 class SessionToken(BaseModel):
@@ -155,17 +159,6 @@ class ReplayOut(BaseModel):
     message_id: int = Field(description="the new message, linked to the original by replay_of")
 
 
-class JobFilter(BaseModel):
-    since: datetime | None = None
-    until: datetime | None = None
-    target: str | None = Field(default=None, max_length=60)
-    unit_code: str | None = Field(default=None, max_length=8)
-    procedure_code: str | None = Field(default=None, max_length=120)
-    error_class: str | None = Field(default=None, max_length=40)
-    dossier_code: str | None = Field(default=None, max_length=40)
-    state: Literal["parked", "cancelled", "succeeded"] = "parked"
-
-
 class JobRequest(BaseModel):
     filter: JobFilter
     mode: Literal["original", "fresh"] = "original"
@@ -189,18 +182,70 @@ class Done(BaseModel):
     ok: bool = True
 
 
+class LockoutOut(BaseModel):
+    id: int
+    kind: Literal["username", "client"]
+    value: str
+    failures: int
+    locked: bool
+    last_failure_at: datetime
+    blocked_until: datetime | None
+
+
 AUTH_ERRORS: dict[int | str, dict[str, Any]] = {401: {"model": Problem}, 403: {"model": Problem}}
 
 
-@router.post("/session", response_model=SessionToken, responses={401: {"model": Problem}})
-def sign_in(request: Request, body: Credentials) -> SessionToken:
-    """Exchange a username and password for a session token (send it as a bearer token)."""
+@router.post("/session", response_model=SessionToken, responses={401: {"model": Problem}, 429: {"model": Problem}})
+def create_session(request: Request, body: Credentials) -> SessionToken:
+    """Exchange a username and password (and TOTP code, if set) for a session token (send it as a bearer token).
+    Repeated failures make the username and the address wait (429 with Retry-After), then lock them."""
+    c = console(request)
+    try:
+        signed = sign_in(
+            c.db, body.username, body.password, client=client_of(request), policy=c.throttle, totp=body.totp
+        )
+    except SignInRefused as refused:
+        wait = refused.retry_after_seconds
+        if wait:
+            raise HTTPException(
+                status_code=429,
+                detail=f"Đăng nhập sai quá nhiều lần, thử lại sau {wait} giây (too many failures, retry in {wait} s)",
+                headers={"Retry-After": str(wait)},
+            ) from refused
+        raise HTTPException(
+            status_code=401, detail="Sai tên đăng nhập hoặc mật khẩu (wrong username or password)"
+        ) from refused
+    return SessionToken(token=signed.token, username=signed.username, role=signed.role)
+
+
+@router.delete("/session", status_code=204, responses=AUTH_ERRORS, dependencies=[CsrfChecked])
+def end_session(request: Request, user: Viewer) -> Response:
+    """Sign out: the token stops working at once."""
     with console(request).db.session() as session:
-        user = authenticate(session, body.username, body.password, client=client_of(request))
-        if user is None:
-            raise HTTPException(status_code=401, detail="Sai tên đăng nhập hoặc mật khẩu (wrong username or password)")
-        token = open_session(session, user, client=client_of(request))
-        return SessionToken(token=token, username=user.username, role=Role(user.role))
+        close_session(session, bearer_token(request) or request.cookies.get(SESSION_COOKIE))
+    return Response(status_code=204)
+
+
+@router.get("/lockouts", response_model=list[LockoutOut], responses=AUTH_ERRORS)
+def lockouts(user: Admin, session: DbSession) -> list[LockoutOut]:
+    """Usernames and client addresses that must wait before signing in again (admin)."""
+    return [LockoutOut.model_validate(b, from_attributes=True) for b in blocked_keys(session)]
+
+
+@router.delete(
+    "/lockouts/{lockout_id}",
+    status_code=204,
+    responses={**AUTH_ERRORS, 404: {"model": Problem}},
+    dependencies=[CsrfChecked],
+)
+def lift_lockout(request: Request, lockout_id: JobId, user: Admin) -> Response:
+    """Lift a sign-in lockout or delay at once (admin)."""
+    try:
+        with console(request).db.session() as session:
+            lift_block(session, lockout_id, actor=user.username, client=client_of(request))
+    except UserError as exc:
+        raise HTTPException(status_code=404, detail=str(exc)) from exc
+    return Response(status_code=204)
 
 
 @router.get("/messages", response_model=SearchOut, responses=AUTH_ERRORS)
@@ -213,8 +258,8 @@ def search_messages(
     target: Annotated[str | None, Query(max_length=60)] = None,
     state: MessageState | None = None,
     error_class: Annotated[str | None, Query(max_length=40)] = None,
-    since: datetime | None = None,
-    until: datetime | None = None,
+    since: Annotated[BoundedDatetime | None, Query()] = None,
+    until: Annotated[BoundedDatetime | None, Query()] = None,
     before_id: Annotated[int | None, Query(ge=1, le=2**62)] = None,
     limit: Annotated[int, Query(ge=1, le=queries.PAGE_MAX)] = 50,
 ) -> SearchOut:
@@ -231,7 +276,7 @@ def search_messages(
         before_id=before_id,
         limit=limit,
     )
-    page = queries.search(session, flt)
+    page = queries.search(session, flt, personal=user.sees_personal_data)
     return SearchOut(
         messages=page.rows,
         next_before_id=page.next_before_id,
@@ -416,5 +461,5 @@ def audit(
 ) -> list[AuditOut]:
     return [
         AuditOut.model_validate(a, from_attributes=True)
-        for a in queries.audit_entries(session, before_id=before_id, limit=limit)
+        for a in queries.audit_entries(session, typed_names=user.can(Role.ADMIN), before_id=before_id, limit=limit)
     ]

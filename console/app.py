@@ -1,16 +1,20 @@
 """The console's FastAPI application: its pages, JSON API and metrics behind the CSRF cookie, the security headers
 and the error pages. Build it with ``create_app(Console(db))``; the dependencies live in :mod:`console.deps`.
+
+Every response carries the headers of :mod:`console.hardening`; the API description is served from the
+fastapi-offline package's assets, never from a CDN.
 """
 
 from __future__ import annotations
 
 import secrets
 from collections.abc import Awaitable, Callable
+from importlib.resources import files
 from pathlib import Path
 from urllib.parse import quote
 
 from fastapi import FastAPI, HTTPException, Request
-from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
 from console import api, metrics, pages
@@ -18,12 +22,15 @@ from console import reports as report_views
 from console.actions import ActionError
 from console.auth import UserError
 from console.deps import CSRF_COOKIE, Console, LoginRequired
-from console.rendering import render
+from console.hardening import BodyLimit, security_headers
+from console.rendering import render, templates
 from foundation.errors import HubError
 
 __all__ = ["Console", "create_app"]  # an application is built from the Console it serves: create_app(Console(db))
 
 HERE = Path(__file__).resolve().parent
+# Swagger UI's script and stylesheet, as the fastapi-offline package ships them (the console fetches nothing online).
+SWAGGER_ASSETS = files("fastapi_offline") / "static"
 
 
 def create_app(console_: Console) -> FastAPI:
@@ -33,7 +40,7 @@ def create_app(console_: Console) -> FastAPI:
         version="1",
         description="Nhật ký liên thông, tra cứu hồ sơ, chạy lại và vận hành (integration log, dossier search, "
         "replay and operations). Sign in with POST /api/v1/session and send the token as a bearer token.",
-        docs_url="/api/docs",
+        docs_url=None,
         redoc_url=None,
         openapi_url="/api/v1/openapi.json",
     )
@@ -50,9 +57,8 @@ def create_app(console_: Console) -> FastAPI:
             response.set_cookie(
                 CSRF_COOKIE, request.state.csrf, httponly=True, samesite="strict", secure=console_.secure_cookies
             )
-        response.headers.setdefault("X-Frame-Options", "DENY")
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("Referrer-Policy", "same-origin")
+        for name, value in security_headers(request.url.path, production=console_.production).items():
+            response.headers.setdefault(name, value)
         return response
 
     @app.exception_handler(LoginRequired)
@@ -79,6 +85,14 @@ def create_app(console_: Console) -> FastAPI:
             return JSONResponse({"detail": str(exc)}, status_code=status)
         return render(request, "error.html", {"status_code": status, "message": str(exc)}, status_code=status)
 
+    if console_.serves_api_docs:
+
+        @app.get("/api/docs", include_in_schema=False)
+        def api_docs(request: Request) -> HTMLResponse:
+            return templates.TemplateResponse(request, "api_docs.html", {})
+
+        app.mount("/api/docs/assets", StaticFiles(directory=str(SWAGGER_ASSETS)), name="api-docs-assets")
+    app.add_middleware(BodyLimit, limit=console_.max_body_bytes)
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
     app.include_router(pages.router)
     app.include_router(api.router)

@@ -6,16 +6,17 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Annotated
 
+import prometheus_client
 import typer
 from rich.console import Console
 from rich.table import Table
 from sqlalchemy import select
 
 from console.alerts import AlertSettings
-from console.auth import Role, UserError, create_user, set_disabled
+from console.auth import Role, ThrottlePolicy, UserError, create_user, set_disabled
 from console.formatting import local_time
 from console.queries import SearchFilter, search, timeline
 from console.runner import Background
@@ -40,14 +41,19 @@ def serve(
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="TCP port.")] = 8700,
     alert_interval: Annotated[float, typer.Option(help="Seconds between alert evaluations.")] = 60.0,
+    metrics_port: Annotated[
+        int | None, typer.Option(help="Serve /metrics without a token on this port (an internal address).")
+    ] = None,
+    metrics_host: Annotated[str, typer.Option(help="Interface for --metrics-port.")] = "127.0.0.1",
 ) -> None:
-    """Run the admin console (web pages, JSON API at /api/v1, metrics at /metrics)."""
+    """Run the admin console (web pages, JSON API at /api/v1; metrics with a token or on --metrics-port)."""
     # CLI entry point: the web server and the FastAPI application are loaded only when the console runs, so that
     # every other `dvc-hub` command starts without them.
     import uvicorn
 
     from console.app import Console as AppConsole
     from console.app import create_app
+    from console.hardening import server_config
 
     settings = get_settings()
     db = _db()
@@ -57,13 +63,25 @@ def serve(
             db=db,
             topology=load(settings.topology_file),
             alerts=alerts,
-            secure_cookies=settings.environment is Environment.PRODUCTION,
+            production=settings.environment is Environment.PRODUCTION,
+            throttle=ThrottlePolicy(
+                free_failures=settings.signin_free_failures,
+                user_lockout_after=settings.signin_user_lockout_after,
+                client_lockout_after=settings.signin_client_lockout_after,
+                lockout=timedelta(seconds=settings.signin_lockout_seconds),
+            ),
+            metrics_token=settings.console_metrics_token,
+            max_body_bytes=settings.console_max_body_bytes,
+            api_docs=settings.console_api_docs,
         )
     )
+    if metrics_port is not None:
+        prometheus_client.start_http_server(metrics_port, addr=metrics_host, registry=app.state.metrics_registry)
     background = Background(db, alerts, alert_interval=alert_interval).start()
     console.print(f"Bảng điều khiển: http://{host}:{port}/ (admin console)")
+    proxies = [p.strip() for p in settings.console_trusted_proxies.split(",") if p.strip()]
     try:
-        uvicorn.run(app, host=host, port=port, log_level="warning", proxy_headers=True)
+        uvicorn.Server(server_config(app, host=host, port=port, trusted_proxies=proxies)).run()
     finally:
         background.stop()
         db.dispose()
@@ -74,7 +92,7 @@ def users_create(
     username: str,
     role: Annotated[Role, typer.Option(help="viewer, operator or admin.")] = Role.VIEWER,
     password: Annotated[
-        str, typer.Option(prompt=True, hide_input=True, confirmation_prompt=True, help="At least 10 characters.")
+        str, typer.Option(prompt=True, hide_input=True, confirmation_prompt=True, help="12+ characters, not guessable.")
     ] = "",
 ) -> None:
     """Create a console user (the first admin: `dvc-hub users create admin --role admin`)."""
@@ -108,6 +126,25 @@ def users_disable(username: str, enable: Annotated[bool, typer.Option(help="Enab
         errors.print(f"[red]✗[/red] {exc}", highlight=False)
         raise typer.Exit(1) from exc
     console.print(f"{username}: {'đã mở khóa (enabled)' if enable else 'đã khóa (disabled)'}")
+
+
+@users_app.command("totp")
+def users_totp(
+    username: str, off: Annotated[bool, typer.Option("--off", help="Remove the second factor.")] = False
+) -> None:
+    """Require a TOTP code (an authenticator app) at this user's sign-in; prints the URI to scan, or --off."""
+    from console.auth import set_totp
+
+    try:
+        with _db().session() as session:
+            uri = set_totp(session, username, enable=not off, actor="cli")
+    except UserError as exc:
+        errors.print(f"[red]✗[/red] {exc}", highlight=False)
+        raise typer.Exit(1) from exc
+    if uri is None:
+        console.print(f"{username}: đã tắt xác thực hai bước (second factor removed)")
+    else:
+        console.print(f"{username}: quét mã này bằng ứng dụng xác thực (scan in an authenticator app):\n{uri}")
 
 
 def _fmt(value: datetime | None) -> str:
@@ -144,7 +181,7 @@ def logs_search(
         }
     )
     with _db().session() as session:
-        page = search(session, flt)
+        page = search(session, flt, personal=False)  # the JSON lines may be pasted anywhere: no personal data
     if as_json:
         for row in page.rows:
             console.print_json(json.dumps(asdict(row), default=str, ensure_ascii=False))

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from console import i18n
 from console.alerts import AlertSettings
-from console.auth import CurrentUser, Role, session_user
+from console.auth import CurrentUser, Role, ThrottlePolicy, session_user
 from foundation.topology import Topology
 from hub.store.db import Database
 
@@ -29,12 +29,25 @@ CSRF_HEADER = "x-csrf-token"
 
 @dataclass(slots=True)
 class Console:
-    """What the application serves from: the database, the topology, the alert settings."""
+    """What the application serves from, and how it protects itself. ``production``: secure cookies, HSTS, no API
+    docs unless ``api_docs``; ``metrics_token``: the bearer token ``/metrics`` asks for (None: not served here)."""
 
     db: Database
     topology: Topology | None = None
     alerts: AlertSettings = field(default_factory=AlertSettings)
-    secure_cookies: bool = False
+    production: bool = False
+    throttle: ThrottlePolicy = field(default_factory=ThrottlePolicy)
+    metrics_token: str | None = None
+    max_body_bytes: int = 1_000_000
+    api_docs: bool | None = None
+
+    @property
+    def secure_cookies(self) -> bool:
+        return self.production
+
+    @property
+    def serves_api_docs(self) -> bool:
+        return self.api_docs if self.api_docs is not None else not self.production
 
 
 class LoginRequired(Exception):
@@ -55,7 +68,7 @@ def client_of(request: Request) -> str | None:
     return request.client.host if request.client else None
 
 
-def _bearer(request: Request) -> str | None:
+def bearer_token(request: Request) -> str | None:
     header = request.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")
     return token.strip() if scheme.lower() == "bearer" and token.strip() else None
@@ -68,7 +81,7 @@ def current_user(request: Request) -> CurrentUser | None:
     """The signed-in user, looked up once per request."""
     user = getattr(request.state, "user", _UNKNOWN)
     if user is _UNKNOWN:
-        token = _bearer(request) or request.cookies.get(SESSION_COOKIE)
+        token = bearer_token(request) or request.cookies.get(SESSION_COOKIE)
         with console(request).db.session() as session:
             user = session_user(session, token)
         request.state.user = user
@@ -109,7 +122,7 @@ def api_user(role: Role = Role.VIEWER) -> Callable[[Request], CurrentUser]:
 
 async def csrf_protect(request: Request) -> None:
     """Refuse a state-changing request whose CSRF token does not match the cookie (bearer clients excepted)."""
-    if _bearer(request) is not None:
+    if bearer_token(request) is not None:
         return
     cookie = request.cookies.get(CSRF_COOKIE, "")
     sent = request.headers.get(CSRF_HEADER, "")

@@ -1,14 +1,18 @@
 """Prometheus metrics at ``/metrics``, read from the integration log at scrape time.
 
+They name targets, units and incidents, so the console serves them only to a scraper with the configured bearer
+token; without one configured, ``dvc-hub admin --metrics-port`` serves them on a separate (internal) address instead.
+
 A collector rather than counters kept in this process: the console may run several replicas and restart at any
 time, while the database already knows the backlog, the parked messages and the open incidents.
 """
 
 from __future__ import annotations
 
+import hmac
 from collections.abc import Iterator
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import Response
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 from prometheus_client.core import GaugeMetricFamily
@@ -68,6 +72,14 @@ class LogCollector(Collector):
 
 @router.get("/metrics")
 def metrics(request: Request) -> Response:
+    expected: str | None = request.app.state.console.metrics_token
+    if expected is None:
+        raise HTTPException(status_code=404, detail="Chỉ số không phục vụ ở đây (metrics are served on --metrics-port)")
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not hmac.compare_digest(token.strip().encode(), expected.encode()):
+        raise HTTPException(
+            status_code=401, detail="Cần bearer token (token required)", headers={"WWW-Authenticate": "Bearer"}
+        )
     registry: CollectorRegistry = request.app.state.metrics_registry
     return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
 

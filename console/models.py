@@ -1,4 +1,4 @@
-"""The console's own tables: login sessions and alert incidents."""
+"""The console's own tables: login sessions, sign-in throttles and alert incidents."""
 
 from __future__ import annotations
 
@@ -49,3 +49,19 @@ class Incident(Base):
         Index("ix_incidents_key_state", "key", "state"),
         Index("ix_incidents_state_opened", "state", "opened_at"),
     )
+
+
+class SignInThrottle(Base):
+    """Failed sign-ins counted per typed username or per client address, and until when that key must wait."""
+
+    __tablename__ = "sign_in_throttles"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    kind: Mapped[str] = mapped_column(String(8))  # username, client
+    value: Mapped[str] = mapped_column(String(200))
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    last_failure_at: Mapped[datetime] = mapped_column(default=utcnow)
+    blocked_until: Mapped[datetime | None]
+    locked: Mapped[bool] = mapped_column(default=False)  # a lockout, not just a growing delay
+
+    __table_args__ = (Index("ux_sign_in_throttles_key", "kind", "value", unique=True),)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 from urllib.parse import quote, urlencode
 
-from fastapi import APIRouter, Depends, Form, Query, Request
+from fastapi import APIRouter, Depends, Form, Path, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 from sqlalchemy import select
@@ -15,12 +15,14 @@ from console import actions, alerts, charts, i18n, queries
 from console.auth import (
     CurrentUser,
     Role,
+    SignInRefused,
     UserError,
-    authenticate,
+    blocked_keys,
     close_session,
     create_user,
-    open_session,
+    lift_block,
     set_disabled,
+    sign_in,
 )
 from console.deps import CSRF_COOKIE, SESSION_COOKIE, CsrfChecked, client_of, console, db_session, page_user
 from console.models import Incident
@@ -34,6 +36,8 @@ Viewer = Annotated[CurrentUser, Depends(page_user(Role.VIEWER))]
 Operator = Annotated[CurrentUser, Depends(page_user(Role.OPERATOR))]
 Admin = Annotated[CurrentUser, Depends(page_user(Role.ADMIN))]
 DbSession = Annotated[Session, Depends(db_session)]
+# Ids in paths and cursors stay within BIGINT, so a huge number is a 422, not a database overflow.
+RowId = Annotated[int, Path(ge=1, le=2**62)]
 
 
 def _safe_next(value: str | None) -> str:
@@ -50,7 +54,7 @@ def _back(url: str, **flash: str) -> RedirectResponse:
 
 @router.get("/login", response_class=HTMLResponse)
 def login_page(request: Request, next: str = "/") -> HTMLResponse:
-    return render(request, "login.html", {"next": _safe_next(next), "failed": False})
+    return render(request, "login.html", {"next": _safe_next(next), "failed": False, "wait": None})
 
 
 @router.post("/login", response_model=None, dependencies=[CsrfChecked])
@@ -58,17 +62,23 @@ def login(
     request: Request,
     username: Annotated[str, Form(max_length=120)],
     password: Annotated[str, Form(max_length=500)],
-    next: Annotated[str, Form()] = "/",
+    next: Annotated[str, Form(max_length=2000)] = "/",
+    totp: Annotated[str, Form(max_length=8)] = "",
 ) -> Response:
-    db = console(request).db
-    with db.session() as session:
-        user = authenticate(session, username, password, client=client_of(request))
-        token = open_session(session, user, client=client_of(request)) if user else None
-    if token is None:
-        return render(request, "login.html", {"next": _safe_next(next), "failed": True}, status_code=401)
+    c = console(request)
+    try:
+        signed = sign_in(c.db, username, password, client=client_of(request), policy=c.throttle, totp=totp or None)
+    except SignInRefused as refused:
+        wait = refused.retry_after_seconds
+        return render(
+            request,
+            "login.html",
+            {"next": _safe_next(next), "failed": True, "wait": wait},
+            status_code=429 if wait else 401,
+            headers={"Retry-After": str(wait)} if wait else None,
+        )
     response = RedirectResponse(_safe_next(next), status_code=303)
-    secure = console(request).secure_cookies
-    response.set_cookie(SESSION_COOKIE, token, httponly=True, samesite="lax", secure=secure)
+    response.set_cookie(SESSION_COOKIE, signed.token, httponly=True, samesite="lax", secure=c.secure_cookies)
     # A fresh CSRF token after sign-in, so a token planted before it is worthless.
     response.delete_cookie(CSRF_COOKIE)
     return response
@@ -113,7 +123,7 @@ def search(request: Request, user: Viewer, session: DbSession) -> HTMLResponse:
     except ValidationError as exc:
         error = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
         flt = queries.SearchFilter()
-    page = queries.search(session, flt)
+    page = queries.search(session, flt, personal=user.sees_personal_data)
     first_page = {k: v for k, v in params.items() if k != "before_id"}
     return render(
         request,
@@ -140,7 +150,7 @@ def dossier(request: Request, code: str, user: Viewer, session: DbSession) -> HT
 
 
 @router.get("/messages/{message_id}", response_class=HTMLResponse)
-def message(request: Request, message_id: int, user: Viewer, session: DbSession) -> Response:
+def message(request: Request, message_id: RowId, user: Viewer, session: DbSession) -> Response:
     row = session.get(Message, message_id)
     if row is None:
         return render(request, "not_found.html", {"code": f"#{message_id}"}, status_code=404)
@@ -153,7 +163,7 @@ def message(request: Request, message_id: int, user: Viewer, session: DbSession)
 @router.post("/messages/{message_id}/replay", dependencies=[CsrfChecked])
 def replay_message(
     request: Request,
-    message_id: int,
+    message_id: RowId,
     user: Operator,
     mode: Annotated[str, Form(pattern="^(original|fresh)$")] = "original",
 ) -> RedirectResponse:
@@ -171,7 +181,14 @@ _JOB_FIELDS = ("since", "until", "target", "unit_code", "procedure_code", "error
 
 
 def _job_filter(form: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in form.items() if k in _JOB_FIELDS and isinstance(v, str) and v.strip()}
+    """The form's filter fields, checked like the API's (bounded dates and lengths) before the hub sees them."""
+    given = {k: v.strip() for k, v in form.items() if k in _JOB_FIELDS and isinstance(v, str) and v.strip()}
+    try:
+        checked: dict[str, Any] = queries.JobFilter.model_validate(given).model_dump(exclude_none=True, mode="json")
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+        raise actions.ActionError(f"Bộ lọc không hợp lệ (invalid filter): {problems}") from exc
+    return checked
 
 
 @router.get("/replay", response_class=HTMLResponse)
@@ -204,7 +221,7 @@ async def replay_create(request: Request, user: Operator) -> RedirectResponse:
 
 
 @router.post("/replay/jobs/{job_id}/{verb}", dependencies=[CsrfChecked])
-def replay_control(request: Request, job_id: int, verb: str, user: Operator) -> RedirectResponse:
+def replay_control(request: Request, job_id: RowId, verb: str, user: Operator) -> RedirectResponse:
     actions.control_job(console(request).db, job_id, verb, user=user.username, client=client_of(request))
     return _back("/replay")
 
@@ -260,16 +277,30 @@ def evaluate_alerts(request: Request, user: Operator) -> RedirectResponse:
 
 @router.get("/audit", response_class=HTMLResponse)
 def audit(
-    request: Request, user: Viewer, session: DbSession, before_id: Annotated[int | None, Query(ge=1)] = None
+    request: Request, user: Viewer, session: DbSession, before_id: Annotated[int | None, Query(ge=1, le=2**62)] = None
 ) -> HTMLResponse:
-    rows = queries.audit_entries(session, before_id=before_id)
+    rows = queries.audit_entries(session, typed_names=user.can(Role.ADMIN), before_id=before_id)
     return render(request, "audit.html", {"rows": rows, "older": rows[-1].id if len(rows) == 100 else None})
 
 
 @router.get("/users", response_class=HTMLResponse)
 def users(request: Request, user: Admin, session: DbSession) -> HTMLResponse:
     rows = list(session.scalars(select(User).order_by(User.username)))
-    return render(request, "users.html", {"users": rows, "error": request.query_params.get("error")})
+    return render(
+        request,
+        "users.html",
+        {"users": rows, "lockouts": blocked_keys(session), "error": request.query_params.get("error")},
+    )
+
+
+@router.post("/lockouts/{throttle_id}/lift", dependencies=[CsrfChecked])
+def lift_lockout(request: Request, throttle_id: RowId, user: Admin) -> RedirectResponse:
+    try:
+        with console(request).db.session() as session:
+            lift_block(session, throttle_id, actor=user.username, client=client_of(request))
+    except UserError as exc:
+        return _back("/users", error=str(exc))
+    return _back("/users")
 
 
 @router.post("/users", dependencies=[CsrfChecked])

@@ -3,23 +3,26 @@
 Every query is shaped for an index of ``hub.store.models`` so it stays fast at tens of millions of rows: search by
 dossier code walks ``ix_messages_dossier``; other filters are bounded by a time range (today by default); pages are
 keyset on ``id`` (descending), so a page never shifts while new messages arrive; dashboard figures read a bounded
-window or the small in-flight/parked sets, never the whole log. Personal data leaves here only for operators.
+window or the small in-flight/parked sets, never the whole log. Personal data leaves here only for operators: viewers
+get redacted payloads and remote texts masked by :func:`foundation.redaction.mask_text`, which also hides the
+dossier's own personal values wherever a remote echoed them.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass, field
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, time, timedelta
-from typing import Any
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import AfterValidator, BaseModel, Field, field_validator
 from sqlalchemy import ColumnElement, case, func, select
 from sqlalchemy.orm import Session
 
 from console.models import Incident
 from foundation.clock import VN_TZ, utcnow
-from foundation.redaction import redact_model
+from foundation.redaction import REDACTED, mask_data, mask_text, personal_values, redact_model
 from foundation.topology import Topology
 from hub.store.models import (
     Attempt,
@@ -42,6 +45,16 @@ PAGE_MAX = 200
 RECENT = timedelta(minutes=15)  # the window for "recent" outcomes: error rate, circuit
 
 
+def _plausible(value: datetime) -> datetime:
+    # Years near 1 or 9999 overflow when moved between time zones; nothing in the log is outside these.
+    if not 1900 <= value.year <= 9000:
+        raise ValueError("năm phải trong khoảng 1900-9000 (year must be between 1900 and 9000)")
+    return value
+
+
+BoundedDatetime = Annotated[datetime, AfterValidator(_plausible)]
+
+
 def today_start(now: datetime | None = None) -> datetime:
     """Midnight today in Vietnam, whatever the server's timezone."""
     local = (now or utcnow()).astimezone(VN_TZ)
@@ -57,9 +70,11 @@ class SearchFilter(BaseModel):
     target: str | None = Field(default=None, max_length=60)
     state: MessageState | None = None
     error_class: str | None = Field(default=None, max_length=40)
-    since: datetime | None = None
-    until: datetime | None = None
-    before_id: int | None = Field(default=None, ge=1, description="keyset cursor: the last id of the previous page")
+    since: BoundedDatetime | None = None
+    until: BoundedDatetime | None = None
+    before_id: int | None = Field(
+        default=None, ge=1, le=2**62, description="keyset cursor: the last id of the previous page"
+    )
     limit: int = Field(default=50, ge=1, le=PAGE_MAX)
 
     @field_validator("dossier_code", "unit_code", "procedure_code", "target", "error_class", mode="before")
@@ -83,6 +98,19 @@ class SearchFilter(BaseModel):
         if self.since is None and self.dossier_code is None:
             return today_start(now), self.until
         return self.since, self.until
+
+
+class JobFilter(BaseModel):
+    """The messages a bulk replay takes, as the console accepts them from a form or the API."""
+
+    since: BoundedDatetime | None = None
+    until: BoundedDatetime | None = None
+    target: str | None = Field(default=None, max_length=60)
+    unit_code: str | None = Field(default=None, max_length=8)
+    procedure_code: str | None = Field(default=None, max_length=120)
+    error_class: str | None = Field(default=None, max_length=40)
+    dossier_code: str | None = Field(default=None, max_length=40)
+    state: Literal["parked", "cancelled", "succeeded"] = "parked"
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,8 +181,8 @@ def _conditions(flt: SearchFilter, now: datetime | None = None) -> list[ColumnEl
     return conds
 
 
-def search(session: Session, flt: SearchFilter, *, now: datetime | None = None) -> SearchPage:
-    """One page of messages matching ``flt``, newest first."""
+def search(session: Session, flt: SearchFilter, *, personal: bool, now: datetime | None = None) -> SearchPage:
+    """One page of messages matching ``flt``, newest first; error texts masked unless ``personal``."""
     query = select(*_ROW_COLUMNS).where(*_conditions(flt, now))
     if flt.before_id is not None:
         query = query.where(Message.id < flt.before_id)
@@ -162,6 +190,9 @@ def search(session: Session, flt: SearchFilter, *, now: datetime | None = None) 
     rows = [MessageRow(**r._asdict()) for r in result]
     more = len(rows) > flt.limit
     rows = rows[: flt.limit]
+    if not personal:
+        known = known_personal_values(session, {r.dossier_code for r in rows if r.dossier_code and r.error_message})
+        rows = [_masked_row(r, known.get(r.dossier_code or "", set())) for r in rows]
     since, until = flt.window(now)
     return SearchPage(rows=rows, next_before_id=rows[-1].id if more else None, since=since, until=until)
 
@@ -235,6 +266,34 @@ def diff(old: Any, new: Any, path: str = "") -> list[Change]:
     return [] if old == new else [Change(path or "(root)", old, new)]
 
 
+def known_personal_values(session: Session, codes: Iterable[str]) -> dict[str, set[str]]:
+    """Each dossier's own personal values (names, ID numbers, contacts, summary), to mask where a remote echoed them."""
+    wanted = sorted(set(codes))
+    if not wanted:
+        return {}
+    rows = session.execute(select(Dossier.code, Dossier.data).where(Dossier.code.in_(wanted)))
+    return {code: personal_values(data, CanonicalDossier) for code, data in rows}
+
+
+def _mask(text: str | None, hidden: set[str] | None) -> str | None:
+    return mask_text(text, hidden) if text is not None and hidden is not None else text
+
+
+def _masked(data: dict[str, Any] | None, hidden: set[str]) -> dict[str, Any] | None:
+    # Redacted by key at write time; free text under other keys (a portal's "message") is masked here.
+    masked: dict[str, Any] | None = mask_data(data, hidden) if data is not None else None
+    return masked
+
+
+def _masked_row(row: MessageRow, known: set[str]) -> MessageRow:
+    return replace(row, error_message=_mask(row.error_message, known))
+
+
+def _payload_values(payload: dict[str, Any] | None) -> set[str]:
+    record = payload.get("record") if payload else None
+    return personal_values(record, CanonicalDossier) if isinstance(record, dict) else set()
+
+
 def _safe(data: dict[str, Any] | None, personal: bool) -> dict[str, Any] | None:
     """Canonical dossier data as the user may see it."""
     if data is None or personal:
@@ -243,14 +302,24 @@ def _safe(data: dict[str, Any] | None, personal: bool) -> dict[str, Any] | None:
     return redacted
 
 
-def message_view(session: Session, message: Message, *, personal: bool) -> MessageView:
-    """One message with its attempts; viewers get only the redacted payloads and no remote answers."""
+def message_view(session: Session, message: Message, *, personal: bool, known: set[str] | None = None) -> MessageView:
+    """One message with its attempts; viewers get only the redacted payloads, masked error texts and no remote
+    answers. ``known``: the dossier's personal values, when the caller has them already."""
     attempts = session.scalars(
         select(Attempt).where(Attempt.message_id == message.id).order_by(Attempt.number, Attempt.id)
     ).all()
+    row = MessageRow(*(getattr(message, c.key) for c in _ROW_COLUMNS))
+    hidden: set[str] | None = None  # None: the user may read remote texts as they came
+    if not personal:
+        if known is None:
+            code = message.dossier_code
+            known = known_personal_values(session, [code]).get(code, set()) if code else set()
+        hidden = known | _payload_values(message.payload)
+        row = _masked_row(row, hidden)
+
     return MessageView(
-        row=MessageRow(*(getattr(message, c.key) for c in _ROW_COLUMNS)),
-        payload=message.payload if personal else message.payload_redacted,
+        row=row,
+        payload=message.payload if hidden is None else _masked(message.payload_redacted, hidden),
         result=message.result if personal else None,
         remote_message=message.remote_message if personal else None,
         attempts=[
@@ -262,10 +331,10 @@ def message_view(session: Session, message: Message, *, personal: bool) -> Messa
                 finished_at=a.finished_at,
                 duration_ms=a.duration_ms,
                 error_class=a.error_class,
-                error_message=a.error_message,
+                error_message=_mask(a.error_message, hidden),
                 remote_message=a.remote_message if personal else None,
-                request=a.request if personal else a.request_redacted,
-                response=a.response if personal else a.response_redacted,
+                request=a.request if hidden is None else _masked(a.request_redacted, hidden),
+                response=a.response if hidden is None else _masked(a.response_redacted, hidden),
             )
             for a in attempts
         ],
@@ -315,10 +384,13 @@ def timeline(session: Session, code: str, *, personal: bool, limit: int = 500) -
             "data": _safe(dossier.data, personal),
         }
     ordered = list(reversed(messages))  # oldest first: a timeline reads forwards
+    known = personal_values(dossier.data, CanonicalDossier) if dossier is not None else set()
+    for v in versions:
+        known |= personal_values(v.data, CanonicalDossier)
     return Timeline(
         code=code,
         dossier=summary,
-        messages=[message_view(session, m, personal=personal) for m in ordered],
+        messages=[message_view(session, m, personal=personal, known=known) for m in ordered],
         versions=views,
         targets=sorted({m.target for m in messages if m.target}),
     )
@@ -524,11 +596,43 @@ def dashboard(
     )
 
 
-def audit_entries(session: Session, *, before_id: int | None = None, limit: int = 100) -> list[AuditEntry]:
+# Audit actions whose username is whatever was typed into the sign-in form: often a password typed in the wrong box.
+TYPED_NAME_ACTIONS = frozenset({"login.failed", "login.throttled", "login.unlock"})
+
+
+@dataclass(frozen=True, slots=True)
+class AuditRow:
+    id: int
+    at: datetime
+    username: str | None
+    action: str
+    subject: str | None
+    details: dict[str, Any] | None
+    client: str | None
+
+
+def audit_entries(
+    session: Session, *, typed_names: bool, before_id: int | None = None, limit: int = 100
+) -> list[AuditRow]:
+    """The newest audit entries; the names typed into failed sign-ins are shown only when ``typed_names``."""
     query = select(AuditEntry).order_by(AuditEntry.id.desc()).limit(limit)
     if before_id is not None:
         query = query.where(AuditEntry.id < before_id)
-    return list(session.scalars(query))
+    rows = []
+    for a in session.scalars(query):
+        hide = not typed_names and a.action in TYPED_NAME_ACTIONS
+        rows.append(
+            AuditRow(
+                id=a.id,
+                at=a.at,
+                username=REDACTED if hide and a.username else a.username,
+                action=a.action,
+                subject=REDACTED if hide and a.subject else a.subject,
+                details=a.details,
+                client=a.client,
+            )
+        )
+    return rows
 
 
 def missing_mappings(session: Session) -> list[tuple[str, int]]:

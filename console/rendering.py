@@ -24,7 +24,14 @@ templates.env.filters["duration"] = duration
 templates.env.filters["json"] = pretty_json
 
 
-def render(request: Request, name: str, context: dict[str, Any], *, status_code: int = 200) -> HTMLResponse:
+def render(
+    request: Request,
+    name: str,
+    context: dict[str, Any],
+    *,
+    status_code: int = 200,
+    headers: dict[str, str] | None = None,
+) -> HTMLResponse:
     """A page with what every template needs: the user, the language, its texts and the CSRF token."""
     lang = language_of(request)
     user = current_user(request)
@@ -37,4 +44,4 @@ def render(request: Request, name: str, context: dict[str, Any], *, status_code:
         "Role": Role,
         "path": request.url.path,
     }
-    return templates.TemplateResponse(request, name, {**base, **context}, status_code=status_code)
+    return templates.TemplateResponse(request, name, {**base, **context}, status_code=status_code, headers=headers)

@@ -4,11 +4,14 @@ log, the connectors' recordings, the console and the logs.
 What is personal is one list, :func:`personal_keys`: the canonical model's fields marked :data:`PERSONAL`
 (declared by ``mappings.canonical``) and the wire names under which each system kind carries them (declared by the
 kind's package, or by a vendor profile). A value under a personal key is replaced by :data:`REDACTED`; a value under
-a credential key (:data:`SECRET_KEYS`) is removed, wherever it appears.
+a credential key (:data:`SECRET_KEYS`) is removed, wherever it appears. Free text that comes from outside (a portal's
+refusal, a SOAP fault string) has no keys: :func:`mask_text` hides what looks personal in it (citizen ID numbers,
+phone numbers, e-mail addresses, credentials echoed back) and the record's own personal values.
 """
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Iterable, Iterator, Mapping
 from functools import cache
@@ -112,6 +115,73 @@ def scrub(text: str, secrets: Iterable[str]) -> str:
         if secret and len(secret) >= 4:
             text = text.replace(secret, REMOVED)
     return text
+
+
+# Credentials a remote may echo in its error text: an Authorization header's value, a bearer or basic token.
+_CREDENTIAL_TEXT: Final = re.compile(r"\b(Basic|Bearer|Digest)\s+[A-Za-z0-9+/=._~-]{4,}", re.IGNORECASE)
+_EMAIL: Final = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+# Vietnamese phone numbers: 0 or +84/84 then 9 or 10 digits, optionally grouped by spaces, dots or dashes
+# ("0905 123 456", "+84.905.123.456"). A 12-digit CCCD starting with 0 may match here first: masked either way.
+_PHONE: Final = re.compile(r"(?<![\d+])(?:\+84|0084|84|0)(?:[ .-]?\d){8,10}(?!\d)")
+# Citizen ID numbers: 9 digits (CMND) or 12 digits (CCCD), standing alone.
+_ID_NUMBER: Final = re.compile(r"(?<!\d)(?:\d{12}|\d{9})(?!\d)")
+# Shorter known values (a two-letter given name) would mask ordinary words.
+_MIN_KNOWN = 4
+
+
+def mask_text(text: str, known: Iterable[str] = ()) -> str:
+    """``text`` with credentials removed and whatever looks personal masked: ``known`` values (the record's own
+    personal values, matched case-insensitively), e-mail addresses, phone numbers and citizen ID numbers."""
+    text = _CREDENTIAL_TEXT.sub(lambda m: f"{m.group(1)} {REMOVED}", text)
+    values = sorted({v.strip() for v in known if v and len(v.strip()) >= _MIN_KNOWN}, key=len, reverse=True)
+    if values:
+        text = re.sub("|".join(re.escape(v) for v in values), REDACTED, text, flags=re.IGNORECASE)
+    for pattern in (_EMAIL, _PHONE, _ID_NUMBER):
+        text = pattern.sub(REDACTED, text)
+    return text
+
+
+def mask_data(data: Any, known: Iterable[str] = ()) -> Any:
+    """A copy of decoded JSON with :func:`mask_text` applied to every string in it: for a redacted payload whose
+    free-text fields (a portal's ``message``, a note) were not under a personal key."""
+    values = tuple(known)
+    if isinstance(data, str):
+        return mask_text(data, values)
+    if isinstance(data, Mapping):
+        return {key: mask_data(value, values) for key, value in data.items()}
+    if isinstance(data, list | tuple):
+        return [mask_data(v, values) for v in data]
+    return data
+
+
+def personal_values(data: Any, model: type[BaseModel]) -> set[str]:
+    """The text values under ``model``'s personal fields in ``data`` (a dumped model): what :func:`mask_text` must
+    hide when the record's own data is echoed in a remote's text."""
+    found: set[str] = set()
+    if not isinstance(data, Mapping):
+        return found
+    hidden = personal_fields(model)
+    for key, value in data.items():
+        if key in hidden:
+            found.update(_strings(value))
+            continue
+        nested = _nested_model(model, key)
+        if nested is None:
+            continue
+        for item in value if isinstance(value, list | tuple) else [value]:
+            found |= personal_values(item, nested)
+    return found
+
+
+def _strings(value: Any) -> Iterator[str]:
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, Mapping):
+        for v in value.values():
+            yield from _strings(v)
+    elif isinstance(value, list | tuple):
+        for v in value:
+            yield from _strings(v)
 
 
 @cache

@@ -59,6 +59,19 @@ class Settings(BaseSettings):
     date_min_year: int = Field(default=1990, ge=1900, description="a dossier date before this year is refused")
     date_max_year: int = Field(default=2100, le=9998, description="a dossier date after this year is refused")
 
+    console_trusted_proxies: str = Field(
+        default="", description="comma-separated proxy addresses whose X-Forwarded-For is believed; none by default"
+    )
+    console_metrics_token: str | None = Field(
+        default=None, description="bearer token for /metrics on the console; unset: only on --metrics-port"
+    )
+    console_max_body_bytes: int = Field(default=1_000_000, ge=1024, description="larger request bodies get 413")
+    console_api_docs: bool | None = Field(default=None, description="/api/docs: on in development, off in production")
+    signin_free_failures: int = Field(default=3, ge=0, description="failed sign-ins before a key starts waiting")
+    signin_user_lockout_after: int = Field(default=10, ge=1, description="failures that lock a username")
+    signin_client_lockout_after: int = Field(default=30, ge=1, description="failures that lock a client address")
+    signin_lockout_seconds: int = Field(default=900, ge=1, description="how long a lockout lasts")
+
     @property
     def effective_log_format(self) -> Literal["console", "json"]:
         if self.log_format is not None:
@@ -72,6 +85,9 @@ class Settings(BaseSettings):
     def __repr_args__(self):  # type: ignore[no-untyped-def]
         # The database URL may carry a password: never print it.
         for name, value in super().__repr_args__():
+            if name == "console_metrics_token":
+                yield name, "***" if value else value
+                continue
             yield name, (_mask_url(value) if name in {"database_url", "broker_url"} else value)
 
 

@@ -21,6 +21,7 @@ from sqlalchemy import update
 
 from foundation import logs
 from foundation.clock import utcnow
+from foundation.redaction import mask_text
 from hub import attempts, context
 from hub.policy import RetryPolicy
 from hub.store.models import Message, MessageState
@@ -131,14 +132,14 @@ class IntegrationLog(Middleware):
                 "message_gave_up",
                 attempts=record.number,
                 error_class=decision.error_class,
-                error=decision.error_message,
+                error=mask_text(decision.error_message),
             )
         elif decision.state is MessageState.PARKED:
             log.warning(
                 "message_parked",
                 error_class=decision.error_class,
-                error=decision.error_message,
-                remote_message=decision.remote_message,
+                error=mask_text(decision.error_message),
+                remote_message=mask_text(decision.remote_message) if decision.remote_message else None,
             )
         if decision.unexpected:
             log.error("message_failed_unexpectedly", exc_info=exc)

@@ -215,7 +215,7 @@ class Dossier(_Record):
     receipt_number: Text | None = None  # SoBienNhan
     channel: Channel  # KenhThucHien
     applicant: Applicant
-    summary: Annotated[Text, Field(max_length=SUMMARY_MAX)] = ""  # TrichYeuHoSo
+    summary: Annotated[Text, Field(max_length=SUMMARY_MAX), PERSONAL] = ""  # TrichYeuHoSo: often names the applicant
     status: Status  # TrangThaiHoSo
     submitted_at: VnDatetime | None = None  # NgayNopHoSo
     received_at: VnDatetime | None = None  # NgayTiepNhan

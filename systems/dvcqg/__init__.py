@@ -46,6 +46,7 @@ PERSONAL = frozenset(
         "ThongTinKhac",
         "DinhDanhCHS",
         "SoDinhDanh",
+        "TrichYeuHoSo",
     }
 )
 # The portal's error codes (simulators/contracts/README.md): 11 = session invalid or expired, 99 = system error

@@ -25,7 +25,7 @@ from systems.vendor import VendorOptions
 
 # The applicant's fields in the default contract (ChuHoSo is the applicant as a whole).
 PERSONAL = frozenset(
-    {"ChuHoSo", "HoTen", "SoGiayTo", "Email", "Fax", "SoDienThoai", "DiaChi", "ThongTinKhac", "SoDinhDanh"}
+    {"ChuHoSo", "HoTen", "SoGiayTo", "Email", "Fax", "SoDienThoai", "DiaChi", "ThongTinKhac", "SoDinhDanh", "TrichYeu"}
 )
 
 

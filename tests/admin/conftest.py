@@ -13,6 +13,7 @@ import pytest
 import uvicorn
 
 from console.app import Console, create_app
+from console.hardening import server_config
 from hub.store.db import Database
 from tests.admin import seed
 from tests.waiting import eventually
@@ -32,12 +33,13 @@ def seeded(db: Database) -> seed.Seeded:
     return seed.log(db)
 
 
-def serve(console: Console) -> Iterator[Live]:
-    """Run the app in a uvicorn thread on 127.0.0.1:0 until the generator is closed."""
+def serve(console: Console, *, trusted_proxies: tuple[str, ...] = ()) -> Iterator[Live]:
+    """Run the app in a uvicorn thread on 127.0.0.1:0, configured as ``dvc-hub admin`` does, until closed."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(create_app(console), log_level="warning", lifespan="off"))
+    config = server_config(create_app(console), host="127.0.0.1", port=port, trusted_proxies=trusted_proxies)
+    server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
     eventually(lambda: server.started, timeout=10, what="the console's start", every=0.01)
@@ -49,9 +51,12 @@ def serve(console: Console) -> Iterator[Live]:
         sock.close()
 
 
+METRICS_TOKEN = "scrape-token-for-tests"
+
+
 @pytest.fixture
 def live(db: Database, seeded: seed.Seeded) -> Iterator[Live]:
-    yield from serve(Console(db=db))
+    yield from serve(Console(db=db, metrics_token=METRICS_TOKEN))
 
 
 @pytest.fixture

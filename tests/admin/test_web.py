@@ -8,7 +8,7 @@ from sqlalchemy import select
 from hub.store.db import Database
 from hub.store.models import AuditEntry
 from tests.admin import seed
-from tests.admin.conftest import csrf_of, login
+from tests.admin.conftest import METRICS_TOKEN, csrf_of, login
 
 
 def test_pages_need_a_session_and_redirect_to_login_with_the_way_back(client: httpx.Client) -> None:
@@ -119,7 +119,7 @@ def test_the_api_signs_in_with_a_bearer_token_and_needs_no_csrf(client: httpx.Cl
 
 
 def test_metrics_expose_backlog_parked_and_lag(client: httpx.Client) -> None:
-    text = client.get("/metrics").text
+    text = client.get("/metrics", headers={"Authorization": f"Bearer {METRICS_TOKEN}"}).text
     assert 'dvc_hub_parked_messages{target="dvcqg"} 1.0' in text
     assert 'dvc_hub_sync_lag_seconds{system="motcua-quangnam",unit="517"}' in text
 

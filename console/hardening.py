@@ -1,0 +1,118 @@
+"""What every console response carries and what every request may not exceed: security headers (CSP without inline
+script, no-store, HSTS in production), a request body size limit that refuses before reading, and the server's
+configuration (proxy headers believed only from configured proxies, uvicorn's logs through the structured handler).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import uvicorn
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+# Everything from this origin only: no inline script or style, no plugins, no framing, forms post only here.
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; object-src 'none'; "
+    "base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
+)
+HSTS = "max-age=31536000; includeSubDomains"
+
+
+def security_headers(path: str, *, production: bool) -> dict[str, str]:
+    """The headers for a response to ``path``: static assets may be cached, nothing else (pages and API answers
+    may hold personal data and must not stay in a shared browser's cache)."""
+    headers = {
+        "Content-Security-Policy": CSP,
+        "X-Frame-Options": "DENY",
+        "X-Content-Type-Options": "nosniff",
+        "Referrer-Policy": "same-origin",
+    }
+    if not path.startswith(("/static/", "/api/docs/assets/")):
+        headers["Cache-Control"] = "no-store"
+    if production:
+        headers["Strict-Transport-Security"] = HSTS
+    return headers
+
+
+class BodyLimit:
+    """Refuse a request body larger than ``limit`` bytes with 413, before the application reads it: by its
+    Content-Length when it has one (the server never reads past it), otherwise by buffering at most ``limit`` bytes."""
+
+    def __init__(self, app: ASGIApp, *, limit: int) -> None:
+        self.app = app
+        self.limit = limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = dict(scope["headers"])
+        length = headers.get(b"content-length")
+        if length is not None:
+            if not length.isdigit() or int(length) > self.limit:
+                await _too_large(send, self.limit)
+                return
+            await self.app(scope, receive, send)
+            return
+        if b"transfer-encoding" not in headers:
+            await self.app(scope, receive, send)
+            return
+        chunks: list[bytes] = []
+        size = 0
+        while True:
+            message = await receive()
+            if message["type"] != "http.request":
+                return  # the client went away
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > self.limit:
+                await _too_large(send, self.limit)
+                return
+            chunks.append(chunk)
+            if not message.get("more_body", False):
+                break
+        body = b"".join(chunks)
+        delivered = False
+
+        async def replay() -> Message:
+            nonlocal delivered
+            if delivered:
+                return await receive()
+            delivered = True
+            return {"type": "http.request", "body": body, "more_body": False}
+
+        await self.app(scope, replay, send)
+
+
+async def _too_large(send: Send, limit: int) -> None:
+    body = f'{{"detail":"Yêu cầu quá lớn (request body over {limit} bytes)"}}'.encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 413,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(body)).encode()),
+                (b"cache-control", b"no-store"),
+                (b"connection", b"close"),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
+
+
+def server_config(app: ASGIApp, *, host: str, port: int, trusted_proxies: Sequence[str] = ()) -> uvicorn.Config:
+    """How uvicorn serves the console: X-Forwarded-For is believed only from ``trusted_proxies`` (uvicorn's default
+    trusts 127.0.0.1, which is any local process), and ``log_config=None`` leaves uvicorn's lines and tracebacks to the
+    root handler that :func:`foundation.logs.configure` set up (JSON lines in production)."""
+    return uvicorn.Config(
+        app,
+        host=host,
+        port=port,
+        log_level="warning",
+        log_config=None,
+        lifespan="off",
+        proxy_headers=bool(trusted_proxies),
+        forwarded_allow_ips=list(trusted_proxies) or None,
+        server_header=False,
+    )
