@@ -52,6 +52,9 @@ class Settings(BaseSettings):
     reconcile_after_seconds: int = Field(
         default=300, ge=1, description="a message queued or in flight this long without news is sent again"
     )
+    message_lease_seconds: float = Field(
+        default=60, gt=0, description="a claimed message is taken over if its worker stops renewing this long"
+    )
     worker_threads: int = Field(default=8, ge=1)
 
     @property

@@ -89,7 +89,7 @@ def _record_key(ctx: HubContext, code: str, version: int, key: str, message_id: 
 
 def run_delivery(ctx: HubContext, message_id: int) -> str:
     """The deliver actor's work; returns the outcome for the integration log."""
-    payload = outbox.claim(ctx.db, message_id)
+    payload = outbox.claim(ctx.db, message_id, lease_seconds=ctx.settings.message_lease_seconds)
     if payload is None:
         return "noop"
     code, version, target = payload["dossier_code"], payload["version"], payload["target"]
@@ -102,7 +102,10 @@ def run_delivery(ctx: HubContext, message_id: int) -> str:
         with ExitStack() as locks:
             locks.enter_context(dossier_mutex(f"deliver:{code}:{target}").acquire())  # busy: back later
             followers = _followers(ctx, locks, message_id, target, batch_size - 1)
-            return _deliver(ctx, target, unit_code, (message_id, code, version), followers)
+            try:
+                return _deliver(ctx, target, unit_code, (message_id, code, version), followers)
+            finally:  # a follower not delivered in the batch goes back to its own message, as it was
+                outbox.release(ctx.db, [mid for mid, _, _ in followers])
 
 
 def _followers(
@@ -125,16 +128,18 @@ def _followers(
             .order_by(Message.id)
             .limit(limit)
         ).all()
-    taken: list[tuple[int, str, int]] = []
+    locked: list[int] = []
     codes: set[str] = set()
     for message_id, payload in rows:
         code = payload["dossier_code"]
         if code in codes:
             continue  # two revisions of one dossier never travel together: the older one would be superseded
         if locks.enter_context(dossier_mutex(f"deliver:{code}:{target}").acquire(raise_on_failure=False)):
-            taken.append((message_id, code, payload["version"]))
+            locked.append(message_id)
             codes.add(code)
-    return taken
+    with ctx.db.session() as session:  # a follower another worker claimed meanwhile is its business
+        claimed = outbox.claim_many(session, locked, lease_seconds=ctx.settings.message_lease_seconds)
+    return [(mid, claimed[mid]["dossier_code"], claimed[mid]["version"]) for mid in locked if mid in claimed]
 
 
 def _prepare(

@@ -21,17 +21,18 @@ import dramatiq
 from dramatiq.broker import MessageProxy
 from dramatiq.middleware import Middleware
 from dramatiq.rate_limits import RateLimitExceeded
-from sqlalchemy import update
 
 from foundation import logs
 from foundation.clock import utcnow
 from foundation.errors import Action, HubError
-from hub import attempts, context
+from hub import attempts, context, outbox
+from hub.errors import ClaimedElsewhere
 from hub.store.models import Message, MessageState
 
 log = logs.get_logger(__name__)
 
 BUSY_DELAY_MS = (50, 400)  # another worker holds the dossier: come back soon, do not count a try
+CLAIMED_DELAY_MS = (500, 2000)  # another worker runs this very message: come back when it has likely finished
 WORKER_ID = f"{socket.gethostname()}:{os.getpid()}"
 
 
@@ -50,6 +51,7 @@ class IntegrationLog(Middleware):
 
     def __init__(self) -> None:
         self._writer: attempts.AttemptWriter | None = None
+        self._leases: outbox.Leases | None = None
         self._writer_lock = threading.Lock()
         self._tokens = threading.local()
 
@@ -62,11 +64,23 @@ class IntegrationLog(Middleware):
                 self._writer = attempts.AttemptWriter(ctx.db)
             return self._writer
 
+    def _lease_heartbeat(self) -> outbox.Leases:
+        with self._writer_lock:
+            ctx = context.current()
+            if self._leases is None or self._leases.db is not ctx.db:
+                if self._leases is not None:
+                    self._leases.close()
+                self._leases = outbox.Leases(ctx.db, lease_seconds=ctx.settings.message_lease_seconds)
+            return self._leases
+
     def before_worker_shutdown(self, broker: dramatiq.Broker, worker: dramatiq.Worker) -> None:
         with self._writer_lock:
             if self._writer is not None:
                 self._writer.close()
                 self._writer = None
+            if self._leases is not None:
+                self._leases.close()
+                self._leases = None
 
     def before_process_message(self, broker: dramatiq.Broker, message: MessageProxy) -> None:
         message_id = int(message.args[0])
@@ -77,9 +91,11 @@ class IntegrationLog(Middleware):
             worker=f"{WORKER_ID}:{threading.current_thread().name}",
         )
         self._tokens.value = (attempts.begin(record), time.perf_counter(), record)
+        self._lease_heartbeat().hold()
         logs.bind(message_id=message_id, actor=message.actor_name)
 
     def after_skip_message(self, broker: dramatiq.Broker, message: MessageProxy) -> None:
+        self._lease_heartbeat().drop()
         self._finish_context()
 
     def after_process_message(
@@ -103,6 +119,7 @@ class IntegrationLog(Middleware):
                 return
             self._handle_failure(broker, message, record, exception)
         finally:
+            self._lease_heartbeat().drop()
             attempts.end(token)
             self._finish_context()
 
@@ -115,7 +132,11 @@ class IntegrationLog(Middleware):
         ctx = context.current()
         settings = ctx.settings
         message_id = record.message_id
+        if isinstance(exc, ClaimedElsewhere):
+            broker.enqueue(message.copy(), delay=random.randint(*CLAIMED_DELAY_MS))  # noqa: S311 - jitter, not secrecy
+            return
         if isinstance(exc, RateLimitExceeded):
+            outbox.release(ctx.db, [message_id])  # the copy sent back claims it again when the lock is free
             broker.enqueue(message.copy(), delay=random.randint(*BUSY_DELAY_MS))  # noqa: S311 - jitter, not secrecy
             return
         action = exc.action if isinstance(exc, HubError) else Action.RETRY
@@ -178,8 +199,10 @@ class IntegrationLog(Middleware):
 
     @staticmethod
     def _set_state(ctx: context.HubContext, message_id: int, values: dict[str, Any]) -> None:
+        """End this thread's claim with the failure's outcome; a message it never claimed (the claim itself failed,
+        or the lease was lost) keeps the state its holder gives it."""
         with ctx.db.session() as session:
-            session.execute(update(Message).where(Message.id == message_id).values(**values))
+            outbox.end_claim(session, message_id, values)
 
     def before_enqueue(self, broker: dramatiq.Broker, message: dramatiq.Message[Any], delay: int) -> None:
         message.options.setdefault("hub_enqueued_ms", int(time.time() * 1000))

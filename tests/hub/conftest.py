@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 import pytest
 from sqlalchemy import func, select
@@ -59,20 +60,25 @@ class Hub:
 
 
 @contextmanager
-def running_hub(db: Database, *, threads: int = 4) -> Iterator[Hub]:
+def running_hub(
+    db: Database, *, threads: int = 4, source: FakeConnector | None = None, **settings_: Any
+) -> Iterator[Hub]:
     """The embedded hub over ``db`` with fake connectors for the one-stop-shop and the portal, workers running."""
     from hub.worker import embedded_workers
 
     settings = Settings(
         _env_file=None,  # type: ignore[call-arg]
         database_url=db.url,
-        retry_min_backoff_ms=20,
-        retry_max_backoff_ms=200,
-        retry_max_attempts=5,
-        reconcile_after_seconds=600,
+        **{
+            "retry_min_backoff_ms": 20,
+            "retry_max_backoff_ms": 200,
+            "retry_max_attempts": 5,
+            "reconcile_after_seconds": 600,
+            **settings_,
+        },
     )
     topology = load(TOPOLOGIES / "quang-nam-2023.yaml")
-    source = FakeConnector("motcua-quangnam")
+    source = source or FakeConnector("motcua-quangnam")
     portal = FakeConnector("dvcqg")
     procedures.set_mapping(db, "NT-HT-001", "1.001193", field_code="HT", field_name="Hộ tịch", user="test")
     ctx = HubContext(
