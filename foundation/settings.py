@@ -55,6 +55,9 @@ class Settings(BaseSettings):
     message_lease_seconds: float = Field(
         default=60, gt=0, description="a claimed message is taken over if its worker stops renewing this long"
     )
+    attempt_body_cap: int = Field(
+        default=65536, ge=0, description="characters of each request and answer body an attempt keeps verbatim"
+    )
     worker_threads: int = Field(default=8, ge=1)
 
     @property

@@ -190,9 +190,7 @@ def _deliver(
     unit = unit_code or _unit_of(ctx, leader[0])
     attempt = attempts.current()
     if attempt is not None:
-        body = {"batch": [i.outgoing.request_log() for i in items]}
-        redacted = {"batch": [i.outgoing.request_log(redacted=True) for i in items]}
-        attempt.exchange(request=body, request_redacted=redacted)
+        attempt.exchange(request={"batch": [i.outgoing.request_log() for i in items]})
 
     to_push: list[_Item] = []
     existing: set[str] = set()
@@ -236,7 +234,7 @@ def _deliver(
         _complete(ctx, item.message_id, item.code, item.version, target, outcome)
         summary.append({"message_id": item.message_id, "dossier_code": item.code, **outcome})
     if attempt is not None:
-        attempt.exchange(response={"delivered": summary}, response_redacted={"delivered": summary})
+        attempt.exchange(response={"delivered": summary})
     log.debug("batch_delivered", delivered=len(summary), of=len(items))
     if leader_item is not None and leader_item.error is not None:
         raise leader_item.error

@@ -61,7 +61,7 @@ class IntegrationLog(Middleware):
             if self._writer is None or self._writer.db is not ctx.db:
                 if self._writer is not None:
                     self._writer.close()
-                self._writer = attempts.AttemptWriter(ctx.db)
+                self._writer = attempts.AttemptWriter(ctx.db, cap=ctx.settings.attempt_body_cap)
             return self._writer
 
     def _lease_heartbeat(self) -> outbox.Leases:
