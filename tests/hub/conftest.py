@@ -61,7 +61,12 @@ class Hub:
 
 @contextmanager
 def running_hub(
-    db: Database, *, threads: int = 4, source: FakeConnector | None = None, **settings_: Any
+    db: Database,
+    *,
+    threads: int = 4,
+    source: FakeConnector | None = None,
+    portal: FakeConnector | None = None,
+    **settings_: Any,
 ) -> Iterator[Hub]:
     """The embedded hub over ``db`` with fake connectors for the one-stop-shop and the portal, workers running."""
     from hub.worker import embedded_workers
@@ -79,7 +84,7 @@ def running_hub(
     )
     topology = load(TOPOLOGIES / "quang-nam-2023.yaml")
     source = source or FakeConnector("motcua-quangnam")
-    portal = FakeConnector("dvcqg")
+    portal = portal or FakeConnector("dvcqg")
     procedures.set_mapping(db, "NT-HT-001", "1.001193", field_code="HT", field_name="Hộ tịch", user="test")
     ctx = HubContext(
         settings=settings,
