@@ -68,7 +68,9 @@ class Database:
             if not exc.connection_invalidated:
                 raise
             lost = type(exc.orig).__name__
-            raise DatabaseUnavailable(f"Mất kết nối cơ sở dữ liệu, sẽ thử lại (database connection lost: {lost})") from exc
+            raise DatabaseUnavailable(
+                f"Mất kết nối cơ sở dữ liệu, sẽ thử lại (database connection lost: {lost})"
+            ) from exc
 
     @property
     def is_sqlite(self) -> bool:
