@@ -26,7 +26,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from foundation import logs
-from foundation.errors import HubError
+from foundation.errors import ConfigurationError, HubError
 from hub import attempts, codecs, control, outbox
 from hub.broker import dossier_mutex
 from hub.context import HubContext
@@ -126,21 +126,24 @@ def run_delivery(ctx: HubContext, message_id: int) -> str:
         batch_size = system.batch_size if kind_of(system).batches else 1
         with ExitStack() as locks:
             locks.enter_context(dossier_mutex(f"deliver:{code}:{target}").acquire())  # busy: back later
-            followers = _followers(ctx, locks, message_id, target, batch_size - 1)
+            unit, followers = _followers(ctx, locks, message_id, target, unit_code, batch_size - 1)
             try:
-                return _deliver(ctx, target, unit_code, (message_id, code, version), followers)
+                return _deliver(ctx, target, unit_code, unit, (message_id, code, version), followers)
             finally:  # a follower not delivered in the batch goes back to its own message, as it was
                 outbox.release(ctx.db, [mid for mid, _, _ in followers])
 
 
 def _followers(
-    ctx: HubContext, locks: ExitStack, leader_id: int, target: str, limit: int
-) -> list[tuple[int, str, int]]:
-    """Other deliveries waiting for the same target and unit whose dossier locks are free, locked for this batch."""
-    if limit <= 0:
-        return []
+    ctx: HubContext, locks: ExitStack, leader_id: int, target: str, unit_code: str | None, limit: int
+) -> tuple[str | None, list[tuple[int, str, int]]]:
+    """The unit the batch is for, and other deliveries waiting for the same target and unit, claimed for this batch
+    (in the read's transaction) and locked; one whose dossier lock is busy goes straight back to its own message."""
+    if limit <= 0 and unit_code is not None:
+        return unit_code, []
     with ctx.db.session() as session:
         leader_unit = session.execute(select(Message.unit_code).where(Message.id == leader_id)).scalar()
+        if limit <= 0:
+            return leader_unit, []
         rows = session.execute(
             select(Message.id, Message.payload)
             .where(
@@ -153,18 +156,20 @@ def _followers(
             .order_by(Message.id)
             .limit(limit)
         ).all()
-    locked: list[int] = []
-    codes: set[str] = set()
-    for message_id, payload in rows:
+        codes: dict[str, int] = {}
+        for message_id, payload in rows:  # two revisions of one dossier never travel together: the older would lose
+            codes.setdefault(payload["dossier_code"], message_id)
+        claimed = outbox.claim_many(session, list(codes.values()), lease_seconds=ctx.settings.message_lease_seconds)
+    taken: list[tuple[int, str, int]] = []
+    busy: list[int] = []
+    for message_id, payload in claimed.items():
         code = payload["dossier_code"]
-        if code in codes:
-            continue  # two revisions of one dossier never travel together: the older one would be superseded
         if locks.enter_context(dossier_mutex(f"deliver:{code}:{target}").acquire(raise_on_failure=False)):
-            locked.append(message_id)
-            codes.add(code)
-    with ctx.db.session() as session:  # a follower another worker claimed meanwhile is its business
-        claimed = outbox.claim_many(session, locked, lease_seconds=ctx.settings.message_lease_seconds)
-    return [(mid, claimed[mid]["dossier_code"], claimed[mid]["version"]) for mid in locked if mid in claimed]
+            taken.append((message_id, code, payload["version"]))
+        else:
+            busy.append(message_id)
+    outbox.release(ctx.db, busy)
+    return leader_unit, taken
 
 
 def _prepare_all(
@@ -216,6 +221,7 @@ def _deliver(
     ctx: HubContext,
     target: str,
     unit_code: str | None,
+    unit: str | None,
     leader: tuple[int, str, int],
     followers: list[tuple[int, str, int]],
 ) -> str:
@@ -232,7 +238,8 @@ def _deliver(
     system_name, _ = split_target(target)
     connector = ctx.connectors.target(system_name)
     not_echoed = kind_of(ctx.topology.systems[system_name]).not_echoed
-    unit = unit_code or _unit_of(ctx, leader[0])
+    if unit is None:
+        raise ConfigurationError(f"Không rõ đơn vị của lần gửi {leader[0]} (delivery {leader[0]} has no unit)")
     attempt = attempts.current()
     if attempt is not None:
         attempt.exchange(request={"batch": [i.outgoing.request_log() for i in items]})
@@ -288,12 +295,6 @@ def _deliver(
     if leader_item is not None and leader_item.error is not None:
         raise leader_item.error
     return MessageState.SUCCEEDED.value if leader_item is not None else MessageState.SKIPPED.value
-
-
-def _unit_of(ctx: HubContext, message_id: int) -> str:
-    """The unit a portal delivery is made for (the portal's ``madonvi``): the dossier's receiving unit."""
-    with ctx.db.session() as session:
-        return str(session.execute(select(Message.unit_code).where(Message.id == message_id)).scalar_one())
 
 
 def _complete(ctx: HubContext, done: list[_Item], target: str, summary: list[dict[str, Any]]) -> None:

@@ -20,35 +20,7 @@ from simulators import server
 from simulators.server import Simulators
 from systems import registry
 from tests.conftest import TOPOLOGIES
-
-Asgi = Callable[..., Any]
-
-
-class Tap:
-    """Keeps every response body a simulator sends, as bytes on the wire."""
-
-    def __init__(self) -> None:
-        self.bodies: list[bytes] = []
-
-    def wrap(self, create: Callable[..., Asgi]) -> Callable[..., Asgi]:
-        def build(*args: Any, **kwargs: Any) -> Asgi:
-            app = create(*args, **kwargs)
-
-            async def tapped(scope: Any, receive: Any, send: Any) -> None:
-                chunks: list[bytes] = []
-
-                async def keep(message: Any) -> None:
-                    if message["type"] == "http.response.body":
-                        chunks.append(message.get("body", b""))
-                        if not message.get("more_body"):
-                            self.bodies.append(b"".join(chunks))
-                    await send(message)
-
-                await app(scope, receive, keep if scope["type"] == "http" else send)
-
-            return tapped
-
-        return build
+from tests.hub.wire import Tap
 
 
 @pytest.fixture(scope="module")
