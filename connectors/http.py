@@ -6,6 +6,7 @@ zeep's transport. Whatever ``requests`` raises is translated here, once, into :m
 
 from __future__ import annotations
 
+import json as _json
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -29,7 +30,7 @@ from connectors.errors import (
     to_error,
 )
 from connectors.protection import CircuitBreaker, RateLimiter
-from connectors.recording import Exchange, NullRecorder, Recorder
+from connectors.recording import Exchange, NullRecorder, Recorder, kept_headers, wire_text
 from foundation.clock import VN_TZ
 from foundation.errors import HubError
 from foundation.redaction import scrub
@@ -117,10 +118,14 @@ class Endpoint:
         json: Any = None,
         data: bytes | None = None,
         headers: dict[str, str] | None = None,
-        redacted_request: str = "",
+        redacted_request: str | None = None,
         redact_response: Callable[[requests.Response], str | None] | None = None,
     ) -> requests.Response:
-        """One guarded HTTP call that returns the response whatever its status, or raises a hub error."""
+        """One guarded HTTP call that returns the response whatever its status, or raises a hub error.
+
+        The exchange is recorded as it went over the wire; a call that carries credentials in its bodies (a login,
+        a token request) gives ``redacted_request``/``redact_response`` to record instead.
+        """
         self.guard()
         started_at = self.clock()
         start = time.perf_counter()
@@ -128,13 +133,17 @@ class Endpoint:
             response = self.fetch(operation, method, url, json=json, data=data, headers=headers)
         except HubError as error:
             self.outcome(error)
-            self.record(operation, url, started_at, start, redacted_request, None, None, error.message)
+            sent = redacted_request if redacted_request is not None else _body(json, data)
+            self.record(operation, url, started_at, start, sent, None, None, error.message)
             raise
         resolution = self.table.http_status(response.status_code)
         failed = resolution in (Resolution.RETRY, Resolution.TIMEOUT)
         self.outcome(RemoteUnavailable("") if failed else None)
-        shown = redact_response(response) if redact_response else None
-        self.record(operation, url, started_at, start, redacted_request, shown, response.status_code, None)
+        sent = redacted_request if redacted_request is not None else response.request.body
+        answer = redact_response(response) if redact_response else response.content
+        self.record(
+            operation, url, started_at, start, sent, answer, response.status_code, None, kept_headers(response.headers)
+        )
         return response
 
     def fetch(self, operation: str, method: str, url: str, **kwargs: Any) -> requests.Response:
@@ -170,11 +179,14 @@ class Endpoint:
         url: str,
         started_at: datetime,
         start: float,
-        request: str,
-        response: str | None,
+        request: str | bytes | None,
+        response: str | bytes | None,
         status_code: int | None,
         error: str | None,
+        headers: dict[str, str] | None = None,
     ) -> None:
+        if isinstance(self.recorder, NullRecorder):
+            return  # nothing keeps it: nothing to decode or scrub
         secrets = list(self.secrets())
         self.recorder.record(
             Exchange(
@@ -183,10 +195,11 @@ class Endpoint:
                 endpoint=scrub(url, secrets),
                 started_at=started_at,
                 duration_ms=(time.perf_counter() - start) * 1000,
-                request=scrub(request, secrets),
-                response=scrub(response, secrets) if response is not None else None,
+                request=wire_text(request, secrets) or "",
+                response=wire_text(response, secrets),
                 status_code=status_code,
                 error=scrub(error, secrets) if error is not None else None,
+                headers=headers or {},
             )
         )
 
@@ -214,3 +227,8 @@ def _read_within(response: requests.Response, cap: int) -> None:
             raise _TooLarge(size)
         chunks.append(chunk)
     response._content = b"".join(chunks)  # what requests itself does when it reads a body
+
+
+def _body(json_body: Any, data: bytes | None) -> str | bytes | None:
+    """A request's body when the call failed before ``requests`` prepared it."""
+    return _json.dumps(json_body, ensure_ascii=False) if json_body is not None else data

@@ -16,7 +16,6 @@ the ``error_code`` a portal puts inside an HTTP 200 body (:func:`portal_body`).
 from __future__ import annotations
 
 import base64
-import json
 import threading
 import time
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
@@ -45,7 +44,7 @@ from connectors.http import Endpoint
 from connectors.recording import redact_json_text
 from foundation.credentials import Credentials
 from foundation.errors import ConfigurationError, HubError, PermanentError
-from foundation.redaction import redact_data, scrub
+from foundation.redaction import scrub
 
 PROGRESS_CHUNK_MAX = 10  # the portal takes at most ten progress entries per call
 EXISTS_MARKER = "đã tồn tại"  # "already exists": the create URL refused a dossier the portal has
@@ -483,8 +482,6 @@ class DvcqgConnector:
                     url,
                     json=body,
                     headers=headers,
-                    redacted_request=_dump(redact_data(body)),
-                    redact_response=_redacted_json,
                 )
                 return _checked_body(
                     response, self.endpoint.table, check, self.system, service, bounds=self.endpoint.bounds
@@ -659,10 +656,6 @@ def _scrub_error(exc: HubError, secrets: Iterable[str]) -> None:
 
 def _redacted_json(response: requests.Response) -> str | None:
     return redact_json_text(response.content)
-
-
-def _dump(data: Any) -> str:
-    return json.dumps(data, ensure_ascii=False)
 
 
 def _basic(credentials: Credentials) -> str:

@@ -15,7 +15,7 @@ import re
 import threading
 import time
 from collections.abc import Collection, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Self
 
@@ -24,7 +24,6 @@ import zeep
 import zeep.exceptions
 import zeep.helpers
 from lxml import etree
-from zeep.plugins import Plugin
 from zeep.wsdl import Document
 from zeep.wsse.username import UsernameToken
 
@@ -44,10 +43,10 @@ from connectors.errors import (
 )
 from connectors.http import Endpoint
 from connectors.paging import paging_for
-from connectors.recording import Exchange
+from connectors.recording import Exchange, NullRecorder, kept_headers, wire_text
 from foundation.credentials import Credentials
 from foundation.errors import ConfigurationError, HubError, RetryableError
-from foundation.redaction import personal_keys, redact_envelope, scrub
+from foundation.redaction import scrub
 from mappings.vendors import VendorProfile, as_list, from_default, get_path, to_default
 
 _DOCUMENTS: dict[tuple[str, bool], Document] = {}
@@ -97,13 +96,21 @@ class _Pending:
     operation: str
     started_at: datetime
     start: float
-    request: str = ""
-    response: str | None = None
+    request: bytes = b""
+    response: bytes | None = None
     status_code: int | None = None
+    headers: dict[str, str] = field(default_factory=dict)
 
 
-class EnvelopeRecorder(Plugin):
-    """A zeep plugin that keeps this thread's last request/response envelopes, redacted, until the call ends."""
+# The WS-Security header (username, password or digest): cut from a recorded request before anything keeps it.
+_SECURITY = re.compile(rb"<(?:[\w.-]+:)?Security\b.*?</(?:[\w.-]+:)?Security>", re.DOTALL)
+
+
+class EnvelopeRecorder:
+    """Keeps this thread's current request and response envelopes, as they went over the wire, until the call ends.
+
+    Nothing is parsed or redacted here (the attempt writer makes the viewers' copy, only for what is recorded).
+    """
 
     def __init__(self, personal: frozenset[str] = frozenset()) -> None:
         self.personal = personal  # a vendor's own names, beside the one list (foundation.redaction)
@@ -114,18 +121,6 @@ class EnvelopeRecorder(Plugin):
 
     def pending(self) -> _Pending | None:
         return getattr(self._local, "pending", None)
-
-    def egress(self, envelope: Any, http_headers: Any, operation: Any, binding_options: Any) -> tuple[Any, Any]:
-        pending = self.pending()
-        if pending is not None:
-            pending.request = redact_envelope(envelope, personal=personal_keys() | self.personal)
-        return envelope, http_headers
-
-    def ingress(self, envelope: Any, http_headers: Any, operation: Any) -> tuple[Any, Any]:
-        pending = self.pending()
-        if pending is not None:
-            pending.response = redact_envelope(envelope, personal=personal_keys() | self.personal)
-        return envelope, http_headers
 
 
 # ── transport: guard, status, and the bounds zeep would otherwise leave open ─────────────────────────────────
@@ -151,7 +146,12 @@ class _GuardedTransport(zeep.Transport):
         operation = pending.operation if pending is not None else "post"
         response = self.endpoint.fetch(operation, "POST", address, data=message, headers=headers)
         if pending is not None:
+            pending.request = _SECURITY.sub(b"", message)  # the credentials never reach the log
+        response = self.session.post(address, data=message, headers=headers, timeout=self.endpoint.timeouts.pair)
+        if pending is not None:
             pending.status_code = response.status_code
+            pending.response = response.content
+            pending.headers = kept_headers(response.headers)
         if response.status_code != 200 and b"Fault" not in response.content[:4096]:
             raise _HttpStatus(response)
         return response
@@ -192,7 +192,6 @@ class SoapConnector:
             document,
             transport=_GuardedTransport(endpoint, self.envelopes),
             wsse=UsernameToken(credentials.username, self._password, use_digest=use_digest),  # type: ignore[no-untyped-call]
-            plugins=[self.envelopes],
             settings=zeep_settings(strict=strict),
         )
         self.service = self._bind(document, endpoint.base_url)
@@ -472,8 +471,8 @@ class SoapConnector:
 
     def _record_exchange(self, role: str, error: HubError | None) -> None:
         pending = self.envelopes.pending()
-        if pending is None:
-            return
+        if pending is None or isinstance(self.endpoint.recorder, NullRecorder):
+            return  # nothing keeps it: nothing to decode or scrub
         secrets = (self._password,)
         self.endpoint.recorder.record(
             Exchange(
@@ -482,10 +481,12 @@ class SoapConnector:
                 endpoint=self.endpoint.base_url,
                 started_at=pending.started_at,
                 duration_ms=(time.perf_counter() - pending.start) * 1000,
-                request=scrub(pending.request, secrets),
-                response=scrub(pending.response, secrets) if pending.response is not None else None,
+                request=wire_text(pending.request, secrets) or "",
+                response=wire_text(pending.response, secrets),
                 status_code=pending.status_code,
                 error=scrub(error.message, secrets) if error is not None else None,
+                headers=pending.headers,
+                personal=self.envelopes.personal,
                 extra={"role": role},
             )
         )

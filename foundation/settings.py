@@ -55,6 +55,12 @@ class Settings(BaseSettings):
     reconcile_after_seconds: int = Field(
         default=300, ge=1, description="a message queued or in flight this long without news is sent again"
     )
+    message_lease_seconds: float = Field(
+        default=60, gt=0, description="a claimed message is taken over if its worker stops renewing this long"
+    )
+    attempt_body_cap: int = Field(
+        default=65536, ge=0, description="characters of each request and answer body an attempt keeps verbatim"
+    )
     worker_threads: int = Field(default=8, ge=1)
     date_min_year: int = Field(default=1990, ge=1900, description="a dossier date before this year is refused")
     date_max_year: int = Field(default=2100, le=9998, description="a dossier date after this year is refused")

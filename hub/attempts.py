@@ -1,9 +1,11 @@
 """What one try at a message sent and received, collected while it runs and written in batches.
 
-Connectors and the delivery code put the request and response of the current try into :func:`current`; the
-integration-log middleware opens the record before the actor runs and hands it to :class:`AttemptWriter` after.
-Attempt rows are detail, so they are buffered; the message's state itself is always written in the same
-transaction as the work it describes.
+The delivery code puts what it means to send into :func:`current`, and the connectors hand every exchange they make
+to :class:`AttemptRecorder`, which adds it to the try being run: the request as sent and the answer as received
+(up to ``cap`` characters each). The integration-log middleware opens the record before the actor runs and hands it
+to :class:`AttemptWriter` after; the writer's thread makes the viewers' redacted copy then, once. Attempt rows are
+detail, so they are buffered; the message's state itself is always written in the same transaction as the work it
+describes.
 """
 
 from __future__ import annotations
@@ -11,13 +13,15 @@ from __future__ import annotations
 import contextvars
 import queue
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import insert
 
+from connectors.recording import Exchange, redact_body
 from foundation.logs import get_logger
+from foundation.redaction import redact_data
 from hub.store.db import Database
 from hub.store.models import Attempt
 
@@ -41,25 +45,35 @@ class AttemptRecord:
     retry_delay_ms: int | None = None
     request: dict[str, Any] | None = None
     response: dict[str, Any] | None = None
-    request_redacted: dict[str, Any] | None = None
-    response_redacted: dict[str, Any] | None = None
+    exchanges: list[Exchange] = field(default_factory=list)
     extra: dict[str, Any] = field(default_factory=dict)
 
-    def exchange(
-        self,
-        *,
-        request: dict[str, Any] | None = None,
-        response: dict[str, Any] | None = None,
-        request_redacted: dict[str, Any] | None = None,
-        response_redacted: dict[str, Any] | None = None,
-    ) -> None:
-        """Keep what was sent and answered; the redacted views are what viewers without personal-data rights see."""
+    def exchange(self, *, request: dict[str, Any] | None = None, response: dict[str, Any] | None = None) -> None:
+        """Keep what the hub meant to send and what it made of the answers (the wire itself comes from
+        :class:`AttemptRecorder`)."""
         if request is not None:
-            self.request, self.request_redacted = request, request_redacted
+            self.request = request
         if response is not None:
-            self.response, self.response_redacted = response, response_redacted
+            self.response = response
 
-    def row(self) -> dict[str, Any]:
+    def row(self, cap: int) -> dict[str, Any]:
+        """The attempt's row, with the viewers' redacted copy made here, once (in the writer's thread)."""
+        request, response = self.request, self.response
+        request_redacted = redact_data(request) if request is not None else None
+        response_redacted = redact_data(response) if response is not None else None
+        if self.exchanges:
+            sent = [_sent(e, cap) for e in self.exchanges]
+            answered = [_answered(e, cap) for e in self.exchanges]
+            request = {**(request or {}), "wire": sent}
+            response = {**(response or {}), "wire": answered}
+            request_redacted = {
+                **(request_redacted or {}),
+                "wire": [_hidden(w, e) for w, e in zip(sent, self.exchanges, strict=True)],
+            }
+            response_redacted = {
+                **(response_redacted or {}),
+                "wire": [_hidden(w, e) for w, e in zip(answered, self.exchanges, strict=True)],
+            }
         return {
             "message_id": self.message_id,
             "number": self.number,
@@ -72,11 +86,64 @@ class AttemptRecord:
             "error_message": self.error_message,
             "remote_message": self.remote_message,
             "retry_delay_ms": self.retry_delay_ms,
-            "request": self.request,
-            "response": self.response,
-            "request_redacted": self.request_redacted,
-            "response_redacted": self.response_redacted,
+            "request": request,
+            "response": response,
+            "request_redacted": request_redacted,
+            "response_redacted": response_redacted,
         }
+
+
+def _capped(text: str | None, cap: int) -> tuple[str | None, bool]:
+    if text is None or len(text) <= cap:
+        return text, False
+    return text[:cap], True
+
+
+def _sent(exchange: Exchange, cap: int) -> dict[str, Any]:
+    body, cut = _capped(exchange.request, cap)
+    return {
+        "system": exchange.system,
+        "operation": exchange.operation,
+        "endpoint": exchange.endpoint,
+        "at": exchange.started_at.isoformat(),
+        "body": body,
+        "truncated": cut,
+    }
+
+
+def _answered(exchange: Exchange, cap: int) -> dict[str, Any]:
+    body, cut = _capped(exchange.response, cap)
+    return {
+        "operation": exchange.operation,
+        "status_code": exchange.status_code,
+        "headers": dict(exchange.headers),
+        "duration_ms": round(exchange.duration_ms, 1),
+        "body": body,
+        "truncated": cut,
+        "error": exchange.error,
+    }
+
+
+def _hidden(wire: dict[str, Any], exchange: Exchange) -> dict[str, Any]:
+    """A wire entry with its body redacted (a body cut at the cap is shown only as its size)."""
+    body = wire["body"]
+    if wire["truncated"]:
+        shown: str | None = f"<{len(body)}+ characters, cut at the cap: not shown>"
+    else:
+        shown = redact_body(body, personal=exchange.personal)
+    return {**wire, "body": shown}
+
+
+class AttemptRecorder:
+    """The connectors' recorder in a worker: adds each exchange to the try being run on the calling thread.
+
+    A call made outside any try (the scheduler's health checks, a CLI command) is not kept.
+    """
+
+    def record(self, exchange: Exchange) -> None:
+        attempt = current()
+        if attempt is not None:
+            attempt.exchanges.append(exchange)
 
 
 _PAYLOADS = ("request", "response", "request_redacted", "response_redacted")
@@ -110,11 +177,12 @@ class AttemptWriter:
     readers that must see the rows: tests, and anything that reports right after the work finished.
     """
 
-    def __init__(self, db: Database, *, batch: int = 200, interval: float = 0.25) -> None:
+    def __init__(self, db: Database, *, cap: int = 65536, batch: int = 200, interval: float = 0.25) -> None:
         self.db = db
+        self.cap = cap
         self.batch = batch
         self.interval = interval
-        self._queue: queue.Queue[dict[str, Any] | None] = queue.Queue()
+        self._queue: queue.Queue[AttemptRecord | None] = queue.Queue()
         self._handled = threading.Condition()
         self._put_count = 0
         self._handled_count = 0
@@ -122,9 +190,10 @@ class AttemptWriter:
         self._thread.start()
 
     def put(self, record: AttemptRecord) -> None:
+        """Queue a finished try; its row (and redacted copy) is made in the writer's thread."""
         with self._handled:
             self._put_count += 1
-        self._queue.put(record.row())
+        self._queue.put(record)
 
     def flush(self, timeout: float | None = 10.0) -> bool:
         """Return once every row put before this call is handled; False if ``timeout`` seconds ran out first."""
@@ -149,7 +218,7 @@ class AttemptWriter:
                 if item is None:
                     stopping = True
                     break
-                rows.append(item)
+                rows.append(self._row(item))
                 if len(rows) >= self.batch:
                     break
                 try:
@@ -162,6 +231,14 @@ class AttemptWriter:
                 with self._handled:
                     self._handled_count += len(rows)
                     self._handled.notify_all()
+
+    def _row(self, record: AttemptRecord) -> dict[str, Any]:
+        try:
+            return record.row(self.cap)
+        except Exception:  # a body the redaction cannot handle must not lose the try: keep it without payloads
+            log.warning("attempt_row_unredactable", message_id=record.message_id, exc_info=True)
+            row = AttemptRecord.row(replace(record, request=None, response=None, exchanges=[]), self.cap)
+            return {**row, "error_message": _unstorable(row)}
 
     def _flush(self, rows: list[dict[str, Any]]) -> None:
         if not rows:

@@ -11,10 +11,12 @@ from datetime import datetime
 from typing import Any
 
 from connectors.base import Source, Target
+from connectors.recording import Recorder
 from foundation.clock import vietnam_now
 from foundation.errors import ConfigurationError
 from foundation.settings import Settings, get_settings
-from foundation.topology import System, Topology, load
+from foundation.topology import Topology, load
+from hub.attempts import AttemptRecorder
 from hub.procedures import DbProcedureLookup
 from hub.store.db import Database
 from systems import registry
@@ -30,20 +32,22 @@ class ConnectorPool:
         settings: Settings,
         *,
         prebuilt: dict[str, Any] | None = None,
+        recorder: Recorder | None = None,
     ) -> None:
         self.topology = topology
         self.settings = settings
+        self.recorder = recorder or AttemptRecorder()  # every exchange goes to the try being run, if any
         registry.use(topology)  # the deployment's own system kinds
         self._built: dict[str, Any] = dict(prebuilt or {})
         self._lock = threading.Lock()
 
-    def _get(self, name: str, build: Callable[[System, Settings], Any]) -> Any:
+    def _get(self, name: str, build: Callable[..., Any]) -> Any:
         with self._lock:
             if name not in self._built:
                 system = self.topology.systems.get(name)
                 if system is None:
                     raise ConfigurationError(f"Hệ thống {name!r} không có trong cấu hình (unknown system {name!r})")
-                connector = build(system, self.settings)
+                connector = build(system, self.settings, recorder=self.recorder)
                 connector.__enter__()
                 self._built[name] = connector
             return self._built[name]

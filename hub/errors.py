@@ -1,4 +1,5 @@
-"""The pipeline's own errors: a paused target (hold the message) and a message with nothing to do (skip it)."""
+"""The pipeline's own errors: a paused target (hold the message), a message with nothing to do (skip it), and the
+two outcomes of a claim (:mod:`hub.outbox`): held by another worker, or lost by this one."""
 
 from __future__ import annotations
 
@@ -16,4 +17,18 @@ class SkipMessage(HubError):
     """Raised when a message has nothing left to do; it is recorded as skipped with the reason."""
 
     error_class = "skipped"
+    action = Action.SKIP
+
+
+class ClaimedElsewhere(HubError):
+    """Raised when another worker holds a message under a live lease; this copy comes back later, uncounted."""
+
+    error_class = "claimed_elsewhere"
+    action = Action.RETRY
+
+
+class LeaseLost(HubError):
+    """Raised when a worker ends a message whose lease it no longer holds; its work is rolled back, nothing else."""
+
+    error_class = "lease_lost"
     action = Action.SKIP

@@ -1,13 +1,15 @@
 """Dramatiq middleware that records every message's life in the integration log and applies the retry policy.
 
 What a failure means is decided by :mod:`hub.policy` (retry with backoff, park, hold, skip, give up); this applies
-the decision: the message's state in the store, the retry handed back to the broker, the attempt row. Parked
-messages live in the integration log, not in the broker's dead-letter set, which Redis expires after a week.
+the decision: the message's state in the store (ending this worker's claim, :mod:`hub.outbox`), the retry handed
+back to the broker, the attempt row. Parked messages live in the integration log, not in the broker's dead-letter
+set, which Redis expires after a week.
 """
 
 from __future__ import annotations
 
 import os
+import random
 import socket
 import threading
 import time
@@ -17,17 +19,18 @@ from typing import Any
 import dramatiq
 from dramatiq.broker import MessageProxy
 from dramatiq.middleware import Middleware
-from sqlalchemy import update
 
 from foundation import logs
 from foundation.clock import utcnow
 from foundation.redaction import mask_text
-from hub import attempts, context
+from hub import attempts, context, outbox
+from hub.errors import ClaimedElsewhere
 from hub.policy import RetryPolicy
 from hub.store.models import Message, MessageState
 
 log = logs.get_logger(__name__)
 
+CLAIMED_DELAY_MS = (500, 2000)  # another worker runs this very message: come back when it has likely finished
 WORKER_ID = f"{socket.gethostname()}:{os.getpid()}"
 
 
@@ -40,6 +43,7 @@ class IntegrationLog(Middleware):
 
     def __init__(self) -> None:
         self._writer: attempts.AttemptWriter | None = None
+        self._leases: outbox.Leases | None = None
         self._writer_lock = threading.Lock()
         self._tokens = threading.local()
 
@@ -49,7 +53,7 @@ class IntegrationLog(Middleware):
             if self._writer is None or self._writer.db is not ctx.db:
                 if self._writer is not None:
                     self._writer.close()
-                self._writer = attempts.AttemptWriter(ctx.db)
+                self._writer = attempts.AttemptWriter(ctx.db, cap=ctx.settings.attempt_body_cap)
             return self._writer
 
     def flush(self, timeout: float | None = 10.0) -> bool:
@@ -58,11 +62,23 @@ class IntegrationLog(Middleware):
             writer = self._writer
         return writer.flush(timeout) if writer is not None else True
 
+    def _lease_heartbeat(self) -> outbox.Leases:
+        with self._writer_lock:
+            ctx = context.current()
+            if self._leases is None or self._leases.db is not ctx.db:
+                if self._leases is not None:
+                    self._leases.close()
+                self._leases = outbox.Leases(ctx.db, lease_seconds=ctx.settings.message_lease_seconds)
+            return self._leases
+
     def before_worker_shutdown(self, broker: dramatiq.Broker, worker: dramatiq.Worker) -> None:
         with self._writer_lock:
             if self._writer is not None:
                 self._writer.close()
                 self._writer = None
+            if self._leases is not None:
+                self._leases.close()
+                self._leases = None
 
     def before_process_message(self, broker: dramatiq.Broker, message: MessageProxy) -> None:
         message_id = int(message.args[0])
@@ -73,9 +89,11 @@ class IntegrationLog(Middleware):
             worker=f"{WORKER_ID}:{threading.current_thread().name}",
         )
         self._tokens.value = (attempts.begin(record), time.perf_counter(), record)
+        self._lease_heartbeat().hold()
         logs.bind(message_id=message_id, actor=message.actor_name)
 
     def after_skip_message(self, broker: dramatiq.Broker, message: MessageProxy) -> None:
+        self._lease_heartbeat().drop()
         self._finish_context()
 
     def after_process_message(
@@ -99,6 +117,7 @@ class IntegrationLog(Middleware):
                 return
             self._handle_failure(broker, message, record, exception)
         finally:
+            self._lease_heartbeat().drop()
             attempts.end(token)
             self._finish_context()
 
@@ -109,9 +128,14 @@ class IntegrationLog(Middleware):
         self, broker: dramatiq.Broker, message: MessageProxy, record: attempts.AttemptRecord, exc: BaseException
     ) -> None:
         ctx = context.current()
+        message_id = record.message_id
+        if isinstance(exc, ClaimedElsewhere):
+            broker.enqueue(message.copy(), delay=random.randint(*CLAIMED_DELAY_MS))  # noqa: S311 - jitter, not secrecy
+            return
         age = utcnow() - _enqueued_at(message)
         decision = RetryPolicy.from_settings(ctx.settings).decide(exc, attempt=record.number, age=age)
         if decision.state is None:  # not a try: the dossier was busy
+            outbox.release(ctx.db, [message_id])  # the copy sent back claims it again when the lock is free
             broker.enqueue(message.copy(), delay=decision.delay_ms)
             return
         record.error_class, record.error_message = decision.error_class, decision.error_message
@@ -150,16 +174,18 @@ class IntegrationLog(Middleware):
             retry = message.copy()
             retry.options["hub_attempt"] = record.number
             retry.options.setdefault("hub_enqueued_ms", message.options.get("hub_enqueued_ms"))
-            self._set_state(ctx, message_id=record.message_id, values=values)
+            self._set_state(ctx, message_id, values)
             broker.enqueue(retry, delay=decision.delay_ms)
         else:
-            self._set_state(ctx, message_id=record.message_id, values=values)
+            self._set_state(ctx, message_id, values)
         self._attempt_writer().put(record)
 
     @staticmethod
     def _set_state(ctx: context.HubContext, message_id: int, values: dict[str, Any]) -> None:
+        """End this thread's claim with the failure's outcome; a message it never claimed (the claim itself failed,
+        or the lease was lost) keeps the state its holder gives it."""
         with ctx.db.session() as session:
-            session.execute(update(Message).where(Message.id == message_id).values(**values))
+            outbox.end_claim(session, message_id, values)
 
     def before_enqueue(self, broker: dramatiq.Broker, message: dramatiq.Message[Any], delay: int) -> None:
         message.options.setdefault("hub_enqueued_ms", int(time.time() * 1000))

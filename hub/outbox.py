@@ -4,22 +4,43 @@ handed to the broker (:func:`send`) after that transaction commits.
 The row is written as ``queued``: if the process dies between the commit and :func:`send`, the reconciler finds a
 queued message with no news for longer than its bound and sends it again. A message is therefore never lost, and at
 worst delivered twice, which the actors make harmless. Sending costs no database write.
+
+A worker :func:`claim` s a message before working on it: one conditional UPDATE makes it ``running`` with a lease
+that the worker's heartbeat renews (:class:`Leases`). A second copy of the broker message finds it running and comes
+back later; a finished one is a no-op; and only the claim's holder can end it (:func:`finish`), so a copy sent while
+the work was still going on can never run it twice nor overwrite its outcome.
 """
 
 from __future__ import annotations
 
+import os
+import secrets
+import socket
+import threading
 from collections.abc import Iterable
-from datetime import datetime
-from typing import Any
+from datetime import datetime, timedelta
+from typing import Any, cast
 
 import dramatiq
-from sqlalchemy import select, update
+from sqlalchemy import Table, and_, or_, select, update
 from sqlalchemy.orm import Session
 
 from foundation.clock import utcnow
+from foundation.logs import get_logger
 from hub.broker import get_broker
+from hub.errors import ClaimedElsewhere, LeaseLost
 from hub.store.db import Database
-from hub.store.models import Message, MessageState
+from hub.store.models import TRANSITIONS, Message, MessageState
+
+log = get_logger(__name__)
+
+RUNNING = MessageState.RUNNING
+# The hot statements below are Core statements on the table: the ORM's bulk-update path costs several times more
+# Python per statement than the SQL itself.
+MESSAGES = cast(Table, Message.__table__)
+M = MESSAGES.c
+# host:pid:random: a restarted container reuses its pid, never the random part
+PROCESS_ID = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
 
 # kind → (actor name, queue): the actors are declared in hub.actors under these names.
 KINDS: dict[str, tuple[str, str]] = {
@@ -78,7 +99,11 @@ def send(messages: Iterable[Message]) -> int:
 
 
 def resend(db: Database, message_ids: Iterable[int], *, now: datetime | None = None) -> int:
-    """Send messages again whatever their state (reconciler, resume of a paused target, replay)."""
+    """Send again the messages that are still waiting (queued, retrying, held, or running on an expired lease).
+
+    The reconciler and the resume of a paused target call this; a message that finished, is parked, or is running
+    under a live lease is left alone, whatever the caller saw a moment ago.
+    """
     ids = list(message_ids)
     if not ids:
         return 0
@@ -86,37 +111,169 @@ def resend(db: Database, message_ids: Iterable[int], *, now: datetime | None = N
     now = now or utcnow()
     # Mark first, send after commit: a fast worker must never see its finished state overwritten by "queued".
     with db.session() as session:
-        rows = session.execute(select(Message.id, Message.actor, Message.queue).where(Message.id.in_(ids))).all()
-        session.execute(
-            update(Message)
-            .where(Message.id.in_(ids))
+        rows = session.execute(
+            update(MESSAGES)
+            .where(M.id.in_(ids), _may_be_queued(now))
             .values(state=MessageState.QUEUED.value, enqueued_at=now, updated_at=now, next_attempt_at=None)
-        )
+            .returning(M.id, M.actor, M.queue)
+        ).all()
     for message_id, actor, queue in rows:
         broker.enqueue(_broker_message(actor, queue, message_id))
     return len(rows)
+
+
+def _may_be_queued(now: datetime) -> Any:
+    """Waiting states that may become queued again; a running message only once its lease has expired."""
+    waiting = [s for s in MessageState.QUEUED.sources() if s != RUNNING.value] + [MessageState.QUEUED.value]
+    return or_(M.state.in_(waiting), and_(M.state == RUNNING.value, M.lease_until < now))
 
 
 def _broker_message(actor: str, queue: str, message_id: int) -> dramatiq.Message[Any]:
     return dramatiq.Message(queue_name=queue, actor_name=actor, args=(message_id,), kwargs={}, options={})
 
 
-def claim(db: Database, message_id: int) -> dict[str, Any] | None:
-    """The payload of a message that still has work to do; None for one already finished (a duplicate delivery)."""
+def holder() -> str:
+    """Who claims a message: this worker thread (a thread works on one message at a time)."""
+    return f"{PROCESS_ID}:{threading.current_thread().name}"
+
+
+def claimable(now: datetime) -> Any:
+    """A message that may be claimed: waiting, or running on a lease nobody renewed (its worker died)."""
+    waiting = [s for s in RUNNING.sources() if s != RUNNING.value]
+    return or_(M.state.in_(waiting), and_(M.state == RUNNING.value, M.lease_until < now))
+
+
+def claim(db: Database, message_id: int, *, lease_seconds: float, now: datetime | None = None) -> dict[str, Any] | None:
+    """Make a message ``running`` under this thread's lease and return its payload; None when it has finished.
+
+    Raises :class:`ClaimedElsewhere` when another worker holds it under a live lease (a duplicate broker message):
+    the copy comes back later, and finds the message finished, or the lease expired because that worker died.
+    """
+    now = now or utcnow()
     with db.session() as session:
-        row = session.execute(select(Message.state, Message.payload).where(Message.id == message_id)).one_or_none()
-    if row is None or not MessageState(row.state).in_flight:
-        return None
-    return dict(row.payload)
+        payload = session.execute(
+            update(MESSAGES)
+            .where(M.id == message_id, claimable(now))
+            .values(state=RUNNING.value, lease_until=now + timedelta(seconds=lease_seconds), claimed_by=holder())
+            .returning(M.payload)
+        ).scalar_one_or_none()
+        if payload is not None:
+            return dict(payload)
+        state = session.execute(select(M.state).where(M.id == message_id)).scalar_one_or_none()
+    if state == RUNNING.value:
+        raise ClaimedElsewhere(f"Thông điệp {message_id} đang được xử lý (message {message_id} is being processed)")
+    return None
+
+
+def claim_many(session: Session, message_ids: list[int], *, lease_seconds: float) -> dict[int, dict[str, Any]]:
+    """Claim several waiting messages for this thread in the caller's transaction (a batch leader's followers)."""
+    if not message_ids:
+        return {}
+    now = utcnow()
+    rows = session.execute(
+        update(MESSAGES)
+        .where(M.id.in_(message_ids), M.state.in_([s for s in RUNNING.sources() if s != RUNNING.value]))
+        .values(state=RUNNING.value, lease_until=now + timedelta(seconds=lease_seconds), claimed_by=holder())
+        .returning(M.id, M.payload)
+    ).all()
+    return {message_id: dict(payload) for message_id, payload in rows}
+
+
+def release(db: Database, message_ids: Iterable[int]) -> None:
+    """Give claimed messages back as queued (a batch follower left for its own message; a busy dossier lock)."""
+    ids = list(message_ids)
+    if ids:
+        with db.session() as session:
+            session.execute(
+                update(MESSAGES)
+                .where(M.id.in_(ids), M.state == RUNNING.value, M.claimed_by == holder())
+                .values(state=MessageState.QUEUED.value, lease_until=None)
+            )
 
 
 def finish(session: Session, message_id: int, state: MessageState, result: dict[str, Any], **columns: Any) -> None:
-    """Record how a message ended, in the caller's transaction (with the work it describes)."""
+    """Record how a message ended, in the caller's transaction (with the work it describes).
+
+    Only the claim's holder may end it: if the lease was lost (this worker stalled past it and another took the
+    message over), :class:`LeaseLost` rolls the caller's work back.
+    """
     now = utcnow()
-    session.execute(
-        update(Message)
-        .where(Message.id == message_id)
+    changed = session.execute(
+        update(MESSAGES)
+        .where(M.id == message_id, M.state == RUNNING.value, M.claimed_by == holder())
         .values(
-            state=state.value, attempts=Message.attempts + 1, finished_at=now, updated_at=now, result=result, **columns
+            state=state.value,
+            attempts=M.attempts + 1,
+            finished_at=now,
+            updated_at=now,
+            lease_until=None,
+            result=result,
+            **columns,
         )
     )
+    if changed.rowcount != 1:  # type: ignore[attr-defined]
+        raise LeaseLost(f"Thông điệp {message_id} không còn do luồng này giữ (lease on message {message_id} lost)")
+
+
+def end_claim(session: Session, message_id: int, values: dict[str, Any]) -> bool:
+    """End this thread's claim on a message with ``values`` (a failure's outcome); False if it holds none."""
+    if MessageState(values["state"]) not in TRANSITIONS[RUNNING]:
+        raise ValueError(f"a running message cannot become {values['state']}")
+    changed = session.execute(
+        update(MESSAGES)
+        .where(M.id == message_id, M.state == RUNNING.value, M.claimed_by == holder())
+        .values(lease_until=None, **values)
+    )
+    return bool(changed.rowcount == 1)  # type: ignore[attr-defined]
+
+
+class Leases:
+    """The heartbeat that renews the leases this process holds, every quarter of a lease, from one thread."""
+
+    def __init__(self, db: Database, *, lease_seconds: float) -> None:
+        self.db = db
+        self.lease_seconds = lease_seconds
+        self._holders: dict[str, int] = {}
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="lease-heartbeat", daemon=True)
+        self._thread.start()
+
+    def hold(self) -> None:
+        """The calling thread starts working on a message (its claims are renewed until :meth:`drop`)."""
+        with self._lock:
+            me = holder()
+            self._holders[me] = self._holders.get(me, 0) + 1
+
+    def drop(self) -> None:
+        with self._lock:
+            me = holder()
+            if self._holders.get(me, 0) <= 1:
+                self._holders.pop(me, None)
+            else:
+                self._holders[me] -= 1
+
+    def close(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=10)
+
+    def renew(self) -> int:
+        """Push the leases of every message this process's working threads hold; returns how many."""
+        with self._lock:
+            holders = list(self._holders)
+        if not holders:
+            return 0
+        with self.db.session() as session:
+            changed = session.execute(
+                update(MESSAGES)
+                .where(M.state == RUNNING.value, M.claimed_by.in_(holders))
+                .values(lease_until=utcnow() + timedelta(seconds=self.lease_seconds))
+            )
+        return int(changed.rowcount)  # type: ignore[attr-defined]
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.lease_seconds / 4):
+            try:
+                self.renew()
+            except Exception:  # a database hiccup must not stop the heartbeat; the next beat tries again
+                log.warning("lease_renewal_failed", exc_info=True)

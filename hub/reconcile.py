@@ -1,10 +1,12 @@
 """The reconciler: the integration log, not the broker, decides what still has to happen.
 
 Messages the log shows as queued or waiting to retry for longer than the configured bound are sent again, so a Redis
-restart that loses its data loses nothing and delays it by at most that bound (a worker killed mid-message leaves
-its unacknowledged messages to Dramatiq, which re-queues them). Sending again is safe because every actor is
-idempotent; held messages whose target is no longer paused are sent again too (a worker may have held one just
-after the operator resumed).
+restart that loses its data loses nothing and delays it by at most that bound. A running message is sent again only
+once its lease has expired (its worker died or hung: a live worker renews the lease however long the work takes), and
+a parked or finished one never (:data:`hub.store.models.TRANSITIONS`; :func:`hub.outbox.resend` enforces it in its
+UPDATE, so a message that finished between this read and that write is left alone). Sending again is safe because
+a copy must claim the message before working; held messages whose target is no longer paused are sent again too (a
+worker may have held one just after the operator resumed).
 
 A long backlog (hours of a portal outage) also leaves messages queued for longer than the bound, though they are
 still in the broker; sending all of them again every round would flood the queues with duplicates. So when the
@@ -56,7 +58,7 @@ def reconcile(
     """
     now = now or utcnow()
     cutoff = now - timedelta(seconds=after_seconds)
-    waiting = [MessageState.QUEUED.value, MessageState.RETRYING.value]
+    waiting = [state.value for state in MessageState if state.in_flight]
     with db.session() as session:
         stale = session.execute(
             select(Message.id, Message.queue)
@@ -68,6 +70,13 @@ def reconcile(
             )
             .limit(BATCH)
         ).all()
+        expired = (
+            session.execute(
+                select(Message.id).where(Message.state == MessageState.RUNNING.value, Message.lease_until < now)
+            )
+            .scalars()
+            .all()
+        )
         expected: Counter[str] = Counter()
         if queue_depth is not None and stale:
             rows = session.execute(
@@ -80,12 +89,12 @@ def reconcile(
             )
         ).all()
     intact = _intact_queues(expected, queue_depth) if queue_depth is not None else set()
-    lost = [mid for mid, queue in stale if queue not in intact]
+    lost = [mid for mid, queue in stale if queue not in intact] + list(expired)
     unheld = [mid for mid, target in held if target is None or not control.is_paused(db, target)]
     outbox.resend(db, lost + unheld, now=now)
     result = Reconciled(len(lost), len(unheld))
     if result.total or intact:
-        log.info("reconciled", stale=result.stale, unheld=result.unheld, intact=sorted(intact))
+        log.info("reconciled", stale=result.stale, expired=len(expired), unheld=result.unheld, intact=sorted(intact))
     return result
 
 

@@ -69,7 +69,7 @@ def watermark(session: Session, system: str, unit_code: str) -> datetime | None:
 
 def run_poll(ctx: HubContext, message_id: int) -> str:
     """The poll actor's work: from the watermark minus the overlap, to now."""
-    payload = outbox.claim(ctx.db, message_id)
+    payload = outbox.claim(ctx.db, message_id, lease_seconds=ctx.settings.message_lease_seconds)
     if payload is None:
         return "noop"
     system, unit_code = payload["system"], payload["unit_code"]
@@ -211,7 +211,7 @@ class Applied:
 
 def run_sync(ctx: HubContext, message_id: int) -> str:
     """The sync actor's work: fetch the dossier, map it, apply it, and fan out deliveries."""
-    payload = outbox.claim(ctx.db, message_id)
+    payload = outbox.claim(ctx.db, message_id, lease_seconds=ctx.settings.message_lease_seconds)
     if payload is None:
         return "noop"
     system, unit_code, code = payload["system"], payload["unit_code"], payload["dossier_code"]

@@ -1,4 +1,10 @@
-"""Engines and sessions for SQLite (the embedded default) and PostgreSQL (production)."""
+"""Engines and sessions for SQLite (the embedded default) and PostgreSQL (production).
+
+The PostgreSQL pool does not ping a connection before each transaction (a round trip per transaction for a rare
+event): a connection the server dropped (a restart, a failover) fails its statement instead, SQLAlchemy discards the
+pool's stale connections, and :meth:`Database.session` raises :class:`DatabaseUnavailable`, a retryable error, so the
+message is simply tried again on a fresh connection.
+"""
 
 from __future__ import annotations
 
@@ -8,11 +14,20 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
+
+from foundation.errors import RetryableError
+
+
+class DatabaseUnavailable(RetryableError):
+    """Raised when the database connection was lost mid-transaction; the work is retried on a fresh connection."""
+
+    error_class = "database_unavailable"
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
-    """An engine tuned for the hub: WAL and a busy timeout on SQLite, a pre-pinged pool on PostgreSQL.
+    """An engine tuned for the hub: WAL and a busy timeout on SQLite, a pool without pre-ping on PostgreSQL.
 
     Statement parameters are kept out of error messages: they are payloads with personal data, and an error's text
     reaches log lines and tracebacks.
@@ -27,7 +42,7 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         return engine
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
-    kwargs.setdefault("pool_pre_ping", True)
+    kwargs.setdefault("pool_pre_ping", False)
     kwargs.setdefault("pool_size", 10)
     return create_engine(url, **kwargs)
 
@@ -51,8 +66,16 @@ class Database:
 
     @contextmanager
     def session(self) -> Iterator[Session]:
-        with self._sessions.begin() as session:
-            yield session
+        try:
+            with self._sessions.begin() as session:
+                yield session
+        except DBAPIError as exc:
+            if not exc.connection_invalidated:
+                raise
+            lost = type(exc.orig).__name__
+            raise DatabaseUnavailable(
+                f"Mất kết nối cơ sở dữ liệu, sẽ thử lại (database connection lost: {lost})"
+            ) from exc
 
     @property
     def is_sqlite(self) -> bool:

@@ -48,9 +48,11 @@ class Base(DeclarativeBase):
 
 
 class MessageState(StrEnum):
-    """Where a message is in its life; the integration log's ``state`` column."""
+    """Where a message is in its life; the integration log's ``state`` column. :data:`TRANSITIONS` says which
+    changes are allowed, and every writer enforces it with a conditional UPDATE (``WHERE state IN ...``)."""
 
     QUEUED = "queued"  # written with the work that caused it, handed to the broker after commit (outbox)
+    RUNNING = "running"  # claimed by a worker, whose lease (``lease_until``) it renews while it works
     RETRYING = "retrying"  # failed with a retryable error; will run again after a delay
     SUCCEEDED = "succeeded"
     SKIPPED = "skipped"  # nothing to do (an older version, already delivered)
@@ -61,7 +63,27 @@ class MessageState(StrEnum):
 
     @property
     def in_flight(self) -> bool:
-        return self in {MessageState.QUEUED, MessageState.RETRYING}
+        return self in {MessageState.QUEUED, MessageState.RUNNING, MessageState.RETRYING}
+
+    def sources(self) -> tuple[str, ...]:
+        """The states a message may be in to become this one."""
+        return tuple(sorted(state.value for state, targets in TRANSITIONS.items() if self in targets))
+
+
+_S = MessageState
+# The message life cycle, in one place. Only a claim makes a message ``running``; only the claim's holder ends a
+# running message (or gives it back); a parked message changes only by a replay (``replayed``) or an operator.
+TRANSITIONS: dict[MessageState, frozenset[MessageState]] = {
+    _S.QUEUED: frozenset({_S.RUNNING, _S.HELD, _S.CANCELLED}),
+    _S.RETRYING: frozenset({_S.RUNNING, _S.QUEUED, _S.HELD, _S.REPLAYED, _S.CANCELLED}),
+    _S.RUNNING: frozenset({_S.QUEUED, _S.RETRYING, _S.SUCCEEDED, _S.SKIPPED, _S.PARKED, _S.HELD}),
+    _S.HELD: frozenset({_S.QUEUED, _S.REPLAYED, _S.CANCELLED}),
+    _S.PARKED: frozenset({_S.REPLAYED, _S.CANCELLED}),
+    _S.SUCCEEDED: frozenset(),
+    _S.SKIPPED: frozenset(),
+    _S.REPLAYED: frozenset(),
+    _S.CANCELLED: frozenset(),
+}
 
 
 class Dossier(Base):
@@ -140,6 +162,8 @@ class Message(Base):
     enqueued_at: Mapped[datetime | None]
     next_attempt_at: Mapped[datetime | None]
     finished_at: Mapped[datetime | None]
+    lease_until: Mapped[datetime | None]  # a running message's claim holds until then unless renewed
+    claimed_by: Mapped[str | None] = mapped_column(String(120))  # the worker thread holding the claim
 
     __table_args__ = (
         Index("ix_messages_dossier", "dossier_code", "id"),

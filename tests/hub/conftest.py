@@ -113,21 +113,27 @@ def running_hub(
     threads: int = 4,
     topology_file: Path = QUANG_NAM,
     source_over: Callable[[FakeConnector], Any] | None = None,
+    source: FakeConnector | None = None,
+    portal: FakeConnector | None = None,
+    **settings_: Any,
 ) -> Iterator[Hub]:
     """The embedded hub over ``db`` with fake connectors for the one-stop-shop and the portal, workers running;
-    other systems of ``topology_file`` get the connectors their kinds build, and ``source_over`` wraps the fake
-    source (a real connector for some calls)."""
+    other systems of ``topology_file`` get the connectors their kinds build, ``source_over`` wraps the fake
+    source (a real connector for some calls), and ``settings_`` override the hub's settings."""
     settings = Settings(
         _env_file=None,
         database_url=db.url,
-        retry_min_backoff_ms=20,
-        retry_max_backoff_ms=200,
-        retry_max_attempts=5,
-        reconcile_after_seconds=600,
+        **{
+            "retry_min_backoff_ms": 20,
+            "retry_max_backoff_ms": 200,
+            "retry_max_attempts": 5,
+            "reconcile_after_seconds": 600,
+            **settings_,
+        },
     )
     topology = load(topology_file)
-    source = FakeConnector("motcua-quangnam")
-    portal = FakeConnector("dvcqg")
+    source = source or FakeConnector("motcua-quangnam")
+    portal = portal or FakeConnector("dvcqg")
     procedures.set_mapping(db, "NT-HT-001", "1.001193", field_code="HT", field_name="Hộ tịch", user="test")
     ctx = HubContext(
         settings=settings,

@@ -153,8 +153,8 @@ def test_a_missing_national_code_parks_then_fix_and_replay_succeeds(hub: Hub) ->
 
 def test_retryable_errors_are_retried_with_attempts_recorded(hub: Hub) -> None:
     code = dossier_code(COMMUNE, 1)
-    hub.portal.fail("lookup", RemoteUnavailable("503 Service Unavailable", status_code=503))
-    hub.portal.fail("lookup", RemoteUnavailable("connection reset"))
+    hub.portal.fail("push_dossiers", RemoteUnavailable("503 Service Unavailable", status_code=503))
+    hub.portal.fail("push_dossiers", RemoteUnavailable("connection reset"))
     put(hub, COMMUNE, record(code))
 
     poll(hub)

@@ -7,10 +7,10 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import inspect, select
+from sqlalchemy import inspect, select, text
 from sqlalchemy.exc import IntegrityError
 
-from hub.store.db import Database, make_engine
+from hub.store.db import Database, DatabaseUnavailable, make_engine
 from hub.store.models import Base, Delivery, Message, MessageState
 from migrations import downgrade, upgrade
 
@@ -87,3 +87,26 @@ def test_sqlite_engine_uses_wal(sqlite_url: str) -> None:
     with engine.connect() as conn:
         assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
     engine.dispose()
+
+
+@pytest.mark.postgres
+def test_a_connection_the_server_dropped_fails_once_as_retryable_then_works(postgres_url: str) -> None:
+    # Given a pool without pre-ping whose connections the server has just dropped (a restart, a failover)
+    upgrade(postgres_url)
+    db = Database(postgres_url)
+    with db.session() as session:
+        session.execute(select(Message.id)).all()
+    name = postgres_url.rsplit("/", 1)[1]
+    admin = Database(postgres_url.rsplit("/", 1)[0] + "/postgres")
+    with admin.session() as session:
+        session.execute(
+            text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :name"), {"name": name}
+        )
+    admin.dispose()
+
+    # When the hub uses the database again, the first transaction fails as retryable, and the retry works
+    with pytest.raises(DatabaseUnavailable), db.session() as session:
+        session.execute(select(Message.id)).all()
+    with db.session() as session:
+        assert session.execute(select(Message.id)).all() == []
+    db.dispose()

@@ -1,7 +1,7 @@
 """reconciliation_runs: each comparison of a unit's one-stop-shop with the national portal and what it found
 
-Revision ID: 0009
-Revises: 0005
+Revision ID: 0008
+Revises: 0007
 Create Date: 2026-12-01
 """
 
@@ -13,8 +13,8 @@ from sqlalchemy.dialects import postgresql
 
 import hub.store.types
 
-revision = "0009"
-down_revision = "0005"
+revision = "0008"
+down_revision = "0007"
 branch_labels = None
 depends_on = None
 
