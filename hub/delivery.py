@@ -55,6 +55,7 @@ class _Item:
     record_pushed: bool
     may_have_pushed: bool  # an earlier attempt committed a push intent: the target may hold this revision
     known_at_target: bool  # an older revision was delivered: the target has the dossier
+    record_unchanged: bool = False  # the record says what the delivered older revision's record said
     pushed: str = "skipped"
     error: HubError | None = None
 
@@ -204,6 +205,13 @@ def _prepare_all(
         except HubError as exc:
             out.append((message_id, exc))
             continue
+        # A revision whose record is the one already delivered (only progress, or fields the target does not
+        # hold, changed) pushes no record: the target must never receive the same content twice.
+        unchanged = previous is not None and codecs.same_content(
+            codecs.to_target(ctx, system, previous, None, unit_code=unit_code).record,
+            outgoing.record,
+            not_echoed=kind_of(system).not_echoed,
+        )
         item = _Item(
             message_id,
             code,
@@ -212,6 +220,7 @@ def _prepare_all(
             record_pushed=target + RECORD_STEP in keys,
             may_have_pushed=target + INTENT_STEP in keys,
             known_at_target=previous is not None,
+            record_unchanged=unchanged,
         )
         out.append((message_id, item))
     return out
@@ -248,6 +257,9 @@ def _deliver(
     existing: set[str] = set()
     for item in items:
         if item.record_pushed:
+            continue
+        if item.record_unchanged:
+            item.pushed = "unchanged since the delivered revision"
             continue
         if item.may_have_pushed:  # an earlier attempt may have pushed without recording it: ask the target
             found = connector.lookup(unit, item.code)
