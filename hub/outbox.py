@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session
 
 from foundation.clock import utcnow
 from foundation.logs import get_logger
-from hub.broker import get_broker
+from hub import broker as brokers  # a module, not its names: hub.broker builds its middleware from this module
 from hub.errors import ClaimedElsewhere, LeaseLost
 from hub.store.db import Database
 from hub.store.models import TRANSITIONS, Message, MessageState
@@ -90,7 +90,7 @@ def record(
 
 def send(messages: Iterable[Message]) -> int:
     """Hand committed messages to the broker; returns how many were sent."""
-    broker = get_broker()
+    broker = brokers.get_broker()
     sent = 0
     for message in messages:
         broker.enqueue(_broker_message(message.actor, message.queue, message.id))
@@ -107,7 +107,7 @@ def resend(db: Database, message_ids: Iterable[int], *, now: datetime | None = N
     ids = list(message_ids)
     if not ids:
         return 0
-    broker = get_broker()
+    broker = brokers.get_broker()
     now = now or utcnow()
     # Mark first, send after commit: a fast worker must never see its finished state overwritten by "queued".
     with db.session() as session:

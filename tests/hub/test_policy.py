@@ -74,7 +74,7 @@ ROWS = [
         error_class="skipped"),
     Row("an unexpected exception is retried a little", KeyError("MaHoSo"), 1, FRESH, RETRYING,
         (MIN_MS // 2, MIN_MS), error_class="unexpected"),
-    Row("an unexpected exception parks after a few tries, not after a day", ZeroDivisionError("x"),
+    Row("an unexpected exception parks after a few tries, not after a day", ZeroDivisionError("Zq-9 divided"),
         UNEXPECTED_MAX_ATTEMPTS, FRESH, PARKED, gave_up=True, error_class="unexpected"),
     Row("a busy dossier goes back soon without counting a try", BUSY, MAX_ATTEMPTS,
         MAX_AGE * 2, None, BUSY_DELAY_MS),
@@ -127,9 +127,11 @@ def test_a_rejection_keeps_the_remotes_words_verbatim() -> None:
     assert policy.decide(error, attempt=1, age=FRESH).remote_message == "Trường NgayHenTra không hợp lệ"
 
 
-def test_an_exception_without_a_message_is_named_by_its_class() -> None:
+def test_an_unexpected_exception_is_named_by_its_class_and_never_by_its_text() -> None:
     policy = RetryPolicy(max_attempts=3, max_age=MAX_AGE, min_backoff_ms=MIN_MS, max_backoff_ms=MAX_MS)
-    assert policy.decide(RuntimeError(), attempt=1, age=FRESH).error_message == "RuntimeError"
+    message = policy.decide(RuntimeError("Nguyễn Văn Zq"), attempt=1, age=FRESH).error_message
+    assert message.endswith("builtins.RuntimeError")
+    assert "Zq" not in message
 
 
 def test_the_policy_reads_its_bounds_from_the_settings() -> None:
