@@ -44,6 +44,7 @@ APPLICANT = {
     "SoDienThoai": "+84 987 654 321",
     "DiaChi": "Tổ 9, thôn Zênh Xá, xã Tam Quang",
 }
+SUMMARY = f"Đăng ký khai sinh cho con của {APPLICANT['HoTen']}"
 NOT_CARRIED = {"applicant.fax"}  # the one-stop-shop's default contract has no fax; nothing to leak
 
 
@@ -77,6 +78,7 @@ def pipeline_log(db: Database) -> dict[str, str]:
         # fails once before it accepts
         rec = record(CODE, version=2, status=9, processing_unit=DISTRICT)
         rec["ChuHoSo"] = {**rec["ChuHoSo"], **APPLICANT}
+        rec["TrichYeu"] = SUMMARY  # summaries name the applicant, as real ones do
         rec["DanhSachTienDo"] = [progress(2, T0, "Tiếp nhận"), progress(9, T0, "Đã xử lý xong", DISTRICT)]
         # whose answer names the applicant, as portals do
         said = f"Không lưu được hồ sơ của {APPLICANT['HoTen']}, CCCD {APPLICANT['SoGiayTo']}"
@@ -114,6 +116,7 @@ def test_every_personal_field_has_a_value_to_hide() -> None:
         "applicant.phone",
         "applicant.fax",
         "applicant.address",
+        "summary",
     }
 
 
