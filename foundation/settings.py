@@ -35,7 +35,14 @@ class Settings(BaseSettings):
     )
     broker_url: str = Field(
         default="memory://",
-        description="memory:// for the embedded in-process broker, redis://host:6379/0 in production",
+        description=(
+            "memory:// for the embedded in-process broker; redis://host:6379/0 or amqp://user:pass@host:5672/vhost"
+            " (RabbitMQ, durable queues) in production"
+        ),
+    )
+    redis_url: str | None = Field(
+        default=None,
+        description="Redis for cross-process locks, tick claims and rate limits when the broker is RabbitMQ",
     )
     topology_file: Path = DEFAULT_TOPOLOGY
     secrets_dir: Path | None = None
@@ -64,10 +71,24 @@ class Settings(BaseSettings):
     def uses_redis(self) -> bool:
         return self.broker_url.startswith(("redis://", "rediss://", "unix://"))
 
+    @property
+    def uses_rabbitmq(self) -> bool:
+        return self.broker_url.startswith(("amqp://", "amqps://"))
+
+    @property
+    def external_broker(self) -> bool:
+        """Messages go through a broker server, so workers run as processes of their own."""
+        return self.uses_redis or self.uses_rabbitmq
+
+    @property
+    def shared_redis_url(self) -> str | None:
+        """The Redis that worker processes share for locks: the broker itself, or ``redis_url`` beside RabbitMQ."""
+        return self.broker_url if self.uses_redis else self.redis_url
+
     def __repr_args__(self):  # type: ignore[no-untyped-def]
         # The database URL may carry a password: never print it.
         for name, value in super().__repr_args__():
-            yield name, (_mask_url(value) if name in {"database_url", "broker_url"} else value)
+            yield name, (_mask_url(value) if name in {"database_url", "broker_url", "redis_url"} else value)
 
 
 def _mask_url(url: object) -> object:

@@ -21,7 +21,7 @@ replay_app = typer.Typer(help="Replay parked messages: one, or all that a filter
 
 @worker_app.callback()
 def worker(
-    processes: Annotated[int, typer.Option("--processes", "-p", help="Worker processes (Redis broker only).")] = 2,
+    processes: Annotated[int, typer.Option("--processes", "-p", help="Worker processes (Redis or RabbitMQ broker).")] = 2,
     threads: Annotated[int, typer.Option("--threads", "-t", help="Threads per process.")] = 8,
     queues: Annotated[list[str] | None, typer.Option("--queue", "-Q", help="Only these queues.")] = None,
 ) -> None:
@@ -29,7 +29,7 @@ def worker(
     from hub.worker import embedded_workers, run_processes
 
     settings = get_settings()
-    if settings.uses_redis:
+    if settings.external_broker:
         run_processes(processes, threads, queues)
         return
     from hub.context import HubContext

@@ -74,8 +74,11 @@ def scheduler(
         specs = [s for s in specs if any(fnmatch.fnmatchcase(s.job_id, pattern) for pattern in only)]
     if claims not in {"auto", "redis", "database"}:
         raise typer.BadParameter("claims must be auto, redis or database", param_hint="--claims")
-    use_redis = settings.uses_redis if claims == "auto" else claims == "redis"
-    tick_claims: Claims = RedisClaims.from_url(settings.broker_url) if use_redis else DatabaseClaims(db)
+    redis_url = settings.shared_redis_url
+    use_redis = redis_url is not None if claims == "auto" else claims == "redis"
+    if use_redis and redis_url is None:
+        raise typer.BadParameter("no Redis configured (DVC_HUB_REDIS_URL)", param_hint="--claims")
+    tick_claims: Claims = RedisClaims.from_url(redis_url) if redis_url and use_redis else DatabaseClaims(db)
 
     def portal() -> Any:
         from hub import context
@@ -83,7 +86,7 @@ def scheduler(
         return context.current().connectors.target(topology.portal.name)
 
     clock = Scheduler(db, specs, tick_claims, HubRunner(db, tick_claims, portal))
-    embedded = (not settings.uses_redis) if workers is None else workers
+    embedded = (not settings.external_broker) if workers is None else workers
     console.print(
         f"Bộ lập lịch {clock.owner}: {len(specs)} tác vụ, khóa lượt ở {'Redis' if use_redis else 'cơ sở dữ liệu'} "
         f"({len(specs)} jobs, tick claims in {'Redis' if use_redis else 'the database'}"
