@@ -12,7 +12,7 @@ from console import cli as admin_cli
 from foundation import logs
 from foundation.settings import get_settings
 from foundation.topology import load, validate_file
-from hub import ops_cli
+from hub import logs_cli, ops_cli
 from hub.procedures_cli import app as procedures_app
 from schedules import cli as schedules_cli
 from simulators import cli as simulators_cli
@@ -36,6 +36,8 @@ app.add_typer(procedures_app, name="procedures")
 app.command("admin")(admin_cli.serve)
 app.add_typer(admin_cli.users_app, name="users")
 app.add_typer(admin_cli.logs_app, name="logs")
+admin_cli.logs_app.command("verify")(logs_cli.verify)
+admin_cli.logs_app.command("retain")(logs_cli.retain)
 app.add_typer(admin_cli.dossier_app, name="dossier")
 app.command("scheduler")(schedules_cli.scheduler)
 app.command("backfill")(schedules_cli.backfill)

@@ -61,6 +61,15 @@ class Settings(BaseSettings):
     )
     worker_threads: int = Field(default=8, ge=1)
 
+    retention_personal_days: int = Field(
+        default=90, ge=1, description="request/response payloads (may hold personal data) are emptied after this"
+    )
+    retention_redacted_days: int = Field(default=365, ge=1, description="the redacted payloads, after this")
+    retention_metadata_days: int = Field(
+        default=5 * 365, ge=1, description="attempt rows are moved to the archive and deleted after this"
+    )
+    archive_dir: Path = Field(default=PROJECT_ROOT / "var" / "archive", description="the attempts' archive files")
+
     @property
     def effective_log_format(self) -> Literal["console", "json"]:
         if self.log_format is not None:
