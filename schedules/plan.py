@@ -28,6 +28,7 @@ class JobKind(StrEnum):
     UNIT_CATALOGUE = "unit-catalogue"  # refresh the portal's agency catalogue (LayDanhMucCoQuan)
     LATE_SCAN = "late-scan"  # record the dossiers that are late for the admin console
     TICK_PRUNE = "tick-prune"  # forget claimed ticks too old to be claimed again
+    LOG_RETENTION = "log-retention"  # seal yesterday's integration log, purge and archive what is past retention
 
 
 DAILY_DEFAULTS: dict[JobKind, tuple[str, str]] = {
@@ -36,6 +37,7 @@ DAILY_DEFAULTS: dict[JobKind, tuple[str, str]] = {
     JobKind.PROCEDURE_CATALOGUE: ("procedure_catalogue_cron", "15 2 * * *"),
     JobKind.UNIT_CATALOGUE: ("unit_catalogue_cron", "30 2 * * *"),
     JobKind.TICK_PRUNE: ("tick_prune_cron", "45 3 * * *"),
+    JobKind.LOG_RETENTION: ("log_retention_cron", "0 1 * * *"),
 }
 
 

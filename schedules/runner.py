@@ -8,6 +8,8 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from foundation.clock import VN_TZ
+from foundation.settings import get_settings
+from hub import retention
 from hub.store.db import Database
 from schedules import catalogue, late
 from schedules.claims import Claims
@@ -22,7 +24,7 @@ RequestPoll = Callable[..., int]
 
 class HubRunner:
     """The scheduler's runner in production: polls through ``hub.sync.request_poll``, catalogues through the
-    portal connector, the late scan and tick pruning on the database."""
+    portal connector, the late scan, tick pruning and the integration log's retention on the database."""
 
     def __init__(
         self,
@@ -56,4 +58,6 @@ class HubRunner:
         if spec.kind is JobKind.TICK_PRUNE:
             removed = self.claims.prune(tick - TICK_RETENTION)
             return f"đã xoá {removed} lượt cũ (pruned old ticks)"
+        if spec.kind is JobKind.LOG_RETENTION:
+            return str(retention.run(self.db, retention.Policy.from_settings(get_settings()), now=tick))
         raise ValueError(f"unknown job kind {spec.kind}")
