@@ -21,7 +21,9 @@ replay_app = typer.Typer(help="Replay parked messages: one, or all that a filter
 
 @worker_app.callback()
 def worker(
-    processes: Annotated[int, typer.Option("--processes", "-p", help="Worker processes (Redis or RabbitMQ broker).")] = 2,
+    processes: Annotated[
+        int, typer.Option("--processes", "-p", help="Worker processes (Redis or RabbitMQ broker).")
+    ] = 2,
     threads: Annotated[int, typer.Option("--threads", "-t", help="Threads per process.")] = 8,
     queues: Annotated[list[str] | None, typer.Option("--queue", "-Q", help="Only these queues.")] = None,
 ) -> None:

@@ -135,11 +135,10 @@ def archive_day(db: Database, sealed: LogDay, archive_dir: Path, now: datetime) 
     archive_dir.mkdir(parents=True, exist_ok=True)
     path = archive_dir / f"attempts-{sealed.day.isoformat()}.jsonl.gz"
     start, end = logchain.day_bounds(sealed.day)
-    with gzip.open(path, "wt", encoding="utf-8") as out:
-        with db.session() as session:
-            query = select(Attempt).where(Attempt.started_at >= start, Attempt.started_at < end).order_by(Attempt.id)
-            for attempt in session.scalars(query.execution_options(yield_per=logchain.BATCH)):
-                out.write(json.dumps(_archive_row(logchain.row_dict(attempt)), ensure_ascii=False) + "\n")
+    with gzip.open(path, "wt", encoding="utf-8") as out, db.session() as session:
+        query = select(Attempt).where(Attempt.started_at >= start, Attempt.started_at < end).order_by(Attempt.id)
+        for attempt in session.scalars(query.execution_options(yield_per=logchain.BATCH)):
+            out.write(json.dumps(_archive_row(logchain.row_dict(attempt)), ensure_ascii=False) + "\n")
     manifest_path = archive_dir / MANIFEST
     manifest = json.loads(manifest_path.read_text(encoding="utf-8")) if manifest_path.exists() else {"days": {}}
     manifest["days"][sealed.day.isoformat()] = {
@@ -154,9 +153,7 @@ def archive_day(db: Database, sealed: LogDay, archive_dir: Path, now: datetime) 
     manifest_path.write_text(json.dumps(manifest, indent=2, sort_keys=True), encoding="utf-8")
     with db.session() as session:
         session.execute(delete(Attempt).where(Attempt.started_at >= start, Attempt.started_at < end))
-        session.execute(
-            update(LogDay).where(LogDay.day == sealed.day).values(archived_at=now, archive_file=str(path))
-        )
+        session.execute(update(LogDay).where(LogDay.day == sealed.day).values(archived_at=now, archive_file=str(path)))
     return path
 
 

@@ -176,9 +176,7 @@ def test_verify_sees_a_deleted_row_an_added_row_and_an_edited_archive(
     with store.session() as session:
         message_id = session.execute(select(func.min(Message.id))).scalar_one()
         at = logchain.day_bounds(added_day)[0] + timedelta(minutes=30)
-        session.execute(
-            insert(Attempt).values(message_id=message_id, number=99, outcome="succeeded", started_at=at)
-        )
+        session.execute(insert(Attempt).values(message_id=message_id, number=99, outcome="succeeded", started_at=at))
     code, output = _verify(store, monkeypatch, added_day)
     assert code == 1 and "added after" in output
 
