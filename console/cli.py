@@ -42,7 +42,7 @@ def serve(
     from console.app import create_app
     from console.runner import Background
     from foundation.settings import Environment, get_settings
-    from foundation.topology import load
+    from foundation.topology import configured
 
     settings = get_settings()
     db = _db()
@@ -50,7 +50,7 @@ def serve(
     app = create_app(
         AppConsole(
             db=db,
-            topology=load(settings.topology_file),
+            topology=configured(settings),
             alerts=alerts,
             secure_cookies=settings.environment is Environment.PRODUCTION,
         )

@@ -45,6 +45,9 @@ class Settings(BaseSettings):
         description="Redis for cross-process locks, tick claims and rate limits when the broker is RabbitMQ",
     )
     topology_file: Path = DEFAULT_TOPOLOGY
+    topology_overlay: Path | None = Field(
+        default=None, description="a second topology file whose systems (base URLs, credentials) override the first's"
+    )
     secrets_dir: Path | None = None
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_format: Literal["console", "json"] | None = Field(

@@ -14,7 +14,7 @@ from connectors.base import Source, Target
 from foundation.clock import vietnam_now
 from foundation.errors import ConfigurationError
 from foundation.settings import Settings, get_settings
-from foundation.topology import System, Topology, load
+from foundation.topology import System, Topology, configured
 from hub.store.db import Database
 from systems import registry
 from systems.registry import build_source, build_target
@@ -79,7 +79,7 @@ class HubContext:
 
         settings = settings or get_settings()
         db = Database(settings.database_url)
-        topology = load(settings.topology_file)
+        topology = configured(settings)
         return cls(
             settings=settings,
             db=db,

@@ -163,11 +163,11 @@ def poll(
     ] = None,
 ) -> None:
     """Poll units now (outside the schedule): each poll reads the unit's changes since its watermark."""
-    from foundation.topology import load
+    from foundation.topology import configured
     from hub.sync import request_poll
 
     settings = get_settings()
-    topology = load(settings.topology_file)
+    topology = configured(settings)
     chosen = [u for u in topology.active_units() if u.system and (not units or u.code in units)]
     if units and len(chosen) != len(set(units)):
         known = {u.code for u in chosen}

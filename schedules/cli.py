@@ -55,7 +55,7 @@ def scheduler(
     """Trigger every unit's poll and the daily jobs at their ticks; several schedulers may run at once."""
     from contextlib import ExitStack
 
-    from foundation.topology import load
+    from foundation.topology import configured
     from schedules.claims import Claims, DatabaseClaims, RedisClaims
     from schedules.plan import JobKind, plan
     from schedules.runner import HubRunner
@@ -66,7 +66,7 @@ def scheduler(
     # APScheduler logs every execution at INFO; the scheduler's own schedule.ran/failed lines say more, once per tick
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
     db = _db()
-    topology = load(settings.topology_file)
+    topology = configured(settings)
     specs = plan(topology)
     if poll_every is not None:
         specs = [replace(s, schedule=Every(poll_every)) if s.kind is JobKind.POLL else s for s in specs]

@@ -60,7 +60,12 @@ class Hub:
 
 @contextmanager
 def running_hub(db: Database, *, threads: int = 4) -> Iterator[Hub]:
-    """The embedded hub over ``db`` with fake connectors for the one-stop-shop and the portal, workers running."""
+    """The embedded hub over ``db`` with fake connectors for the one-stop-shop and the portal, workers running.
+
+    The broker is the one the environment configures: in-process by default, RabbitMQ when
+    ``tests/hub/test_rabbitmq.py`` runs these tests again with ``DVC_HUB_BROKER_URL=amqp://...``.
+    """
+    from hub.broker import get_broker
     from hub.worker import embedded_workers
 
     settings = Settings(
@@ -83,6 +88,7 @@ def running_hub(db: Database, *, threads: int = 4) -> Iterator[Hub]:
         procedures=procedures.DbProcedureLookup(db),
         clock=lambda: datetime(2024, 3, 5, 9, 0, tzinfo=T0.tzinfo),
     )
+    get_broker().flush_all()  # a durable broker still holds the retries of the previous test, for another database
     try:
         with embedded_workers(ctx, threads=threads):
             yield Hub(ctx, source, portal)
