@@ -111,11 +111,21 @@ class AttemptWriter:
         self.batch = batch
         self.interval = interval
         self._queue: queue.Queue[dict[str, Any] | None] = queue.Queue()
+        self._pending = 0  # rows handed over and not yet written (or given up on)
+        self._pending_lock = threading.Lock()
         self._thread = threading.Thread(target=self._run, name="attempt-writer", daemon=True)
         self._thread.start()
 
     def put(self, record: AttemptRecord) -> None:
+        with self._pending_lock:
+            self._pending += 1
         self._queue.put(record.row())
+
+    @property
+    def pending(self) -> int:
+        """Rows handed over that are not in the database yet: 0 once everything put so far is written."""
+        with self._pending_lock:
+            return self._pending
 
     def close(self) -> None:
         """Flush what is buffered and stop."""
@@ -142,6 +152,8 @@ class AttemptWriter:
                 except queue.Empty:
                     break
             self._flush(rows)
+            with self._pending_lock:
+                self._pending -= len(rows)
 
     def _flush(self, rows: list[dict[str, Any]]) -> None:
         if not rows:

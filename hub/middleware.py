@@ -53,6 +53,12 @@ class IntegrationLog(Middleware):
         self._writer_lock = threading.Lock()
         self._tokens = threading.local()
 
+    @property
+    def pending_attempts(self) -> int:
+        """Attempt rows this process has not written yet (tests wait for 0 before reading the log)."""
+        with self._writer_lock:
+            return self._writer.pending if self._writer is not None else 0
+
     def _attempt_writer(self) -> attempts.AttemptWriter:
         with self._writer_lock:
             ctx = context.current()

@@ -15,7 +15,9 @@ from connectors.fake import FakeConnector
 from foundation.settings import Settings
 from foundation.topology import load
 from hub import context, procedures
+from hub.broker import get_broker
 from hub.context import ConnectorPool, HubContext
+from hub.middleware import IntegrationLog
 from hub.store.db import Database
 from hub.store.models import Message, MessageState
 from tests.conftest import TOPOLOGIES
@@ -44,11 +46,14 @@ class Hub:
                 busy = session.execute(
                     select(func.count()).select_from(Message).where(Message.state.in_(IN_FLIGHT))
                 ).scalar_one()
-            if busy == 0:
-                time.sleep(0.05)  # let buffered attempt rows reach the database
+            if busy == 0 and not self._tries_unwritten():
                 return
             time.sleep(0.02)
         raise AssertionError(f"{busy} messages still in flight after {timeout}s")
+
+    def _tries_unwritten(self) -> int:
+        """Attempt rows the batching writer holds but has not written yet."""
+        return sum(m.pending_attempts for m in get_broker().middleware if isinstance(m, IntegrationLog))
 
     def messages(self, **where: object) -> list[Message]:
         with self.db.session() as session:
@@ -65,7 +70,6 @@ def running_hub(db: Database, *, threads: int = 4) -> Iterator[Hub]:
     The broker is the one the environment configures: in-process by default, RabbitMQ when
     ``tests/hub/test_rabbitmq.py`` runs these tests again with ``DVC_HUB_BROKER_URL=amqp://...``.
     """
-    from hub.broker import get_broker
     from hub.worker import embedded_workers
 
     settings = Settings(
