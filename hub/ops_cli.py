@@ -1,4 +1,4 @@
-"""``dvc-hub worker`` and ``dvc-hub replay``: running the pipeline and replaying what failed."""
+"""``dvc-hub worker``, ``replay`` and ``doctor``: running the pipeline, replaying what failed, checking a deployment."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from foundation.settings import get_settings
+from hub import doctor as doctor_checks
 from hub import replay as replays
 from hub.store.db import Database
 
@@ -176,3 +177,19 @@ def poll(
     for unit in chosen:
         request_poll(db, str(unit.system), unit.code, reason="manual")
     console.print(f"Đã yêu cầu đồng bộ {len(chosen)} đơn vị (polls requested for {len(chosen)} units).")
+
+
+def doctor(
+    max_skew: Annotated[float, typer.Option(help="Seconds this machine's clock may differ from the servers'.")] = 5.0,
+) -> None:
+    """Check this deployment from the inside: schema, broker, every system's credentials and health, clock skew."""
+    checks = doctor_checks.run(get_settings(), max_skew=max_skew)
+    for check in checks:
+        mark = "[green]✓[/green]" if check.ok else "[red]✗[/red]"
+        console.print(f"{mark} {check.name}: ", end="")
+        console.print(check.detail, markup=False, highlight=False)
+    failed = [c for c in checks if not c.ok]
+    if failed:
+        console.print(f"[red]{len(failed)} kiểm tra không đạt ({len(failed)} checks failed)[/red]")
+        raise typer.Exit(1)
+    console.print(f"[green]Tất cả {len(checks)} kiểm tra đạt (all {len(checks)} checks passed)[/green]")
