@@ -136,10 +136,10 @@ class Run:
             out.append(f"{len(mismatched)} dossiers with another status on the portal (source, portal): {first}; "
                        f"messages: { {code: self.story(code) for code in first} }")  # fmt: skip
         stats = self.sims.portal_stats()
-        if stats["duplicates"]:
-            out.append(f"pushed twice: {stats['duplicates'][:5]}")
-        if stats["regressions"]:
-            out.append(f"status regressions: {stats['regressions'][:5]}")
+        for name in ("duplicates", "regressions"):
+            if stats[name]:
+                codes = {str(entry.get("MaHoSo")) for entry in stats[name][:3] if isinstance(entry, dict)}
+                out.append(f"{name} at the portal: {stats[name][:5]}; messages: { {c: self.story(c) for c in codes} }")
         return out
 
 
