@@ -156,8 +156,14 @@ class PrivateRabbitMQ:
 
     def start(self) -> Self:
         _run([str(RABBITMQ_BIN / "rabbitmq-server"), "-detached"], env=self.env)
-        self._ctl("await_startup", "--timeout", "120")
-        wait_for_port(self.port)
+        try:
+            # -detached returns before the node is known to epmd, when rabbitmqctl cannot reach it yet; the AMQP
+            # port opens once it boots
+            wait_for_port(self.port, timeout=180)
+            self._ctl("await_startup", "--timeout", "120")
+        except BaseException:
+            self.stop()
+            raise
         return self
 
     def restart_app(self) -> None:
@@ -168,6 +174,8 @@ class PrivateRabbitMQ:
     def stop(self) -> None:
         try:
             self._ctl("shutdown")
+        except subprocess.CalledProcessError:
+            pass  # not running (a start that failed): nothing to shut down
         finally:
             shutil.rmtree(self.dir, ignore_errors=True)
 
