@@ -58,13 +58,16 @@ def main() -> None:
 @config_app.command("check")
 def config_check(
     files: Annotated[list[Path], typer.Argument(help="Topology YAML files to validate.")],
+    overlay: Annotated[
+        Path | None, typer.Option(help="A second topology file laid over each (as DVC_HUB_TOPOLOGY_OVERLAY).")
+    ] = None,
 ) -> None:
     """Validate topology files and each system's options; every problem is printed with its path in the file."""
     failed = False
     for path in files:
-        problems = validate_file(path)
+        problems = validate_file(path, overlay)
         if not problems:
-            problems = registry.check(load(path))
+            problems = registry.check(load(path, overlay))
         if problems:
             failed = True
             errors.print(f"[red]✗ {path}[/red] — {len(problems)} lỗi (problems):")

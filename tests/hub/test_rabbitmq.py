@@ -27,7 +27,16 @@ def rabbitmq() -> Iterator[PrivateRabbitMQ]:
 def test_the_pipeline_tests_pass_on_rabbitmq(rabbitmq: PrivateRabbitMQ, redis_url: str) -> None:
     env = {**os.environ, "DVC_HUB_BROKER_URL": rabbitmq.url, "DVC_HUB_REDIS_URL": redis_url}
     result = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--show-capture=no", "tests/hub/test_pipeline.py"],
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            "--show-capture=no",
+            "tests/hub/test_pipeline.py",
+        ],
         env=env,
         cwd=PROJECT_ROOT,
         capture_output=True,
