@@ -101,6 +101,8 @@ def run_delivery(ctx: HubContext, message_id: int) -> str:
         batch_size = system.batch_size if kind_of(system).batches else 1
         with ExitStack() as locks:
             locks.enter_context(dossier_mutex(f"deliver:{code}:{target}").acquire())  # busy: back later
+            if outbox.claim(ctx.db, message_id) is None:
+                return "noop"  # a batch leader delivered it between the first claim and this lock
             followers = _followers(ctx, locks, message_id, target, batch_size - 1)
             return _deliver(ctx, target, unit_code, (message_id, code, version), followers)
 
