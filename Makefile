@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test test-fast lint lock bench clean
+.PHONY: demo test test-fast chaos lint lock bench clean
 
 $(STAMP): requirements.lock pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -23,11 +23,15 @@ demo: $(STAMP)
 # coverage rises; never lower it to make a change pass.
 COVERAGE_FLOOR := 84
 test: $(STAMP)
-	$(BIN)/python -m pytest --cov --cov-report=term --cov-fail-under=$(COVERAGE_FLOOR)
+	$(BIN)/python -m pytest -m "not chaos" --cov --cov-report=term --cov-fail-under=$(COVERAGE_FLOOR)
 
 # The tests that need no server. The servers' URLs point at a closed port, so a test that reaches PostgreSQL or Redis
 # without saying so (no postgres/redis marker from its fixtures) fails here instead of quietly using a local one.
 OFFLINE := DVC_HUB_TEST_POSTGRES_URL=postgresql://postgres@127.0.0.1:1/postgres DVC_HUB_TEST_REDIS_URL=redis://127.0.0.1:1/0
+# The chaos matrix (tests/hub/test_chaos_matrix.py): each scenario on servers of its own, about 25 minutes.
+chaos: $(STAMP)
+	$(BIN)/python -m pytest -m chaos -v
+
 test-fast: $(STAMP)
 	$(OFFLINE) $(BIN)/python -m pytest -m "not slow and not postgres and not redis"
 

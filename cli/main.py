@@ -8,12 +8,13 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from cli import doctor
 from console import cli as admin_cli
 from devtools import cli as devtools_cli
 from foundation import logs
 from foundation.settings import get_settings
 from foundation.topology import load, validate_file
-from hub import ops_cli
+from hub import logs_cli, ops_cli
 from hub.procedures_cli import app as procedures_app
 from migrations import downgrade, upgrade
 from reports import cli as reports_cli
@@ -35,10 +36,13 @@ app.add_typer(ops_cli.worker_app, name="worker")
 app.add_typer(ops_cli.replay_app, name="replay")
 app.command("demo")(devtools_cli.demo)
 app.command("poll")(ops_cli.poll)
+app.command("doctor")(doctor.doctor)
 app.add_typer(procedures_app, name="procedures")
 app.command("admin")(admin_cli.serve)
 app.add_typer(admin_cli.users_app, name="users")
 app.add_typer(admin_cli.logs_app, name="logs")
+admin_cli.logs_app.command("verify")(logs_cli.verify)
+admin_cli.logs_app.command("retain")(logs_cli.retain)
 app.add_typer(admin_cli.dossier_app, name="dossier")
 app.command("scheduler")(schedules_cli.scheduler)
 app.add_typer(probe_cli.app, name="vendor")
@@ -61,13 +65,16 @@ def main() -> None:
 @config_app.command("check")
 def config_check(
     files: Annotated[list[Path], typer.Argument(help="Topology YAML files to validate.")],
+    overlay: Annotated[
+        Path | None, typer.Option(help="A second topology file laid over each (as DVC_HUB_TOPOLOGY_OVERLAY).")
+    ] = None,
 ) -> None:
     """Validate topology files and each system's options; every problem is printed with its path in the file."""
     failed = False
     for path in files:
-        problems = validate_file(path)
+        problems = validate_file(path, overlay)
         if not problems:
-            problems = registry.check(load(path))
+            problems = registry.check(load(path, overlay))
         if problems:
             failed = True
             errors.print(f"[red]✗ {path}[/red] — {len(problems)} lỗi (problems):")

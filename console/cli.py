@@ -21,7 +21,7 @@ from console.formatting import local_time
 from console.queries import SearchFilter, search, timeline
 from console.runner import Background
 from foundation.settings import Environment, get_settings
-from foundation.topology import load
+from foundation.topology import configured
 from hub.store.db import Database
 from hub.store.models import User
 
@@ -61,7 +61,7 @@ def serve(
     app = create_app(
         AppConsole(
             db=db,
-            topology=load(settings.topology_file),
+            topology=configured(settings),
             alerts=alerts,
             production=settings.environment is Environment.PRODUCTION,
             throttle=ThrottlePolicy(

@@ -35,9 +35,19 @@ class Settings(BaseSettings):
     )
     broker_url: str = Field(
         default="memory://",
-        description="memory:// for the embedded in-process broker, redis://host:6379/0 in production",
+        description=(
+            "memory:// for the embedded in-process broker; redis://host:6379/0 or amqp://user:pass@host:5672/vhost"
+            " (RabbitMQ, durable queues) in production"
+        ),
+    )
+    redis_url: str | None = Field(
+        default=None,
+        description="Redis for cross-process locks, tick claims and rate limits when the broker is RabbitMQ",
     )
     topology_file: Path = DEFAULT_TOPOLOGY
+    topology_overlay: Path | None = Field(
+        default=None, description="a second topology file whose systems (base URLs, credentials) override the first's"
+    )
     secrets_dir: Path | None = None
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_format: Literal["console", "json"] | None = Field(
@@ -78,6 +88,15 @@ class Settings(BaseSettings):
     signin_client_lockout_after: int = Field(default=30, ge=1, description="failures that lock a client address")
     signin_lockout_seconds: int = Field(default=900, ge=1, description="how long a lockout lasts")
 
+    retention_personal_days: int = Field(
+        default=90, ge=1, description="request/response payloads (may hold personal data) are emptied after this"
+    )
+    retention_redacted_days: int = Field(default=365, ge=1, description="the redacted payloads, after this")
+    retention_metadata_days: int = Field(
+        default=5 * 365, ge=1, description="attempt rows are moved to the archive and deleted after this"
+    )
+    archive_dir: Path = Field(default=PROJECT_ROOT / "var" / "archive", description="the attempts' archive files")
+
     @property
     def effective_log_format(self) -> Literal["console", "json"]:
         if self.log_format is not None:
@@ -88,13 +107,27 @@ class Settings(BaseSettings):
     def uses_redis(self) -> bool:
         return self.broker_url.startswith(("redis://", "rediss://", "unix://"))
 
+    @property
+    def uses_rabbitmq(self) -> bool:
+        return self.broker_url.startswith(("amqp://", "amqps://"))
+
+    @property
+    def external_broker(self) -> bool:
+        """Messages go through a broker server, so workers run as processes of their own."""
+        return self.uses_redis or self.uses_rabbitmq
+
+    @property
+    def shared_redis_url(self) -> str | None:
+        """The Redis that worker processes share for locks: the broker itself, or ``redis_url`` beside RabbitMQ."""
+        return self.broker_url if self.uses_redis else self.redis_url
+
     def __repr_args__(self):  # type: ignore[no-untyped-def]
         # The database URL may carry a password: never print it.
         for name, value in super().__repr_args__():
             if name == "console_metrics_token":
                 yield name, "***" if value else value
                 continue
-            yield name, (_mask_url(value) if name in {"database_url", "broker_url"} else value)
+            yield name, (_mask_url(value) if name in {"database_url", "broker_url", "redis_url"} else value)
 
 
 def _mask_url(url: object) -> object:

@@ -19,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from foundation.clock import today
 from foundation.errors import ConfigurationError
+from foundation.settings import Settings
 from foundation.text import AGENCY_ID_PATTERN, normalize_name
 
 FOREVER = date.max
@@ -235,9 +236,38 @@ def _path(loc: tuple[int | str, ...]) -> str:
     return out or "(file)"
 
 
-def _read(path: Path) -> tuple[TopologyFile | None, list[str]]:
+def _yaml(path: Path) -> Any:
+    return yaml.safe_load(path.read_text(encoding="utf-8"))
+
+
+def apply_overlay(data: Any, overlay: Any) -> list[str]:
+    """Lay a second topology file's ``systems`` over the first's, by name: a deployment changes base URLs and
+    credential references (``docker-compose.yml``'s trial points the hub at the simulators) without copying the
+    province's file. Only systems may be overlaid; each must exist in the first file; ``options`` merge key by key.
+    """
+    if not isinstance(overlay, dict) or set(overlay) - {"systems"}:
+        return ["(overlay): only a 'systems:' list may be overlaid"]
+    systems = {s.get("name"): s for s in data.get("systems", []) if isinstance(s, dict)}
+    problems = []
+    for index, change in enumerate(overlay.get("systems") or []):
+        target = systems.get(change.get("name")) if isinstance(change, dict) else None
+        if target is None:
+            problems.append(f"(overlay).systems[{index}]: no system of that name in the topology")
+            continue
+        options = {**target.get("options", {}), **change.get("options", {})}
+        target.update(change)
+        if options:
+            target["options"] = options
+    return problems
+
+
+def _read(path: Path, overlay: Path | None = None) -> tuple[TopologyFile | None, list[str]]:
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = _yaml(path)
+        if overlay is not None:
+            problems = apply_overlay(data, _yaml(overlay))
+            if problems:
+                return None, problems
     except (OSError, yaml.YAMLError) as exc:
         return None, [f"(file): {exc}"]
     spec, problems = parse(data)
@@ -246,14 +276,19 @@ def _read(path: Path) -> tuple[TopologyFile | None, list[str]]:
     return spec, problems
 
 
-def validate_file(path: Path) -> list[str]:
+def validate_file(path: Path, overlay: Path | None = None) -> list[str]:
     """Every problem of a topology file, with its path in the file; an empty list when it is valid."""
-    return _read(path)[1]
+    return _read(path, overlay)[1]
 
 
-def load(path: Path) -> Topology:
-    """Load and validate a topology file; ConfigurationError lists every problem."""
-    spec, problems = _read(path)
+def load(path: Path, overlay: Path | None = None) -> Topology:
+    """Load and validate a topology file (and an overlay on it); ConfigurationError lists every problem."""
+    spec, problems = _read(path, overlay)
     if spec is None or problems:
         raise ConfigurationError(f"{path}: " + "; ".join(problems))
     return Topology(spec)
+
+
+def configured(settings: Settings) -> Topology:
+    """The deployment's topology: ``DVC_HUB_TOPOLOGY_FILE`` with ``DVC_HUB_TOPOLOGY_OVERLAY`` laid over it."""
+    return load(settings.topology_file, settings.topology_overlay)

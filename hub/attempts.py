@@ -195,6 +195,12 @@ class AttemptWriter:
             self._put_count += 1
         self._queue.put(record)
 
+    @property
+    def pending(self) -> int:
+        """Rows handed over and not yet written (or given up on)."""
+        with self._handled:
+            return self._put_count - self._handled_count
+
     def flush(self, timeout: float | None = 10.0) -> bool:
         """Return once every row put before this call is handled; False if ``timeout`` seconds ran out first."""
         with self._handled:

@@ -1,4 +1,4 @@
-"""The one place the Dramatiq broker is built: Redis in production, in-process for the embedded default.
+"""The one place the Dramatiq broker is built: Redis or RabbitMQ in production, in-process for the embedded default.
 
 ``get_broker()`` builds the broker from the settings once per process, registers the hub's middleware and calls
 ``dramatiq.set_broker`` — ``hub.actors`` calls it before declaring any actor, so importing the actors always
@@ -10,6 +10,7 @@ from __future__ import annotations
 import threading
 
 import dramatiq
+from dramatiq.brokers.rabbitmq import RabbitmqBroker
 from dramatiq.brokers.redis import RedisBroker
 from dramatiq.brokers.stub import StubBroker
 from dramatiq.middleware import CurrentMessage, ShutdownNotifications, TimeLimit
@@ -17,6 +18,7 @@ from dramatiq.rate_limits import ConcurrentRateLimiter
 from dramatiq.rate_limits.backend import RateLimiterBackend
 from dramatiq.rate_limits.backends import RedisBackend, StubBackend
 
+from foundation.errors import ConfigurationError
 from foundation.settings import Settings, get_settings
 from hub.middleware import IntegrationLog
 
@@ -35,9 +37,21 @@ def _build(settings: Settings) -> tuple[dramatiq.Broker, RateLimiterBackend]:
         CurrentMessage(),
         IntegrationLog(),
     ]
+    broker: dramatiq.Broker
+    backend: RateLimiterBackend
     if settings.uses_redis:
-        broker: dramatiq.Broker = RedisBroker(url=settings.broker_url, middleware=middleware)
-        backend: RateLimiterBackend = RedisBackend(url=settings.broker_url)
+        broker = RedisBroker(url=settings.broker_url, middleware=middleware)
+        backend = RedisBackend(url=settings.broker_url)
+    elif settings.uses_rabbitmq:
+        if settings.redis_url is None:
+            raise ConfigurationError(
+                "DVC_HUB_REDIS_URL phải có khi dùng RabbitMQ: khóa giữa các tiến trình nằm ở Redis "
+                "(DVC_HUB_REDIS_URL is required with RabbitMQ: the cross-process locks live in Redis)"
+            )
+        # Durable queues and persistent messages survive a broker restart; confirm_delivery makes enqueue wait for
+        # RabbitMQ to take the message, so a message the log records as queued is really in the queue.
+        broker = RabbitmqBroker(url=settings.broker_url, middleware=middleware, confirm_delivery=True)
+        backend = RedisBackend(url=settings.redis_url)
     else:
         broker = StubBroker(middleware=middleware)
         broker.emit_after("process_boot")

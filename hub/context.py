@@ -15,7 +15,7 @@ from connectors.recording import Recorder
 from foundation.clock import vietnam_now
 from foundation.errors import ConfigurationError
 from foundation.settings import Settings, get_settings
-from foundation.topology import Topology, load
+from foundation.topology import Topology, configured
 from hub.attempts import AttemptRecorder
 from hub.procedures import DbProcedureLookup
 from hub.store.db import Database
@@ -82,7 +82,7 @@ class HubContext:
     def from_settings(cls, settings: Settings | None = None) -> HubContext:
         settings = settings or get_settings()
         db = Database(settings.database_url)
-        topology = load(settings.topology_file)
+        topology = configured(settings)
         return cls(
             settings=settings,
             db=db,

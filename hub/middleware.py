@@ -46,6 +46,17 @@ class IntegrationLog(Middleware):
         self._leases: outbox.Leases | None = None
         self._writer_lock = threading.Lock()
         self._tokens = threading.local()
+        self._running = 0  # messages between before_ and after_process_message: their attempt rows are still to come
+
+    @property
+    def pending_attempts(self) -> int:
+        """Attempt rows this process has not written yet (tests wait for 0 before reading the log)."""
+        with self._writer_lock:
+            return self._running + (self._writer.pending if self._writer is not None else 0)
+
+    def _count_running(self, step: int) -> None:
+        with self._writer_lock:
+            self._running += step
 
     def _attempt_writer(self) -> attempts.AttemptWriter:
         with self._writer_lock:
@@ -88,12 +99,16 @@ class IntegrationLog(Middleware):
             started_at=utcnow(),
             worker=f"{WORKER_ID}:{threading.current_thread().name}",
         )
+        self._count_running(+1)
         self._tokens.value = (attempts.begin(record), time.perf_counter(), record)
         self._lease_heartbeat().hold()
         logs.bind(message_id=message_id, actor=message.actor_name)
 
     def after_skip_message(self, broker: dramatiq.Broker, message: MessageProxy) -> None:
         self._lease_heartbeat().drop()
+        if getattr(self._tokens, "value", None) is not None:
+            self._tokens.value = None
+            self._count_running(-1)
         self._finish_context()
 
     def after_process_message(
@@ -119,6 +134,8 @@ class IntegrationLog(Middleware):
         finally:
             self._lease_heartbeat().drop()
             attempts.end(token)
+            self._tokens.value = None
+            self._count_running(-1)
             self._finish_context()
 
     def _finish_context(self) -> None:

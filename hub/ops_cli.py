@@ -12,7 +12,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from foundation.settings import get_settings
-from foundation.topology import load
+from foundation.topology import configured
 from hub import replay as replays
 from hub.context import HubContext
 from hub.store.db import Database
@@ -26,13 +26,15 @@ replay_app = typer.Typer(help="Replay parked messages: one, or all that a filter
 
 @worker_app.callback()
 def worker(
-    processes: Annotated[int, typer.Option("--processes", "-p", help="Worker processes (Redis broker only).")] = 2,
+    processes: Annotated[
+        int, typer.Option("--processes", "-p", help="Worker processes (Redis or RabbitMQ broker).")
+    ] = 2,
     threads: Annotated[int, typer.Option("--threads", "-t", help="Threads per process.")] = 8,
     queues: Annotated[list[str] | None, typer.Option("--queue", "-Q", help="Only these queues.")] = None,
 ) -> None:
     """Run Dramatiq workers against the configured broker; SIGTERM shuts them down gracefully."""
     settings = get_settings()
-    if settings.uses_redis:
+    if settings.external_broker:
         run_processes(processes, threads, queues)
         return
     console.print("Embedded broker: worker threads in this process; Ctrl-C stops them.")
@@ -150,7 +152,7 @@ def poll(
 ) -> None:
     """Poll units now (outside the schedule): each poll reads the unit's changes since its watermark."""
     settings = get_settings()
-    topology = load(settings.topology_file)
+    topology = configured(settings)
     chosen = [u for u in topology.active_units() if u.system and (not units or u.code in units)]
     if units and len(chosen) != len(set(units)):
         known = {u.code for u in chosen}

@@ -1,4 +1,4 @@
-"""Running the hub's workers: Dramatiq worker processes against Redis in production, worker threads in this
+"""Running the hub's workers: Dramatiq worker processes against Redis or RabbitMQ in production, worker threads in this
 process for the embedded default; and the reconciler loop that runs beside them.
 """
 
@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import dramatiq
+from dramatiq.brokers.rabbitmq import RabbitmqBroker
 from dramatiq.brokers.redis import RedisBroker
 
 from foundation import logs
@@ -57,14 +58,19 @@ class Reconciler:
 
 
 def broker_queue_depth() -> QueueDepth | None:
-    """How many messages the Redis broker holds for a queue (queued, delayed, being processed); None in-process.
+    """How many messages the broker holds for a queue; None in-process.
 
-    The in-process broker lives and dies with its process, so there is nothing to compare its queues with.
+    Redis counts queued, delayed and in-progress messages. RabbitMQ only tells how many wait in a queue and its
+    delay queue, not the ones workers hold unacknowledged (in hand or waiting for their retry time), so under
+    RabbitMQ the reconciler errs towards sending a stale message again, which the idempotent actors absorb. The
+    in-process broker lives and dies with its process, so there is nothing to compare its queues with.
     """
     broker = get_broker()
-    if not isinstance(broker, RedisBroker):
-        return None
-    return lambda queue: int(broker.do_qsize(queue))
+    if isinstance(broker, RedisBroker):
+        return lambda queue: int(broker.do_qsize(queue))
+    if isinstance(broker, RabbitmqBroker):
+        return lambda queue: sum(broker.get_queue_message_counts(queue)[:2])
+    return None
 
 
 @contextmanager

@@ -18,7 +18,7 @@ from rich.table import Column, Table
 
 from foundation.clock import VN_TZ
 from foundation.settings import get_settings
-from foundation.topology import load
+from foundation.topology import configured
 from hub import context
 from hub.store.db import Database
 from hub.worker import embedded_workers
@@ -65,7 +65,7 @@ def scheduler(
     # APScheduler logs every execution at INFO; the scheduler's own schedule.ran/failed lines say more, once per tick
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
     db = _db()
-    topology = load(settings.topology_file)
+    topology = configured(settings)
     specs = plan(topology)
     if poll_every is not None:
         specs = [replace(s, schedule=Every(poll_every)) if s.kind is JobKind.POLL else s for s in specs]
@@ -73,8 +73,11 @@ def scheduler(
         specs = [s for s in specs if any(fnmatch.fnmatchcase(s.job_id, pattern) for pattern in only)]
     if claims not in {"auto", "redis", "database"}:
         raise typer.BadParameter("claims must be auto, redis or database", param_hint="--claims")
-    use_redis = settings.uses_redis if claims == "auto" else claims == "redis"
-    tick_claims: Claims = RedisClaims.from_url(settings.broker_url) if use_redis else DatabaseClaims(db)
+    redis_url = settings.shared_redis_url
+    use_redis = redis_url is not None if claims == "auto" else claims == "redis"
+    if use_redis and redis_url is None:
+        raise typer.BadParameter("no Redis configured (DVC_HUB_REDIS_URL)", param_hint="--claims")
+    tick_claims: Claims = RedisClaims.from_url(redis_url) if redis_url and use_redis else DatabaseClaims(db)
 
     def portal() -> Any:
         return context.current().connectors.target(topology.portal.name)
@@ -84,7 +87,7 @@ def scheduler(
 
     runner = HubRunner(db, tick_claims, portal, reconcile=DailyReconciliation(db, topology, settings))
     clock = Scheduler(db, specs, tick_claims, runner)
-    embedded = (not settings.uses_redis) if workers is None else workers
+    embedded = (not settings.external_broker) if workers is None else workers
     console.print(
         f"Bộ lập lịch {clock.owner}: {len(specs)} tác vụ, khóa lượt ở {'Redis' if use_redis else 'cơ sở dữ liệu'} "
         f"({len(specs)} jobs, tick claims in {'Redis' if use_redis else 'the database'}"

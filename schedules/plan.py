@@ -30,6 +30,7 @@ class JobKind(StrEnum):
     LATE_SCAN = "late-scan"  # record the dossiers that are late for the admin console
     TICK_PRUNE = "tick-prune"  # forget claimed ticks too old to be claimed again
     RECONCILE = "reconcile"  # compare yesterday's dossiers of every unit with the national portal (reports/)
+    LOG_RETENTION = "log-retention"  # seal yesterday's integration log, purge and archive what is past retention
 
 
 DAILY_DEFAULTS: dict[JobKind, tuple[str, str]] = {
@@ -39,6 +40,7 @@ DAILY_DEFAULTS: dict[JobKind, tuple[str, str]] = {
     JobKind.UNIT_CATALOGUE: ("unit_catalogue_cron", "30 2 * * *"),
     JobKind.TICK_PRUNE: ("tick_prune_cron", "45 3 * * *"),
     JobKind.RECONCILE: ("reconcile_cron", "0 4 * * *"),
+    JobKind.LOG_RETENTION: ("log_retention_cron", "0 1 * * *"),
 }
 
 

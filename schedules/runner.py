@@ -8,6 +8,8 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from foundation.clock import VN_TZ
+from foundation.settings import get_settings
+from hub import retention
 from hub.store.db import Database
 from hub.sync import request_poll as hub_request_poll
 from schedules import catalogue, late
@@ -24,7 +26,7 @@ Reconcile = Callable[[datetime], str]  # the daily reconciliation, given the tic
 
 class HubRunner:
     """The scheduler's runner in production: polls through ``hub.sync.request_poll``, catalogues through the
-    portal connector, the late scan and tick pruning on the database."""
+    portal connector, the late scan, tick pruning and the integration log's retention on the database."""
 
     def __init__(
         self,
@@ -60,4 +62,6 @@ class HubRunner:
         if spec.kind is JobKind.TICK_PRUNE:
             removed = self.claims.prune(tick - TICK_RETENTION)
             return f"đã xoá {removed} lượt cũ (pruned old ticks)"
+        if spec.kind is JobKind.LOG_RETENTION:
+            return str(retention.run(self.db, retention.Policy.from_settings(get_settings()), now=tick))
         raise ValueError(f"unknown job kind {spec.kind}")

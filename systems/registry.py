@@ -166,7 +166,7 @@ def _endpoint(system: System, kind: SystemKind, options: Options, settings: Sett
 def _limiter(options: Options, settings: Settings) -> RateLimiter | None:
     if options.rate_per_second is None:
         return None
-    redis_url = options.redis_url or (settings.broker_url if settings.uses_redis else None)
+    redis_url = options.redis_url or settings.shared_redis_url
     if redis_url:
         return RedisRateLimiter(
             redis.Redis.from_url(redis_url),

@@ -198,8 +198,31 @@ class Attempt(Base):
     response: Mapped[dict[str, Any] | None]
     request_redacted: Mapped[dict[str, Any] | None]
     response_redacted: Mapped[dict[str, Any] | None]
+    # Written when the row's day is sealed into the tamper-evident chain (hub/logchain.py), never by the writer:
+    personal_digest: Mapped[str | None] = mapped_column(String(64))  # of request and response, kept after purge
+    redacted_digest: Mapped[str | None] = mapped_column(String(64))  # of the redacted views, likewise
+    chain_hash: Mapped[str | None] = mapped_column(String(64))  # covers the previous row's hash and this row
 
-    __table_args__ = (Index("ix_attempts_message", "message_id", "number"),)
+    __table_args__ = (
+        Index("ix_attempts_message", "message_id", "number"),
+        Index("ix_attempts_started", "started_at"),
+    )
+
+
+class LogDay(Base):
+    """One Vietnam-time day of attempts: its sealed chain head and what retention has done to it since."""
+
+    __tablename__ = "log_days"
+
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    rows: Mapped[int] = mapped_column(Integer)
+    previous_head: Mapped[str] = mapped_column(String(64))  # the head of the day sealed before, or the genesis
+    head: Mapped[str] = mapped_column(String(64))
+    sealed_at: Mapped[datetime]
+    personal_purged_at: Mapped[datetime | None]
+    redacted_purged_at: Mapped[datetime | None]
+    archived_at: Mapped[datetime | None]
+    archive_file: Mapped[str | None] = mapped_column(String(255))
 
 
 class Delivery(Base):

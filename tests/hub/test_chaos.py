@@ -24,7 +24,7 @@ from simulators.server import Simulators
 from tests.conftest import TOPOLOGIES
 from tests.waiting import eventually
 
-pytestmark = [pytest.mark.slow, pytest.mark.postgres, pytest.mark.redis]
+pytestmark = [pytest.mark.slow, pytest.mark.postgres, pytest.mark.redis, pytest.mark.timeout(600)]
 
 IN_FLIGHT = [s.value for s in MessageState if s.in_flight]
 CREDENTIALS = {

@@ -111,3 +111,21 @@ def test_unreadable_yaml_is_reported_not_raised(tmp_path: Path) -> None:
     broken = tmp_path / "broken.yaml"
     broken.write_text("name: [unclosed", encoding="utf-8")
     assert validate_file(broken)[0].startswith("(file):")
+
+
+def test_an_overlay_changes_systems_by_name_and_refuses_unknown_ones(tmp_path: Path) -> None:
+    base = TOPOLOGIES / "quang-nam-2023.yaml"
+    overlay = tmp_path / "overlay.yaml"
+    overlay.write_text(
+        "systems:\n"
+        "  - {name: dvcqg, base_url: 'https://dvcqg.example/api', credentials: dvcqg-prod, options: {extra: 1}}\n",
+        encoding="utf-8",
+    )
+    plain, laid = load(base), load(base, overlay)
+    portal = laid.systems["dvcqg"]
+    assert (portal.base_url, portal.credentials) == ("https://dvcqg.example/api", "dvcqg-prod")
+    assert portal.options == {**plain.systems["dvcqg"].options, "extra": 1}
+    assert laid.systems["motcua-quangnam"] == plain.systems["motcua-quangnam"]
+
+    overlay.write_text("systems:\n  - {name: dvc-qg, base_url: 'https://x.example'}\n", encoding="utf-8")
+    assert validate_file(base, overlay) == ["(overlay).systems[0]: no system of that name in the topology"]

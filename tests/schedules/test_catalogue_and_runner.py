@@ -109,5 +109,8 @@ def test_the_runner_enqueues_polls_with_their_tick_and_runs_the_daily_jobs(db: D
     claims.claim("poll:mc:49", tick - timedelta(days=8), "old", period=timedelta(minutes=1))
     claims.claim("poll:mc:49", tick - timedelta(days=1), "recent", period=timedelta(minutes=1))
     assert "1" in runner(JobSpec("daily:tick-prune", JobKind.TICK_PRUNE, daily), tick)
+    assert "(sealed 0, personal payloads purged 0" in runner(
+        JobSpec("daily:log-retention", JobKind.LOG_RETENTION, daily), tick
+    )
     with db.session() as session:
         assert list(session.scalars(select(ScheduleTick.claimed_by))) == ["recent"]

@@ -69,8 +69,13 @@ def test_every_active_unit_gets_a_poll_and_the_daily_jobs_follow() -> None:
     assert all(s.schedule == Every(60) for s in polls)
     daily = {s.kind: s for s in specs if s.kind is not JobKind.POLL}
     assert set(daily) == {
-        JobKind.LATE_SCAN, JobKind.PROCEDURE_CATALOGUE, JobKind.UNIT_CATALOGUE, JobKind.TICK_PRUNE, JobKind.RECONCILE,
-    }  # fmt: skip
+        JobKind.LATE_SCAN,
+        JobKind.PROCEDURE_CATALOGUE,
+        JobKind.UNIT_CATALOGUE,
+        JobKind.TICK_PRUNE,
+        JobKind.RECONCILE,
+        JobKind.LOG_RETENTION,
+    }
     assert daily[JobKind.PROCEDURE_CATALOGUE].system == "dvcqg"
     assert daily[JobKind.PROCEDURE_CATALOGUE].job_id == "daily:procedure-catalogue"
 

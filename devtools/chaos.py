@@ -1,0 +1,329 @@
+"""The chaos matrix: the whole hub on real services, one disruption per scenario, and the verdict at the end.
+
+Each scenario runs two worker processes against its own database and broker, lets the simulated one-stop-shop
+produce a few thousand dossiers, disrupts something mid-run (a database restart, a broker crash, a source outage,
+a hanging portal, a worker killed in a batch push) and checks that the portal ends equal to the source: nothing
+missing, nothing pushed twice, no status going backwards, nothing parked. A failure tells, per missing dossier, the
+story of its messages. Used by ``tests/hub/test_chaos_matrix.py`` and ``bench/stress_chaos.py``.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager, suppress
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+import psycopg
+import yaml
+from sqlalchemy import func, select
+
+from devtools.devcluster import Cluster, hub_env
+from devtools.servers import PrivatePostgres, PrivateRabbitMQ, PrivateRedis
+from foundation.settings import PROJECT_ROOT
+from foundation.topology import load
+from hub import procedures
+from hub.store.db import Database
+from hub.store.models import Delivery, Message, MessageState
+from migrations import upgrade
+from simulators.server import Simulators
+
+TOPOLOGY = PROJECT_ROOT / "config" / "topologies" / "quang-nam-2023.yaml"
+IN_FLIGHT = [s.value for s in MessageState if s.in_flight]
+DRAIN_SECONDS = 480  # generous: CI machines are shared, and a slow drain is not a lost dossier
+CREDENTIALS = {
+    "DVC_HUB_CRED_MOTCUA_QUANGNAM_USERNAME": "hub",
+    "DVC_HUB_CRED_MOTCUA_QUANGNAM_PASSWORD": "hub-secret",
+    "DVC_HUB_CRED_DVCQG_USERNAME": "hub",
+    "DVC_HUB_CRED_DVCQG_PASSWORD": "hub-secret",
+}
+
+
+@dataclass(frozen=True)
+class Services:
+    """Where a run's database and broker are; the private servers a scenario may disrupt, if it owns them."""
+
+    database_url: str
+    broker_url: str
+    redis_url: str | None = None
+    postgres: PrivatePostgres | None = None
+    redis: PrivateRedis | None = None
+    rabbitmq: PrivateRabbitMQ | None = None
+
+
+@dataclass
+class Run:
+    """One scenario's hub: simulators, the integration log, the worker processes."""
+
+    sims: Simulators
+    db: Database
+    env: dict[str, str]
+    cluster: Cluster
+    services: Services
+    dossiers: int
+
+    def poll_all(self) -> None:
+        """What the scheduler does: one poll per unit, recorded and enqueued by a separate process."""
+        subprocess.run(
+            [sys.executable, "-m", "cli.main", "poll"], env=self.env, cwd=PROJECT_ROOT, check=True, capture_output=True
+        )
+
+    def delivered(self) -> int:
+        with self.db.session() as session:
+            return int(session.execute(select(func.count()).select_from(Delivery)).scalar_one())
+
+    def in_flight(self) -> int:
+        with self.db.session() as session:
+            query = select(func.count()).select_from(Message).where(Message.state.in_(IN_FLIGHT))
+            return int(session.execute(query).scalar_one())
+
+    def wait_until(self, condition: Callable[[], bool], timeout: float, what: str) -> None:
+        """Poll ``condition`` until it holds; a database that is briefly away counts as "not yet"."""
+        deadline = time.monotonic() + timeout
+        while True:
+            with suppress(Exception):  # the database may be restarting on purpose: that is "not yet"
+                if condition():
+                    return
+            if time.monotonic() > deadline:
+                raise AssertionError(f"timed out after {timeout}s waiting until {what}")
+            time.sleep(0.5)
+
+    def under_way(self, share: float = 0.2) -> None:
+        """Wait until a share of the dossiers has reached the portal: the disruption then hits a busy pipeline."""
+        target = int(self.dossiers * share)
+        self.wait_until(lambda: self.delivered() >= target, 300, f"{target} deliveries are recorded")
+
+    def story(self, code: str) -> list[tuple[object, ...]]:
+        """Every message about a dossier, for a failure message that says what happened to it."""
+        with self.db.session() as session:
+            rows = session.execute(
+                select(Message.id, Message.kind, Message.state, Message.target, Message.error_class, Message.result)
+                .where(Message.dossier_code == code)
+                .order_by(Message.id)
+            ).all()
+        return [tuple(row) for row in rows]
+
+    def problems(self) -> list[str]:
+        """Everything that makes the run a failure, each with the evidence; empty when the portal equals the source."""
+        out: list[str] = []
+        with self.db.session() as session:
+            parked = session.execute(
+                select(Message.kind, Message.error_class, func.count(), func.max(Message.error_message))
+                .where(Message.state == MessageState.PARKED.value)
+                .group_by(Message.kind, Message.error_class)
+            ).all()
+        if parked:
+            out.append(f"parked messages: {[tuple(row) for row in parked]}")
+        source = self.sims.source_state()
+        portal = self.sims.portal_dossiers()
+        if len(source) < self.dossiers:
+            out.append(f"the source holds {len(source)} dossiers, fewer than the {self.dossiers} asked for")
+        missing = sorted(set(source) - set(portal))
+        if missing:
+            stories = {code: self.story(code) for code in missing[:3]}
+            out.append(f"{len(missing)} dossiers missing on the portal; the first ones' messages: {stories}")
+        mismatched = {
+            code: (record.TrangThai, portal[code].get("TrangThaiHoSo"))
+            for code, record in source.items()
+            if code in portal and str(portal[code].get("TrangThaiHoSo")) != str(record.TrangThai)
+        }
+        if mismatched:
+            first = dict(list(mismatched.items())[:3])
+            out.append(f"{len(mismatched)} dossiers with another status on the portal (source, portal): {first}; "
+                       f"messages: { {code: self.story(code) for code in first} }")  # fmt: skip
+        stats = self.sims.portal_stats()
+        for name in ("duplicates", "regressions"):
+            if stats[name]:
+                codes = {str(entry.get("MaHoSo")) for entry in stats[name][:3] if isinstance(entry, dict)}
+                out.append(f"{name} at the portal: {stats[name][:5]}; messages: { {c: self.story(c) for c in codes} }")
+        return out
+
+
+Disruption = Callable[[Run], None]
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """A named disruption and the services it needs to own."""
+
+    name: str
+    disrupt: Disruption
+    broker: Literal["redis", "rabbitmq"] = "redis"
+    private_postgres: bool = False
+
+
+def _advance_and_poll(run: Run) -> None:
+    run.sims.advance(6)
+    run.poll_all()
+
+
+def restart_postgres(run: Run) -> None:
+    """PostgreSQL restarted (fast shutdown: every connection cut) while workers push."""
+    assert run.services.postgres is not None
+    run.under_way()
+    run.services.postgres.restart()
+    _advance_and_poll(run)
+
+
+def restart_redis(run: Run) -> None:
+    """The Redis process killed (everything it held is gone) and started again empty."""
+    assert run.services.redis is not None
+    run.under_way()
+    run.services.redis.kill()
+    run.services.redis.start()
+    _advance_and_poll(run)
+
+
+def source_outage(seconds: float) -> Disruption:
+    """The one-stop-shop answers nothing but 503 for ``seconds``; polls and fetches keep trying meanwhile."""
+
+    def disrupt(run: Run) -> None:
+        run.under_way()
+        run.sims.set_fault("soap", error_rate=1.0, error_status=503)
+        run.sims.advance(6)
+        run.poll_all()
+        started = time.monotonic()
+        run.wait_until(lambda: time.monotonic() - started >= seconds, seconds + 10, "the outage is over")
+        run.sims.clear_faults("soap")
+        run.poll_all()
+
+    return disrupt
+
+
+def portal_hangs(seconds: float) -> Disruption:
+    """Every portal call hangs (no answer, connection held) for ``seconds``; the hub's timeout turns it into retries."""
+
+    def disrupt(run: Run) -> None:
+        run.under_way()
+        run.sims.set_fault("dvcqg", hang_rate=1.0, hang_seconds=4)
+        _advance_and_poll(run)
+        started = time.monotonic()
+        run.wait_until(lambda: time.monotonic() - started >= seconds, seconds + 10, "the portal answers again")
+        run.sims.clear_faults("dvcqg")
+
+    return disrupt
+
+
+def kill_worker_in_batch_push(run: Run) -> None:
+    """A worker group SIGKILLed while its threads are inside slow batch pushes; a replacement starts."""
+    run.sims.set_fault("dvcqg", latency_ms=400)  # every push takes a while: the kill lands inside some
+    run.under_way(0.1)
+    run.cluster.kill(run.cluster.groups[0])
+    run.cluster.start_worker(processes=1, threads=8)
+    _advance_and_poll(run)
+    run.sims.clear_faults("dvcqg")
+
+
+def kill_worker_and_restart_rabbitmq(run: Run) -> None:
+    """On RabbitMQ: a worker group SIGKILLed, then the broker's app stopped and started (durable queues survive)."""
+    assert run.services.rabbitmq is not None
+    run.sims.set_fault("dvcqg", latency_ms=200)
+    run.under_way(0.1)
+    run.cluster.kill(run.cluster.groups[0])
+    run.cluster.start_worker(processes=1, threads=8)
+    run.services.rabbitmq.restart_app()
+    _advance_and_poll(run)
+    run.sims.clear_faults("dvcqg")
+
+
+def matrix(outage_seconds: float) -> list[Scenario]:
+    """Every scenario; ``outage_seconds`` is how long the source is down and the portal hangs."""
+    return [
+        Scenario("postgres-restart", restart_postgres, private_postgres=True),
+        Scenario("redis-restart", restart_redis),
+        Scenario("source-down", source_outage(outage_seconds)),
+        Scenario("portal-hangs", portal_hangs(outage_seconds)),
+        Scenario("worker-killed-in-batch", kill_worker_in_batch_push),
+        Scenario("rabbitmq-worker-killed-and-restarted", kill_worker_and_restart_rabbitmq, broker="rabbitmq"),
+    ]
+
+
+@contextmanager
+def services_for(scenario: Scenario, *, shared_postgres: str) -> Iterator[Services]:
+    """The scenario's database and broker: a private PostgreSQL when it restarts it, else a fresh database on
+    ``shared_postgres`` (an admin URL, ``postgresql://postgres@host:port/postgres``); always a private Redis (the
+    broker, or the locks beside RabbitMQ), so runs never share queues; a private RabbitMQ node when it uses one.
+    """
+    with ExitStack() as stack:
+        postgres = rabbitmq = None
+        if scenario.private_postgres:
+            postgres = stack.enter_context(_owned(PrivatePostgres()))
+            database_url = postgres.url
+        else:
+            database_url = stack.enter_context(_fresh_database(shared_postgres))
+        redis_server = stack.enter_context(_owned(PrivateRedis()))
+        broker_url, redis_url = redis_server.url, None
+        if scenario.broker == "rabbitmq":
+            rabbitmq = stack.enter_context(_owned(PrivateRabbitMQ()))
+            broker_url, redis_url = rabbitmq.url, redis_server.url
+        yield Services(database_url, broker_url, redis_url, postgres, redis_server, rabbitmq)
+
+
+@contextmanager
+def _owned(server: Any) -> Iterator[Any]:
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@contextmanager
+def _fresh_database(admin_url: str) -> Iterator[str]:
+    name = f"dvchub_chaos_{time.monotonic_ns()}"
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield "postgresql+psycopg://" + admin_url.split("://", 1)[1].rsplit("/", 1)[0] + f"/{name}"
+    finally:
+        with psycopg.connect(admin_url, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def run_scenario(scenario: Scenario, services: Services, workdir: Path, *, dossiers: int, seed: int = 77) -> list[str]:
+    """Run one scenario until the pipeline has drained; what went wrong (see :meth:`Run.problems`), empty if nothing."""
+    upgrade(services.database_url)
+    db = Database(services.database_url)
+    try:
+        return _run(scenario, services, workdir, db, dossiers=dossiers, seed=seed)
+    finally:
+        db.dispose()
+
+
+def _run(scenario: Scenario, services: Services, workdir: Path, db: Database, *, dossiers: int, seed: int) -> list[str]:
+    with Simulators(load(TOPOLOGY), seed=seed, dossiers=dossiers) as sims:
+        topology_file = sims.topology_file(workdir / "topology.yaml")
+        data = yaml.safe_load(topology_file.read_text(encoding="utf-8"))
+        for system in data["systems"]:
+            system["timeout"] = 2  # a hanging remote must turn into a retryable timeout quickly
+        topology_file.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+        catalogue = sims.catalogue.mapping().items()
+        procedures.import_csv(
+            db, "local_code,national_code\n" + "".join(f"{k},{v}\n" for k, v in catalogue), user="chaos"
+        )
+        extra = {"redis_url": services.redis_url} if services.redis_url else {}
+        env = hub_env(
+            database_url=services.database_url,
+            broker_url=services.broker_url,
+            topology_file=topology_file,
+            reconcile_after_seconds=8,
+            retry_min_backoff_ms=200,
+            retry_max_backoff_ms=2000,
+            retry_max_attempts=1000,
+            **extra,
+        )
+        run = Run(sims, db, env | CREDENTIALS, Cluster(env | CREDENTIALS, workdir), services, dossiers)
+        try:
+            run.cluster.start_worker(processes=1, threads=8)
+            run.cluster.start_worker(processes=1, threads=8)
+            run.poll_all()
+            scenario.disrupt(run)
+            run.poll_all()
+            run.wait_until(lambda: run.in_flight() == 0, DRAIN_SECONDS, "nothing is in flight")
+        finally:
+            run.cluster.stop()
+        return run.problems()

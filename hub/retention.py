@@ -1,0 +1,178 @@
+"""Retention of the integration log's attempts, per class of data, with an archive (Decree 13/2023 asks for a
+defined retention of personal data).
+
+The daily job, in order: seal every finished day into the chain (:mod:`hub.logchain`); empty the payloads with
+personal data (``request``/``response``) of days older than their horizon; then the redacted payloads; then move
+the attempts of days older than the metadata horizon to a compressed JSON-lines file, one per day, listed with its
+chain head and checksum in ``manifest.json``, and delete them. The chain stays verifiable throughout: rows keep
+their payload digests, and an archived day is verified from its file. The same plain deletes run on SQLite and
+PostgreSQL (no partitions yet).
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import delete, func, select, update
+
+from foundation.clock import utcnow
+from foundation.settings import Settings
+from hub import logchain
+from hub.store.db import Database
+from hub.store.models import Attempt, LogDay
+
+# A day is sealed only when no attempt can still be written for it: a message runs at most ten minutes and the
+# attempt writer is seconds late at most.
+SEAL_GRACE = timedelta(hours=1)
+MANIFEST = "manifest.json"
+
+
+@dataclass(frozen=True)
+class Policy:
+    """How many days each class of data is kept, and where archives go."""
+
+    personal_days: int
+    redacted_days: int
+    metadata_days: int
+    archive_dir: Path
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Policy:
+        return cls(
+            settings.retention_personal_days,
+            settings.retention_redacted_days,
+            settings.retention_metadata_days,
+            settings.archive_dir,
+        )
+
+
+@dataclass
+class Report:
+    sealed: list[date] = field(default_factory=list)
+    personal_purged: list[date] = field(default_factory=list)
+    redacted_purged: list[date] = field(default_factory=list)
+    archived: list[date] = field(default_factory=list)
+
+    def __str__(self) -> str:
+        return (
+            f"niêm phong {len(self.sealed)} ngày, xoá dữ liệu cá nhân {len(self.personal_purged)} ngày, "
+            f"xoá bản che {len(self.redacted_purged)} ngày, lưu trữ {len(self.archived)} ngày "
+            f"(sealed {len(self.sealed)}, personal payloads purged {len(self.personal_purged)}, "
+            f"redacted payloads purged {len(self.redacted_purged)}, archived {len(self.archived)} days)"
+        )
+
+
+def run(db: Database, policy: Policy, *, now: datetime | None = None) -> Report:
+    """Seal, purge and archive what is due at ``now``; safe to run again (each step skips days already done)."""
+    now = now or utcnow()
+    report = Report()
+    for day in _unsealed_days(db, before=now - SEAL_GRACE):
+        if logchain.seal(db, day) is not None:
+            report.sealed.append(day)
+    today = logchain.day_of(now)
+    report.personal_purged = _purge(db, today - timedelta(days=policy.personal_days), logchain.PERSONAL, now)
+    report.redacted_purged = _purge(db, today - timedelta(days=policy.redacted_days), logchain.REDACTED, now)
+    for sealed in _due(db, LogDay.archived_at, before=today - timedelta(days=policy.metadata_days)):
+        archive_day(db, sealed, policy.archive_dir, now)
+        report.archived.append(sealed.day)
+    return report
+
+
+def _unsealed_days(db: Database, *, before: datetime) -> Iterator[date]:
+    with db.session() as session:
+        first = session.execute(
+            select(func.min(Attempt.started_at)).where(Attempt.chain_hash.is_(None), Attempt.started_at < before)
+        ).scalar_one()
+    if first is None:
+        return
+    day = logchain.day_of(first)
+    while logchain.day_bounds(day)[1] <= before:
+        yield day
+        day += timedelta(days=1)
+
+
+def _due(db: Database, done: Any, *, before: date) -> list[LogDay]:
+    with db.session() as session:
+        return list(session.scalars(select(LogDay).where(done.is_(None), LogDay.day < before).order_by(LogDay.day)))
+
+
+def _purge(db: Database, before: date, columns: tuple[str, ...], now: datetime) -> list[date]:
+    marker = LogDay.personal_purged_at if columns == logchain.PERSONAL else LogDay.redacted_purged_at
+    days = []
+    for sealed in _due(db, marker, before=before):
+        start, end = logchain.day_bounds(sealed.day)
+        with db.session() as session:
+            session.execute(
+                update(Attempt)
+                .where(Attempt.started_at >= start, Attempt.started_at < end)
+                .values(dict.fromkeys(columns))
+            )
+            session.execute(update(LogDay).where(LogDay.day == sealed.day).values({marker.key: now}))
+        days.append(sealed.day)
+    return days
+
+
+def _archive_row(row: dict[str, Any]) -> dict[str, Any]:
+    return {k: (v.astimezone(UTC).isoformat() if isinstance(v, datetime) else v) for k, v in row.items()}
+
+
+def _restore_row(row: dict[str, Any]) -> dict[str, Any]:
+    for key in ("started_at", "finished_at"):
+        if row[key] is not None:
+            row[key] = datetime.fromisoformat(row[key])
+    return row
+
+
+def archive_day(db: Database, sealed: LogDay, archive_dir: Path, now: datetime) -> Path:
+    """Write a sealed day's attempts to ``attempts-<day>.jsonl.gz``, list it in the manifest, then delete them."""
+    archive_dir.mkdir(parents=True, exist_ok=True)
+    path = archive_dir / f"attempts-{sealed.day.isoformat()}.jsonl.gz"
+    start, end = logchain.day_bounds(sealed.day)
+    with gzip.open(path, "wt", encoding="utf-8") as out, db.session() as session:
+        query = select(Attempt).where(Attempt.started_at >= start, Attempt.started_at < end).order_by(Attempt.id)
+        for attempt in session.scalars(query.execution_options(yield_per=logchain.BATCH)):
+            out.write(json.dumps(_archive_row(logchain.row_dict(attempt)), ensure_ascii=False) + "\n")
+    manifest_path = archive_dir / MANIFEST
+    manifest = json.loads(manifest_path.read_text(encoding="utf-8")) if manifest_path.exists() else {"days": {}}
+    manifest["days"][sealed.day.isoformat()] = {
+        "file": path.name,
+        "sha256": hashlib.sha256(path.read_bytes()).hexdigest(),
+        "rows": sealed.rows,
+        "previous_head": sealed.previous_head,
+        "head": sealed.head,
+        "personal_purged": sealed.personal_purged_at is not None,
+        "redacted_purged": sealed.redacted_purged_at is not None,
+    }
+    manifest_path.write_text(json.dumps(manifest, indent=2, sort_keys=True), encoding="utf-8")
+    with db.session() as session:
+        session.execute(delete(Attempt).where(Attempt.started_at >= start, Attempt.started_at < end))
+        session.execute(update(LogDay).where(LogDay.day == sealed.day).values(archived_at=now, archive_file=str(path)))
+    return path
+
+
+def verify_day(db: Database, day: date) -> logchain.DayVerdict:
+    """Verify a day wherever it is now: in the database, or in its archive file (whose checksum is checked first)."""
+    with db.session() as session:
+        sealed = session.get(LogDay, day)
+    if sealed is None or sealed.archive_file is None:
+        return logchain.verify(db, day)
+    path = Path(sealed.archive_file)
+    manifest = json.loads((path.parent / MANIFEST).read_text(encoding="utf-8"))["days"][day.isoformat()]
+    if hashlib.sha256(path.read_bytes()).hexdigest() != manifest["sha256"]:
+        mismatch = logchain.Mismatch(None, f"archive {path.name} changed / tệp lưu trữ bị sửa")
+        return logchain.DayVerdict(day, sealed.rows, sealed.head, "", mismatch)
+    with gzip.open(path, "rt", encoding="utf-8") as lines:
+        rows = [_restore_row(json.loads(line)) for line in lines]
+    return logchain.verify_rows(
+        rows,
+        sealed,
+        personal_purged=sealed.personal_purged_at is not None,
+        redacted_purged=sealed.redacted_purged_at is not None,
+    )

@@ -1,0 +1,200 @@
+"""Retention and the tamper-evident chain: attempts sealed per day, payloads purged by class, old days archived with
+a manifest, and ``dvc-hub logs verify`` naming the first row someone edited — in the database or in an archive."""
+
+from __future__ import annotations
+
+import gzip
+import json
+from collections.abc import Iterator
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import delete, func, insert, select, update
+from typer.testing import CliRunner
+
+from cli.main import app
+from foundation.clock import VN_TZ
+from hub import logchain, retention
+from hub.store.db import Database
+from hub.store.models import Attempt, LogDay, Message
+from migrations import upgrade
+
+NOW = datetime(2024, 6, 20, 9, 0, tzinfo=VN_TZ)
+DAYS = [date(2024, 6, 10) + timedelta(days=n) for n in range(9)]  # 10 .. 18 June, all finished by NOW
+PER_DAY = 7
+POLICY_DAYS = {"personal_days": 7, "redacted_days": 8, "metadata_days": 9}
+
+
+@pytest.fixture
+def store(any_db_url: str) -> Iterator[Database]:
+    upgrade(any_db_url)
+    database = Database(any_db_url)
+    yield database
+    database.dispose()
+
+
+def _write_attempts(db: Database) -> None:
+    """PER_DAY attempts on each day, one of them a second before the Vietnam midnight that ends its day."""
+    with db.session() as session:
+        message_id = session.execute(
+            insert(Message).values(kind="deliver", actor="deliver_dossier", dossier_code="H1").returning(Message.id)
+        ).scalar_one()
+        rows = []
+        for day in DAYS:
+            start, end = logchain.day_bounds(day)
+            for n in range(PER_DAY):
+                at = end - timedelta(seconds=1) if n == PER_DAY - 1 else start + timedelta(hours=n + 1)
+                rows.append(
+                    {
+                        "message_id": message_id,
+                        "number": n + 1,
+                        "outcome": "succeeded" if n % 3 else "retry",
+                        "started_at": at,
+                        "finished_at": at + timedelta(milliseconds=250),
+                        "duration_ms": 250.5,
+                        "worker": "w1",
+                        "request": {"HoTenNguoiNop": "Nguyễn Văn A", "SoCMND": "012345678901", "n": n},
+                        "response": {"error_code": 0},
+                        "request_redacted": {"HoTenNguoiNop": "***", "n": n},
+                        "response_redacted": {"error_code": 0},
+                    }
+                )
+        session.execute(insert(Attempt), rows)
+
+
+def _policy(tmp_path: Path) -> retention.Policy:
+    return retention.Policy(archive_dir=tmp_path / "archive", **POLICY_DAYS)
+
+
+def _verify(db: Database, monkeypatch: pytest.MonkeyPatch, *days: date) -> tuple[int, str]:
+    monkeypatch.setenv("DVC_HUB_DATABASE_URL", db.url)
+    args = ["logs", "verify", *(a for d in days for a in ("--day", d.isoformat()))]
+    result = CliRunner().invoke(app, args)
+    return result.exit_code, result.output
+
+
+def _attempt_ids(db: Database, day: date) -> list[int]:
+    start, end = logchain.day_bounds(day)
+    with db.session() as session:
+        query = select(Attempt.id).where(Attempt.started_at >= start, Attempt.started_at < end).order_by(Attempt.id)
+        return list(session.scalars(query))
+
+
+def test_retention_archives_purges_and_keeps_the_chain_verifiable(
+    store: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given nine days of attempts with personal data in their payloads
+    _write_attempts(store)
+
+    # When retention runs with short horizons
+    report = retention.run(store, _policy(tmp_path), now=NOW.astimezone(UTC))
+
+    # Then every finished day is sealed, each class of data is handled on its own horizon
+    assert report.sealed == DAYS
+    today = NOW.date()
+    assert report.personal_purged == [d for d in DAYS if d < today - timedelta(days=7)]
+    assert report.redacted_purged == [d for d in DAYS if d < today - timedelta(days=8)]
+    assert report.archived == [d for d in DAYS if d < today - timedelta(days=9)] == [date(2024, 6, 10)]
+    with store.session() as session:
+        kept = {a.id: a for a in session.scalars(select(Attempt))}
+    assert len(kept) == PER_DAY * (len(DAYS) - 1)
+    personal_until = logchain.day_bounds(date(2024, 6, 12))[1]
+    redacted_until = logchain.day_bounds(date(2024, 6, 11))[1]
+    for attempt in kept.values():
+        assert (attempt.request is None) is (attempt.started_at < personal_until)
+        assert (attempt.response is None) is (attempt.started_at < personal_until)
+        assert (attempt.request_redacted is None) is (attempt.started_at < redacted_until)
+
+    # and the archived day is a gzip of JSON lines listed in the manifest with its head and checksum
+    archive = tmp_path / "archive"
+    manifest = json.loads((archive / "manifest.json").read_text(encoding="utf-8"))
+    entry = manifest["days"]["2024-06-10"]
+    with store.session() as session:
+        sealed = session.get(LogDay, date(2024, 6, 10))
+    assert sealed is not None and sealed.archive_file == str(archive / entry["file"])
+    assert entry["head"] == sealed.head and entry["rows"] == PER_DAY
+    with gzip.open(archive / entry["file"], "rt", encoding="utf-8") as lines:
+        archived = [json.loads(line) for line in lines]
+    assert [row["number"] for row in archived] == list(range(1, PER_DAY + 1))
+    assert all(row["request"] is None and row["request_redacted"] is None for row in archived)
+    assert archived[-1]["chain_hash"] == sealed.head
+
+    # and every day verifies, archived or purged or whole; a second run has nothing left to do
+    code, output = _verify(store, monkeypatch)
+    assert code == 0, output
+    assert output.count("✓") == len(DAYS)
+    assert sealed.head in output
+    again = retention.run(store, _policy(tmp_path), now=NOW.astimezone(UTC))
+    assert (again.sealed, again.personal_purged, again.archived) == ([], [], [])
+
+
+@pytest.mark.parametrize(
+    ("column", "value"),
+    [
+        ("error_message", "sửa lại cho đẹp"),  # metadata edited
+        ("request", {"HoTenNguoiNop": "Trần Thị B"}),  # a payload with personal data edited
+        ("started_at", datetime(2024, 6, 16, 3, 0, tzinfo=UTC)),  # moved within its day
+    ],
+)
+def test_verify_names_the_first_edited_row(
+    store: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, column: str, value: object
+) -> None:
+    # Given sealed days
+    _write_attempts(store)
+    retention.run(store, _policy(tmp_path), now=NOW.astimezone(UTC))
+    day = date(2024, 6, 16)
+    victim = _attempt_ids(store, day)[3]
+
+    # When one stored row of a day is edited behind the hub's back
+    with store.session() as session:
+        session.execute(update(Attempt).where(Attempt.id == victim).values({column: value}))
+
+    # Then verify names that row and fails; the other days still verify
+    code, output = _verify(store, monkeypatch, day)
+    assert code == 1
+    assert f"attempt {victim}" in output
+    assert _verify(store, monkeypatch, day + timedelta(days=1))[0] == 0
+
+
+def test_verify_sees_a_deleted_row_an_added_row_and_an_edited_archive(
+    store: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _write_attempts(store)
+    retention.run(store, _policy(tmp_path), now=NOW.astimezone(UTC))
+
+    # a row deleted from one day
+    deleted_day = date(2024, 6, 17)
+    last = _attempt_ids(store, deleted_day)[-1]
+    with store.session() as session:
+        session.execute(delete(Attempt).where(Attempt.id == last))
+    code, output = _verify(store, monkeypatch, deleted_day)
+    assert code == 1 and "rows removed" in output
+
+    # a row slipped into a sealed day
+    added_day = date(2024, 6, 15)
+    with store.session() as session:
+        message_id = session.execute(select(func.min(Message.id))).scalar_one()
+        at = logchain.day_bounds(added_day)[0] + timedelta(minutes=30)
+        session.execute(insert(Attempt).values(message_id=message_id, number=99, outcome="succeeded", started_at=at))
+    code, output = _verify(store, monkeypatch, added_day)
+    assert code == 1 and "added after" in output
+
+    # an archive file rewritten
+    path = tmp_path / "archive" / "attempts-2024-06-10.jsonl.gz"
+    with gzip.open(path, "rt", encoding="utf-8") as lines:
+        rows = [json.loads(line) for line in lines]
+    rows[2]["outcome"] = "succeeded" if rows[2]["outcome"] != "succeeded" else "retry"
+    with gzip.open(path, "wt", encoding="utf-8") as out:
+        out.writelines(json.dumps(row) + "\n" for row in rows)
+    code, output = _verify(store, monkeypatch, date(2024, 6, 10))
+    assert code == 1 and "archive" in output
+
+
+def test_an_unfinished_day_is_not_sealed_and_traffic_is_not_held(store: Database, tmp_path: Path) -> None:
+    _write_attempts(store)
+    last_end = logchain.day_bounds(DAYS[-1])[1]
+    # half an hour after the last day ended, an attempt of that day may still be on its way: not sealed yet
+    report = retention.run(store, _policy(tmp_path), now=last_end + timedelta(minutes=30))
+    assert DAYS[-1] not in report.sealed and report.sealed == DAYS[:-1]
+    assert logchain.verify(store, DAYS[-1]).mismatch is not None
