@@ -17,7 +17,14 @@ import pytest
 from devtools.chaos import Scenario, matrix, run_scenario, services_for
 from tests.conftest import POSTGRES_ADMIN_URL
 
-pytestmark = [pytest.mark.chaos, pytest.mark.slow, pytest.mark.postgres, pytest.mark.redis, pytest.mark.rabbitmq, pytest.mark.timeout(600)]
+pytestmark = [
+    pytest.mark.chaos,
+    pytest.mark.slow,
+    pytest.mark.postgres,
+    pytest.mark.redis,
+    pytest.mark.rabbitmq,
+    pytest.mark.timeout(600),
+]
 
 DOSSIERS = int(os.environ.get("DVC_HUB_CHAOS_DOSSIERS", "500"))
 OUTAGE_SECONDS = float(os.environ.get("DVC_HUB_CHAOS_OUTAGE_SECONDS", "10"))
