@@ -144,10 +144,9 @@ class _GuardedTransport(zeep.Transport):
         self.endpoint.guard()
         pending = self.recorder.pending()
         operation = pending.operation if pending is not None else "post"
-        response = self.endpoint.fetch(operation, "POST", address, data=message, headers=headers)
         if pending is not None:
             pending.request = _SECURITY.sub(b"", message)  # the credentials never reach the log
-        response = self.session.post(address, data=message, headers=headers, timeout=self.endpoint.timeouts.pair)
+        response = self.endpoint.fetch(operation, "POST", address, data=message, headers=headers)
         if pending is not None:
             pending.status_code = response.status_code
             pending.response = response.content
