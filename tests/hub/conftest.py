@@ -53,6 +53,17 @@ def fresh_queues() -> None:
         broker.queues[name] = Queue()
 
 
+@contextmanager
+def workers(ctx: HubContext, threads: int = 4) -> Iterator[None]:
+    """The hub's embedded workers over ``ctx``, started on fresh queues, the process's context cleared after."""
+    fresh_queues()
+    try:
+        with embedded_workers(ctx, threads=threads):
+            yield
+    finally:
+        context.install(None)
+
+
 def integration_log(broker: dramatiq.Broker) -> IntegrationLog:
     """The broker's integration-log middleware, whose attempt writer tests flush."""
     return next(m for m in broker.middleware if isinstance(m, IntegrationLog))
@@ -173,12 +184,8 @@ def running_hub(
         procedures=procedures.DbProcedureLookup(db),
         clock=lambda: datetime(2024, 3, 5, 9, 0, tzinfo=T0.tzinfo),
     )
-    fresh_queues()
-    try:
-        with embedded_workers(ctx, threads=threads):
-            yield Hub(ctx, source, portal)
-    finally:
-        context.install(None)
+    with workers(ctx, threads):
+        yield Hub(ctx, source, portal)
 
 
 # The personal values of tests.hub.factories.record's applicant, in the forms a log line could carry them.

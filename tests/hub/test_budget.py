@@ -15,17 +15,17 @@ from sqlalchemy import event, func, select
 
 from foundation.settings import Settings
 from foundation.topology import load
-from hub import context, procedures
+from hub import procedures
 from hub.context import ConnectorPool, HubContext
 from hub.store.db import Database
 from hub.store.models import Delivery, Message, MessageState
 from hub.sync import request_poll
-from hub.worker import embedded_workers
 from migrations import upgrade
 from simulators import portal as simulators_portal
 from simulators import soap as simulators_soap
 from simulators.server import Simulators
 from tests.conftest import TOPOLOGIES
+from tests.hub.conftest import workers
 from tests.hub.wire import Tap
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
@@ -89,13 +89,12 @@ def test_a_dossier_costs_no_more_than_its_budget_of_statements_and_http_calls(
 
         # When every unit is polled and the pipeline drains
         try:
-            with embedded_workers(ctx, threads=4):
+            with workers(ctx):
                 for unit in topology.active_units():
                     if unit.system:
                         request_poll(db, str(unit.system), unit.code, reason="budget")
                 _drain(db, at_source)
         finally:
-            context.install(None)
             ctx.connectors.close()
         event.remove(db.engine, "before_cursor_execute", counter.statement)
         event.remove(db.engine, "commit", counter.transaction)

@@ -21,10 +21,10 @@ from hub.context import HubContext
 from hub.store.db import Database
 from hub.store.models import Message, MessageState
 from hub.sync import request_poll
-from hub.worker import embedded_workers
 from migrations import upgrade
 from simulators.server import Simulators, vendor_of
 from tests.conftest import TOPOLOGIES
+from tests.hub.conftest import workers
 
 pytestmark = pytest.mark.slow
 
@@ -68,7 +68,7 @@ def test_every_vendor_syncs_to_the_portal_through_its_profile_alone(
         procedures.import_csv(ctx.db, csv, user="test")
         units = [(u.system, u.code) for u in ctx.topology.active_units(sims.now().date()) if u.system]
         # When the hub polls every unit, plays a day, and polls again
-        with embedded_workers(ctx, threads=4):
+        with workers(ctx):
             for system, code in units:
                 request_poll(ctx.db, str(system), code, reason="test")
             _drain(ctx.db)

@@ -17,12 +17,11 @@ from connectors.fake import FakeConnector
 from foundation.clock import VN_TZ
 from foundation.settings import Settings
 from foundation.topology import load
-from hub import context, procedures
+from hub import procedures
 from hub.context import ConnectorPool, HubContext
 from hub.store.db import Database
 from hub.store.models import Delivery, Dossier
 from hub.sync import request_poll
-from hub.worker import embedded_workers
 from mappings.canonical import Dossier as CanonicalDossier
 from reports.periods import parse_period
 from reports.reconciliation import Reconciler
@@ -30,7 +29,7 @@ from reports.rules import Rules
 from reports.service import Reports
 from systems.registry import kind_of
 from tests.conftest import TOPOLOGIES
-from tests.hub.conftest import Hub
+from tests.hub.conftest import Hub, workers
 from tests.hub.factories import progress, record
 
 SOURCE = "motcua-danang"
@@ -73,11 +72,8 @@ def hub(db: Database) -> Iterator[Hub]:
         procedures=procedures.DbProcedureLookup(db),
         clock=lambda: NOW,
     )
-    try:
-        with embedded_workers(ctx, threads=4):
-            yield Hub(ctx, source, portal)
-    finally:
-        context.install(None)
+    with workers(ctx):
+        yield Hub(ctx, source, portal)
 
 
 def test_dossiers_of_merged_communes_cross_1_july_2025_end_to_end(hub: Hub) -> None:
