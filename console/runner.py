@@ -13,7 +13,7 @@ from sqlalchemy import select
 from console.alerts import AlertSettings, evaluate
 from foundation import logs
 from hub import replay
-from hub.broker import dossier_mutex
+from hub.broker import singleton
 from hub.store.db import Database
 from hub.store.models import ReplayJob
 
@@ -46,14 +46,14 @@ class Background:
         with self.db.session() as session:
             running = list(session.scalars(select(ReplayJob.id).where(ReplayJob.state == "running")))
         for job_id in running:
-            with dossier_mutex(f"replay-job:{job_id}", ttl_ms=60_000).acquire(raise_on_failure=False) as acquired:
+            with singleton(f"replay-job:{job_id}", ttl_ms=60_000).acquire(raise_on_failure=False) as acquired:
                 if acquired:
                     replay.run_job(self.db, job_id, max_batches=1)
         return len(running)
 
     def evaluate_alerts_once(self) -> None:
         ttl = int(self.alert_interval * 1000)
-        with dossier_mutex("admin-alerts", ttl_ms=ttl).acquire(raise_on_failure=False) as acquired:
+        with singleton("admin-alerts", ttl_ms=ttl).acquire(raise_on_failure=False) as acquired:
             if acquired:
                 evaluate(self.db, self.alerts)
 

@@ -9,10 +9,12 @@ story of its messages. Used by ``tests/hub/test_chaos_matrix.py`` and ``bench/st
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+import unicodedata
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import ExitStack, contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,12 +26,14 @@ from sqlalchemy import func, select
 
 from devtools.devcluster import Cluster, hub_env
 from devtools.servers import PrivatePostgres, PrivateRabbitMQ, PrivateRedis
+from foundation.redaction import mask_text
 from foundation.settings import PROJECT_ROOT
 from foundation.topology import load
 from hub import procedures
 from hub.store.db import Database
 from hub.store.models import Delivery, Message, MessageState
 from migrations import upgrade
+from simulators.records import HoSo
 from simulators.server import Simulators
 
 TOPOLOGY = PROJECT_ROOT / "config" / "topologies" / "quang-nam-2023.yaml"
@@ -135,12 +139,37 @@ class Run:
             first = dict(list(mismatched.items())[:3])
             out.append(f"{len(mismatched)} dossiers with another status on the portal (source, portal): {first}; "
                        f"messages: { {code: self.story(code) for code in first} }")  # fmt: skip
+        leaked = personal_values_logged(self.cluster.log_paths(), self.sims.source_state().values())
+        if leaked:
+            out.append(f"{len(leaked)} personal values of the source's applicants in the workers' logs (masked): "
+                       f"{[mask_text(value) for value in leaked[:5]]}")  # fmt: skip
         stats = self.sims.portal_stats()
         for name in ("duplicates", "regressions"):
             if stats[name]:
                 codes = {str(entry.get("MaHoSo")) for entry in stats[name][:3] if isinstance(entry, dict)}
                 out.append(f"{name} at the portal: {stats[name][:5]}; messages: { {c: self.story(c) for c in codes} }")
         return out
+
+
+def personal_values_logged(logs: Iterable[Path], records: Iterable[HoSo]) -> list[str]:
+    """The applicants' personal values (as written and decomposed) that any of ``logs`` carries.
+
+    Single-word values (ID numbers, phones, e-mails) are looked up among the logs' words; names and addresses, few
+    and shared by many dossiers, are searched for in the whole text.
+    """
+    text = "\n".join(path.read_text(encoding="utf-8", errors="replace") for path in logs)
+    words = set(re.findall(r"[\w.@+-]+", text))
+    leaked: set[str] = set()
+    for record in records:
+        applicant = record.ChuHoSo
+        for value in (applicant.HoTen, applicant.SoGiayTo, applicant.MaDoiTuong, applicant.Email,
+                      applicant.SoDienThoai, applicant.DiaChi):  # fmt: skip
+            if not value or len(value) < 5:
+                continue
+            for form in {value, unicodedata.normalize("NFD", value)}:
+                if (form in words) if " " not in form else (form in text):
+                    leaked.add(value)
+    return sorted(leaked)
 
 
 Disruption = Callable[[Run], None]
@@ -230,6 +259,22 @@ def kill_worker_and_restart_rabbitmq(run: Run) -> None:
     run.sims.clear_faults("dvcqg")
 
 
+def kill_and_flush_with_a_failing_portal(run: Run) -> None:
+    """The portal failing 30% of calls (errors and hangs) throughout; a worker group SIGKILLed and replaced; then
+    the broker's Redis flushed, every queued message and lock forgotten; at last the portal recovers."""
+    assert run.services.redis is not None
+    run.sims.set_fault("dvcqg", error_rate=0.2, error_status=503, hang_rate=0.1, hang_seconds=3)
+    run.under_way(0.1)
+    run.cluster.kill(run.cluster.groups[0])
+    run.cluster.start_worker(processes=1, threads=8)
+    _advance_and_poll(run)
+    run.under_way(0.2)  # the replacement has taken work when the broker loses everything, as in an outage
+    run.services.redis.flush()
+    _advance_and_poll(run)
+    run.under_way(0.3)  # the pipeline runs on, with a broker that forgot its queues
+    run.sims.clear_faults()
+
+
 def matrix(outage_seconds: float) -> list[Scenario]:
     """Every scenario; ``outage_seconds`` is how long the source is down and the portal hangs."""
     return [
@@ -314,6 +359,7 @@ def _run(scenario: Scenario, services: Services, workdir: Path, db: Database, *,
             retry_min_backoff_ms=200,
             retry_max_backoff_ms=2000,
             retry_max_attempts=1000,
+            log_level="INFO",  # every event a worker logs in production, searched for personal values at the end
             **extra,
         )
         run = Run(sims, db, env | CREDENTIALS, Cluster(env | CREDENTIALS, workdir), services, dossiers)

@@ -68,6 +68,10 @@ class Cluster:
         self.groups.append(proc)
         return proc
 
+    def log_paths(self) -> list[Path]:
+        """Every worker group's output (standard output and error), one file each."""
+        return sorted(self.log_dir.glob("worker-*.log"))
+
     def kill(self, proc: subprocess.Popen[bytes]) -> None:
         """SIGKILL the whole worker group, as a crashed machine: no graceful shutdown, no acks."""
         os.killpg(proc.pid, signal.SIGKILL)

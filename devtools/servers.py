@@ -18,6 +18,8 @@ import uuid
 from pathlib import Path
 from typing import Self
 
+import redis
+
 PG_BIN = Path(os.environ.get("DVC_HUB_PG_BIN", "/usr/lib/postgresql/15/bin"))
 RABBITMQ_BIN = Path(os.environ.get("DVC_HUB_RABBITMQ_BIN", "/usr/lib/rabbitmq/bin"))
 # rabbitmqctl opens its own distribution ports in this range; a node must listen elsewhere
@@ -112,6 +114,14 @@ class PrivateRedis:
         assert self._proc is not None
         self._proc.send_signal(signal.SIGKILL)
         self._proc.wait(timeout=30)
+
+    def flush(self) -> None:
+        """FLUSHDB: the server stays up and forgets everything it held (queues, delayed retries, locks)."""
+        client = redis.Redis.from_url(self.url)
+        try:
+            client.flushdb()
+        finally:
+            client.close()
 
     def stop(self) -> None:
         if self._proc is not None and self._proc.poll() is None:

@@ -8,6 +8,8 @@ binds them to the right broker.
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import dramatiq
 from dramatiq.brokers.rabbitmq import RabbitmqBroker
@@ -71,8 +73,62 @@ def get_broker() -> dramatiq.Broker:
         return _broker
 
 
-def dossier_mutex(key: str, ttl_ms: int = 5 * 60 * 1000) -> ConcurrentRateLimiter:
-    """A lock held across worker processes (Redis) or threads (embedded), one per dossier and target."""
+def dossier_mutex(key: str, *, lease_seconds: float) -> DossierMutex:
+    """A lock held across worker processes (Redis) or threads (embedded), one per dossier and target, living one
+    message lease at a time (the worker's heartbeat renews it)."""
+    get_broker()
+    assert _backend is not None  # set together with the broker
+    return DossierMutex(_backend, key, ttl_ms=int(lease_seconds * 1000))
+
+
+def singleton(key: str, ttl_ms: int) -> ConcurrentRateLimiter:
+    """A lock that one process takes for a while (the reconciler's turn), left to expire after ``ttl_ms``."""
     get_broker()
     assert _backend is not None  # set together with the broker
     return ConcurrentRateLimiter(_backend, f"dvc-hub:mutex:{key}", limit=1, ttl=ttl_ms)
+
+
+class DossierMutex:
+    """A dossier's lock, kept alive while its holder lives.
+
+    Its time to live is one message lease, and the worker's lease heartbeat renews every lock this process holds
+    (:func:`renew_held`), like the leases themselves. A lock therefore lasts as long as the work inside it, however
+    long, and a killed worker's locks free themselves within a lease — not after minutes during which every later
+    version of its dossiers would wait.
+    """
+
+    def __init__(self, backend: RateLimiterBackend, key: str, *, ttl_ms: int) -> None:
+        self.backend = backend
+        self.key = f"dvc-hub:mutex:{key}"
+        self.ttl_ms = ttl_ms
+        self._limiter = ConcurrentRateLimiter(backend, self.key, limit=1, ttl=ttl_ms)
+
+    @contextmanager
+    def acquire(self, *, raise_on_failure: bool = True) -> Iterator[bool]:
+        """Hold the lock for the block; busy: raise ``RateLimitExceeded`` (the message comes back later), or yield
+        False with ``raise_on_failure=False``."""
+        with self._limiter.acquire(raise_on_failure=raise_on_failure) as acquired:
+            if not acquired:
+                yield False
+                return
+            with _held_lock:
+                _held[self.key] = self
+            try:
+                yield True
+            finally:  # forgotten before it is released, so that a renewal never revives a released lock for long
+                with _held_lock:
+                    _held.pop(self.key, None)
+
+
+_held_lock = threading.Lock()
+_held: dict[str, DossierMutex] = {}  # the dossier locks this process holds, by key
+
+
+def renew_held() -> int:
+    """Give every dossier lock this process holds a whole time to live again; returns how many were renewed."""
+    with _held_lock:
+        held = list(_held.values())
+    for mutex in held:
+        # adding 0 to a held lock (count 1, limit 1) rewrites it with a fresh expiry, through the backend's own API
+        mutex.backend.incr(mutex.key, 0, maximum=1, ttl=mutex.ttl_ms)
+    return len(held)

@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session
 from foundation import logs
 from foundation.errors import ConfigurationError, HubError
 from hub import attempts, codecs, control, outbox
-from hub.broker import dossier_mutex
+from hub.broker import DossierMutex, dossier_mutex
 from hub.context import HubContext
 from hub.errors import DeliveryPaused, LeaseLost
 from hub.routing import split_target
@@ -126,12 +126,17 @@ def run_delivery(ctx: HubContext, message_id: int) -> str:
         system = ctx.topology.systems[system_name]
         batch_size = system.batch_size if kind_of(system).batches else 1
         with ExitStack() as locks:
-            locks.enter_context(dossier_mutex(f"deliver:{code}:{target}").acquire())  # busy: back later
+            locks.enter_context(_lock(ctx, code, target).acquire())  # busy: back later
             unit, followers = _followers(ctx, locks, message_id, target, unit_code, batch_size - 1)
             try:
                 return _deliver(ctx, target, unit_code, unit, (message_id, code, version), followers)
             finally:  # a follower not delivered in the batch goes back to its own message, as it was
                 outbox.release(ctx.db, [mid for mid, _, _ in followers])
+
+
+def _lock(ctx: HubContext, code: str, target: str) -> DossierMutex:
+    """The lock that lets one version of a dossier at a time travel to a target."""
+    return dossier_mutex(f"deliver:{code}:{target}", lease_seconds=ctx.settings.message_lease_seconds)
 
 
 def _followers(
@@ -165,7 +170,7 @@ def _followers(
     busy: list[int] = []
     for message_id, payload in claimed.items():
         code = payload["dossier_code"]
-        if locks.enter_context(dossier_mutex(f"deliver:{code}:{target}").acquire(raise_on_failure=False)):
+        if locks.enter_context(_lock(ctx, code, target).acquire(raise_on_failure=False)):
             taken.append((message_id, code, payload["version"]))
         else:
             busy.append(message_id)

@@ -277,3 +277,7 @@ class Leases:
                 self.renew()
             except Exception:  # a database hiccup must not stop the heartbeat; the next beat tries again
                 log.warning("lease_renewal_failed", exc_info=True)
+            try:
+                brokers.renew_held()
+            except Exception:  # nor a broker hiccup: a lock expires only after a whole lease without a renewal
+                log.warning("lock_renewal_failed", exc_info=True)

@@ -218,7 +218,7 @@ def run_sync(ctx: HubContext, message_id: int) -> str:
     with logs.bound(dossier_code=code, unit=unit_code):
         raw = ctx.connectors.source(system).get_dossier(unit_code, code, seen=_announced(payload))
         dossier = codecs.to_canonical(ctx, system, raw)
-        with dossier_mutex(f"apply:{code}").acquire():
+        with dossier_mutex(f"apply:{code}", lease_seconds=ctx.settings.message_lease_seconds).acquire():
             with ctx.db.session() as session:
                 applied = apply(ctx, session, dossier, system=system, unit_code=unit_code, message_id=message_id)
                 outbox.finish(

@@ -16,7 +16,7 @@ from dramatiq.brokers.redis import RedisBroker
 
 from foundation import logs
 from hub import context
-from hub.broker import dossier_mutex, get_broker
+from hub.broker import get_broker, singleton
 from hub.reconcile import QueueDepth, reconcile
 
 log = logs.get_logger(__name__)
@@ -41,7 +41,7 @@ class Reconciler:
 
     def run_once(self) -> None:
         ttl = int(self.interval * 1000)
-        with dossier_mutex("reconciler", ttl_ms=ttl).acquire(raise_on_failure=False) as acquired:
+        with singleton("reconciler", ttl_ms=ttl).acquire(raise_on_failure=False) as acquired:
             if acquired:
                 reconcile(
                     self.ctx.db,
