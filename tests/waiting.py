@@ -13,10 +13,13 @@ from collections.abc import Callable
 POLL_SECONDS = 0.05
 
 
-def eventually(condition: Callable[[], bool], *, timeout: float, what: str, every: float = POLL_SECONDS) -> None:
-    """Return as soon as ``condition()`` is true; AssertionError naming ``what`` after ``timeout`` seconds."""
+def eventually(
+    condition: Callable[[], bool], *, timeout: float, what: str | Callable[[], str], every: float = POLL_SECONDS
+) -> None:
+    """Return as soon as ``condition()`` is true; AssertionError naming ``what`` after ``timeout`` seconds (a
+    callable ``what`` tells the state at that moment: counts, the rows still waiting)."""
     deadline = time.monotonic() + timeout
     while not condition():
         if time.monotonic() > deadline:
-            raise AssertionError(f"not done after {timeout}s: {what}")
+            raise AssertionError(f"not done after {timeout}s: {what() if callable(what) else what}")
         time.sleep(every)  # the condition lives in another process: nothing here can be notified of it

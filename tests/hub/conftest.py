@@ -33,6 +33,7 @@ from hub.store.models import Message, MessageState
 from hub.worker import embedded_workers
 from tests.conftest import TOPOLOGIES
 from tests.hub.factories import T0
+from tests.waiting import eventually
 
 QUANG_NAM = TOPOLOGIES / "quang-nam-2023.yaml"
 IN_FLIGHT = [s.value for s in MessageState if s.in_flight]
@@ -67,6 +68,14 @@ def workers(ctx: HubContext, threads: int = 4) -> Iterator[None]:
 def integration_log(broker: dramatiq.Broker) -> IntegrationLog:
     """The broker's integration-log middleware, whose attempt writer tests flush."""
     return next(m for m in broker.middleware if isinstance(m, IntegrationLog))
+
+
+def in_flight_count(db: Database) -> int:
+    """How many messages the integration log shows as queued, running or retrying."""
+    with db.session() as session:
+        return int(
+            session.execute(select(func.count()).select_from(Message).where(Message.state.in_(IN_FLIGHT))).scalar_one()
+        )
 
 
 @dataclass
@@ -116,16 +125,12 @@ class Hub:
     def _settle_by_the_log(self, deadline: float, timeout: float) -> None:
         """An external broker (RabbitMQ) cannot be joined from here: poll the integration log until nothing is in
         flight and every try's attempt row is written."""
-        busy = -1
-        while time.monotonic() < deadline:
-            with self.db.session() as session:
-                busy = session.execute(
-                    select(func.count()).select_from(Message).where(Message.state.in_(IN_FLIGHT))
-                ).scalar_one()
-            if busy == 0 and not self._tries_unwritten():
-                return
-            time.sleep(0.02)  # a poll of the log: the condition is checked, not slept on
-        raise AssertionError(f"{busy} messages still in flight after {timeout}s")
+        eventually(
+            lambda: in_flight_count(self.db) == 0 and not self._tries_unwritten(),
+            timeout=max(0.0, deadline - time.monotonic()),
+            what=lambda: f"{in_flight_count(self.db)} messages still in flight",
+            every=0.02,
+        )
 
     def _tries_unwritten(self) -> int:
         """Attempt rows the batching writer holds but has not written yet."""

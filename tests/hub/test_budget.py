@@ -5,7 +5,6 @@ the HTTP requests by the simulators' own tap."""
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -18,15 +17,16 @@ from foundation.topology import load
 from hub import procedures
 from hub.context import ConnectorPool, HubContext
 from hub.store.db import Database
-from hub.store.models import Delivery, Message, MessageState
+from hub.store.models import Delivery, MessageState
 from hub.sync import request_poll
 from migrations import upgrade
 from simulators import portal as simulators_portal
 from simulators import soap as simulators_soap
 from simulators.server import Simulators
 from tests.conftest import TOPOLOGIES
-from tests.hub.conftest import workers
+from tests.hub.conftest import in_flight_count, workers
 from tests.hub.wire import Tap
+from tests.waiting import eventually
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
 
@@ -114,16 +114,17 @@ def test_a_dossier_costs_no_more_than_its_budget_of_statements_and_http_calls(
 
 
 def _drain(db: Database, at_source: int, timeout: float = 240) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+    def delivered() -> int:
         with db.session() as session:
-            delivered = session.execute(
-                select(func.count(func.distinct(Delivery.dossier_code))).where(Delivery.target == "dvcqg")
-            ).scalar_one()
-            busy = session.execute(
-                select(func.count()).select_from(Message).where(Message.state.in_(IN_FLIGHT))
-            ).scalar_one()
-        if delivered >= at_source and busy == 0:
-            return
-        time.sleep(0.1)
-    raise AssertionError(f"not drained: {delivered}/{at_source} at the portal, {busy} in flight")
+            return int(
+                session.execute(
+                    select(func.count(func.distinct(Delivery.dossier_code))).where(Delivery.target == "dvcqg")
+                ).scalar_one()
+            )
+
+    eventually(
+        lambda: delivered() >= at_source and in_flight_count(db) == 0,
+        timeout=timeout,
+        what=lambda: f"{delivered()}/{at_source} at the portal, {in_flight_count(db)} in flight",
+        every=0.1,
+    )

@@ -4,8 +4,6 @@ of it the reconciler or the broker send meanwhile, and a parked message stays pa
 from __future__ import annotations
 
 import threading
-import time
-from collections.abc import Callable
 from datetime import datetime, timedelta
 
 import pytest
@@ -20,20 +18,13 @@ from hub.store.db import Database
 from hub.store.models import TRANSITIONS, Attempt, Message, MessageState
 from tests.hub.conftest import Hub, running_hub
 from tests.hub.factories import COMMUNE, dossier_code, record
+from tests.waiting import eventually
 
 pytestmark = pytest.mark.slow
 
 ROUNDS = 20
 WORK_SECONDS = 5  # the work outlasts the reconcile bound (1 s) five times over
 LEASE_SECONDS = 3  # renewed every 0.75 s; still far shorter than the work, so only renewal keeps it
-
-
-def _wait(condition: Callable[[], bool], what: str, timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.02)
 
 
 class SlowSource:
@@ -95,10 +86,13 @@ def test_a_message_outlasting_the_reconcile_bound_runs_once_and_ends_once_20_tim
             first_lease = _lease(hub.db, message.id)
             assert first_lease is not None
             outbox.send([message])
-            while (_lease(hub.db, message.id) or first_lease) < first_lease + timedelta(seconds=WORK_SECONDS - 1):
+
+            def renewed_through_the_work(mid: int = message.id, n: int = n, first: datetime = first_lease) -> bool:
                 reconcile(hub.db, after_seconds=1)
-                assert hub.messages(id=message.id)[0].state == MessageState.RUNNING.value, f"round {n}"
-                time.sleep(0.05)
+                assert hub.messages(id=mid)[0].state == MessageState.RUNNING.value, f"round {n}"
+                return (_lease(hub.db, mid) or first) >= first + timedelta(seconds=WORK_SECONDS - 1)
+
+            eventually(renewed_through_the_work, timeout=WORK_SECONDS * 6, what=f"round {n}: lease renewed")
             slow.release.set()
             hub.drain(timeout=30)
 
@@ -111,7 +105,11 @@ def test_a_message_outlasting_the_reconcile_bound_runs_once_and_ends_once_20_tim
             hub.drain(timeout=30)
             final = hub.messages(id=message.id)[0]
             assert (final.state, final.attempts) == (ended.value, 1), f"round {n}"
-            _wait(lambda mid=message.id: _tries(hub.db, mid) == 1, f"round {n}: one attempt row")  # type: ignore[misc]
+            eventually(
+                lambda mid=message.id: _tries(hub.db, mid) == 1,  # type: ignore[misc]
+                timeout=30,
+                what=f"round {n}: one attempt row",
+            )
             pushed = [c for c in hub.portal.calls if c.operation == "push_dossiers" and code in c.dossier_codes]
             assert len(pushed) == (0 if slow.refuse else 1), f"round {n}"
 

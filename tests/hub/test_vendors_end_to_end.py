@@ -7,12 +7,11 @@ profile; at the end the national portal holds every dossier of every unit with t
 
 from __future__ import annotations
 
-import time
 from collections import Counter
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from foundation.settings import Settings
 from foundation.topology import load
@@ -24,7 +23,8 @@ from hub.sync import request_poll
 from migrations import upgrade
 from simulators.server import Simulators, vendor_of
 from tests.conftest import TOPOLOGIES
-from tests.hub.conftest import workers
+from tests.hub.conftest import in_flight_count, workers
+from tests.waiting import eventually
 
 pytestmark = pytest.mark.slow
 
@@ -33,17 +33,9 @@ SYSTEMS = ("MOTCUA_QUANGNAM", "MOTCUA_TAMKY", "MOTCUA_HOIAN", "DVCQG")
 
 
 def _drain(db: Database, timeout: float = 120.0) -> None:
-    deadline = time.monotonic() + timeout
-    busy = -1
-    while time.monotonic() < deadline:
-        with db.session() as session:
-            busy = session.execute(
-                select(func.count()).select_from(Message).where(Message.state.in_(IN_FLIGHT))
-            ).scalar_one()
-        if busy == 0:
-            return
-        time.sleep(0.1)
-    raise AssertionError(f"{busy} messages still in flight after {timeout}s")
+    eventually(
+        lambda: in_flight_count(db) == 0, timeout=timeout, what=lambda: f"{in_flight_count(db)} messages in flight"
+    )
 
 
 def test_every_vendor_syncs_to_the_portal_through_its_profile_alone(
