@@ -284,6 +284,7 @@ def matrix(outage_seconds: float) -> list[Scenario]:
         Scenario("portal-hangs", portal_hangs(outage_seconds)),
         Scenario("worker-killed-in-batch", kill_worker_in_batch_push),
         Scenario("rabbitmq-worker-killed-and-restarted", kill_worker_and_restart_rabbitmq, broker="rabbitmq"),
+        Scenario("kill-and-flush-with-a-failing-portal", kill_and_flush_with_a_failing_portal),
     ]
 
 
