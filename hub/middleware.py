@@ -184,18 +184,20 @@ class IntegrationLog(Middleware):
             )
         if decision.unexpected:
             log.error("message_failed_unexpectedly", exc_info=exc)
-        if decision.state is MessageState.RETRYING:
-            assert decision.delay_ms is not None  # a retry always has its delay
-            record.retry_delay_ms = decision.delay_ms
-            values["next_attempt_at"] = utcnow() + timedelta(milliseconds=decision.delay_ms)
-            retry = message.copy()
-            retry.options["hub_attempt"] = record.number
-            retry.options.setdefault("hub_enqueued_ms", message.options.get("hub_enqueued_ms"))
-            self._set_state(ctx, message_id, values)
-            broker.enqueue(retry, delay=decision.delay_ms)
-        else:
-            self._set_state(ctx, message_id, values)
-        self._attempt_writer().put(record)
+        try:
+            if decision.state is MessageState.RETRYING:
+                assert decision.delay_ms is not None  # a retry always has its delay
+                record.retry_delay_ms = decision.delay_ms
+                values["next_attempt_at"] = utcnow() + timedelta(milliseconds=decision.delay_ms)
+                retry = message.copy()
+                retry.options["hub_attempt"] = record.number
+                retry.options.setdefault("hub_enqueued_ms", message.options.get("hub_enqueued_ms"))
+                self._set_state(ctx, message_id, values)
+                broker.enqueue(retry, delay=decision.delay_ms)
+            else:
+                self._set_state(ctx, message_id, values)
+        finally:  # the database may be away (the state then stays running until its lease lapses): keep the try
+            self._attempt_writer().put(record)
 
     @staticmethod
     def _set_state(ctx: context.HubContext, message_id: int, values: dict[str, Any]) -> None:
