@@ -195,7 +195,7 @@ class AttemptWriter:
         self._put_count = 0
         self._handled_count = 0
         self._closing = threading.Event()
-        self._waiting = threading.Event()
+        self._waiting = threading.Event()  # rows are held for a database that is away (logged once per outage)
         self._thread = threading.Thread(target=self._run, name="attempt-writer", daemon=True)
         self._thread.start()
 
@@ -216,11 +216,6 @@ class AttemptWriter:
         with self._handled:
             target = self._put_count
             return self._handled.wait_for(lambda: self._handled_count >= target, timeout)
-
-    @property
-    def waiting_for_database(self) -> bool:
-        """Whether the writer holds rows it could not write because the database was unreachable."""
-        return self._waiting.is_set()
 
     def close(self) -> None:
         """Flush what is buffered and stop."""
