@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextvars
 import queue
 import threading
+import time
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
@@ -22,7 +23,7 @@ from sqlalchemy import insert
 from connectors.recording import Exchange, redact_body
 from foundation.logs import get_logger
 from foundation.redaction import redact_data
-from hub.store.db import Database
+from hub.store.db import Database, DatabaseUnavailable
 from hub.store.models import Attempt
 
 log = get_logger(__name__)
@@ -170,11 +171,18 @@ def end(token: contextvars.Token[AttemptRecord | None]) -> None:
     _current.reset(token)
 
 
+# While the database is unreachable (a restart, a failover) the writer keeps its rows and tries again, waiting
+# from the first to the last figure, doubling; once asked to close it gives up after CLOSE_PATIENCE seconds.
+RETRY_SECONDS = (0.1, 5.0)
+CLOSE_PATIENCE = 5.0
+
+
 class AttemptWriter:
     """Writes attempt rows in batches from a background thread: at most ``batch`` rows or ``interval`` seconds late.
 
     :meth:`flush` waits until every row put so far has been handled (written, or given up on after logging), for
-    readers that must see the rows: tests, and anything that reports right after the work finished.
+    readers that must see the rows: tests, and anything that reports right after the work finished. A database that
+    is unreachable loses no row: the batch is kept and written when it is back (:data:`RETRY_SECONDS`).
     """
 
     def __init__(self, db: Database, *, cap: int = 65536, batch: int = 200, interval: float = 0.25) -> None:
@@ -186,6 +194,8 @@ class AttemptWriter:
         self._handled = threading.Condition()
         self._put_count = 0
         self._handled_count = 0
+        self._closing = threading.Event()
+        self._waiting = threading.Event()  # rows are held for a database that is away (logged once per outage)
         self._thread = threading.Thread(target=self._run, name="attempt-writer", daemon=True)
         self._thread.start()
 
@@ -209,6 +219,7 @@ class AttemptWriter:
 
     def close(self) -> None:
         """Flush what is buffered and stop."""
+        self._closing.set()
         self._queue.put(None)
         self._thread.join(timeout=10)
 
@@ -250,19 +261,45 @@ class AttemptWriter:
         if not rows:
             return
         try:
-            with self.db.session() as session:
-                session.execute(insert(Attempt), rows)
+            self._write(rows)
+        except DatabaseUnavailable:
+            log.error("attempt_row_lost", count=len(rows), reason="database unreachable at shutdown")
         except Exception:  # one bad row must not lose the batch: write them one by one, payloads dropped if need be
             log.warning("attempt_batch_failed", count=len(rows), exc_info=True)
             for row in rows:
                 self._flush_one(row)
 
+    def _write(self, rows: list[dict[str, Any]]) -> None:
+        """Insert ``rows``, trying again for as long as the database is unreachable (until closing, then for
+        :data:`CLOSE_PATIENCE` seconds); any other error is the caller's."""
+        delay, closing_since = RETRY_SECONDS[0], None
+        while True:
+            try:
+                with self.db.session() as session:
+                    session.execute(insert(Attempt), rows)
+                self._waiting.clear()
+                return
+            except DatabaseUnavailable:
+                if self._closing.is_set():
+                    closing_since = closing_since or time.monotonic()
+                    if time.monotonic() - closing_since > CLOSE_PATIENCE:
+                        raise
+                if not self._waiting.is_set():
+                    log.warning("attempt_rows_waiting_for_database", count=len(rows))
+                    self._waiting.set()
+                if closing_since is None:
+                    self._closing.wait(delay)  # a close() cuts the wait short
+                else:
+                    time.sleep(RETRY_SECONDS[0])
+                delay = min(delay * 2, RETRY_SECONDS[1])
+
     def _flush_one(self, row: dict[str, Any]) -> None:
         for candidate in (row, {**row, **dict.fromkeys(_PAYLOADS), "error_message": _unstorable(row)}):
             try:
-                with self.db.session() as session:
-                    session.execute(insert(Attempt), [candidate])
+                self._write([candidate])
                 return
+            except DatabaseUnavailable:
+                break
             except Exception:  # losing detail rows must never stop the worker; the message state is durable
                 log.warning("attempt_row_failed", message_id=row.get("message_id"), exc_info=True)
         log.error("attempt_row_lost", message_id=row.get("message_id"), number=row.get("number"))

@@ -26,12 +26,15 @@ from foundation.redaction import mask_text
 from hub import attempts, context, outbox
 from hub.errors import ClaimedElsewhere
 from hub.policy import RetryPolicy
+from hub.store.db import DatabaseUnavailable
 from hub.store.models import Message, MessageState
 
 log = logs.get_logger(__name__)
 
 CLAIMED_DELAY_MS = (500, 2000)  # another worker runs this very message: come back when it has likely finished
 WORKER_ID = f"{socket.gethostname()}:{os.getpid()}"
+STATE_PATIENCE = 60.0  # seconds a failure's outcome waits for a database that is away before giving up
+STATE_RETRY_SECONDS = (0.1, 5.0)  # the wait between tries, doubling
 
 
 class IntegrationLog(Middleware):
@@ -184,25 +187,44 @@ class IntegrationLog(Middleware):
             )
         if decision.unexpected:
             log.error("message_failed_unexpectedly", exc_info=exc)
-        if decision.state is MessageState.RETRYING:
-            assert decision.delay_ms is not None  # a retry always has its delay
-            record.retry_delay_ms = decision.delay_ms
-            values["next_attempt_at"] = utcnow() + timedelta(milliseconds=decision.delay_ms)
-            retry = message.copy()
-            retry.options["hub_attempt"] = record.number
-            retry.options.setdefault("hub_enqueued_ms", message.options.get("hub_enqueued_ms"))
-            self._set_state(ctx, message_id, values)
-            broker.enqueue(retry, delay=decision.delay_ms)
-        else:
-            self._set_state(ctx, message_id, values)
-        self._attempt_writer().put(record)
+        try:
+            if decision.state is MessageState.RETRYING:
+                assert decision.delay_ms is not None  # a retry always has its delay
+                record.retry_delay_ms = decision.delay_ms
+                values["next_attempt_at"] = utcnow() + timedelta(milliseconds=decision.delay_ms)
+                retry = message.copy()
+                retry.options["hub_attempt"] = record.number
+                retry.options.setdefault("hub_enqueued_ms", message.options.get("hub_enqueued_ms"))
+                self._set_state(ctx, message_id, values)
+                broker.enqueue(retry, delay=decision.delay_ms)
+            else:
+                self._set_state(ctx, message_id, values)
+        finally:  # the database may be away (the state then stays running until its lease lapses): keep the try
+            self._attempt_writer().put(record)
 
     @staticmethod
     def _set_state(ctx: context.HubContext, message_id: int, values: dict[str, Any]) -> None:
         """End this thread's claim with the failure's outcome; a message it never claimed (the claim itself failed,
-        or the lease was lost) keeps the state its holder gives it."""
-        with ctx.db.session() as session:
-            outbox.end_claim(session, message_id, values)
+        or the lease was lost) keeps the state its holder gives it.
+
+        A database that is away (a restart, a failover: the very failure being recorded, often) is waited for, up to
+        :data:`STATE_PATIENCE` seconds, so the retry is scheduled as decided rather than left to the lease's end and
+        the reconciler. The claim is still renewed meanwhile, and writing the same outcome twice changes nothing
+        (only a running message this thread holds is ended)."""
+        delay, deadline, waiting = STATE_RETRY_SECONDS[0], time.monotonic() + STATE_PATIENCE, False
+        while True:
+            try:
+                with ctx.db.session() as session:
+                    outbox.end_claim(session, message_id, values)
+                return
+            except DatabaseUnavailable:
+                if time.monotonic() + delay > deadline:
+                    raise
+                if not waiting:
+                    log.warning("message_state_waiting_for_database", state=values["state"])
+                    waiting = True
+                time.sleep(delay)
+                delay = min(delay * 2, STATE_RETRY_SECONDS[1])
 
     def before_enqueue(self, broker: dramatiq.Broker, message: dramatiq.Message[Any], delay: int) -> None:
         message.options.setdefault("hub_enqueued_ms", int(time.time() * 1000))

@@ -4,9 +4,14 @@ defined retention of personal data).
 The daily job, in order: seal every finished day into the chain (:mod:`hub.logchain`); empty the payloads with
 personal data (``request``/``response``) of days older than their horizon; then the redacted payloads; then move
 the attempts of days older than the metadata horizon to a compressed JSON-lines file, one per day, listed with its
-chain head and checksum in ``manifest.json``, and delete them. The chain stays verifiable throughout: rows keep
-their payload digests, and an archived day is verified from its file. The same plain deletes run on SQLite and
-PostgreSQL (no partitions yet).
+chain head and checksum in ``manifest.json``. The chain stays verifiable throughout: rows keep their payload digests,
+and an archived day is verified from its file.
+
+On SQLite an archived day's rows are deleted there and then. On PostgreSQL ``attempts`` is partitioned by
+Vietnam-time month (:mod:`hub.store.partitions`): the job first creates this month's partition and the next ones,
+and an archived day's rows stay until their whole month is past the metadata horizon and archived; then the month's
+partition is detached and dropped, which takes no time whatever its size, instead of deleting its rows. Attempt
+metadata is so kept up to one month longer on PostgreSQL than the horizon says.
 """
 
 from __future__ import annotations
@@ -20,11 +25,13 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, select, text, update
 
-from foundation.clock import utcnow
+from foundation.clock import VN_TZ, utcnow
+from foundation.logs import get_logger
 from foundation.settings import Settings
 from hub import logchain
+from hub.store import partitions
 from hub.store.db import Database
 from hub.store.models import Attempt, LogDay
 
@@ -32,6 +39,8 @@ from hub.store.models import Attempt, LogDay
 # attempt writer is seconds late at most.
 SEAL_GRACE = timedelta(hours=1)
 MANIFEST = "manifest.json"
+
+log = get_logger(__name__)
 
 
 @dataclass(frozen=True)
@@ -59,13 +68,17 @@ class Report:
     personal_purged: list[date] = field(default_factory=list)
     redacted_purged: list[date] = field(default_factory=list)
     archived: list[date] = field(default_factory=list)
+    months_created: list[date] = field(default_factory=list)  # partitions created ahead (PostgreSQL)
+    months_dropped: list[date] = field(default_factory=list)  # archived months whose partition was dropped
 
     def __str__(self) -> str:
         return (
             f"niêm phong {len(self.sealed)} ngày, xoá dữ liệu cá nhân {len(self.personal_purged)} ngày, "
-            f"xoá bản che {len(self.redacted_purged)} ngày, lưu trữ {len(self.archived)} ngày "
+            f"xoá bản che {len(self.redacted_purged)} ngày, lưu trữ {len(self.archived)} ngày, "
+            f"tạo {len(self.months_created)} và xoá {len(self.months_dropped)} phân vùng tháng "
             f"(sealed {len(self.sealed)}, personal payloads purged {len(self.personal_purged)}, "
-            f"redacted payloads purged {len(self.redacted_purged)}, archived {len(self.archived)} days)"
+            f"redacted payloads purged {len(self.redacted_purged)}, archived {len(self.archived)} days, "
+            f"month partitions created {len(self.months_created)}, dropped {len(self.months_dropped)})"
         )
 
 
@@ -73,16 +86,78 @@ def run(db: Database, policy: Policy, *, now: datetime | None = None) -> Report:
     """Seal, purge and archive what is due at ``now``; safe to run again (each step skips days already done)."""
     now = now or utcnow()
     report = Report()
+    partitioned = _partitioned(db)
+    if partitioned:
+        report.months_created = create_months_ahead(db, now)
     for day in _unsealed_days(db, before=now - SEAL_GRACE):
         if logchain.seal(db, day) is not None:
             report.sealed.append(day)
     today = logchain.day_of(now)
     report.personal_purged = _purge(db, today - timedelta(days=policy.personal_days), logchain.PERSONAL, now)
     report.redacted_purged = _purge(db, today - timedelta(days=policy.redacted_days), logchain.REDACTED, now)
-    for sealed in _due(db, LogDay.archived_at, before=today - timedelta(days=policy.metadata_days)):
+    horizon = today - timedelta(days=policy.metadata_days)
+    for sealed in _due(db, LogDay.archived_at, before=horizon):
         archive_day(db, sealed, policy.archive_dir, now)
         report.archived.append(sealed.day)
+    if partitioned:
+        report.months_dropped = drop_archived_months(db, before=horizon)
     return report
+
+
+def _partitioned(db: Database) -> bool:
+    return db.engine.dialect.name == "postgresql"
+
+
+def create_months_ahead(db: Database, now: datetime, ahead: int = partitions.MONTHS_AHEAD) -> list[date]:
+    """Create the partitions of this month and the ``ahead`` next ones that do not exist yet (PostgreSQL)."""
+    this_month = partitions.month_of(now)
+    with db.session() as session:
+        have = set(partitions.existing(session.connection()))
+    created = []
+    for month in partitions.months(this_month, this_month, ahead=ahead):
+        if month in have:
+            continue
+        with db.session() as session:
+            moved = partitions.create(session.connection(), month)
+        if moved:  # the job had not run for months, or rows came with a clock far off: they are in place now
+            log.warning("attempt_partition_filled_from_default", month=month.isoformat(), rows=moved)
+        created.append(month)
+    return created
+
+
+def drop_archived_months(db: Database, *, before: date) -> list[date]:
+    """Detach and drop each month partition whose days are all before ``before`` and whose every row is in an
+    archive file: each day with rows is archived with exactly the rows it was sealed with (PostgreSQL). A month with
+    any other row (a day not archived, a row slipped in after sealing) is kept and logged."""
+    with db.session() as session:
+        months = partitions.existing(session.connection())
+    dropped = []
+    for month in months:
+        if partitions.next_month(month) > before:
+            break
+        start, end = partitions.bounds(month)
+        day = func.date(func.timezone(VN_TZ.key, Attempt.started_at))
+        with db.session() as session:
+            found = session.execute(
+                select(day, func.count()).where(Attempt.started_at >= start, Attempt.started_at < end).group_by(day)
+            ).all()
+            archived = {
+                sealed.day: sealed.rows
+                for sealed in session.scalars(
+                    select(LogDay).where(
+                        LogDay.day >= month, LogDay.day < partitions.next_month(month), LogDay.archived_at.is_not(None)
+                    )
+                )
+            }
+            unarchived = sorted(d.isoformat() for d, count in found if archived.get(d) != count)
+            if unarchived:
+                log.warning("attempt_month_not_dropped", month=month.isoformat(), days=unarchived)
+                continue
+            table = partitions.name(month)
+            session.execute(text(f"ALTER TABLE attempts DETACH PARTITION {table}"))
+            session.execute(text(f"DROP TABLE {table}"))
+        dropped.append(month)
+    return dropped
 
 
 def _unsealed_days(db: Database, *, before: datetime) -> Iterator[date]:
@@ -131,7 +206,9 @@ def _restore_row(row: dict[str, Any]) -> dict[str, Any]:
 
 
 def archive_day(db: Database, sealed: LogDay, archive_dir: Path, now: datetime) -> Path:
-    """Write a sealed day's attempts to ``attempts-<day>.jsonl.gz``, list it in the manifest, then delete them."""
+    """Write a sealed day's attempts to ``attempts-<day>.jsonl.gz``, list it in the manifest, then delete them (on
+    PostgreSQL only those the default partition holds: the others go with their month's partition)."""
+    partitioned = _partitioned(db)
     archive_dir.mkdir(parents=True, exist_ok=True)
     path = archive_dir / f"attempts-{sealed.day.isoformat()}.jsonl.gz"
     start, end = logchain.day_bounds(sealed.day)
@@ -152,7 +229,13 @@ def archive_day(db: Database, sealed: LogDay, archive_dir: Path, now: datetime) 
     }
     manifest_path.write_text(json.dumps(manifest, indent=2, sort_keys=True), encoding="utf-8")
     with db.session() as session:
-        session.execute(delete(Attempt).where(Attempt.started_at >= start, Attempt.started_at < end))
+        if partitioned:  # the month's partition goes whole later; a row the default partition took goes now
+            session.execute(
+                text(f"DELETE FROM {partitions.DEFAULT} WHERE started_at >= :start AND started_at < :end"),  # noqa: S608 - a constant
+                {"start": start, "end": end},
+            )
+        else:
+            session.execute(delete(Attempt).where(Attempt.started_at >= start, Attempt.started_at < end))
         session.execute(update(LogDay).where(LogDay.day == sealed.day).values(archived_at=now, archive_file=str(path)))
     return path
 

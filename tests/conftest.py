@@ -11,6 +11,7 @@ import psycopg
 import pytest
 import redis
 
+from devtools.servers import PrivatePostgres
 from foundation.settings import get_settings
 from hub.store.db import Database
 from migrations import upgrade
@@ -23,7 +24,7 @@ REDIS_URL = os.environ.get("DVC_HUB_TEST_REDIS_URL", "redis://127.0.0.1:6379/15"
 
 # Fixtures that reach a server, directly or through a parameter: the markers they put on every test using them, so
 # that ``-m "not postgres and not redis"`` (``make test-fast``) selects exactly the tests that run without services.
-SERVICE_FIXTURES = {"postgres_url": "postgres", "redis_url": "redis"}
+SERVICE_FIXTURES = {"postgres_url": "postgres", "private_postgres": "postgres", "redis_url": "redis"}
 SERVICE_PARAMS = {("any_db_url", "postgres"): "postgres"}
 
 
@@ -67,6 +68,16 @@ def postgres_url() -> Iterator[str]:
     finally:
         with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def private_postgres() -> Iterator[PrivatePostgres]:
+    """A PostgreSQL server of the test's own, which it may shut down and restart (never the shared one)."""
+    server = PrivatePostgres().start()
+    try:
+        yield server
+    finally:
+        server.stop()
 
 
 @pytest.fixture(params=["sqlite", "postgres"])

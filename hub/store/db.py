@@ -3,7 +3,9 @@
 The PostgreSQL pool does not ping a connection before each transaction (a round trip per transaction for a rare
 event): a connection the server dropped (a restart, a failover) fails its statement instead, SQLAlchemy discards the
 pool's stale connections, and :meth:`Database.session` raises :class:`DatabaseUnavailable`, a retryable error, so the
-message is simply tried again on a fresh connection.
+message is simply tried again on a fresh connection. While the server is down or restarting, opening a connection
+fails too (refused, "the database system is shutting down" or "starting up"): that is the same retryable error,
+never an unexpected one.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from foundation.errors import RetryableError
@@ -24,6 +26,26 @@ class DatabaseUnavailable(RetryableError):
     """Raised when the database connection was lost mid-transaction; the work is retried on a fresh connection."""
 
     error_class = "database_unavailable"
+
+
+# SQLSTATEs of a server that is going away or not there yet: class 08 (connection exception), admin shutdown, crash
+# shutdown, cannot connect now (starting up or shutting down).
+_UNAVAILABLE_STATES = ("08", "57P01", "57P02", "57P03")
+
+
+def unavailable(exc: DBAPIError) -> bool:
+    """Whether a driver error means the database could not be reached (retry later), not that the statement is wrong.
+
+    A dropped connection is flagged by SQLAlchemy itself; a connection that could not even be opened is a
+    PostgreSQL ``OperationalError`` raised by the client (no SQLSTATE: refused, reset, timed out) or the server's
+    refusal while it shuts down or starts up. SQLite's errors (a locked database) are not transport failures.
+    """
+    if exc.connection_invalidated:
+        return True
+    if not isinstance(exc, OperationalError):
+        return False
+    state = getattr(exc.orig, "sqlstate", "not-postgresql")
+    return state is None or str(state).startswith(_UNAVAILABLE_STATES)
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
@@ -70,7 +92,7 @@ class Database:
             with self._sessions.begin() as session:
                 yield session
         except DBAPIError as exc:
-            if not exc.connection_invalidated:
+            if not unavailable(exc):
                 raise
             lost = type(exc.orig).__name__
             raise DatabaseUnavailable(

@@ -12,11 +12,14 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from structlog.testing import capture_logs
 
+from devtools.servers import PrivatePostgres
 from foundation.clock import utcnow
 from hub import outbox
 from hub.attempts import AttemptRecord, AttemptWriter
 from hub.store.db import Database
 from hub.store.models import Attempt
+from migrations import upgrade
+from tests.waiting import eventually
 
 
 class GatedDatabase(Database):
@@ -100,3 +103,36 @@ def test_a_refused_row_does_not_put_its_payload_in_the_error_text(db: Database) 
     with pytest.raises(IntegrityError) as caught, db.session() as session:
         session.execute(insert(Attempt), [row])
     assert "Zara" not in str(caught.value)
+
+
+def test_rows_written_while_the_database_restarts_are_kept_and_written_when_it_is_back(
+    private_postgres: PrivatePostgres,
+) -> None:
+    # Given a worker's attempt writer on a PostgreSQL server, which has written a first row
+    upgrade(private_postgres.url)
+    db = Database(private_postgres.url)
+    first, second = _messages(db, 2)
+    writer = AttemptWriter(db, interval=0.05)
+    try:
+        writer.put(_record(first))
+        assert writer.flush(timeout=10) is True
+
+        # When the server restarts while a try's row is handed over, and the writer meets the server away
+        private_postgres.shut_down()
+        with capture_logs() as captured:
+            writer.put(_record(second))
+            eventually(
+                lambda: any(e["log_level"] in ("warning", "error") for e in captured),
+                timeout=10,
+                what="the writer met the database away",
+            )
+            private_postgres.start()
+
+            # Then the row is not lost: it is written once the server is back
+            assert writer.flush(timeout=30) is True
+        assert [e["event"] for e in captured if e["event"] == "attempt_row_lost"] == []
+        with db.session() as session:
+            assert sorted(session.scalars(select(Attempt.message_id))) == [first, second]
+    finally:
+        writer.close()
+        db.dispose()

@@ -98,7 +98,9 @@ def test_retention_archives_purges_and_keeps_the_chain_verifiable(
     assert report.archived == [d for d in DAYS if d < today - timedelta(days=9)] == [date(2024, 6, 10)]
     with store.session() as session:
         kept = {a.id: a for a in session.scalars(select(Attempt))}
-    assert len(kept) == PER_DAY * (len(DAYS) - 1)
+    # (on PostgreSQL the archived day's rows stay in their month's partition until the whole month is dropped)
+    still_in_partition = PER_DAY if store.engine.dialect.name == "postgresql" else 0
+    assert len(kept) == PER_DAY * (len(DAYS) - 1) + still_in_partition
     personal_until = logchain.day_bounds(date(2024, 6, 12))[1]
     redacted_until = logchain.day_bounds(date(2024, 6, 11))[1]
     for attempt in kept.values():
