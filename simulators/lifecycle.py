@@ -447,7 +447,8 @@ class Lifecycle:
         if ending == "finish":
             steps.append((end + timedelta(hours=rng.uniform(1, 72)), "return"))
         if life.late and rng.random() < 0.75:
-            apology = max(start + timedelta(minutes=5), appointment - timedelta(hours=rng.uniform(1, 12)))
+            # most apologise the day before the appointment or earlier (Decree 61/2018), some only on the day
+            apology = max(start + timedelta(minutes=5), appointment - timedelta(hours=rng.uniform(1, 60)))
             new_day = (end + timedelta(days=rng.randint(0, 2))).replace(hour=17, minute=0, second=0, microsecond=0)
             life.new_appointment = max(new_day, end)
             steps.append((apology, "apology"))
