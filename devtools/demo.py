@@ -18,11 +18,12 @@ from __future__ import annotations
 
 import os
 import shutil
-from pathlib import Path
 import time
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
-from datetime import date, datetime, time as day_time, timedelta
+from datetime import date, datetime, timedelta
+from datetime import time as day_time
+from pathlib import Path
 
 from rich.console import Console, Group
 from rich.live import Live
@@ -372,8 +373,8 @@ def _report(console: Console, lines: dict[str, UnitLine]) -> int:
     for line in lines.values():
         parked = ", ".join(f"{k}: {v}" for k, v in line.parked.items()) or "0"
         table.add_row(
-            f"{line.code} {line.name}", line.level, line.vendor, str(line.at_source), str(line.at_portal), str(line.missing),
-            str(line.mismatched), str(line.liên_thông), str(line.levels_mismatched), parked,
+            f"{line.code} {line.name}", line.level, line.vendor, str(line.at_source), str(line.at_portal),
+            str(line.missing), str(line.mismatched), str(line.liên_thông), str(line.levels_mismatched), parked,
         )  # fmt: skip
         total.at_source += line.at_source
         total.at_portal += line.at_portal

@@ -175,5 +175,3 @@ def test_the_model_is_frozen_and_strict_about_unknown_fields() -> None:
         dossier.status = Status.DONE  # type: ignore[misc]
     with pytest.raises(ValidationError, match="extra"):
         Dossier.model_validate(dossier_data(unknown_field=1))
-
-

@@ -24,7 +24,6 @@ from hub.store.db import Database
 from tests.admin import seed
 from tests.admin.conftest import serve
 
-
 NEW_UNITS = {
     "48": "Thành phố Đà Nẵng",
     "20965": "Xã Núi Thành",

@@ -100,7 +100,9 @@ def test_the_runner_enqueues_polls_with_their_tick_and_runs_the_daily_jobs(db: D
     portal = Portal()
     portal.procedure_list = [_procedure("1.001193")]
     claims = DatabaseClaims(db)
-    runner = HubRunner(db, claims, lambda: portal, request_poll=request_poll, topology=load(TOPOLOGIES / "quang-nam-2023.yaml"))
+    runner = HubRunner(
+        db, claims, lambda: portal, request_poll=request_poll, topology=load(TOPOLOGIES / "quang-nam-2023.yaml")
+    )
     tick = datetime(2026, 11, 26, 4, 0, tzinfo=UTC)
     poll = JobSpec("poll:mc:49", JobKind.POLL, Every(60), system="mc", unit_code="49")
     assert runner(poll, tick) == "đã xếp hàng lượt đọc (poll enqueued): message 41"

@@ -87,9 +87,7 @@ def test_the_two_level_topology_polls_only_the_units_valid_that_day() -> None:
     # until 30 June Quảng Nam's one-stop-shop serves the 2023 units; from 1 July Đà Nẵng's serves the new ones
     assert {system for system, _ in before} == {"motcua-quangnam"}
     assert {code for _, code in before} == {u.code for u in topology.units if u.valid_to == date(2025, 6, 30)}
-    assert after == {
-        ("motcua-danang", code) for code in ("48", "20965", "20971", "20984", "20977", "21004", "20992")
-    }
+    assert after == {("motcua-danang", code) for code in ("48", "20965", "20971", "20984", "20977", "21004", "20992")}
 
 
 def test_intervals_come_from_the_unit_or_its_system_and_retired_units_are_not_polled() -> None:
