@@ -7,6 +7,11 @@ and worker threads. The demo plays simulated hours, polls every unit after each,
 an administrator would after an incident — map the procedures that were missing, replay what was parked — and ends
 with a reconciliation of every unit: dossiers at the source, at the national portal, at the other levels, missing,
 mismatched, parked and why, and the month's indicators with the path of its Excel workbook.
+
+A topology with a merger (``da-nang-2025``: Quảng Nam's units served until 30 June 2025, then merged into Đà Nẵng's)
+is played across it: four weeks of June traffic at the old units, then the day runs over midnight into 1 July, when
+the old units' dossiers move to the successor's system, which updates them from then on. Its indicators count the
+merged communes' dossiers for their successors.
 """
 
 from __future__ import annotations
@@ -16,7 +21,9 @@ import shutil
 import time
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime, timedelta
+from datetime import time as day_time
+from pathlib import Path
 
 from rich.console import Console, Group
 from rich.live import Live
@@ -24,8 +31,9 @@ from rich.table import Table
 from sqlalchemy import func, select
 
 from foundation import logs
+from foundation.clock import VN_TZ
 from foundation.settings import PROJECT_ROOT, Settings
-from foundation.topology import Topology, load
+from foundation.topology import Topology, Unit, load
 from hub import procedures, replay
 from hub.context import HubContext
 from hub.store.db import Database
@@ -34,7 +42,8 @@ from hub.sync import request_poll
 from hub.worker import embedded_workers
 from migrations import upgrade
 from reports.cli import summary_table
-from reports.periods import Grain, period_of
+from reports.periods import Grain, Period, period_of
+from reports.register import RegisterRow
 from reports.rules import load_rules
 from reports.service import Reports
 from reports.workbook import write_monthly
@@ -62,12 +71,14 @@ DEMO_FAULTS: dict[str, dict[str, float | int]] = {
     "bachdang": {"latency_ms": 2, "latency_jitter_ms": 2},
 }
 UNMAPPED = 3  # procedures left without a national code, to show parking, fixing and replaying
+BEFORE_MERGER = timedelta(days=27)  # the backlog's span at the old units, before the day that crosses the merger
 
 
 @dataclass
 class UnitLine:
-    """One row of the reconciliation table."""
+    """One row of the reconciliation table: a receiving unit (a merged one keeps its own row)."""
 
+    code: str
     name: str
     level: str
     vendor: str = ""
@@ -88,26 +99,35 @@ def run(
     seed: int = 2023,
     faults: bool = True,
     topology_name: str | None = None,
+    directory: Path = DEMO_DIR,
 ) -> int:
     """Play the demo; returns the process exit code (non-zero when anything is missing or mismatched).
 
     ``topology_name``: a file of ``config/topologies`` without ``.yaml`` (``da-nang-2025``); Quảng Nam 2023 by
-    default.
+    default. ``directory``: where the database, topology and workbook go (emptied first); ``var/demo`` by default.
     """
     logs.configure("ERROR", "console")  # the live table is the demo's output; errors still show
-    shutil.rmtree(DEMO_DIR, ignore_errors=True)
-    DEMO_DIR.mkdir(parents=True)
+    shutil.rmtree(directory, ignore_errors=True)
+    directory.mkdir(parents=True)
     for ref, (username, password) in DEMO_CREDENTIALS.items():
         os.environ.setdefault(f"DVC_HUB_CRED_{ref}_USERNAME", username)
         os.environ.setdefault(f"DVC_HUB_CRED_{ref}_PASSWORD", password)
 
     chosen = load(TOPOLOGIES / f"{topology_name}.yaml" if topology_name else DEMO_TOPOLOGY)
     console.rule(f"[bold]dvc-hub demo[/bold] — {chosen.name}")
-    with Simulators(chosen, seed=seed, dossiers=backlog) as sims:
-        topology_file = sims.topology_file(DEMO_DIR / "topology.yaml")
+    merger = _merger_day(chosen)
+    if merger is None:
+        sims = Simulators(chosen, seed=seed, dossiers=backlog)
+    else:  # June's backlog at the old units, then a day that runs over midnight into the merger
+        day_start = datetime.combine(merger, day_time.min, tzinfo=VN_TZ) - timedelta(hours=hours // 2)
+        sims = Simulators(chosen, seed=seed, start=day_start - BEFORE_MERGER)
+        sims.lifecycle.populate(backlog, days=BEFORE_MERGER / timedelta(days=1))
+    started = sims.now()
+    with sims:
+        topology_file = sims.topology_file(directory / "topology.yaml")
         settings = Settings(
             _env_file=None,
-            database_url=f"sqlite:///{DEMO_DIR / 'hub.sqlite3'}",
+            database_url=f"sqlite:///{directory / 'hub.sqlite3'}",
             broker_url="memory://",
             topology_file=topology_file,
             retry_min_backoff_ms=200,
@@ -121,11 +141,10 @@ def run(
         unmapped = _load_procedure_mappings(ctx.db, sims.catalogue.procedures)
         console.print(
             f"Simulators: one-stop-shops {sims.soap_url}, {sims.vendor_url('phuongnam')} (SOAP), "
-            f"{sims.vendor_url('bachdang')} (JSON); portal {sims.portal_url}. Database {DEMO_DIR / 'hub.sqlite3'}.\n"
+            f"{sims.vendor_url('bachdang')} (JSON); portal {sims.portal_url}. Database {directory / 'hub.sqlite3'}.\n"
             f"{len(sims.catalogue.procedures) - len(unmapped)} procedure codes mapped to national codes; "
             f"{len(unmapped)} left unmapped on purpose: {', '.join(unmapped)}."
         )
-        units = [(u.system, u.code) for u in ctx.topology.active_units(sims.now().date()) if u.system]
         with embedded_workers(ctx, threads=8):
             if faults:
                 for endpoint, spec in DEMO_FAULTS.items():
@@ -134,12 +153,17 @@ def run(
             with Live(console=console, refresh_per_second=4) as live:
                 for hour in range(hours):
                     report = sims.advance(1)
-                    for system, code in units:
-                        request_poll(ctx.db, str(system), code, reason="demo")
+                    if report.moved:
+                        live.console.print(
+                            f"{sims.now():%d/%m/%Y %H:%M}: sáp nhập (merger) — {report.moved} hồ sơ của các đơn vị "
+                            "cũ chuyển sang hệ thống của đơn vị kế thừa (moved to the successors' system)"
+                        )
+                    for system, code in _served(ctx.topology, sims.now().date()):
+                        request_poll(ctx.db, system, code, reason="demo")
                     _wait(ctx.db, until_below=200, timeout=10)
                     live.update(_progress(ctx.db, sims, f"giờ {hour + 1}/{hours}, +{report.created} hồ sơ mới"))
                 sims.clear_faults()
-                for system, code in units:  # catch-up poll with faults off
+                for system, code in _served(ctx.topology, sims.now().date()):  # catch-up poll with faults off
                     request_poll(ctx.db, str(system), code, reason="demo catch-up")
                 _wait(ctx.db, until_below=1, timeout=180)
                 live.update(_progress(ctx.db, sims, "hết ngày, đã đồng bộ (day done)"))
@@ -147,19 +171,31 @@ def run(
             _fix_and_replay(console, ctx.db, sims.catalogue.procedures, unmapped)
             _wait(ctx.db, until_below=1, timeout=120)
         lines = _reconcile(ctx, sims)
-        _indicators(console, ctx, sims.now())
+        _indicators(console, ctx, started, sims.now(), directory)
         ctx.close()
     return _report(console, lines)
 
 
-def _indicators(console: Console, ctx: HubContext, now: datetime) -> None:
-    """The month's indicator summary and its workbook, as the province would read them at the end of the day."""
+def _merger_day(topology: Topology) -> date | None:
+    """The first day after units served by a system were merged into their successors, if the topology has one."""
+    days = [u.valid_to + timedelta(days=1) for u in topology.units if u.system and u.successor]
+    return min(days) if days else None
+
+
+def _served(topology: Topology, day: date) -> list[tuple[str, str]]:
+    """(system, unit) of every unit a one-stop-shop serves on ``day``: the old units before a merger, the new after."""
+    return [(u.system, u.code) for u in topology.active_units(day) if u.system]
+
+
+def _indicators(console: Console, ctx: HubContext, started: datetime, now: datetime, directory: Path) -> None:
+    """The month's indicator summary and its workbook, as the province would read them at the end of the day, and
+    the late register of every month the demo played."""
     month = period_of(Grain.MONTH, now.date())
     source = Reports(ctx.db, ctx.topology, load_rules())
     indicators = source.indicators(month, now)
     late = source.late(month, now)
     path = write_monthly(
-        DEMO_DIR / f"bao-cao-{month.label}.xlsx",
+        directory / f"bao-cao-{month.label}.xlsx",
         province=ctx.topology.name,
         period=month,
         indicators=indicators,
@@ -167,10 +203,21 @@ def _indicators(console: Console, ctx: HubContext, now: datetime) -> None:
         now=now,
     )
     console.print(summary_table(indicators))
-    breaches = sum(r.late_without_apology or r.apology_after_deadline for r in late.rows)
-    console.print(
-        f"{len(late.rows)} hồ sơ trễ hạn (late), {breaches} vi phạm về xin lỗi (apology breaches). "
-        f"Báo cáo tháng (monthly workbook): {path}"
+    months = [month]
+    while months[0].start > started.date():
+        months.insert(0, months[0].previous())
+    for period in months:
+        rows = late.rows if period is month else source.late(period, now).rows
+        console.print(_late_line(period, rows))
+    console.print(f"Báo cáo tháng (monthly workbook): {path}")
+
+
+def _late_line(period: Period, rows: list[RegisterRow]) -> str:
+    apologised = sum(r.apologised for r in rows)
+    breaches = sum(r.late_without_apology or r.apology_after_deadline for r in rows)
+    return (
+        f"{period.label}: {len(rows)} hồ sơ trễ hạn (late), {apologised} có văn bản xin lỗi và hẹn lại (apologised, "
+        f"extended), {breaches} vi phạm về xin lỗi (apology breaches)."
     )
 
 
@@ -258,11 +305,20 @@ def _reconcile(ctx: HubContext, sims: object) -> dict[str, UnitLine]:
     source = sims.source_state()  # type: ignore[attr-defined]
     portal = sims.portal_dossiers()  # type: ignore[attr-defined]
     today = sims.now().date()  # type: ignore[attr-defined]
-    lines: dict[str, UnitLine] = {}
+    lines: dict[str, UnitLine] = {}  # by receiving unit: a merged unit has its own row (its code may be reused)
+
+    def line_of(unit: Unit) -> UnitLine:
+        """The row of a receiving unit, made on first use."""
+        key = f"{unit.code}@{unit.valid_from}"
+        if key not in lines:
+            lines[key] = UnitLine(unit.code, unit.name, unit.level.value, _vendor(ctx.topology, unit.system))
+        return lines[key]
+
     for unit in ctx.topology.active_units(today):
-        lines[unit.code] = UnitLine(unit.name, unit.level.value, _vendor(ctx.topology, unit.system))
+        line_of(unit)
     for code, record in source.items():
-        line = lines[record.MaDonViTiepNhan]
+        sent = record.NgayNop or record.NgayTiepNhan  # when it reached the unit that keeps it
+        line = line_of(ctx.topology.unit(record.MaDonViTiepNhan, sent.date() if sent else today))
         line.at_source += 1
         at_portal = portal.get(code)
         if at_portal is None:
@@ -282,10 +338,12 @@ def _reconcile(ctx: HubContext, sims: object) -> dict[str, UnitLine]:
             .where(Message.state == MessageState.PARKED.value)
             .group_by(Message.unit_code, Message.error_class)
         ).all()
-    for unit_code, error_class, n in parked:
-        if unit_code in lines:
-            lines[unit_code].parked[str(error_class)] += n
-    return lines
+    for unit_code, error_class, n in parked:  # by code: the row of the unit in force today, else the merged one's
+        rows = [line for line in lines.values() if line.code == unit_code]
+        if rows:
+            rows[0].parked[str(error_class)] += n
+    order = {f"{u.code}@{u.valid_from}": i for i, u in enumerate(ctx.topology.units)}
+    return dict(sorted(lines.items(), key=lambda item: order.get(item[0], len(order))))
 
 
 def _vendor(topology: Topology, system_name: str | None) -> str:
@@ -311,12 +369,12 @@ def _report(console: Console, lines: dict[str, UnitLine]) -> int:
         "parked",
     ):
         table.add_column(column, justify="left" if column in ("unit", "level", "vendor", "parked") else "right")
-    total = UnitLine("Tổng (total)", "")
-    for code, line in lines.items():
+    total = UnitLine("", "Tổng (total)", "")
+    for line in lines.values():
         parked = ", ".join(f"{k}: {v}" for k, v in line.parked.items()) or "0"
         table.add_row(
-            f"{code} {line.name}", line.level, line.vendor, str(line.at_source), str(line.at_portal), str(line.missing),
-            str(line.mismatched), str(line.liên_thông), str(line.levels_mismatched), parked,
+            f"{line.code} {line.name}", line.level, line.vendor, str(line.at_source), str(line.at_portal),
+            str(line.missing), str(line.mismatched), str(line.liên_thông), str(line.levels_mismatched), parked,
         )  # fmt: skip
         total.at_source += line.at_source
         total.at_portal += line.at_portal

@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import date
 
 from foundation.errors import ConfigurationError
-from foundation.topology import Topology
+from foundation.topology import Topology, Unit
 from mappings.canonical import Dossier
 
 
@@ -33,18 +33,25 @@ def owner_unit(dossier: Dossier) -> str:
 def targets_for(topology: Topology, dossier: Dossier, *, source_unit: str, on: date) -> list[str]:
     """The national targets (the portal first), plus each other unit holding a copy, by its current system."""
     found = list(topology.spec.targets)
-    # the units are those of the day the dossier arrived; one submitted online may not be received yet
-    arrived = dossier.received_at or dossier.submitted_at
     for code in dict.fromkeys(c for c in (dossier.receiving_unit, dossier.processing_unit) if c):
         if code == source_unit:
             continue
-        try:
-            unit = topology.current(topology.unit(code, arrived.date() if arrived else on), on)
-        except ConfigurationError:
-            unit = topology.unit(code, on)
+        unit = topology.current(_unit_then(topology, code, dossier, on), on)
         if unit.code == source_unit:
             continue  # merged into the unit whose copy this is (July 2025): the source already holds it
         system = topology.system_for(unit)
         if system is not None:
             found.append(unit_target(system.name, code))
     return found
+
+
+def _unit_then(topology: Topology, code: str, dossier: Dossier, on: date) -> Unit:
+    """The unit that held ``code`` when the dossier reached it: on the day it was received, else the day it was
+    submitted (one submitted online to a unit merged before anyone received it, or not received yet), else ``on``."""
+    for moment in (dossier.received_at, dossier.submitted_at):
+        if moment is not None:
+            try:
+                return topology.unit(code, moment.date())
+            except ConfigurationError:
+                continue
+    return topology.unit(code, on)

@@ -242,12 +242,3 @@ class Dossier(_Record):
     def agency_id(self) -> str:
         """The receiving agency's electronic identifier, read from the dossier code."""
         return self.code.split("-", 1)[0]
-
-    def is_late(self, today: date) -> bool:
-        """Late when finished after its appointment day, or still open past it (rules-and-indicators.md)."""
-        if self.appointment_at is None:
-            return False
-        due = self.appointment_at.date()
-        if self.finished_at is not None:
-            return self.finished_at.date() > due
-        return not self.status.terminal and self.status is not Status.DONE and today > due

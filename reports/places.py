@@ -48,8 +48,12 @@ class Placer:
         try:
             unit = self.topology.unit(unit_code, received_on)
         except ConfigurationError:
-            # A code the topology does not know still counts, on its own, so no dossier drops out of a report.
-            return Place(unit_code, unit_code, None)
+            retired = [u for u in self.topology.units if u.code == unit_code and u.valid_to < received_on]
+            if not retired:
+                # A code the topology does not know still counts, on its own, so no dossier drops out of a report.
+                return Place(unit_code, unit_code, None)
+            # Submitted to a unit that was merged before the dossier was received: it went where its traffic went.
+            unit = max(retired, key=lambda u: u.valid_to)
         current = self.topology.current(unit, max(self.as_of, received_on))
         return Place(current.code, current.name, current.level, tuple(u.code for u in self._chain(current)))
 

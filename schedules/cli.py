@@ -85,7 +85,9 @@ def scheduler(
     # The reports package runs the daily reconciliation; imported here, in the entry point, like the rest.
     from reports.scheduled import DailyReconciliation
 
-    runner = HubRunner(db, tick_claims, portal, reconcile=DailyReconciliation(db, topology, settings))
+    runner = HubRunner(
+        db, tick_claims, portal, reconcile=DailyReconciliation(db, topology, settings), topology=topology
+    )
     clock = Scheduler(db, specs, tick_claims, runner)
     embedded = (not settings.external_broker) if workers is None else workers
     console.print(

@@ -9,9 +9,11 @@ from typing import Any
 
 from foundation.clock import VN_TZ
 from foundation.settings import get_settings
+from foundation.topology import Topology
 from hub import retention
 from hub.store.db import Database
 from hub.sync import request_poll as hub_request_poll
+from reports.rules import load_rules
 from schedules import catalogue, late
 from schedules.claims import Claims
 from schedules.plan import JobKind, JobSpec
@@ -26,7 +28,8 @@ Reconcile = Callable[[datetime], str]  # the daily reconciliation, given the tic
 
 class HubRunner:
     """The scheduler's runner in production: polls through ``hub.sync.request_poll``, catalogues through the
-    portal connector, the late scan, tick pruning and the integration log's retention on the database."""
+    portal connector, the late scan (the reports' register of the topology's units), tick pruning and the
+    integration log's retention on the database."""
 
     def __init__(
         self,
@@ -35,11 +38,13 @@ class HubRunner:
         portal: PortalFactory,
         request_poll: RequestPoll | None = None,
         reconcile: Reconcile | None = None,
+        topology: Topology | None = None,
     ) -> None:
         self.db = db
         self.claims = claims
         self.portal = portal
         self.reconcile = reconcile
+        self.topology = topology
         self.request_poll = request_poll or hub_request_poll
 
     def __call__(self, spec: JobSpec, tick: datetime) -> str:
@@ -54,7 +59,9 @@ class HubRunner:
         if spec.kind is JobKind.UNIT_CATALOGUE:
             return str(catalogue.refresh_agencies(self.db, self.portal()))
         if spec.kind is JobKind.LATE_SCAN:
-            return str(late.scan(self.db, tick.astimezone(VN_TZ).date()))
+            if self.topology is None:
+                return "sổ trễ hạn chưa được cấu hình (late scan not wired: no topology)"
+            return str(late.scan(self.db, self.topology, load_rules(), tick.astimezone(VN_TZ).date()))
         if spec.kind is JobKind.RECONCILE:
             if self.reconcile is None:
                 return "đối soát chưa được cấu hình (reconciliation not wired)"

@@ -6,6 +6,10 @@ share of late dossiers, most of them with an apology and a new appointment (a su
 NgayHenTraTruoc / NgayHenTraMoi). Every status change goes through :func:`check_transition`, which allows only the
 moves in :data:`ALLOWED` that also never regress (``mappings.codes.Status.may_follow``). Nothing sleeps: events sit
 in a queue ordered by simulated time and :meth:`Lifecycle.advance` plays them.
+
+A topology with a merger (units served by a system until ``valid_to``, with a ``successor``) is played across it: at
+midnight after ``valid_to`` the retired units stop receiving dossiers, their copies move to the successor's system
+(:meth:`simulators.motcua.OneStopShop.merge`), and the successor's officers carry on with them.
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ import random
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, time, timedelta
 
 from faker import Faker
 
@@ -82,6 +86,7 @@ class AdvanceReport:
     changes: int = 0
     until: datetime | None = None
     created_codes: list[str] = field(default_factory=list)
+    moved: int = 0  # copies a merger moved to the successors' system
 
 
 _Event = tuple[datetime, int, str, str]  # (when, tie-break, kind, dossier code or unit code)
@@ -108,7 +113,7 @@ class Lifecycle:
         self.faker = Faker("vi_VN")
         self.faker.seed_instance(seed)
         day = clock.now().date()
-        self.units = [u for u in topology.active_units(day) if u.system is not None]
+        self.units = self._served(day)
         if not self.units:
             raise ValueError(f"no unit of {topology.name} has a system on {day}")
         self._by_code = {u.code: u for u in self.units}
@@ -119,6 +124,11 @@ class Lifecycle:
         self._queue: list[_Event] = []
         self._seq = 0
         self._counters: dict[tuple[str, str], int] = {}
+        for cutover in sorted({u.valid_to + timedelta(days=1) for u in self.units if u.successor is not None}):
+            self._push(datetime.combine(cutover, time.min, tzinfo=clock.now().tzinfo), "cutover", cutover.isoformat())
+
+    def _served(self, day: date) -> list[Unit]:
+        return [u for u in self.topology.active_units(day) if u.system is not None]
 
     # -- driving ------------------------------------------------------------------------------------------------
 
@@ -132,7 +142,7 @@ class Lifecycle:
         hour = start
         while hour < end:
             nxt = min(end, hour + timedelta(hours=1))
-            for unit in chosen:
+            for unit in chosen if units is not None else self._served(hour.date()):
                 rate = self.daily.get(unit.level, 0.0) * _hour_weight(hour) / _DAY_WEIGHT * ((nxt - hour) / _HOUR)
                 for _ in range(_poisson(self.rng, rate)):
                     self._push(hour + (nxt - hour) * self.rng.random(), "submit", unit.code)
@@ -150,8 +160,10 @@ class Lifecycle:
             unit = self.rng.choices(chosen, weights)[0]
             day = start + timedelta(days=math.floor(self.rng.random() * days))
             hour = self.rng.choices(range(24), _HOUR_WEIGHTS)[0]
-            when = day.replace(hour=hour, minute=0, second=0) + timedelta(seconds=self.rng.randrange(3600))
-            self._push(max(when, start), "submit", unit.code)
+            when = max(day.replace(hour=hour, minute=0, second=0) + timedelta(seconds=self.rng.randrange(3600)), start)
+            if not unit.valid_on(when.date()):
+                unit = self.topology.current(unit, when.date())  # merged by then: its successor receives it
+            self._push(when, "submit", unit.code)
         return self._play(start + timedelta(days=days))
 
     def pending(self) -> int:
@@ -177,11 +189,35 @@ class Lifecycle:
                     code = self._submit(self._by_code[key], when)
                     report.created += 1
                     report.created_codes.append(code)
+                elif kind == "cutover":
+                    report.moved += self._cut_over(date.fromisoformat(key))
+                    continue
                 else:
                     self._step(self._lives[key], kind, when)
             report.changes += 1
         self.clock.advance_to(end)
         return report
+
+    def _cut_over(self, day: date) -> int:
+        """The merger at midnight before ``day``: retired units' copies and dossiers go to their successors."""
+        current = self._served(day)
+        moved = 0
+        for unit in self.units:
+            if unit.valid_on(day) or unit.successor is None:
+                continue
+            successor = self.topology.current(unit, day)
+            moved += self.store.merge(unit.code, successor.code)
+            for life in self._lives.values():
+                if life.receiving is unit:
+                    life.receiving = successor
+                if life.processing is unit:
+                    life.processing = successor
+        for unit in current:
+            if unit.code not in self._officers or self._by_code.get(unit.code) is not unit:
+                self._officers[unit.code] = self._make_officers(unit)
+        self.units = current
+        self._by_code = {u.code: u for u in current}
+        return moved
 
     # -- creation -----------------------------------------------------------------------------------------------
 
@@ -411,7 +447,8 @@ class Lifecycle:
         if ending == "finish":
             steps.append((end + timedelta(hours=rng.uniform(1, 72)), "return"))
         if life.late and rng.random() < 0.75:
-            apology = max(start + timedelta(minutes=5), appointment - timedelta(hours=rng.uniform(1, 12)))
+            # most apologise the day before the appointment or earlier (Decree 61/2018), some only on the day
+            apology = max(start + timedelta(minutes=5), appointment - timedelta(hours=rng.uniform(1, 60)))
             new_day = (end + timedelta(days=rng.randint(0, 2))).replace(hour=17, minute=0, second=0, microsecond=0)
             life.new_appointment = max(new_day, end)
             steps.append((apology, "apology"))

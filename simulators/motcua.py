@@ -3,6 +3,10 @@
 Each unit's system keeps its own copy of a dossier. A dossier a commune transfers to the district (liên thông) has
 two copies: the district processes its own, and the commune's stays "being processed by 517" until the hub brings
 the district's decision back with :meth:`OneStopShop.apply_update` (the SOAP ``CapNhatTrangThaiHoSo``).
+
+When units are merged (1 July 2025), :meth:`OneStopShop.merge` moves a retired unit's copies to its successor's
+system, as the merger did: they keep their receiving unit and code, the successor's system files them in its own
+change feed and answers for the old unit's code from then on.
 """
 
 from __future__ import annotations
@@ -40,12 +44,39 @@ class OneStopShop:
         self._feed: dict[str, list[FeedKey]] = {}
         self._keys: dict[str, dict[str, FeedKey]] = {}  # the feed key each copy is filed under now
         self._source_versions: dict[tuple[str, str], int] = {}
+        self._merged: dict[str, str] = {}  # a retired unit's code → the unit whose system took its copies over
+
+    def resolve(self, unit: str) -> str:
+        """The unit whose copies answer for ``unit``: itself, or the successor a merger moved them to."""
+        with self.lock:
+            seen = 0
+            while unit in self._merged and seen < 16:
+                unit, seen = self._merged[unit], seen + 1
+            return unit
+
+    def merge(self, retired: str, successor: str) -> int:
+        """Move every copy of ``retired`` to ``successor`` (unchanged, in its feed); returns how many moved."""
+        with self.lock:
+            target = self.resolve(successor)
+            if target == retired:  # a new unit that reuses its predecessor's code: the copies stay where they are
+                return len(self._copies.get(retired, {}))
+            moved = list(self._copies.pop(retired, {}).values())
+            self._feed.pop(retired, None)
+            self._keys.pop(retired, None)
+            for record in moved:
+                version = self._source_versions.pop((retired, record.MaHoSo), None)
+                if version is not None:
+                    self._source_versions[(target, record.MaHoSo)] = version
+                self.put(target, record)
+            self._merged[retired] = target
+            return len(moved)
 
     def put(self, unit: str, record: HoSo) -> None:
         """Store ``record`` as ``unit``'s copy (new or changed) and move it to the end of the unit's feed."""
         if record.NgayCapNhat is None:
             raise ValueError("a stored record needs NgayCapNhat")
         with self.lock:
+            unit = self.resolve(unit)
             copies = self._copies.setdefault(unit, {})
             feed = self._feed.setdefault(unit, [])
             keys = self._keys.setdefault(unit, {})
@@ -59,14 +90,14 @@ class OneStopShop:
 
     def get(self, unit: str, code: str) -> HoSo:
         with self.lock:
-            record = self._copies.get(unit, {}).get(code)
+            record = self._copies.get(self.resolve(unit), {}).get(code)
             if record is None:
                 raise UnknownDossier(code)
             return record
 
     def has(self, unit: str, code: str) -> bool:
         with self.lock:
-            return code in self._copies.get(unit, {})
+            return code in self._copies.get(self.resolve(unit), {})
 
     def units(self) -> list[str]:
         with self.lock:
@@ -88,6 +119,7 @@ class OneStopShop:
         Returns the records and the key to continue from (None when nothing is left).
         """
         with self.lock:
+            unit = self.resolve(unit)
             feed = self._feed.get(unit, [])
             start = bisect.bisect_left(feed, (since, ""))
             if after is not None:
@@ -117,6 +149,7 @@ class OneStopShop:
     ) -> UpdateOutcome:
         """The hub's ``CapNhatTrangThaiHoSo``: append new progress, apply a status that does not regress."""
         with self.lock:
+            unit = self.resolve(unit)
             record = self.get(unit, code).clone()
             seen_version = self._source_versions.get((unit, code), 0)
             if source_version < seen_version:

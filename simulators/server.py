@@ -215,7 +215,8 @@ class Simulators:
         with self.store.lock:
             for unit in self.store.units():
                 for record in self.store.records(unit):
-                    mine = record.MaDonViXuLy is None or record.MaDonViXuLy == unit
+                    # after a merger the successor's system holds the copy of a retired processing unit
+                    mine = record.MaDonViXuLy is None or self.store.resolve(record.MaDonViXuLy) == unit
                     if mine or record.MaHoSo not in out:
                         out[record.MaHoSo] = record.clone()
         return out

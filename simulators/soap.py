@@ -76,7 +76,8 @@ class SoapService:
         self.faults = faults
         self.credentials = credentials
         self.schema = etree.XMLSchema(etree.parse(str(CONTRACTS / "motcua.xsd")))
-        self.units = {u.code for u in lifecycle.units}
+        # every unit a system serves, before and after a merger (the successor's system answers for retired codes)
+        self.units = {u.code for u in lifecycle.topology.units if u.system is not None}
 
     # -- the HTTP boundary --------------------------------------------------------------------------------------
 

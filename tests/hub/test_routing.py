@@ -116,6 +116,14 @@ def test_a_dossier_submitted_online_and_not_received_yet_is_routed_by_its_submis
     assert targets_for(TOPOLOGY, dossier, source_unit="10", on=AFTER_MERGER)[-1] == "motcua-new:101"
 
 
+def test_a_dossier_submitted_before_the_merger_and_received_after_is_routed_by_its_submission_day() -> None:
+    # Submitted online to commune 101 on 30 June, received on 1 July by its successor's officers: 101 no longer
+    # exists on the day of receipt, its copy is with 101's successor in the new system
+    submitted = datetime(2025, 6, 30, 22, 0, tzinfo=VN_TZ)
+    dossier = _dossier("101", "10", received=date(2025, 7, 1)).model_copy(update={"submitted_at": submitted})
+    assert targets_for(TOPOLOGY, dossier, source_unit="10", on=AFTER_MERGER)[-1] == "motcua-new:101"
+
+
 def test_a_dossier_with_no_dates_is_routed_by_the_units_of_the_day() -> None:
     dossier = _dossier("200", "1").model_copy(update={"received_at": None, "submitted_at": None})
     assert targets_for(TOPOLOGY, dossier, source_unit="1", on=AFTER_MERGER)[-1] == "motcua-new:200"

@@ -175,14 +175,3 @@ def test_the_model_is_frozen_and_strict_about_unknown_fields() -> None:
         dossier.status = Status.DONE  # type: ignore[misc]
     with pytest.raises(ValidationError, match="extra"):
         Dossier.model_validate(dossier_data(unknown_field=1))
-
-
-def test_late_when_finished_after_or_open_past_the_appointment() -> None:
-    due = datetime(2023, 11, 10, 17, 0, tzinfo=VN_TZ)
-    open_dossier = Dossier.model_validate(dossier_data(appointment_at=due))
-    assert not open_dossier.is_late(date(2023, 11, 10))
-    assert open_dossier.is_late(date(2023, 11, 11))
-    on_time = Dossier.model_validate(dossier_data(appointment_at=due, status=10, finished_at=due))
-    assert not on_time.is_late(date(2024, 1, 1))
-    late = Dossier.model_validate(dossier_data(appointment_at=due, status=10, finished_at=due + timedelta(days=1)))
-    assert late.is_late(date(2023, 11, 11))

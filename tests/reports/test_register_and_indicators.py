@@ -11,7 +11,7 @@ import pytest
 from foundation.topology import Level, Topology, load
 from reports.indicators import Calculator, Indicators
 from reports.periods import parse_period
-from reports.places import Placer
+from reports.places import Place, Placer
 from reports.register import RegisterRow, register
 from reports.rules import Rules
 from tests.conftest import TOPOLOGIES
@@ -225,6 +225,15 @@ def test_july_2025_register_across_the_merger(da_nang: Topology) -> None:
         (code("received by Tam Xuân II before the merger, late"), "20971", "20971", ("48",), 2, False),
     ]  # fmt: skip
     assert rows[0].extensions[0].in_time is True
+
+
+def test_a_dossier_received_after_its_unit_was_merged_counts_for_the_successor(da_nang: Topology) -> None:
+    # Submitted online to Tam Quang on 30 June, received on 1 July by Xã Núi Thành's officers: no unit 20998 exists
+    # on the day of receipt; the dossier counts where Tam Quang's traffic went, and an unknown code on its own
+    placer = Placer(da_nang, date(2025, 7, 31))
+    place = placer.place("20998", date(2025, 7, 1))
+    assert (place.code, place.name, place.ancestors) == ("20965", "Xã Núi Thành", ("48",))
+    assert placer.place("99999", date(2025, 7, 1)) == Place("99999", "99999", None)
 
 
 def test_a_dossier_refused_long_ago_no_longer_counts(quang_nam: Topology) -> None:

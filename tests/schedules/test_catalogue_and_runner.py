@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from foundation.errors import Action, ConfigurationError
+from foundation.topology import load
 from hub.store.db import Database
 from hub.store.models import ScheduleTick
 from schedules.catalogue import refresh_agencies, refresh_procedures
@@ -18,6 +19,7 @@ from schedules.models import CatalogueAgency, CatalogueProcedure
 from schedules.plan import JobKind, JobSpec
 from schedules.runner import HubRunner
 from schedules.timing import Cron, Every
+from tests.conftest import TOPOLOGIES
 
 
 class Portal:
@@ -98,7 +100,9 @@ def test_the_runner_enqueues_polls_with_their_tick_and_runs_the_daily_jobs(db: D
     portal = Portal()
     portal.procedure_list = [_procedure("1.001193")]
     claims = DatabaseClaims(db)
-    runner = HubRunner(db, claims, lambda: portal, request_poll=request_poll)
+    runner = HubRunner(
+        db, claims, lambda: portal, request_poll=request_poll, topology=load(TOPOLOGIES / "quang-nam-2023.yaml")
+    )
     tick = datetime(2026, 11, 26, 4, 0, tzinfo=UTC)
     poll = JobSpec("poll:mc:49", JobKind.POLL, Every(60), system="mc", unit_code="49")
     assert runner(poll, tick) == "đã xếp hàng lượt đọc (poll enqueued): message 41"

@@ -1,116 +1,84 @@
-"""The daily late-dossier scan over the hub's dossiers table."""
+"""The daily late-dossier scan stores the reports' register: one rule of lateness for the console and the reports."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import date
 
-from hypothesis import given, settings
-from hypothesis import strategies as st
 from sqlalchemy import select
 
-from foundation.clock import VN_TZ
+from foundation.topology import load
 from hub.store.db import Database
-from hub.store.models import Dossier, LateDossier
-from mappings.canonical import Dossier as CanonicalDossier
-from mappings.codes import Status
-from schedules.late import is_late, scan
+from hub.store.models import LateDossier
+from reports.periods import parse_period
+from reports.rules import Rules
+from reports.service import Reports
+from schedules.late import scan
+from tests.conftest import TOPOLOGIES
+from tests.reports import cases
 
-TODAY = date(2026, 11, 26)
+QUANG_NAM = load(TOPOLOGIES / "quang-nam-2023.yaml")
+DA_NANG = load(TOPOLOGIES / "da-nang-2025.yaml")
 
 
-def _vn(day: int, hour: int = 10, month: int = 11) -> datetime:
-    return datetime(2026, month, day, hour, 0, tzinfo=VN_TZ)
+def _stored(db: Database) -> dict[str, LateDossier]:
+    with db.session() as session:
+        return {row.dossier_code: row for row in session.scalars(select(LateDossier))}
 
 
-def _dossier(n: int, status: Status, appointment: datetime | None, finished: datetime | None = None) -> Dossier:
-    return Dossier(
-        code=f"000.00.17.H47-261101-{n:04d}",
-        receiving_unit="517",
-        processing_unit=None,
-        local_procedure_code="NT-01",
-        national_procedure_code="1.001234",
-        status=int(status),
-        version=1,
-        content_hash="0" * 64,
-        source_updated_at=_vn(1),
-        received_at=_vn(1),
-        appointment_at=appointment,
-        finished_at=finished,
-        data={},
+def test_the_scan_stores_the_register_measured_against_the_first_appointment(db: Database) -> None:
+    # Given October 2023's fixed set: late open and finished dossiers, and two whose appointment an apology moved
+    cases.store(db, cases.facts(cases.QUANG_NAM))
+    today = date(2023, 10, 31)
+
+    result = scan(db, QUANG_NAM, Rules(), today)
+
+    # Then the table holds exactly the register the reports show for the month, judged on that day
+    register = Reports(db, QUANG_NAM, Rules()).late(parse_period("2023-10"), cases.at(today, 23)).rows
+    rows = _stored(db)
+    assert (result.late, result.new, result.cleared) == (len(register), len(register), 0)
+    assert {code: (r.days_late, r.appointment_on, r.finished_on, r.unit_code) for code, r in rows.items()} == {
+        r.dossier_code: (r.days_late, r.first_appointment, r.finished_on, r.unit.code) for r in register
+    }
+    # The extension moved the appointment to 30 October, after the first one had passed: still late, from the 18th
+    extended = rows[cases.by_name(cases.QUANG_NAM, "extended after the deadline")]
+    assert (extended.appointment_on, extended.days_late) == (date(2023, 10, 18), 13)
+    # Finished on the 24th against a first appointment of the 16th, though the current one is the 25th
+    assert rows[cases.by_name(cases.QUANG_NAM, "extended in time")].days_late == 8
+    assert rows[cases.by_name(cases.QUANG_NAM, "appointment moved without apology")].days_late == 9
+    assert cases.by_name(cases.QUANG_NAM, "refused") not in rows
+    assert cases.by_name(cases.QUANG_NAM, "early") not in rows
+
+
+def test_a_rescan_keeps_first_detection_and_clears_dossiers_no_longer_in_the_register(db: Database) -> None:
+    cases.store(db, cases.facts(cases.QUANG_NAM))
+    scan(db, QUANG_NAM, Rules(), date(2023, 10, 31))
+    open_late = cases.by_name(cases.QUANG_NAM, "late open, no apology")
+    finished_late = cases.by_name(cases.QUANG_NAM, "late finished, no apology")
+    detected = _stored(db)[open_late].detected_at
+
+    # A month on, the dossier finished late in October has left the running month's register; the open one stays
+    result = scan(db, QUANG_NAM, Rules(), date(2023, 11, 6))
+
+    rows = _stored(db)
+    assert finished_late not in rows and (result.late, result.new, result.cleared) == (2, 0, 3)
+    assert rows[open_late].detected_at == detected
+    assert rows[open_late].days_late == (date(2023, 11, 6) - date(2023, 10, 20)).days
+
+
+def test_the_dossiers_of_merged_communes_are_late_for_their_successors(db: Database) -> None:
+    cases.store(db, cases.facts(cases.DA_NANG))
+
+    scan(db, DA_NANG, Rules(), date(2025, 7, 31))
+
+    rows = _stored(db)
+    # Tam Xuân II's dossier, finished two days late, counts for Xã Tam Xuân, which reuses its code
+    late_june = cases.by_name(cases.DA_NANG, "received by Tam Xuân II before the merger, late")
+    assert (rows[late_june].unit_code, rows[late_june].days_late) == ("20971", 2)
+    # Núi Thành district's dossier was extended in time but is past its first appointment (15 July): the city's
+    extended = cases.by_name(cases.DA_NANG, "received by Núi Thành district, extended in time, still open")
+    assert (rows[extended].unit_code, rows[extended].appointment_on, rows[extended].days_late) == (
+        "48",
+        date(2025, 7, 15),
+        16,
     )
-
-
-def test_the_scan_records_open_and_finished_late_dossiers_by_vietnam_day(db: Database) -> None:
-    with db.session() as session:
-        session.add_all(
-            [
-                _dossier(1, Status.PROCESSING, _vn(20)),  # open, six days past
-                _dossier(2, Status.PROCESSING, _vn(26, 8)),  # due today: not late yet
-                _dossier(3, Status.RETURNED, _vn(20), finished=_vn(23)),  # finished three days late
-                _dossier(4, Status.RETURNED, _vn(20, 9), finished=_vn(20, 17)),  # same day: on time
-                _dossier(5, Status.REFUSED, _vn(10)),  # refused at intake, never finished: not late
-                _dossier(6, Status.PROCESSING, None),  # no appointment: cannot be late
-                # 23:30 and 00:30 in Hà Nội are the same UTC day but different Vietnamese days
-                _dossier(7, Status.RETURNED, _vn(25, 23).replace(minute=30), finished=_vn(26, 0).replace(minute=30)),
-            ]
-        )
-    result = scan(db, TODAY)
-    assert (result.late, result.new, result.cleared) == (3, 3, 0)
-    with db.session() as session:
-        rows = {r.dossier_code[-4:]: r for r in session.scalars(select(LateDossier))}
-    assert set(rows) == {"0001", "0003", "0007"}
-    assert rows["0001"].days_late == 6 and rows["0001"].finished_on is None
-    assert rows["0003"].days_late == 3 and rows["0003"].finished_on == date(2026, 11, 23)
-    assert rows["0007"].days_late == 1
-    assert rows["0001"].unit_code == "517" and rows["0001"].procedure_code == "1.001234"
-
-
-def test_a_rescan_keeps_first_detection_and_clears_dossiers_no_longer_late(db: Database) -> None:
-    with db.session() as session:
-        session.add_all([_dossier(1, Status.PROCESSING, _vn(20)), _dossier(2, Status.PROCESSING, _vn(21))])
-    scan(db, TODAY)
-    with db.session() as session:
-        first = session.get(LateDossier, "000.00.17.H47-261101-0001")
-        assert first is not None
-        detected = first.detected_at
-        # an apology moved dossier 2's appointment to next week
-        moved = session.get(Dossier, "000.00.17.H47-261101-0002")
-        assert moved is not None
-        moved.appointment_at = _vn(30)
-    result = scan(db, TODAY + timedelta(days=1))
-    assert (result.late, result.new, result.cleared) == (1, 0, 1)
-    with db.session() as session:
-        [row] = session.scalars(select(LateDossier)).all()
-    assert row.detected_at == detected
-    assert row.days_late == 7
-
-
-statuses = st.sampled_from(list(Status))
-moments = st.datetimes(
-    min_value=datetime(2026, 11, 1),  # noqa: DTZ001 - hypothesis attaches the timezone
-    max_value=datetime(2026, 12, 31),  # noqa: DTZ001
-    timezones=st.just(UTC),
-)
-
-
-@settings(max_examples=200)
-@given(status=statuses, appointment=st.none() | moments, finished=st.none() | moments)
-def test_the_row_rule_is_the_canonical_rule(
-    status: Status, appointment: datetime | None, finished: datetime | None
-) -> None:
-    row = _dossier(1, status, appointment, finished)
-    fields = {"status": status, "appointment_at": appointment, "finished_at": finished}
-    canonical = CanonicalDossier.model_validate(
-        {
-            "code": row.code,
-            "receiving_unit": "517",
-            "local_procedure_code": "NT-01",
-            "procedure_name": "Thủ tục",
-            "channel": 1,
-            "applicant": {"name": "Nguyễn Văn A"},
-            "version": 1,
-            "updated_at": _vn(1),
-            **fields,
-        }
-    )
-    assert is_late(row, TODAY) == canonical.is_late(TODAY)
+    assert cases.by_name(cases.DA_NANG, "received by Tam Quang before the merger, open on time") not in rows

@@ -82,10 +82,12 @@ def test_every_active_unit_gets_a_poll_and_the_daily_jobs_follow() -> None:
 
 def test_the_two_level_topology_polls_only_the_units_valid_that_day() -> None:
     topology = load(TOPOLOGIES / "da-nang-2025.yaml")
-    before = {s.unit_code for s in plan(topology, on=date(2025, 6, 30)) if s.kind is JobKind.POLL}
-    after = {s.unit_code for s in plan(topology, on=date(2025, 7, 1)) if s.kind is JobKind.POLL}
-    assert before == set()  # the 2023 units are kept for their dossiers' history, served by no system
-    assert after == {"48", "20965", "20971", "20984", "20977", "21004", "20992"}
+    before = {(s.system, s.unit_code) for s in plan(topology, on=date(2025, 6, 30)) if s.kind is JobKind.POLL}
+    after = {(s.system, s.unit_code) for s in plan(topology, on=date(2025, 7, 1)) if s.kind is JobKind.POLL}
+    # until 30 June Quảng Nam's one-stop-shop serves the 2023 units; from 1 July Đà Nẵng's serves the new ones
+    assert {system for system, _ in before} == {"motcua-quangnam"}
+    assert {code for _, code in before} == {u.code for u in topology.units if u.valid_to == date(2025, 6, 30)}
+    assert after == {("motcua-danang", code) for code in ("48", "20965", "20971", "20984", "20977", "21004", "20992")}
 
 
 def test_intervals_come_from_the_unit_or_its_system_and_retired_units_are_not_polled() -> None:

@@ -1,0 +1,114 @@
+"""On the demo's own database (Done-when 2 of issue 16): a small Đà Nẵng demo across the July 2025 merger, then
+``dvc-hub report ... --json`` prints exactly what the console's JSON API answers for the same periods, and the
+register has late dossiers and apologies to show."""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+import structlog
+from rich.console import Console as Terminal
+from typer.testing import CliRunner
+
+from cli.main import app
+from console.app import Console
+from devtools import demo
+from foundation.topology import load
+from hub.store.db import Database
+from tests.admin import seed
+from tests.admin.conftest import serve
+
+NEW_UNITS = {
+    "48": "Thành phố Đà Nẵng",
+    "20965": "Xã Núi Thành",
+    "20971": "Xã Tam Xuân",
+    "20984": "Xã Tam Anh",
+    "20977": "Xã Đức Phú",
+    "21004": "Xã Tam Mỹ",
+    "20992": "Xã Tam Hải",
+}
+
+
+@pytest.fixture(scope="module")
+def played(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, str]]:
+    """A small demo (a backlog over June, then two hours over midnight into 1 July) into a temporary folder."""
+    directory = tmp_path_factory.mktemp("demo")
+    root = logging.getLogger()
+    handlers, level, structlog_config = root.handlers[:], root.level, structlog.get_config()
+    with pytest.MonkeyPatch.context() as env:
+        for ref, (username, password) in demo.DEMO_CREDENTIALS.items():
+            env.setenv(f"DVC_HUB_CRED_{ref}_USERNAME", username)
+            env.setenv(f"DVC_HUB_CRED_{ref}_PASSWORD", password)
+        out = io.StringIO()
+        try:
+            code = demo.run(
+                Terminal(file=out, width=200),
+                hours=2,
+                backlog=120,
+                faults=False,
+                topology_name="da-nang-2025",
+                directory=directory,
+            )
+        finally:  # the demo configures the process's logging for a terminal: the next tests get theirs back
+            root.handlers[:] = handlers
+            root.setLevel(level)
+            structlog.configure(**structlog_config)
+    assert code == 0, out.getvalue()
+    yield directory, out.getvalue()
+
+
+@pytest.fixture(scope="module")
+def http(played: tuple[Path, str]) -> Iterator[httpx.Client]:
+    directory, _ = played
+    db = Database(f"sqlite:///{directory / 'hub.sqlite3'}")
+    seed.users(db)
+    for live in serve(Console(db=db, topology=load(directory / "topology.yaml"))):
+        with httpx.Client(base_url=live.url, timeout=30) as client:
+            answer = client.post("/api/v1/session", json={"username": "viewer", "password": seed.PASSWORD})
+            assert answer.status_code == 200, answer.text
+            client.headers["Authorization"] = f"Bearer {answer.json()['token']}"
+            yield client
+    db.dispose()
+
+
+def test_the_demo_crosses_the_merger_with_nothing_missing_mismatched_or_parked(played: tuple[Path, str]) -> None:
+    _, output = played
+    assert "01/07/2025 00:00: sáp nhập (merger)" in output
+    assert "OK: 0 missing, 0 mismatched at the portal, 0 mismatched between levels, 0 parked." in output
+
+
+@pytest.mark.parametrize("period", ["2025-06", "2025-07"])
+@pytest.mark.parametrize("report", ["indicators", "late"])
+def test_the_cli_prints_what_the_console_shows_on_the_demo_database(
+    played: tuple[Path, str], http: httpx.Client, monkeypatch: pytest.MonkeyPatch, report: str, period: str
+) -> None:
+    directory, _ = played
+    monkeypatch.setenv("DVC_HUB_DATABASE_URL", f"sqlite:///{directory / 'hub.sqlite3'}")
+    monkeypatch.setenv("DVC_HUB_TOPOLOGY_FILE", str(directory / "topology.yaml"))
+
+    shown = http.get(f"/api/v1/reports/{report}", params={"period": period})
+    printed = CliRunner().invoke(app, ["report", report, "--period", period, "--json"])
+
+    assert shown.status_code == 200, shown.text
+    assert printed.exit_code == 0, printed.output
+    assert json.loads(printed.stdout) == shown.json()
+    assert shown.json()["rows"], "an empty report would prove nothing"
+
+
+def test_the_demo_has_late_dossiers_and_apologies_and_rolls_merged_communes_up(http: httpx.Client) -> None:
+    late = http.get("/api/v1/reports/late", params={"period": "2025-06"}).json()["rows"]
+    assert any(row["extensions"] for row in late), "no apology with a new appointment in the demo"
+    assert any(not row["extensions"] for row in late), "no late dossier without an apology in the demo"
+    # June counts the units of June; July counts June's dossiers of the merged units for their successors
+    june = http.get("/api/v1/reports/indicators", params={"period": "2025-06"}).json()["rows"]
+    assert {row["key"]: row["name"] for row in june if row["scope"] == "unit"}["517"] == "Huyện Núi Thành"
+    july = http.get("/api/v1/reports/indicators", params={"period": "2025-07"}).json()["rows"]
+    units = {row["key"]: row["name"] for row in july if row["scope"] == "unit"}
+    assert len(units) > 1 and units == {code: NEW_UNITS[code] for code in units}
+    assert {row["key"] for row in july if row["scope"] == "level"} <= {"province", "commune"}  # no district left
