@@ -85,6 +85,23 @@ class Run:
             query = select(func.count()).select_from(Message).where(Message.state.in_(IN_FLIGHT))
             return int(session.execute(query).scalar_one())
 
+    def in_flight_summary(self) -> list[tuple[object, ...]]:
+        """(kind, state, error class, how many, the oldest's id, its attempts) of the messages still in flight."""
+        with self.db.session() as session:
+            rows = session.execute(
+                select(
+                    Message.kind,
+                    Message.state,
+                    Message.error_class,
+                    func.count(),
+                    func.min(Message.id),
+                    func.max(Message.attempts),
+                )
+                .where(Message.state.in_(IN_FLIGHT))
+                .group_by(Message.kind, Message.state, Message.error_class)
+            ).all()
+        return [tuple(row) for row in rows]
+
     def wait_until(self, condition: Callable[[], bool], timeout: float, what: str) -> None:
         """Poll ``condition`` until it holds; a database that is briefly away counts as "not yet"."""
         deadline = time.monotonic() + timeout
@@ -364,6 +381,7 @@ def _run(scenario: Scenario, services: Services, workdir: Path, db: Database, *,
             **extra,
         )
         run = Run(sims, db, env | CREDENTIALS, Cluster(env | CREDENTIALS, workdir), services, dossiers)
+        stuck: list[str] = []
         try:
             run.cluster.start_worker(processes=1, threads=8)
             run.cluster.start_worker(processes=1, threads=8)
@@ -371,6 +389,9 @@ def _run(scenario: Scenario, services: Services, workdir: Path, db: Database, *,
             scenario.disrupt(run)
             run.poll_all()
             run.wait_until(lambda: run.in_flight() == 0, DRAIN_SECONDS, "nothing is in flight")
+        except AssertionError as exc:  # a wait timed out: say what is still in flight, and below what else is wrong
+            stuck.append(f"{exc}; still in flight (kind, state, error, count, oldest id, most tries): "
+                         f"{run.in_flight_summary()}")  # fmt: skip
         finally:
             run.cluster.stop()
-        return run.problems()
+        return stuck + run.problems()

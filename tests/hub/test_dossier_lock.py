@@ -44,7 +44,7 @@ HOLDER = textwrap.dedent(
 
 def test_a_held_lock_outlives_its_lease_and_a_killed_holders_frees_itself(redis_url: str, tmp_path: Path) -> None:
     client = redis.Redis.from_url(redis_url)
-    mine = DossierMutex(RedisBackend(url=redis_url), KEY, ttl_ms=LEASE_MS)
+    mine = DossierMutex(RedisBackend(client=client), KEY, ttl_ms=LEASE_MS)
     with subprocess.Popen(
         [sys.executable, "-c", HOLDER, redis_url, str(tmp_path / "hub.sqlite3")],
         cwd=PROJECT_ROOT,
@@ -90,7 +90,7 @@ def test_a_held_lock_outlives_its_lease_and_a_killed_holders_frees_itself(redis_
 
 def test_a_released_lock_is_no_longer_renewed(redis_url: str) -> None:
     client = redis.Redis.from_url(redis_url)
-    mutex = DossierMutex(RedisBackend(url=redis_url), KEY, ttl_ms=60_000)
+    mutex = DossierMutex(RedisBackend(client=client), KEY, ttl_ms=60_000)
     with mutex.acquire():
         assert renew_held() == 1
     assert renew_held() == 0
