@@ -72,6 +72,11 @@ class RemoteUnavailable(RetryableError):
         self.remote_message = remote_message
 
 
+class CircuitOpen(RemoteUnavailable):
+    """Raised before a call when the system's circuit is open: the call never left, so it says nothing new about the
+    endpoint and does not count against the circuit."""
+
+
 class RemoteTimeout(RetryableError):
     """Raised when the remote system does not answer within the configured timeout."""
 

@@ -21,6 +21,7 @@ from connectors.errors import (
     DEFAULT_BOUNDS,
     DEFAULT_TABLE,
     Bounds,
+    CircuitOpen,
     ErrorTable,
     RemoteTimeout,
     RemoteUnavailable,
@@ -94,15 +95,22 @@ class Endpoint:
         with_deadlines(self.session)
 
     def guard(self) -> None:
-        """Before a call: fail fast when the circuit is open, then wait for the rate limit."""
+        """Before a call: fail fast when the circuit is open, then wait for the rate limit (a call refused there
+        leaves the probe, if it was one, to the next call)."""
         if self.breaker is not None:
             self.breaker.before(self.system)
         if self.limiter is not None:
-            self.limiter.acquire(self.system)
+            try:
+                self.limiter.acquire(self.system)
+            except BaseException:
+                if self.breaker is not None:
+                    self.breaker.abandon(self.system)
+                raise
 
-    def outcome(self, error: HubError | None) -> None:
-        """After a call: only an unwell endpoint (unreachable, 5xx, timeout) counts against the circuit."""
-        if self.breaker is None:
+    def outcome(self, error: BaseException | None) -> None:
+        """After a call: only an unwell endpoint (unreachable, 5xx, timeout) counts against the circuit; a call the
+        circuit refused never went out and counts for nothing; any other outcome shows the endpoint answering."""
+        if self.breaker is None or isinstance(error, CircuitOpen):
             return
         if isinstance(error, RemoteUnavailable | RemoteTimeout):
             self.breaker.failure(self.system)
@@ -135,6 +143,10 @@ class Endpoint:
             self.outcome(error)
             sent = redacted_request if redacted_request is not None else _body(json, data)
             self.record(operation, url, started_at, start, sent, None, None, error.message)
+            raise
+        except BaseException:  # not the endpoint's doing (a bug, an interrupt): a probe it was goes to the next call
+            if self.breaker is not None:
+                self.breaker.abandon(self.system)
             raise
         resolution = self.table.http_status(response.status_code)
         failed = resolution in (Resolution.RETRY, Resolution.TIMEOUT)

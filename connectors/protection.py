@@ -18,7 +18,7 @@ from typing import Protocol
 
 import redis
 
-from connectors.errors import RateLimited, RemoteUnavailable
+from connectors.errors import CircuitOpen, RateLimited, RemoteUnavailable
 
 Clock = Callable[[], float]
 Sleep = Callable[[float], None]
@@ -75,13 +75,20 @@ class CircuitBreaker:
                 circuit.probing = True
                 return
         wait = max(remaining, 0.0)
-        error = RemoteUnavailable(
+        error = CircuitOpen(
             f"Tạm ngừng gọi {endpoint} sau {circuit.failures} lỗi liên tiếp, thử lại sau {wait:.0f} giây "
             f"/ circuit open for {endpoint}",
             target=endpoint,
         )
         error.retry_after = wait or self.cooldown
         raise error
+
+    def abandon(self, endpoint: str) -> None:
+        """A call let through as the probe did not go out after all (its turn at the rate limit was refused): the
+        next call may probe instead."""
+        with self._lock:
+            circuit = self._circuits.setdefault(endpoint, _Circuit())
+            circuit.probing = False
 
     def success(self, endpoint: str) -> None:
         with self._lock:

@@ -6,13 +6,13 @@ import multiprocessing
 import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import pytest
 import redis
 import requests
 
-from connectors.errors import RateLimited, RemoteTimeout, RemoteUnavailable
+from connectors.errors import CircuitOpen, RateLimited, RemoteTimeout, RemoteUnavailable
 from connectors.http import Endpoint, Timeouts
 from connectors.protection import BreakerState, CircuitBreaker, LocalRateLimiter, RedisRateLimiter
 from connectors.recording import ExchangeLog
@@ -166,3 +166,76 @@ def test_a_server_that_never_answers_is_a_retryable_timeout_within_the_bound(sil
         soap._invoke("health", "KiemTraKetNoi", {})
     assert time.monotonic() - started < 1.5
     assert log.take()[0].error is not None
+
+
+@pytest.fixture
+def closed_port() -> str:
+    """The address of a port nobody listens on: every call is refused at once (the endpoint is down)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    return f"http://127.0.0.1:{port}"
+
+
+def _soap(url: str, breaker: CircuitBreaker, limiter: LocalRateLimiter | None = None) -> Callable[[], object]:
+    endpoint = Endpoint("motcua", requests.Session(), base_url=url, timeouts=Timeouts(1.0, 1.0), breaker=breaker,
+                        limiter=limiter)  # fmt: skip
+    soap = SoapConnector(endpoint, profile("default"), CREDS, wsdl=str(CONTRACT_WSDL))
+    return lambda: soap._invoke("health", "KiemTraKetNoi", {})
+
+
+def _rest(url: str, breaker: CircuitBreaker, limiter: LocalRateLimiter | None = None) -> Callable[[], object]:
+    endpoint = Endpoint("dvcqg", requests.Session(), base_url=url, timeouts=Timeouts(1.0, 1.0), breaker=breaker,
+                        limiter=limiter)  # fmt: skip
+    rest = DvcqgConnector(endpoint, NoAuth(), ServiceEnvelope(url + "/integration"))
+    return lambda: rest.call("LayDanhSachTTHC", "517", {})
+
+
+Connector = Callable[[str, CircuitBreaker], Callable[[], object]]
+
+
+@pytest.mark.parametrize("connector", [_soap, _rest], ids=["soap", "rest"])
+def test_calls_the_open_circuit_refuses_do_not_keep_it_open(closed_port: str, connector: Connector) -> None:
+    # Given an endpoint that is down, whose circuit opened after two failed calls
+    clock = Clock()
+    breaker = CircuitBreaker(failure_threshold=2, cooldown=10, clock=clock)
+    call = connector(closed_port, breaker)
+    for _ in range(2):
+        with pytest.raises(RemoteUnavailable) as failed:
+            call()
+        assert not isinstance(failed.value, CircuitOpen)
+    assert breaker.state("motcua" if connector is _soap else "dvcqg") is BreakerState.OPEN
+
+    # When messages keep coming back during the cool-down and are refused without a call
+    for now in (3.0, 6.0, 9.0):
+        clock.now = now
+        with pytest.raises(CircuitOpen):
+            call()
+
+    # Then the cool-down still ends ten seconds after the circuit opened, and a probe goes out
+    clock.now = 10.5
+    with pytest.raises(RemoteUnavailable) as probed:
+        call()
+    assert "circuit open" not in str(probed.value)
+
+
+def test_a_probe_refused_by_the_rate_limit_leaves_the_probe_to_the_next_call(closed_port: str) -> None:
+    clock = Clock()
+    breaker = CircuitBreaker(failure_threshold=1, cooldown=10, clock=clock)
+    refusals: list[RateLimited] = []
+
+    class Refusing(LocalRateLimiter):
+        def acquire(self, endpoint: str) -> None:
+            if refusals:
+                raise refusals.pop()
+
+    call = _rest(closed_port, breaker, Refusing(1000.0))
+    with pytest.raises(RemoteUnavailable):
+        call()  # the endpoint is down: the circuit opens
+    clock.now = 10.5
+    refusals.append(RateLimited("slow down"))
+    with pytest.raises(RateLimited):
+        call()  # the probe's turn at the rate limit is refused: it never goes out
+    with pytest.raises(RemoteUnavailable) as probed:
+        call()
+    assert "circuit open" not in str(probed.value)  # the next call is the probe, not refused by the circuit
