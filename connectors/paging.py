@@ -1,13 +1,15 @@
 """How a change feed is paged, as small strategies the connectors share: a token the vendor returns, page numbers,
-or time windows the hub chooses. Each says what to ask for and whether another page follows.
+or time windows the hub chooses. Each says what to ask for and, from the page it got, what to ask for next.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
+from connectors.base import ChangeRef
 from mappings.vendors import Paging as PagingConfig
 
 
@@ -26,8 +28,11 @@ class Paging(Protocol):
         """The request for the page that ``token`` (None: the first) names."""
         ...
 
-    def next(self, ask: Ask, count: int, reported: Any, total_pages: Any) -> str | None:
-        """The token of the following page, or None when ``ask`` was the last."""
+    def next(self, ask: Ask, refs: Sequence[ChangeRef], reported: Any, total_pages: Any) -> str | None:
+        """The token of the page after ``ask``'s (whose entries are ``refs``), or None when ``ask`` was the last.
+
+        ``reported``: the vendor's next-page token, ``total_pages``: its page count, each None when it gives none.
+        """
         ...
 
 
@@ -37,7 +42,7 @@ class TokenPaging:
     def ask(self, since: datetime, token: str | None, now: datetime) -> Ask:
         return Ask(since=since, token=token)
 
-    def next(self, ask: Ask, count: int, reported: Any, total_pages: Any) -> str | None:
+    def next(self, ask: Ask, refs: Sequence[ChangeRef], reported: Any, total_pages: Any) -> str | None:
         return str(reported) if reported not in (None, "") else None
 
 
@@ -51,12 +56,12 @@ class PagePaging:
     def ask(self, since: datetime, token: str | None, now: datetime) -> Ask:
         return Ask(since=since, page=int(token) if token else self.first)
 
-    def next(self, ask: Ask, count: int, reported: Any, total_pages: Any) -> str | None:
+    def next(self, ask: Ask, refs: Sequence[ChangeRef], reported: Any, total_pages: Any) -> str | None:
         page = ask.page if ask.page is not None else self.first
         # The vendor's page count when it gives one; a full page otherwise (an empty last page costs one call).
         known = total_pages not in (None, "")
-        more = page - self.first + 1 < int(total_pages) if known else count >= self.page_size
-        return str(page + 1) if more and count else None
+        more = page - self.first + 1 < int(total_pages) if known else len(refs) >= self.page_size
+        return str(page + 1) if more and refs else None
 
 
 class WindowPaging:
@@ -69,7 +74,7 @@ class WindowPaging:
         start = datetime.fromisoformat(token) if token else since
         return Ask(since=start, until=min(start + self.window, now))
 
-    def next(self, ask: Ask, count: int, reported: Any, total_pages: Any) -> str | None:
+    def next(self, ask: Ask, refs: Sequence[ChangeRef], reported: Any, total_pages: Any) -> str | None:
         end = ask.until
         # A window cut short by "now" was the last one.
         return end.isoformat() if end is not None and end >= ask.since + self.window else None
