@@ -47,21 +47,38 @@ class TokenPaging:
 
 
 class PagePaging:
-    """Numbered pages: another follows while the vendor's page count says so, or while pages come back full."""
+    """Numbered pages of a feed ordered by change time, oldest first, from an inclusive ``since``.
+
+    Page n of a feed that changes while it is read is not the page n it was: a record that changes moves to the end,
+    every record after its old place moves up one, and the first record of the next page slips onto the page already
+    read; the watermark then passes it and no later poll sees it. So a following page is asked from the newest change
+    time already seen, from the first page again: a record that changes only moves later, never before that time.
+    The records of that second come again and the hub drops what it has recorded. The page number moves on only
+    when a whole page shares the time it was asked from (more changes in one second than a page holds). Another page
+    follows while the vendor's page count says so, or while pages come back full.
+    """
 
     def __init__(self, first: int, page_size: int) -> None:
         self.first = first
         self.page_size = page_size
 
     def ask(self, since: datetime, token: str | None, now: datetime) -> Ask:
-        return Ask(since=since, page=int(token) if token else self.first)
+        if not token:
+            return Ask(since=since, page=self.first)
+        page, _, start = token.partition("@")
+        return Ask(since=datetime.fromisoformat(start), page=int(page))
 
     def next(self, ask: Ask, refs: Sequence[ChangeRef], reported: Any, total_pages: Any) -> str | None:
         page = ask.page if ask.page is not None else self.first
         # The vendor's page count when it gives one; a full page otherwise (an empty last page costs one call).
         known = total_pages not in (None, "")
         more = page - self.first + 1 < int(total_pages) if known else len(refs) >= self.page_size
-        return str(page + 1) if more and refs else None
+        if not (more and refs):
+            return None
+        newest = max(ref.updated_at for ref in refs)
+        if newest > ask.since:
+            return f"{self.first}@{newest.isoformat()}"
+        return f"{page + 1}@{ask.since.isoformat()}"
 
 
 class WindowPaging:
