@@ -1,16 +1,24 @@
-"""What the profile-driven connectors (SOAP and JSON) share: request bodies written in the vendor's value formats,
-change-feed entries read with the vendor's time converter, and the feed's facts handed to the record mapping.
+"""What the profile-driven connectors (SOAP and JSON) share: one page of the change feed (asked as the profile's
+paging says, entries read with the vendor's time converter), request bodies written in the vendor's value formats,
+and the feed's facts handed to the record mapping.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any, Protocol, runtime_checkable
 
 from connectors.base import ChangePage, ChangeRef
 from connectors.errors import RemoteRejected
-from mappings.vendors import ChangesResponse, RequestValue, VendorProfile, get_path, set_path
+from connectors.paging import paging_for
+from mappings.vendors import ChangesResponse, RequestValue, VendorProfile, as_list, get_path, set_path
+
+Call = Callable[[dict[str, Any]], Any]
+"""One call of the feed operation: the request's elements in, the decoded answer out (hub errors only)."""
+
+Read = Callable[[Any, str], Any]
+"""The value at a dotted response path of an answer, as the transport decodes it."""
 
 
 @runtime_checkable
@@ -28,6 +36,36 @@ class ProfiledSource(Protocol):
     def read_saved(self, payload: bytes) -> Mapping[str, Any]:
         """A saved answer of the dossier operation, read as :meth:`raw_dossier` reads a live one."""
         ...
+
+
+class ChangeFeed:
+    """A vendor's change feed as its profile describes it: each page asked as the paging strategy says, its entries
+    read with the vendor's time converter. The connector brings the call and the way its answers are read."""
+
+    def __init__(self, vendor: VendorProfile, page_size: int, read: Read, clock: Callable[[], datetime]) -> None:
+        self.vendor = vendor
+        self.page_size = page_size
+        self.paging = paging_for(vendor.paging, page_size)
+        self.read = read
+        self.clock = clock
+
+    def page(self, call: Call, unit_code: str, since: datetime, token: str | None) -> ChangePage:
+        """The page ``token`` names (None: the first) of the unit's changes since ``since``."""
+        ask = self.paging.ask(since, token, self.clock())
+        values = {
+            "unit": unit_code,
+            "since": ask.since,
+            "until": ask.until,
+            "page_size": self.page_size,
+            "token": ask.token,
+            "page": ask.page,
+        }
+        reply = call(request_body(self.vendor.requests.changes, values))
+        shape = self.vendor.responses.changes
+        refs = [change_ref(item, shape) for item in as_list(self.read(reply, shape.items))]
+        reported = self.read(reply, shape.token) if shape.token else None
+        total_pages = self.read(reply, shape.total_pages) if shape.total_pages else None
+        return ChangePage(items=refs, next_token=self.paging.next(ask, refs, reported, total_pages))
 
 
 def request_body(request: Any, values: Mapping[str, Any]) -> dict[str, Any]:

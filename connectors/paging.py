@@ -1,13 +1,15 @@
 """How a change feed is paged, as small strategies the connectors share: a token the vendor returns, page numbers,
-or time windows the hub chooses. Each says what to ask for and whether another page follows.
+or time windows the hub chooses. Each says what to ask for and, from the page it got, what to ask for next.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
+from connectors.base import ChangeRef
 from mappings.vendors import Paging as PagingConfig
 
 
@@ -26,8 +28,11 @@ class Paging(Protocol):
         """The request for the page that ``token`` (None: the first) names."""
         ...
 
-    def next(self, ask: Ask, count: int, reported: Any, total_pages: Any) -> str | None:
-        """The token of the following page, or None when ``ask`` was the last."""
+    def next(self, ask: Ask, refs: Sequence[ChangeRef], reported: Any, total_pages: Any) -> str | None:
+        """The token of the page after ``ask``'s (whose entries are ``refs``), or None when ``ask`` was the last.
+
+        ``reported``: the vendor's next-page token, ``total_pages``: its page count, each None when it gives none.
+        """
         ...
 
 
@@ -37,26 +42,43 @@ class TokenPaging:
     def ask(self, since: datetime, token: str | None, now: datetime) -> Ask:
         return Ask(since=since, token=token)
 
-    def next(self, ask: Ask, count: int, reported: Any, total_pages: Any) -> str | None:
+    def next(self, ask: Ask, refs: Sequence[ChangeRef], reported: Any, total_pages: Any) -> str | None:
         return str(reported) if reported not in (None, "") else None
 
 
 class PagePaging:
-    """Numbered pages: another follows while the vendor's page count says so, or while pages come back full."""
+    """Numbered pages of a feed ordered by change time, oldest first, from an inclusive ``since``.
+
+    Page n of a feed that changes while it is read is not the page n it was: a record that changes moves to the end,
+    every record after its old place moves up one, and the first record of the next page slips onto the page already
+    read; the watermark then passes it and no later poll sees it. So a following page is asked from the newest change
+    time already seen, from the first page again: a record that changes only moves later, never before that time.
+    The records of that second come again and the hub drops what it has recorded. The page number moves on only
+    when a whole page shares the time it was asked from (more changes in one second than a page holds). Another page
+    follows while the vendor's page count says so, or while pages come back full.
+    """
 
     def __init__(self, first: int, page_size: int) -> None:
         self.first = first
         self.page_size = page_size
 
     def ask(self, since: datetime, token: str | None, now: datetime) -> Ask:
-        return Ask(since=since, page=int(token) if token else self.first)
+        if not token:
+            return Ask(since=since, page=self.first)
+        page, _, start = token.partition("@")
+        return Ask(since=datetime.fromisoformat(start), page=int(page))
 
-    def next(self, ask: Ask, count: int, reported: Any, total_pages: Any) -> str | None:
+    def next(self, ask: Ask, refs: Sequence[ChangeRef], reported: Any, total_pages: Any) -> str | None:
         page = ask.page if ask.page is not None else self.first
         # The vendor's page count when it gives one; a full page otherwise (an empty last page costs one call).
         known = total_pages not in (None, "")
-        more = page - self.first + 1 < int(total_pages) if known else count >= self.page_size
-        return str(page + 1) if more and count else None
+        more = page - self.first + 1 < int(total_pages) if known else len(refs) >= self.page_size
+        if not (more and refs):
+            return None
+        newest = max(ref.updated_at for ref in refs)
+        if newest > ask.since:
+            return f"{self.first}@{newest.isoformat()}"
+        return f"{page + 1}@{ask.since.isoformat()}"
 
 
 class WindowPaging:
@@ -69,7 +91,7 @@ class WindowPaging:
         start = datetime.fromisoformat(token) if token else since
         return Ask(since=start, until=min(start + self.window, now))
 
-    def next(self, ask: Ask, count: int, reported: Any, total_pages: Any) -> str | None:
+    def next(self, ask: Ask, refs: Sequence[ChangeRef], reported: Any, total_pages: Any) -> str | None:
         end = ask.until
         # A window cut short by "now" was the last one.
         return end.isoformat() if end is not None and end >= ask.since + self.window else None

@@ -21,14 +21,13 @@ from urllib.parse import quote, urlencode
 import requests
 
 from connectors.base import ChangePage, ChangeRef, Health, PushResult, RawRecord
-from connectors.changes import change_ref, feed_of, request_body
+from connectors.changes import ChangeFeed, feed_of, request_body
 from connectors.errors import RemoteRejected, Resolution, Verdict, http_verdict, raise_for, to_error
 from connectors.http import Endpoint
-from connectors.paging import paging_for
 from foundation.credentials import Credentials
 from foundation.errors import ConfigurationError, HubError
 from foundation.redaction import personal_keys, redact_data
-from mappings.vendors import VendorProfile, as_list, get_path, to_default
+from mappings.vendors import VendorProfile, get_path, to_default
 
 _PLACEHOLDER = re.compile(r"\{([^{}]+)\}")
 
@@ -41,8 +40,7 @@ class JsonConnector:
     ) -> None:
         self.endpoint = endpoint
         self.vendor = vendor
-        self.page_size = page_size
-        self.paging = paging_for(vendor.paging, page_size)
+        self.feed = ChangeFeed(vendor, page_size, get_path, endpoint.clock)
         password = credentials.password.get_secret_value()
         endpoint.secrets = lambda: (password,)
         token = base64.b64encode(f"{credentials.username}:{password}".encode()).decode()
@@ -54,25 +52,10 @@ class JsonConnector:
         return self.endpoint.system
 
     def fetch_changes(self, unit_code: str, since: datetime, token: str | None = None) -> ChangePage:
-        names = self.vendor.requests.changes
-        ask = self.paging.ask(since, token, self.endpoint.clock())
-        values = {"unit": unit_code, "since": ask.since, "until": ask.until, "page_size": self.page_size}
-        reply = self._call(
-            "changes",
-            self.vendor.operations.changes,
-            request_body(names, {**values, "token": ask.token, "page": ask.page}),
-        )
-        shape = self.vendor.responses.changes
-        items = as_list(get_path(reply, shape.items))
-        return ChangePage(
-            items=[change_ref(item, shape) for item in items],
-            next_token=self.paging.next(
-                ask,
-                len(items),
-                get_path(reply, shape.token) if shape.token else None,
-                get_path(reply, shape.total_pages) if shape.total_pages else None,
-            ),
-        )
+        return self.feed.page(self._changes, unit_code, since, token)
+
+    def _changes(self, body: dict[str, Any]) -> Any:
+        return self._call("changes", self.vendor.operations.changes, body)
 
     def get_dossier(self, unit_code: str, dossier_code: str, *, seen: ChangeRef | None = None) -> RawRecord:
         return dict(to_default(self.raw_dossier(unit_code, dossier_code), self.vendor, feed=feed_of(seen)))

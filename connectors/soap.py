@@ -28,7 +28,7 @@ from zeep.wsdl import Document
 from zeep.wsse.username import UsernameToken
 
 from connectors.base import ChangePage, ChangeRef, Health, PushResult, RawRecord
-from connectors.changes import change_ref, feed_of, request_body
+from connectors.changes import ChangeFeed, feed_of, request_body
 from connectors.errors import (
     AuthenticationFailed,
     RemoteRejected,
@@ -42,12 +42,11 @@ from connectors.errors import (
     with_reauth,
 )
 from connectors.http import Endpoint
-from connectors.paging import paging_for
 from connectors.recording import Exchange, NullRecorder, kept_headers, wire_text
 from foundation.credentials import Credentials
 from foundation.errors import ConfigurationError, HubError, RetryableError
 from foundation.redaction import scrub
-from mappings.vendors import VendorProfile, as_list, from_default, get_path, to_default
+from mappings.vendors import VendorProfile, from_default, get_path, to_default
 
 _DOCUMENTS: dict[tuple[str, bool], Document] = {}
 _SAVED_PARSER = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False, remove_blank_text=True)
@@ -175,8 +174,7 @@ class SoapConnector:
     ) -> None:
         self.endpoint = endpoint
         self.vendor = vendor
-        self.page_size = page_size
-        self.paging = paging_for(vendor.paging, page_size)
+        self.feed = ChangeFeed(vendor, page_size, _at, endpoint.clock)
         self._password = credentials.password.get_secret_value()
         endpoint.secrets = lambda: (self._password,)
         self.envelopes = EnvelopeRecorder(frozenset(vendor.personal))
@@ -211,32 +209,10 @@ class SoapConnector:
     # ── Source ──
 
     def fetch_changes(self, unit_code: str, since: datetime, token: str | None = None) -> ChangePage:
-        names = self.vendor.requests.changes
-        ask = self.paging.ask(since, token, self.endpoint.clock())
-        body = request_body(
-            names,
-            {
-                "unit": unit_code,
-                "since": ask.since,
-                "until": ask.until,
-                "page_size": self.page_size,
-                "token": ask.token,
-                "page": ask.page,
-            },
-        )
-        reply = self._invoke("changes", self.vendor.operations.changes, body)
-        shape = self.vendor.responses.changes
-        items = as_list(_at(reply, shape.items))
-        refs = [change_ref(item, shape) for item in items]
-        return ChangePage(
-            items=refs,
-            next_token=self.paging.next(
-                ask,
-                len(items),
-                _at(reply, shape.token) if shape.token else None,
-                _at(reply, shape.total_pages) if shape.total_pages else None,
-            ),
-        )
+        return self.feed.page(self._changes, unit_code, since, token)
+
+    def _changes(self, body: dict[str, Any]) -> Any:
+        return self._invoke("changes", self.vendor.operations.changes, body)
 
     def get_dossier(self, unit_code: str, dossier_code: str, *, seen: ChangeRef | None = None) -> RawRecord:
         return dict(to_default(self.raw_dossier(unit_code, dossier_code), self.vendor, feed=feed_of(seen)))

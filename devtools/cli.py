@@ -17,7 +17,9 @@ def demo(
     faults: Annotated[bool, typer.Option(help="Switch faults on during the day.")] = True,
     topology: Annotated[
         str | None,
-        typer.Option(help="A topology of config/topologies, e.g. da-nang-2025; Quảng Nam 2023 by default."),
+        typer.Option(
+            help="A topology of config/topologies, e.g. da-nang-2025; the three-vendor Quảng Nam 2023 by default."
+        ),
     ] = None,
 ) -> None:
     """Run the hub end to end on the embedded default against the simulators, and reconcile."""

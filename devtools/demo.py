@@ -51,9 +51,7 @@ from simulators.server import Simulators
 
 IN_FLIGHT = [s.value for s in MessageState if s.in_flight]
 DEMO_DIR = PROJECT_ROOT / "var" / "demo"
-# The three-vendor province (make demo TOPOLOGY=quang-nam-2023-three-vendors) lost one Phương Nam dossier in one
-# fresh run of two: until that is understood, the default demo is the one that has never lost anything.
-DEMO_TOPOLOGY = PROJECT_ROOT / "config" / "topologies" / "quang-nam-2023.yaml"
+DEMO_TOPOLOGY = PROJECT_ROOT / "config" / "topologies" / "quang-nam-2023-three-vendors.yaml"
 # The simulators' default credentials, for the demo only; production reads them from the environment or files.
 DEMO_CREDENTIALS = {
     ref: ("hub", "hub-secret") for ref in ("MOTCUA_QUANGNAM", "MOTCUA_TAMKY", "MOTCUA_HOIAN", "MOTCUA_DANANG", "DVCQG")
@@ -103,8 +101,9 @@ def run(
 ) -> int:
     """Play the demo; returns the process exit code (non-zero when anything is missing or mismatched).
 
-    ``topology_name``: a file of ``config/topologies`` without ``.yaml`` (``da-nang-2025``); Quảng Nam 2023 by
-    default. ``directory``: where the database, topology and workbook go (emptied first); ``var/demo`` by default.
+    ``topology_name``: a file of ``config/topologies`` without ``.yaml`` (``da-nang-2025``); the three-vendor
+    Quảng Nam 2023 by default. ``directory``: where the database, topology and workbook go (emptied first);
+    ``var/demo`` by default.
     """
     logs.configure("ERROR", "console")  # the live table is the demo's output; errors still show
     shutil.rmtree(directory, ignore_errors=True)

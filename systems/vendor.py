@@ -7,10 +7,11 @@ key path, before any poll is parked. The profile's ``personal`` element names jo
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import ClassVar, Literal
+from typing import Any, ClassVar, Literal
 
-from pydantic import model_validator
+from pydantic import Field, ValidationInfo, field_validator
 
 from foundation.errors import ConfigurationError
 from mappings.vendors import VendorProfile, load_profile, profile
@@ -20,24 +21,39 @@ from systems.kind import Options
 class VendorOptions(Options):
     """``vendor``: a profile in ``mappings/vendors/``; ``vendor_file``: a profile at any path (wins over vendor)."""
 
-    vendor: str = "default"
+    # vendor_file first: the vendor check reads whether a file was given (and read) before it
     vendor_file: Path | None = None
+    vendor: str = Field(default="default", validate_default=True)
     page_size: int | None = None  # change-feed page size; the system's batch size by default
 
     transport: ClassVar[Literal["soap", "json"]] = "soap"  # what the kind speaks; a profile for another is refused
 
-    @model_validator(mode="after")
-    def _profile_loads(self) -> VendorOptions:
+    @field_validator("vendor_file")
+    @classmethod
+    def _file_loads(cls, path: Path | None) -> Path | None:
+        if path is not None:
+            cls._fits(load_profile, path)
+        return path
+
+    @field_validator("vendor")
+    @classmethod
+    def _shipped_loads(cls, name: str, info: ValidationInfo) -> str:
+        if info.data.get("vendor_file", "not read") is None:  # no file given: the named profile is the one
+            cls._fits(profile, name)
+        return name
+
+    @classmethod
+    def _fits(cls, read: Callable[[Any], VendorProfile], where: Any) -> None:
+        """The profile reads, and describes a contract in the transport this kind speaks (ValueError otherwise)."""
         try:
-            found = self.profile()
+            found = read(where)
         except ConfigurationError as exc:
             raise ValueError(exc.message) from exc
-        if found.transport != self.transport:
+        if found.transport != cls.transport:
             raise ValueError(
-                f"hồ sơ {found.name} mô tả giao thức {found.transport}, loại hệ thống này dùng {self.transport} "
-                f"/ the profile's transport is {found.transport}, this kind speaks {self.transport}"
+                f"hồ sơ {found.name} mô tả giao thức {found.transport}, loại hệ thống này dùng {cls.transport} "
+                f"/ the profile's transport is {found.transport}, this kind speaks {cls.transport}"
             )
-        return self
 
     def profile(self) -> VendorProfile:
         return load_profile(self.vendor_file) if self.vendor_file else profile(self.vendor)
