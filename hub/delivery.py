@@ -101,7 +101,8 @@ def _insert_keys(session: Session, items: list[_Item], target: str) -> None:
         {"dossier_code": i.code, "dossier_version": i.version, "target": target, "message_id": i.message_id}
         for i in items
     ]
-    session.execute(insert(DELIVERIES).values(rows).on_conflict_do_nothing())
+    # executemany form: one cached statement whatever the batch's size (SQLAlchemy sends the rows in one round trip)
+    session.execute(insert(DELIVERIES).on_conflict_do_nothing(), rows)
 
 
 def _record_keys(ctx: HubContext, items: list[_Item], target: str) -> None:
