@@ -30,7 +30,7 @@ from foundation.errors import ConfigurationError, HubError
 from hub import attempts, codecs, control, outbox
 from hub.broker import dossier_mutex
 from hub.context import HubContext
-from hub.errors import DeliveryPaused, LeaseLost
+from hub.errors import ClaimedElsewhere, DeliveryPaused, LeaseLost
 from hub.outbox import M
 from hub.routing import split_target
 from hub.store.models import Delivery, DossierVersion, MessageState
@@ -129,6 +129,7 @@ def run_delivery(ctx: HubContext, message_id: int, payload: dict[str, Any] | Non
     transaction (which also claims the followers, reads what the target already has and commits the push intents);
     one without (resent, replayed) is claimed first, to read its payload.
     """
+    claimed = payload is None
     if payload is None:
         payload = outbox.claim(ctx.db, message_id, lease_seconds=ctx.settings.message_lease_seconds)
         if payload is None:
@@ -141,7 +142,15 @@ def run_delivery(ctx: HubContext, message_id: int, payload: dict[str, Any] | Non
         system = ctx.topology.systems[system_name]
         batch_size = system.batch_size if kind_of(system).batches else 1
         with ExitStack() as locks:
-            locks.enter_context(dossier_mutex(f"deliver:{code}:{target}").acquire())  # busy: back later
+            mutex = dossier_mutex(f"deliver:{code}:{target}")
+            if claimed:
+                locks.enter_context(mutex.acquire())  # busy: given back, and back shortly
+            elif not locks.enter_context(mutex.acquire(raise_on_failure=False)):
+                # another worker is delivering this dossier, often this very message as its batch's follower: come
+                # back once it has likely finished, as a copy of a claimed message does (nothing to give back)
+                raise ClaimedElsewhere(
+                    f"Hồ sơ {code} đang được gửi tới {target} (dossier {code} is being delivered to {target})"
+                )
             batch = _open(ctx, locks, (message_id, code, version), target, unit_code, batch_size - 1)
             if batch is None:
                 return "noop"  # a duplicate copy of the message finished it
