@@ -23,8 +23,11 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import psycopg
 import redis
@@ -238,16 +241,30 @@ class Simulators:
         self.proc.wait(timeout=30)
 
 
-def main() -> None:
-    workdir = Path(tempfile.mkdtemp(prefix="bench-hub-"))
-    db_name = f"dvchub_bench_{uuid.uuid4().hex[:8]}"
+@dataclass
+class Rig:
+    """What both hub benchmarks run on: a fresh PostgreSQL database with the schema and the procedure mapping, the
+    simulators, a Redis server of its own, and the environment of the hub's worker processes."""
+
+    workdir: Path
+    db_name: str
+    db: Any  # hub.store.db.Database, imported once the environment is set
+    sims: Simulators
+    redis_proc: subprocess.Popen[bytes]
+    redis_url: str
+    env: dict[str, str]
+
+
+@contextmanager
+def rig(prefix: str) -> Iterator[Rig]:
+    """Set the benchmark's world up, and take it down afterwards whatever happened."""
+    workdir = Path(tempfile.mkdtemp(prefix=f"bench-{prefix}-"))
+    db_name = f"dvchub_{prefix}_{uuid.uuid4().hex[:8]}"
     with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
         conn.execute(f'CREATE DATABASE "{db_name}"')
     database_url = "postgresql+psycopg://" + PG_ADMIN.split("://", 1)[1].rsplit("/", 1)[0] + f"/{db_name}"
     sims = Simulators()
     redis_proc, redis_url = start_redis(workdir)
-    counts_dir = workdir / "sqlcount"
-    counts_dir.mkdir()
     os.environ.update(CREDENTIALS, DVC_HUB_BROKER_URL=redis_url, DVC_HUB_DATABASE_URL=database_url)
     # imported after the environment is set: the hub's settings and broker are read once per process
     from devtools.devcluster import hub_env, retarget_topology
@@ -261,17 +278,32 @@ def main() -> None:
     )
     os.environ["DVC_HUB_TOPOLOGY_FILE"] = str(topology)
     env = hub_env(database_url=database_url, broker_url=redis_url, topology_file=topology) | CREDENTIALS
-    lines: list[str] = []
     try:
-        noop_rate, noop_ms = _noop_cpu(env, workdir, redis_proc)
         upgrade(database_url)
         db = Database(database_url)
         mapping = build(SEED).mapping()
         procedures.import_csv(db, "local_code,national_code\n" + "".join(f"{k},{v}\n" for k, v in mapping.items()))
-        redis.Redis.from_url(redis_url).flushdb()
+        try:
+            yield Rig(workdir, db_name, db, sims, redis_proc, redis_url, env)
+        finally:
+            db.dispose()
+    finally:
+        sims.stop()
+        redis_proc.terminate()
+        redis_proc.wait(timeout=30)
+        with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{db_name}" WITH (FORCE)')
+
+
+def main() -> None:
+    with rig("bench") as r:
+        counts_dir = r.workdir / "sqlcount"
+        counts_dir.mkdir()
+        noop_rate, noop_ms = _noop_cpu(r.env, r.workdir, r.redis_proc)
+        redis.Redis.from_url(r.redis_url).flushdb()
         workers = start_workers(
-            env | {"BENCH_SQLCOUNT_DIR": str(counts_dir)},
-            workdir,
+            r.env | {"BENCH_SQLCOUNT_DIR": str(counts_dir)},
+            r.workdir,
             ["hub.actors", "hub.worker_boot", "bench.sqlcount"],
             ["--skip-logging"],
         )
@@ -279,43 +311,37 @@ def main() -> None:
         try:
             meter = CpuMeter(
                 workers=lambda: descendants(workers.pid),
-                postgresql=lambda: backends(db_name),
-                redis=lambda: {redis_proc.pid},
+                postgresql=lambda: backends(r.db_name),
+                redis=lambda: {r.redis_proc.pid},
             )
-            sql_before, http_before = _sql_counts(counts_dir), sims.requests()
+            sql_before, http_before = _sql_counts(counts_dir), r.sims.requests()
             meter.start()
-            dossiers, messages, elapsed = _sync_backlog(db, sims.at_source)
+            dossiers, messages, elapsed = _sync_backlog(r.db, r.sims.at_source)
             meter.stop()
             time.sleep(1)  # the workers' counters are written twice a second
-            sql_after, http_after = _sql_counts(counts_dir), sims.requests()
-            p50, p99, samples = _latency(db, sims.soap_url)
+            sql_after, http_after = _sql_counts(counts_dir), r.sims.requests()
+            p50, p99, samples = _latency(r.db, r.sims.soap_url)
         finally:
             stop_workers(workers)
-        db.dispose()
-        hub_rate = dossiers / elapsed
-        cpu = {name: used * 1000 / dossiers for name, used in meter.used.items()}
-        sql = {key: (sql_after[key] - sql_before[key]) / dossiers for key in sql_after}
-        round_trips = sql["statements"] + 2 * sql["transactions"] + sql["pings"]
-        lines = [
-            f"hub end-to-end sync (Redis + PostgreSQL, {PROCESSES} processes x {THREADS} threads, simulators in their"
-            " own process)",
-            f"  backlog: {dossiers} dossiers at the portal in {elapsed:.1f} s = {hub_rate:.1f} dossiers/s"
-            f" ({messages} hub messages, {messages / elapsed:.1f} messages/s)",
-            f"hub cpu per dossier: {sum(cpu.values()):.1f} ms (workers {cpu['workers']:.1f}, postgresql"
-            f" {cpu['postgresql']:.1f}, redis {cpu['redis']:.1f})",
-            f"db round trips per dossier: {round_trips:.1f} (transactions {sql['transactions']:.1f}, statements"
-            f" {sql['statements']:.1f}, pool pings {sql['pings']:.1f})",
-            f"http calls per dossier: {(http_after - http_before) / dossiers:.2f}",
-            f"no-op dramatiq cpu per message: {noop_ms:.2f} ms (workers + redis; {noop_rate:.0f} messages/s)",
-            f"  change at source -> arrival at the portal: p50 {p50:.2f} s, p99 {p99:.2f} s"
-            f" over {samples} deliveries (polling every second)",
-        ]
-    finally:
-        sims.stop()
-        redis_proc.terminate()
-        redis_proc.wait(timeout=30)
-        with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{db_name}" WITH (FORCE)')
+    hub_rate = dossiers / elapsed
+    cpu = {name: used * 1000 / dossiers for name, used in meter.used.items()}
+    sql = {key: (sql_after[key] - sql_before[key]) / dossiers for key in sql_after}
+    round_trips = sql["statements"] + 2 * sql["transactions"] + sql["pings"]
+    lines = [
+        f"hub end-to-end sync (Redis + PostgreSQL, {PROCESSES} processes x {THREADS} threads, simulators in their"
+        " own process)",
+        f"  backlog: {dossiers} dossiers at the portal in {elapsed:.1f} s = {hub_rate:.1f} dossiers/s"
+        f" ({messages} hub messages, {messages / elapsed:.1f} messages/s)",
+        f"hub cpu per dossier: {sum(cpu.values()):.1f} ms (workers {cpu['workers']:.1f}, postgresql"
+        f" {cpu['postgresql']:.1f}, redis {cpu['redis']:.1f})",
+        f"db round trips per dossier: {round_trips:.1f} (transactions {sql['transactions']:.1f}, statements"
+        f" {sql['statements']:.1f}, pool pings {sql['pings']:.1f})",
+        f"http calls per dossier: {(http_after - http_before) / dossiers:.2f}",
+        f"no-op dramatiq cpu per message: {noop_ms:.2f} ms (workers + redis; {noop_rate:.0f} messages/s)",
+        f"  change at source -> arrival at the portal: p50 {p50:.2f} s, p99 {p99:.2f} s"
+        f" over {samples} deliveries (polling every second)",
+        f"  load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores at the end",
+    ]
     text = "\n".join(lines)
     print(text)
     RESULTS.write_text(text + "\n", encoding="utf-8")

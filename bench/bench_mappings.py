@@ -25,8 +25,8 @@ from mappings.canonical import Dossier
 from mappings.procedures import InMemoryProcedureLookup, NationalProcedure
 
 RESULTS = Path(__file__).resolve().parent / "results" / "mappings.txt"
-TARGET_PER_SECOND = 20_000
-TARGET_RATIO = 4.0
+TARGET_PER_SECOND = 15_000  # record → canonical → portal JSON, issue #15
+TARGET_BARE_US = 20.0  # bare Dossier.model_validate, issue #15
 PLUS_7 = timezone(timedelta(hours=7))  # what zeep gives for "+07:00"
 
 
@@ -176,8 +176,8 @@ def main(seconds: float = 6.0) -> list[str]:
         f"  ratio {bare_rate / pipe_rate:.2f}× bare",
         f"record → canonical → portal JSON bytes   {json_rate:>9,.0f} /s  {1e6 / json_rate:7.1f} µs"
         f"  ratio {bare_rate / json_rate:.2f}× bare",
-        f"targets: ≥ {TARGET_PER_SECOND:,} /s → {'met' if json_rate >= TARGET_PER_SECOND else 'NOT met'}; "
-        f"≤ {TARGET_RATIO:.0f}× bare → {'met' if bare_rate / json_rate <= TARGET_RATIO else 'NOT met'}",
+        f"targets: bare ≤ {TARGET_BARE_US:.0f} µs → {'met' if 1e6 / bare_rate <= TARGET_BARE_US else 'NOT met'}; "
+        f"record → portal JSON ≥ {TARGET_PER_SECOND:,} /s → {'met' if json_rate >= TARGET_PER_SECOND else 'NOT met'}",
     ]
     return lines
 

@@ -1,9 +1,10 @@
 """Soak: the hub's workers under a steady trickle of changes for half an hour, and how their memory grows.
 
-The same set-up as :mod:`bench.bench_hub` (simulators in their own process, two Dramatiq worker processes x 8 threads,
-a Redis server of its own, a fresh PostgreSQL database). After a warm-up that syncs the initial dossiers, the source
-changes once a second and every unit is polled, for ``BENCH_SOAK_SECONDS`` (1800 by default). The resident memory of
-the worker processes is read from /proc at the start of the steady phase and at its end.
+The same set-up as :mod:`bench.bench_hub`, shared with it (:func:`bench.bench_hub.rig`: simulators in their own
+process, two Dramatiq worker processes x 8 threads, a Redis server of its own, a fresh PostgreSQL database). After a
+warm-up that syncs the initial dossiers, the source changes once a second and every unit is polled, for
+``BENCH_SOAK_SECONDS`` (1800 by default). The resident memory of the worker processes is read from /proc at the start
+of the steady phase and at its end.
 
 Run: ``.venv/bin/python -m bench.bench_soak``; writes bench/results/soak.txt.
 """
@@ -11,25 +12,18 @@ Run: ``.venv/bin/python -m bench.bench_soak``; writes bench/results/soak.txt.
 from __future__ import annotations
 
 import os
-import tempfile
 import time
-import uuid
 from pathlib import Path
 
-import psycopg
 import requests
 
 from bench.bench_hub import (
-    CREDENTIALS,
-    PG_ADMIN,
-    TOPOLOGY,
     CpuMeter,
-    Simulators,
     _poll_all,
     _portal_deliveries,
     _sync_backlog,
     descendants,
-    start_redis,
+    rig,
     start_workers,
     stop_workers,
 )
@@ -54,69 +48,38 @@ def rss_mb(pids: set[int]) -> float:
 
 
 def main() -> None:
-    workdir = Path(tempfile.mkdtemp(prefix="bench-soak-"))
-    db_name = f"dvchub_soak_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{db_name}"')
-    database_url = "postgresql+psycopg://" + PG_ADMIN.split("://", 1)[1].rsplit("/", 1)[0] + f"/{db_name}"
-    sims = Simulators()
-    redis_proc, redis_url = start_redis(workdir)
-    os.environ.update(CREDENTIALS, DVC_HUB_BROKER_URL=redis_url, DVC_HUB_DATABASE_URL=database_url)
-    # imported after the environment is set: the hub's settings and broker are read once per process
-    from devtools.devcluster import hub_env, retarget_topology
-    from hub import procedures
-    from hub.store.db import Database
-    from migrations import upgrade
-    from simulators.catalogue import build
-
-    topology = retarget_topology(
-        TOPOLOGY, workdir / "topology.yaml", {"motcua-quangnam": sims.soap_url, "dvcqg": f"{sims.portal_url}/dvcqg"}
-    )
-    os.environ["DVC_HUB_TOPOLOGY_FILE"] = str(topology)
-    env = hub_env(database_url=database_url, broker_url=redis_url, topology_file=topology) | CREDENTIALS
-    control = sims.soap_url.rsplit("/", 1)[0] + "/_control/advance"
-    try:
-        upgrade(database_url)
-        db = Database(database_url)
-        mapping = build(5).mapping()
-        procedures.import_csv(db, "local_code,national_code\n" + "".join(f"{k},{v}\n" for k, v in mapping.items()))
-        workers = start_workers(env, workdir, ["hub.actors", "hub.worker_boot"], ["--skip-logging"])
+    with rig("soak") as r:
+        control = r.sims.soap_url.rsplit("/", 1)[0] + "/_control/advance"
+        workers = start_workers(r.env, r.workdir, ["hub.actors", "hub.worker_boot"], ["--skip-logging"])
         try:
-            _sync_backlog(db, sims.at_source)  # warm-up: imports, WSDL, pools, the first sync
+            _sync_backlog(r.db, r.sims.at_source)  # warm-up: imports, WSDL, pools, the first sync
             pids = descendants(workers.pid) - {workers.pid}  # the worker processes, not their supervisor
             start = rss_mb(pids)
             meter = CpuMeter(workers=lambda: descendants(workers.pid))
             meter.start()
-            delivered_before = _portal_deliveries(db)[2]
+            delivered_before = _portal_deliveries(r.db)[2]
             started = time.monotonic()
             ticks = 0
             while time.monotonic() - started < SECONDS:
                 tick = time.monotonic()
                 requests.post(control, json={"hours": ADVANCE_HOURS}, timeout=30)
-                _poll_all(db)
+                _poll_all(r.db)
                 ticks += 1
                 time.sleep(max(0.0, tick + 1.0 - time.monotonic()))
             deadline = time.monotonic() + 120
-            while _portal_deliveries(db)[1] and time.monotonic() < deadline:
+            while _portal_deliveries(r.db)[1] and time.monotonic() < deadline:
                 time.sleep(0.5)
             meter.stop()
             end = rss_mb(pids & descendants(workers.pid))
-            messages = _portal_deliveries(db)[2] - delivered_before
+            messages = _portal_deliveries(r.db)[2] - delivered_before
         finally:
             stop_workers(workers)
-        db.dispose()
-        growth = (end - start) / start * 100 if start else 0.0
-        lines = [
-            f"soak: {SECONDS} s at one source change and one poll per unit per second ({ticks} ticks, {messages} hub"
-            f" messages, worker cpu {meter.used['workers']:.0f} s)",
-            f"worker rss: start {start:.0f} MB, end {end:.0f} MB ({growth:+.1f}%; goal < 10%)",
-        ]
-    finally:
-        sims.stop()
-        redis_proc.terminate()
-        redis_proc.wait(timeout=30)
-        with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{db_name}" WITH (FORCE)')
+    growth = (end - start) / start * 100 if start else 0.0
+    lines = [
+        f"soak: {SECONDS} s at one source change and one poll per unit per second ({ticks} ticks, {messages} hub"
+        f" messages, worker cpu {meter.used['workers']:.0f} s)",
+        f"worker rss: start {start:.0f} MB, end {end:.0f} MB ({growth:+.1f}%; goal < 10%)",
+    ]
     text = "\n".join(lines)
     print(text)
     RESULTS.write_text(text + "\n", encoding="utf-8")

@@ -7,6 +7,8 @@ default ``Retries``, which is not installed.
 
 from __future__ import annotations
 
+from typing import Any
+
 import dramatiq
 
 from hub.broker import get_broker
@@ -40,6 +42,6 @@ def sync_dossier(message_id: int) -> None:
 
 
 @dramatiq.actor(actor_name="deliver_dossier", queue_name="deliver", throws=EXPECTED)
-def deliver_dossier(message_id: int) -> None:
+def deliver_dossier(message_id: int, payload: dict[str, Any] | None = None) -> None:
     """Push one dossier revision to one target, exactly once."""
-    _outcome(delivery.run_delivery(context.current(), message_id))
+    _outcome(delivery.run_delivery(context.current(), message_id, payload))

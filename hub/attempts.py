@@ -179,6 +179,8 @@ CLOSE_PATIENCE = 5.0
 
 class AttemptWriter:
     """Writes attempt rows in batches from a background thread: at most ``batch`` rows or ``interval`` seconds late.
+    A batch gathers rows for up to ``interval`` after its first (one transaction for a busy worker's tries, not one
+    each), unless someone is waiting in :meth:`flush`.
 
     :meth:`flush` waits until every row put so far has been handled (written, or given up on after logging), for
     readers that must see the rows: tests, and anything that reports right after the work finished. A database that
@@ -196,6 +198,7 @@ class AttemptWriter:
         self._handled_count = 0
         self._closing = threading.Event()
         self._waiting = threading.Event()  # rows are held for a database that is away (logged once per outage)
+        self._flushing = 0  # callers waiting in flush(): the batch being gathered is written at once
         self._thread = threading.Thread(target=self._run, name="attempt-writer", daemon=True)
         self._thread.start()
 
@@ -215,7 +218,11 @@ class AttemptWriter:
         """Return once every row put before this call is handled; False if ``timeout`` seconds ran out first."""
         with self._handled:
             target = self._put_count
-            return self._handled.wait_for(lambda: self._handled_count >= target, timeout)
+            self._flushing += 1
+            try:
+                return self._handled.wait_for(lambda: self._handled_count >= target, timeout)
+            finally:
+                self._flushing -= 1
 
     def close(self) -> None:
         """Flush what is buffered and stop."""
@@ -231,6 +238,7 @@ class AttemptWriter:
                 item = self._queue.get(timeout=self.interval)
             except queue.Empty:
                 continue
+            gathered_until = time.monotonic() + self.interval
             while True:
                 if item is None:
                     stopping = True
@@ -238,8 +246,9 @@ class AttemptWriter:
                 rows.append(self._row(item))
                 if len(rows) >= self.batch:
                     break
+                wait = gathered_until - time.monotonic()
                 try:
-                    item = self._queue.get_nowait()
+                    item = self._queue.get_nowait() if wait <= 0 or self._flushing else self._queue.get(timeout=wait)
                 except queue.Empty:
                     break
             try:

@@ -19,20 +19,21 @@ from __future__ import annotations
 
 from contextlib import ExitStack
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import Table, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from foundation import logs
 from foundation.errors import ConfigurationError, HubError
 from hub import attempts, codecs, control, outbox
-from hub.broker import DossierMutex, dossier_mutex
+from hub.broker import dossier_mutex
 from hub.context import HubContext
-from hub.errors import DeliveryPaused, LeaseLost
+from hub.errors import ClaimedElsewhere, DeliveryPaused, LeaseLost
+from hub.outbox import M
 from hub.routing import split_target
-from hub.store.models import Delivery, DossierVersion, Message, MessageState
+from hub.store.models import Delivery, DossierVersion, MessageState
 from hub.store.models import Dossier as DossierRow
 from mappings.canonical import Dossier
 from systems.kind import Outgoing
@@ -40,7 +41,9 @@ from systems.registry import kind_of
 
 log = logs.get_logger(__name__)
 
-RECORD_STEP = "#record"  # the key suffix recorded after the record push, before the progress push
+DELIVERIES = cast(Table, Delivery.__table__)  # the keys are written with Core statements (one per batch)
+
+RECORD_STEP = "#record"  # the key suffix recorded when the progress push fails after the record push
 INTENT_STEP = "#intent"  # the key suffix committed just before the record push
 
 
@@ -87,37 +90,50 @@ def _last_delivered(session: Session, code: str, target: str, below: int) -> Dos
     return None if data is None else Dossier.model_validate(data)
 
 
-def _record_keys(ctx: HubContext, items: list[_Item], step: str, target: str) -> None:
-    """Record one step's key for several deliveries in one transaction (one by one if a duplicate got there first)."""
+def _insert_keys(session: Session, items: list[_Item], target: str) -> None:
+    """Record one step's key for several deliveries with one statement in the caller's transaction; a key a
+    concurrent duplicate of a message recorded first is left as it is (it says the same)."""
     if not items:
         return
-    try:
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    rows = [
+        {"dossier_code": i.code, "dossier_version": i.version, "target": target, "message_id": i.message_id}
+        for i in items
+    ]
+    # executemany form: one cached statement whatever the batch's size (SQLAlchemy sends the rows in one round trip)
+    session.execute(insert(DELIVERIES).on_conflict_do_nothing(), rows)
+
+
+def _record_keys(ctx: HubContext, items: list[_Item], target: str) -> None:
+    if items:
         with ctx.db.session() as session:
-            session.add_all(
-                Delivery(dossier_code=i.code, dossier_version=i.version, target=target + step, message_id=i.message_id)
-                for i in items
-            )
-    except IntegrityError:
-        for item in items:
-            try:
-                with ctx.db.session() as session:
-                    session.add(
-                        Delivery(
-                            dossier_code=item.code,
-                            dossier_version=item.version,
-                            target=target + step,
-                            message_id=item.message_id,
-                        )
-                    )
-            except IntegrityError:
-                pass  # recorded by a concurrent duplicate of this message: the key is there, which is all we need
+            _insert_keys(session, items, target)
 
 
-def run_delivery(ctx: HubContext, message_id: int) -> str:
-    """The deliver actor's work; returns the outcome for the integration log."""
-    payload = outbox.claim(ctx.db, message_id, lease_seconds=ctx.settings.message_lease_seconds)
+@dataclass
+class _Batch:
+    """What the batch's opening transaction decided: the unit, the deliveries to make, the followers it claimed,
+    and the leader's own outcome when it has nothing to send (None: deliver it) or cannot be mapped."""
+
+    unit: str | None
+    items: list[_Item]
+    followers: list[int]
+    leader: _Item | HubError | None
+
+
+def run_delivery(ctx: HubContext, message_id: int, payload: dict[str, Any] | None = None) -> str:
+    """The deliver actor's work; returns the outcome for the integration log.
+
+    A broker message that carries its payload is claimed under its dossier's lock, in the batch's opening
+    transaction (which also claims the followers, reads what the target already has and commits the push intents);
+    one without (resent, replayed) is claimed first, to read its payload.
+    """
+    claimed = payload is None
     if payload is None:
-        return "noop"
+        payload = outbox.claim(ctx.db, message_id, lease_seconds=ctx.settings.message_lease_seconds)
+        if payload is None:
+            return "noop"
     code, version, target = payload["dossier_code"], payload["version"], payload["target"]
     with logs.bound(dossier_code=code, target=target):
         if control.is_paused(ctx.db, target):
@@ -126,98 +142,130 @@ def run_delivery(ctx: HubContext, message_id: int) -> str:
         system = ctx.topology.systems[system_name]
         batch_size = system.batch_size if kind_of(system).batches else 1
         with ExitStack() as locks:
-            locks.enter_context(_lock(ctx, code, target).acquire())  # busy: back later
-            unit, followers = _followers(ctx, locks, message_id, target, unit_code, batch_size - 1)
+            mutex = dossier_mutex(f"deliver:{code}:{target}", lease_seconds=ctx.settings.message_lease_seconds)
+            if claimed:
+                locks.enter_context(mutex.acquire())  # busy: given back, and back shortly
+            elif not locks.enter_context(mutex.acquire(raise_on_failure=False)):
+                # another worker is delivering this dossier, often this very message as its batch's follower: come
+                # back once it has likely finished, as a copy of a claimed message does (nothing to give back)
+                raise ClaimedElsewhere(
+                    f"Hồ sơ {code} đang được gửi tới {target} (dossier {code} is being delivered to {target})"
+                )
+            batch = _open(ctx, locks, (message_id, code, version), target, unit_code, batch_size - 1)
+            if batch is None:
+                return "noop"  # a duplicate copy of the message finished it
+            done: set[int] = set()
             try:
-                return _deliver(ctx, target, unit_code, unit, (message_id, code, version), followers)
+                return _deliver(ctx, target, message_id, batch, done)
             finally:  # a follower not delivered in the batch goes back to its own message, as it was
-                outbox.release(ctx.db, [mid for mid, _, _ in followers])
+                outbox.release(ctx.db, [mid for mid in batch.followers if mid not in done])
 
 
-def _lock(ctx: HubContext, code: str, target: str) -> DossierMutex:
-    """The lock that lets one version of a dossier at a time travel to a target."""
-    return dossier_mutex(f"deliver:{code}:{target}", lease_seconds=ctx.settings.message_lease_seconds)
-
-
-def _followers(
-    ctx: HubContext, locks: ExitStack, leader_id: int, target: str, unit_code: str | None, limit: int
-) -> tuple[str | None, list[tuple[int, str, int]]]:
-    """The unit the batch is for, and other deliveries waiting for the same target and unit, claimed for this batch
-    (in the read's transaction) and locked; one whose dossier lock is busy goes straight back to its own message."""
-    if limit <= 0 and unit_code is not None:
-        return unit_code, []
+def _open(
+    ctx: HubContext, locks: ExitStack, leader: tuple[int, str, int], target: str, unit_code: str | None, limit: int
+) -> _Batch | None:
+    """The batch's opening transaction: claim the leader (None if it has finished), claim and lock other deliveries
+    waiting for the same target and unit (one whose dossier lock is busy goes straight back to its own message),
+    read what each needs, finish those with nothing to do, and commit the push intents of those to push."""
+    lease = ctx.settings.message_lease_seconds
     with ctx.db.session() as session:
-        leader_unit = session.execute(select(Message.unit_code).where(Message.id == leader_id)).scalar()
-        if limit <= 0:
-            return leader_unit, []
-        rows = session.execute(
-            select(Message.id, Message.payload)
-            .where(
-                Message.target == target,
-                Message.state == MessageState.QUEUED.value,
-                Message.kind == "deliver",
-                Message.unit_code == leader_unit,
-                Message.id != leader_id,
-            )
-            .order_by(Message.id)
-            .limit(limit)
-        ).all()
-        codes: dict[str, int] = {}
-        for message_id, payload in rows:  # two revisions of one dossier never travel together: the older would lose
-            codes.setdefault(payload["dossier_code"], message_id)
-        claimed = outbox.claim_many(session, list(codes.values()), lease_seconds=ctx.settings.message_lease_seconds)
+        claimed = outbox.claim_in(session, leader[0], lease_seconds=lease, returning=M.unit_code)
+        if claimed is None:
+            return None
+        unit = unit_code if unit_code is not None else claimed.unit_code
+        followers: list[tuple[int, str, int]] = []
+        if limit > 0:
+            followers = _claim_followers(session, locks, leader, target, claimed.unit_code, limit, lease)
+        prepared = _prepare(ctx, session, target, unit_code, [leader, *followers])
+        leader_item = prepared.pop(leader[0])
+        # a follower that cannot be mapped is left for its own message, which meets the error and is retried or
+        # parked; one with nothing to do was finished above
+        items = [item for item in [leader_item, *prepared.values()] if isinstance(item, _Item)]
+        intents = [i for i in items if not (i.record_pushed or i.record_unchanged or i.may_have_pushed)]
+        _insert_keys(session, intents, target + INTENT_STEP)
+    waiting = [mid for mid, _, _ in followers if prepared[mid] is not None]  # the others finished as skipped
+    return _Batch(unit, items, waiting, leader_item)
+
+
+def _claim_followers(
+    session: Session,
+    locks: ExitStack,
+    leader: tuple[int, str, int],
+    target: str,
+    unit: str | None,
+    limit: int,
+    lease: float,
+) -> list[tuple[int, str, int]]:
+    rows = session.execute(
+        select(M.id, M.payload)
+        .where(
+            M.target == target,
+            M.state == MessageState.QUEUED.value,
+            M.kind == "deliver",
+            M.unit_code == unit,
+            M.id != leader[0],
+        )
+        .order_by(M.id)
+        .limit(limit)
+        # rows another batch's opening transaction holds are not waited for: two leaders claiming each other
+        # would deadlock (and that batch takes them anyway)
+        .with_for_update(skip_locked=True)
+    ).all()
+    codes: dict[str, int] = {leader[1]: leader[0]}
+    for message_id, payload in rows:  # two revisions of one dossier never travel together: the older would lose
+        codes.setdefault(payload["dossier_code"], message_id)
+    wanted = [mid for mid in codes.values() if mid != leader[0]]
+    claimed = outbox.claim_many(session, wanted, lease_seconds=lease)
     taken: list[tuple[int, str, int]] = []
     busy: list[int] = []
     for message_id, payload in claimed.items():
         code = payload["dossier_code"]
-        if locks.enter_context(_lock(ctx, code, target).acquire(raise_on_failure=False)):
+        mutex = dossier_mutex(f"deliver:{code}:{target}", lease_seconds=lease)
+        if locks.enter_context(mutex.acquire(raise_on_failure=False)):
             taken.append((message_id, code, payload["version"]))
         else:
             busy.append(message_id)
-    outbox.release(ctx.db, busy)
-    return leader_unit, taken
+    outbox.release_in(session, busy)
+    return taken
 
 
-def _prepare_all(
-    ctx: HubContext, target: str, unit_code: str | None, deliveries: list[tuple[int, str, int]]
-) -> list[tuple[int, _Item | HubError | None]]:
-    """What to send for each delivery (None: nothing to do, recorded as skipped; a HubError: it cannot be mapped),
-    read in one transaction for the whole batch."""
-    read: list[tuple[int, str, int, set[str], Dossier, Dossier | None]] = []
-    out: list[tuple[int, _Item | HubError | None]] = []
-    with ctx.db.session() as session:
-        for message_id, code, version in deliveries:
-            keys = _keys(session, code, version, target)
-            if target in keys:
-                _skip_in(session, message_id, "đã gửi phiên bản này (already delivered)")
-                out.append((message_id, None))
-                continue
-            current, data = session.execute(
-                select(DossierRow.version, DossierVersion.data)
-                .join(DossierVersion, DossierVersion.dossier_code == DossierRow.code)
-                .where(DossierRow.code == code, DossierVersion.version == version)
-            ).one()
-            if current > version:
-                _skip_in(session, message_id, f"đã có phiên bản mới hơn {current} (superseded by version {current})")
-                out.append((message_id, None))
-                continue
-            previous = _last_delivered(session, code, target, version)
-            read.append((message_id, code, version, keys, Dossier.model_validate(data), previous))
+def _prepare(
+    ctx: HubContext, session: Session, target: str, unit_code: str | None, deliveries: list[tuple[int, str, int]]
+) -> dict[int, _Item | HubError | None]:
+    """What to send for each delivery, read under its lock (None: nothing to do, finished as skipped here; a
+    HubError: it cannot be mapped)."""
+    out: dict[int, _Item | HubError | None] = {}
     system = ctx.topology.systems[split_target(target)[0]]
-    for message_id, code, version, keys, dossier, previous in read:
+    not_echoed = kind_of(system).not_echoed
+    for message_id, code, version in deliveries:
+        keys = _keys(session, code, version, target)
+        if target in keys:
+            _skip_in(session, message_id, "đã gửi phiên bản này (already delivered)")
+            out[message_id] = None
+            continue
+        current, data = session.execute(
+            select(DossierRow.version, DossierVersion.data)
+            .join(DossierVersion, DossierVersion.dossier_code == DossierRow.code)
+            .where(DossierRow.code == code, DossierVersion.version == version)
+        ).one()
+        if current > version:
+            _skip_in(session, message_id, f"đã có phiên bản mới hơn {current} (superseded by version {current})")
+            out[message_id] = None
+            continue
+        previous = _last_delivered(session, code, target, version)
         try:
-            outgoing = codecs.to_target(ctx, system, dossier, previous, unit_code=unit_code)
+            outgoing = codecs.to_target(ctx, system, Dossier.model_validate(data), previous, unit_code=unit_code)
         except HubError as exc:
-            out.append((message_id, exc))
+            out[message_id] = exc
             continue
         # A revision whose record is the one already delivered (only progress, or fields the target does not
         # hold, changed) pushes no record: the target must never receive the same content twice.
         unchanged = previous is not None and codecs.same_content(
             codecs.to_target(ctx, system, previous, None, unit_code=unit_code).record,
             outgoing.record,
-            not_echoed=kind_of(system).not_echoed,
+            not_echoed=not_echoed,
         )
-        item = _Item(
+        out[message_id] = _Item(
             message_id,
             code,
             version,
@@ -227,25 +275,13 @@ def _prepare_all(
             known_at_target=previous is not None,
             record_unchanged=unchanged,
         )
-        out.append((message_id, item))
     return out
 
 
-def _deliver(
-    ctx: HubContext,
-    target: str,
-    unit_code: str | None,
-    unit: str | None,
-    leader: tuple[int, str, int],
-    followers: list[tuple[int, str, int]],
-) -> str:
-    prepared = dict(_prepare_all(ctx, target, unit_code, [leader, *followers]))
-    leader_item = prepared.pop(leader[0])
+def _deliver(ctx: HubContext, target: str, leader_id: int, batch: _Batch, finished: set[int]) -> str:
+    leader_item, items, unit = batch.leader, batch.items, batch.unit
     if isinstance(leader_item, HubError):
         raise leader_item  # the leader's own errors are the message's errors
-    items = [leader_item] if leader_item is not None else []
-    # a follower that cannot be mapped is left for its own message, which meets the error and is retried or parked
-    items += [item for item in prepared.values() if isinstance(item, _Item)]
     if not items:
         return MessageState.SKIPPED.value
 
@@ -253,7 +289,7 @@ def _deliver(
     connector = ctx.connectors.target(system_name)
     not_echoed = kind_of(ctx.topology.systems[system_name]).not_echoed
     if unit is None:
-        raise ConfigurationError(f"Không rõ đơn vị của lần gửi {leader[0]} (delivery {leader[0]} has no unit)")
+        raise ConfigurationError(f"Không rõ đơn vị của lần gửi {leader_id} (delivery {leader_id} has no unit)")
     attempt = attempts.current()
     if attempt is not None:
         attempt.exchange(request={"batch": [i.outgoing.request_log() for i in items]})
@@ -276,21 +312,25 @@ def _deliver(
         elif item.known_at_target:
             existing.add(item.code)
         to_push.append(item)
-    if to_push:
-        _record_keys(ctx, [i for i in to_push if not i.may_have_pushed], INTENT_STEP, target)
+    if to_push:  # their push intents were committed by the batch's opening transaction
         results = connector.push_dossiers(unit, [i.outgoing.record for i in to_push], existing=existing)
         for item, result in zip(to_push, results, strict=True):
             item.error = result.error
             item.pushed = "pushed" if result.ok else "refused"
-    # a failing progress push must not make a retry push the record again
-    pushed_with_progress = [i for i in items if i.error is None and i.outgoing.progress and not i.record_pushed]
-    _record_keys(ctx, pushed_with_progress, RECORD_STEP, target)
     with_progress = [i for i in items if i.error is None and i.outgoing.progress]
     if with_progress:
+        # a failing progress push must not make a retry push the record again: the record step's key is recorded
+        # when it fails (a crash in between leaves the push intent, and the retry's look-up finds the record)
         entries = [(i, e) for i in with_progress for e in i.outgoing.progress]
-        results = connector.push_progress(unit, [e for _, e in entries])
+        record_done = [i for i in with_progress if not i.record_pushed]
+        try:
+            results = connector.push_progress(unit, [e for _, e in entries])
+        except BaseException:
+            _record_keys(ctx, record_done, target + RECORD_STEP)
+            raise
         for (item, _), result in zip(entries, results, strict=True):
             item.error = item.error or result.error
+        _record_keys(ctx, [i for i in record_done if i.error is not None], target + RECORD_STEP)
 
     done = [item for item in items if item.error is None]
     summary = [
@@ -300,12 +340,13 @@ def _deliver(
             "record": item.pushed,
             "progress_entries": len(item.outgoing.progress),
             "version": item.version,
-            "batch_leader": leader[0],
+            "batch_leader": leader_id,
             "batch_size": len(items),
         }
         for item in done
     ]
     _complete(ctx, done, target, summary)
+    finished.update(item.message_id for item in done)
     if attempt is not None:
         attempt.exchange(response={"delivered": summary})
     log.debug("batch_delivered", delivered=len(summary), of=len(items))
@@ -321,28 +362,14 @@ def _complete(ctx: HubContext, done: list[_Item], target: str, summary: list[dic
     outcomes = [{k: v for k, v in row.items() if k not in ("message_id", "dossier_code")} for row in summary]
     try:
         with ctx.db.session() as session:
+            _insert_keys(session, done, target)
             for item, outcome in zip(done, outcomes, strict=True):
-                session.add(
-                    Delivery(
-                        dossier_code=item.code, dossier_version=item.version, target=target, message_id=item.message_id
-                    )
-                )
                 outbox.finish(session, item.message_id, MessageState.SUCCEEDED, outcome)
-    except (IntegrityError, LeaseLost):  # a concurrent duplicate got to one of them first: one by one
+    except LeaseLost:  # one of them was taken over (its lease ran out): the others one by one
         for item, outcome in zip(done, outcomes, strict=True):
             try:
                 with ctx.db.session() as session:
-                    session.add(
-                        Delivery(
-                            dossier_code=item.code,
-                            dossier_version=item.version,
-                            target=target,
-                            message_id=item.message_id,
-                        )
-                    )
-                    outbox.finish(session, item.message_id, MessageState.SUCCEEDED, outcome)
-            except IntegrityError:  # its key is there: ours is done too
-                with ctx.db.session() as session:
+                    _insert_keys(session, [item], target)
                     outbox.finish(session, item.message_id, MessageState.SUCCEEDED, outcome)
             except LeaseLost:
                 log.warning("delivery_lease_lost", message_id=item.message_id)  # its new holder ends it

@@ -22,7 +22,7 @@ from datetime import datetime, timedelta
 from typing import Any, cast
 
 import dramatiq
-from sqlalchemy import Table, and_, or_, select, update
+from sqlalchemy import Row, Table, and_, or_, select, update
 from sqlalchemy.orm import Session
 
 from foundation.clock import utcnow
@@ -48,6 +48,7 @@ KINDS: dict[str, tuple[str, str]] = {
     "sync": ("sync_dossier", "sync"),
     "deliver": ("deliver_dossier", "deliver"),
 }
+CARRIED = frozenset({"deliver"})  # kinds whose broker message carries the payload (see :func:`send`)
 
 
 def record(
@@ -93,9 +94,18 @@ def send(messages: Iterable[Message]) -> int:
     broker = brokers.get_broker()
     sent = 0
     for message in messages:
-        broker.enqueue(_broker_message(message.actor, message.queue, message.id))
+        broker.enqueue(_broker_message(message.actor, message.queue, message.id, _carried(message)))
         sent += 1
     return sent
+
+
+def _carried(message: Message) -> dict[str, Any] | None:
+    """The payload a fresh delivery carries in its broker message, so that its worker claims it inside the batch's
+    opening transaction instead of reading it first (a code, versions, system names: nothing personal). A sync is
+    claimed before its fetch, which reads the payload anyway."""
+    if message.kind in CARRIED and message.payload_redacted is None:
+        return dict(message.payload)
+    return None
 
 
 def resend(db: Database, message_ids: Iterable[int], *, now: datetime | None = None) -> int:
@@ -128,8 +138,11 @@ def _may_be_queued(now: datetime) -> Any:
     return or_(M.state.in_(waiting), and_(M.state == RUNNING.value, M.lease_until < now))
 
 
-def _broker_message(actor: str, queue: str, message_id: int) -> dramatiq.Message[Any]:
-    return dramatiq.Message(queue_name=queue, actor_name=actor, args=(message_id,), kwargs={}, options={})
+def _broker_message(
+    actor: str, queue: str, message_id: int, payload: dict[str, Any] | None = None
+) -> dramatiq.Message[Any]:
+    kwargs = {} if payload is None else {"payload": payload}
+    return dramatiq.Message(queue_name=queue, actor_name=actor, args=(message_id,), kwargs=kwargs, options={})
 
 
 def holder() -> str:
@@ -165,6 +178,27 @@ def claim(db: Database, message_id: int, *, lease_seconds: float, now: datetime 
     return None
 
 
+def claim_in(session: Session, message_id: int, *, lease_seconds: float, returning: Any = M.id) -> Row[Any] | None:
+    """Claim a message in the caller's transaction (the work's own), or confirm that this thread holds it already;
+    returns the ``returning`` column of its row, or None when it has finished (the caller does nothing). Raises
+    :class:`ClaimedElsewhere` when another worker holds it under a live lease. The claim's row lock lasts to the
+    commit, so of two copies of a broker message working at once, one commits its work and the other finds the
+    message finished."""
+    now = utcnow()
+    claimed = session.execute(
+        update(MESSAGES)
+        .where(M.id == message_id, or_(claimable(now), and_(M.state == RUNNING.value, M.claimed_by == holder())))
+        .values(state=RUNNING.value, lease_until=now + timedelta(seconds=lease_seconds), claimed_by=holder())
+        .returning(returning)
+    ).one_or_none()
+    if claimed is not None:
+        return claimed
+    state = session.execute(select(M.state).where(M.id == message_id)).scalar_one_or_none()
+    if state == RUNNING.value:
+        raise ClaimedElsewhere(f"Thông điệp {message_id} đang được xử lý (message {message_id} is being processed)")
+    return None
+
+
 def claim_many(session: Session, message_ids: list[int], *, lease_seconds: float) -> dict[int, dict[str, Any]]:
     """Claim several waiting messages for this thread in the caller's transaction (a batch leader's followers)."""
     if not message_ids:
@@ -184,11 +218,17 @@ def release(db: Database, message_ids: Iterable[int]) -> None:
     ids = list(message_ids)
     if ids:
         with db.session() as session:
-            session.execute(
-                update(MESSAGES)
-                .where(M.id.in_(ids), M.state == RUNNING.value, M.claimed_by == holder())
-                .values(state=MessageState.QUEUED.value, lease_until=None)
-            )
+            release_in(session, ids)
+
+
+def release_in(session: Session, message_ids: list[int]) -> None:
+    """:func:`release` in the caller's transaction."""
+    if message_ids:
+        session.execute(
+            update(MESSAGES)
+            .where(M.id.in_(message_ids), M.state == RUNNING.value, M.claimed_by == holder())
+            .values(state=MessageState.QUEUED.value, lease_until=None)
+        )
 
 
 def finish(session: Session, message_id: int, state: MessageState, result: dict[str, Any], **columns: Any) -> None:
@@ -216,13 +256,15 @@ def finish(session: Session, message_id: int, state: MessageState, result: dict[
 
 
 def end_claim(session: Session, message_id: int, values: dict[str, Any]) -> bool:
-    """End this thread's claim on a message with ``values`` (a failure's outcome); False if it holds none."""
+    """End this thread's claim on a message with ``values`` (a failure's outcome); False if it holds none.
+
+    A message whose work failed before its transaction claimed it (a sync's fetch, a delivery's pause) is still
+    waiting, and ends the same way, unless another worker has claimed or finished it meanwhile."""
     if MessageState(values["state"]) not in TRANSITIONS[RUNNING]:
         raise ValueError(f"a running message cannot become {values['state']}")
+    mine = and_(M.state == RUNNING.value, M.claimed_by == holder())
     changed = session.execute(
-        update(MESSAGES)
-        .where(M.id == message_id, M.state == RUNNING.value, M.claimed_by == holder())
-        .values(lease_until=None, **values)
+        update(MESSAGES).where(M.id == message_id, or_(mine, claimable(utcnow()))).values(lease_until=None, **values)
     )
     return bool(changed.rowcount == 1)  # type: ignore[attr-defined]
 

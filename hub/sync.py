@@ -184,10 +184,11 @@ def _advance(session: Session, system: str, unit_code: str, to: datetime) -> Non
 # ── applying a dossier ────────────────────────────────────────────────────────────────────────────────────
 
 
-def content_hash(dossier: Dossier) -> str:
-    """A fingerprint of what a dossier says, without the copy's own bookkeeping (revision, change time)."""
-    data = dossier.model_dump(mode="json", exclude={"version", "updated_at"})
-    return hashlib.sha256(json.dumps(data, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+def content_hash(data: dict[str, Any]) -> str:
+    """A fingerprint of what a dossier says (its JSON dump, dumped once per apply), without the copy's own
+    bookkeeping (revision, change time)."""
+    said = {k: v for k, v in data.items() if k not in ("version", "updated_at")}
+    return hashlib.sha256(json.dumps(said, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
 
 
 def merge_progress(*lists: Sequence[ProgressEntry]) -> tuple[ProgressEntry, ...]:
@@ -210,7 +211,11 @@ class Applied:
 
 
 def run_sync(ctx: HubContext, message_id: int) -> str:
-    """The sync actor's work: fetch the dossier, map it, apply it, and fan out deliveries."""
+    """The sync actor's work: fetch the dossier, map it, apply it, and fan out deliveries.
+
+    The message is claimed before the fetch (not in the apply's transaction): a copy of its broker message that
+    arrives meanwhile must find it running, and neither fetch the dossier again nor apply it twice.
+    """
     payload = outbox.claim(ctx.db, message_id, lease_seconds=ctx.settings.message_lease_seconds)
     if payload is None:
         return "noop"
@@ -263,18 +268,19 @@ def apply(
         if not is_owner and dossier.status.stage <= stored.status.stage and len(progress) == len(stored.progress):
             return Applied(False, f"bản sao của đơn vị {unit_code} không có gì mới (stale copy, nothing new)")
         dossier = dossier.model_copy(update={"progress": progress})
-        digest = content_hash(dossier)
+        data = dossier.model_dump(mode="json")
+        digest = content_hash(data)
         if digest == row.content_hash:
             return Applied(False, "nội dung không đổi (no change)")
         version = row.version + 1
-        _store(row, dossier, version, digest)
+        _store(row, dossier, data, version, digest)
     else:
         version = 1
-        digest = content_hash(dossier)
+        data = dossier.model_dump(mode="json")
+        digest = content_hash(data)
         row = DossierRow(code=dossier.code, source_versions={source_key: dossier.version})
-        _store(row, dossier, version, digest)
+        _store(row, dossier, data, version, digest)
         session.add(row)
-    data = dossier.model_dump(mode="json")
     session.add(
         DossierVersion(
             dossier_code=dossier.code,
@@ -308,7 +314,7 @@ def apply(
     return Applied(True, "đã nhận phiên bản mới (accepted)", version, deliveries)
 
 
-def _store(row: DossierRow, dossier: Dossier, version: int, digest: str) -> None:
+def _store(row: DossierRow, dossier: Dossier, data: dict[str, Any], version: int, digest: str) -> None:
     row.receiving_unit = dossier.receiving_unit
     row.processing_unit = dossier.processing_unit
     row.local_procedure_code = dossier.local_procedure_code
@@ -320,4 +326,4 @@ def _store(row: DossierRow, dossier: Dossier, version: int, digest: str) -> None
     row.received_at = dossier.received_at
     row.appointment_at = dossier.appointment_at
     row.finished_at = dossier.finished_at
-    row.data = dossier.model_dump(mode="json")
+    row.data = data

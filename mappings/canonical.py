@@ -19,7 +19,13 @@ from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
 from foundation.clock import VN_TZ
 from foundation.redaction import PERSONAL
 from foundation.settings import Settings, get_settings
-from foundation.text import AGENCY_ID_PATTERN, normalize_name, normalize_text
+from foundation.text import (
+    AGENCY_ID_PATTERN,
+    CLEAN_NAME_PATTERN,
+    CLEAN_TEXT_PATTERN,
+    normalize_name,
+    normalize_text,
+)
 from mappings.codes import ApplicantType, Channel, ReturnMethod, ServiceLevel, Status
 
 SUMMARY_MAX = 999  # the portal wants TrichYeuHoSo "under 1000 characters"
@@ -41,9 +47,17 @@ def plausible_range(settings: Settings) -> tuple[datetime, datetime]:
 
 EARLIEST, LATEST = plausible_range(get_settings())
 
-Text = Annotated[str, AfterValidator(normalize_text)]
-Name = Annotated[str, AfterValidator(normalize_name)]
-PersonalText = Annotated[str, AfterValidator(normalize_name), PERSONAL]
+# A text or a name is normalized (foundation.text); one already clean is recognised by pydantic's own regex and costs
+# no Python call, any other takes the normalizer. A length applies to the normalized value either way.
+Text = Annotated[
+    Annotated[str, Field(pattern=CLEAN_TEXT_PATTERN)] | Annotated[str, AfterValidator(normalize_text)],
+    Field(union_mode="left_to_right"),
+]
+Name = Annotated[
+    Annotated[str, Field(pattern=CLEAN_NAME_PATTERN)] | Annotated[str, AfterValidator(normalize_name)],
+    Field(union_mode="left_to_right"),
+]
+PersonalText = Annotated[Name, PERSONAL]
 # Naive datetimes are refused: a mapping must say which timezone a source meant (see mappings.normalize). The bounds
 # are pydantic's own constraints (no Python validator per field) and run before the conversion, so a date at the
 # calendar's edge (0001-01-01, 9999-12-31) is refused as a validation problem and never overflows later.
@@ -80,8 +94,9 @@ def parse_dossier_code(code: str) -> DossierCodeParts:
             f"(dossier code is not agency-yyMMdd-NNNN)"
         )
     agency_id, day, counter = match.groups()
-    try:
-        received_on = datetime.strptime(day, "%y%m%d").date()  # noqa: DTZ007 - a calendar date, no time
+    year = int(day[:2])
+    try:  # %y as strptime reads it (69-99: 1900s), without strptime's cost
+        received_on = date(year + (1900 if year >= 69 else 2000), int(day[2:4]), int(day[4:]))
     except ValueError as exc:
         raise ValueError(f"ngày {day!r} trong mã hồ sơ không tồn tại (no such date in the dossier code)") from exc
     if counter == "0000":
@@ -184,7 +199,11 @@ class ResultPaper(_Record):
 class ProgressEntry(_Record):
     """One processing step (CapNhatTienDoHoSoMC item)."""
 
-    handler: Annotated[Name, Field(max_length=HANDLER_MAX)]  # NguoiXuLy
+    handler: Annotated[  # NguoiXuLy
+        Annotated[str, Field(pattern=CLEAN_NAME_PATTERN, max_length=HANDLER_MAX)]
+        | Annotated[str, AfterValidator(normalize_name), Field(max_length=HANDLER_MAX)],
+        Field(union_mode="left_to_right"),
+    ]
     title: Name | None = None  # ChucDanh
     at: VnDatetime  # ThoiDiemXuLy
     department: Name | None = None  # PhongBanXuLy
@@ -215,7 +234,12 @@ class Dossier(_Record):
     receipt_number: Text | None = None  # SoBienNhan
     channel: Channel  # KenhThucHien
     applicant: Applicant
-    summary: Annotated[Text, Field(max_length=SUMMARY_MAX), PERSONAL] = ""  # TrichYeuHoSo: often names the applicant
+    summary: Annotated[  # TrichYeuHoSo: often names the applicant
+        Annotated[str, Field(pattern=CLEAN_TEXT_PATTERN, max_length=SUMMARY_MAX)]
+        | Annotated[str, AfterValidator(normalize_text), Field(max_length=SUMMARY_MAX)],
+        Field(union_mode="left_to_right"),
+        PERSONAL,
+    ] = ""
     status: Status  # TrangThaiHoSo
     submitted_at: VnDatetime | None = None  # NgayNopHoSo
     received_at: VnDatetime | None = None  # NgayTiepNhan

@@ -54,7 +54,12 @@ class Problems:
         """Every error pydantic found, at its source path, skipping paths a normaliser already reported."""
         reported = {p.path for p in self.items}
         for error in exc.errors(include_url=False):
-            path, personal = source_path(error["loc"], paths)
+            loc = error["loc"]
+            if _FAST_BRANCH in loc:
+                continue  # a normalized text's fast path failed; its normalizer branch says why (the error after)
+            loc = tuple(part for part in loc if not (isinstance(part, str) and part.startswith(_SLOW_BRANCH)))
+            error = {**error, "loc": loc}
+            path, personal = source_path(loc, paths)
             if path in reported:
                 continue
             reported.add(path)
@@ -65,6 +70,11 @@ class Problems:
             value = None if error["type"] == "missing" else shown(error.get("input"), personal)
             canonical = "".join(f"[{part}]" if isinstance(part, int) else f".{part}" for part in error["loc"])[1:]
             self.items.append(Problem(path, message_vi, message_en, value, canonical))
+
+
+# The two branches of a normalized text (mappings.canonical.Text, Name): pydantic names them in an error's location.
+_FAST_BRANCH: Final = "constrained-str"
+_SLOW_BRANCH: Final = "function-after["
 
 
 def shown(value: Any, personal: bool) -> str | None:

@@ -32,11 +32,13 @@ pytestmark = [pytest.mark.postgres, pytest.mark.slow]
 
 DOSSIERS = 100
 # Per dossier, on this small workload (100 dossiers, so batches of a few; every dossier to the portal, liên thông
-# decisions back to the communes): the ceiling this code was measured under (24.1 statements, 11.7 transactions,
-# 2.51 HTTP calls before the last two cuts), so that a change that costs more fails here. The goal of issue #15
-# (<= 12 round trips, i.e. statements + 2 per transaction, <= 3 transactions, <= 2 HTTP calls, on the backlog
-# benchmark) is not reached yet: see README, Benchmarks.
-BUDGET = {"statements": 25.0, "transactions": 12.0, "http": 2.6}
+# decisions back to the communes; the drain loop's own reads count too, about 1.2 statements and 0.6 transactions):
+# a ceiling a little above what this code was measured at (1 Dec 2026: 16.0 statements, 5.1 transactions, 2.36-2.54
+# HTTP calls; main before the batch's opening transaction and the attempt writer's batching: 21.4, 9.7, 2.6), so
+# that a change that costs more fails here. The goal of issue #15 (<= 12 round trips, i.e. statements + 2 per
+# transaction, <= 3 transactions, <= 2 HTTP calls, on the backlog benchmark) is not reached yet: see README,
+# Benchmarks.
+BUDGET = {"statements": 18.0, "transactions": 6.0, "http": 2.6}
 IN_FLIGHT = [s.value for s in MessageState if s.in_flight]
 
 

@@ -5,10 +5,14 @@ from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 
+from sqlalchemy import select
+
 from connectors.base import PushResult, RawRecord
+from connectors.errors import RemoteUnavailable
 from connectors.fake import FakeConnector
+from foundation.errors import HubError
 from hub.store.db import Database
-from hub.store.models import MessageState
+from hub.store.models import Delivery, MessageState
 from hub.sync import request_poll
 from tests.hub.conftest import running_hub
 from tests.hub.factories import COMMUNE, T0, dossier_code, progress, record
@@ -62,4 +66,33 @@ def test_a_clean_first_delivery_asks_the_portal_nothing(db: Database) -> None:
         hub.drain(timeout=120)
 
         assert pushes(hub.portal) == {code: 1 for code in codes}
+        assert [c for c in hub.portal.calls if c.operation == "lookup"] == []
+
+
+def test_a_failed_progress_push_records_the_record_step_and_the_retry_pushes_only_the_progress(db: Database) -> None:
+    failed: set[str] = set()
+
+    def first_progress_fails(operation: str, unit: str, code: str | None) -> HubError | None:
+        if operation == "push_progress" and code is not None and code not in failed:
+            failed.add(code)
+            return RemoteUnavailable("cổng tạm thời không phản hồi (portal unavailable)", dossier_code=code)
+        return None
+
+    with running_hub(db, portal=FakeConnector("dvcqg", failures=first_progress_fails)) as hub:
+        # Given dossiers whose first progress push fails after their record was pushed
+        codes = [dossier_code(COMMUNE, n) for n in range(1, 4)]
+        for code in codes:
+            put(hub, COMMUNE, record(code, steps=[progress(2, T0, "Tiếp nhận")]))
+
+        # When the pipeline runs and the deliveries are retried
+        request_poll(hub.db, "motcua-quangnam", COMMUNE, reason="test")
+        hub.drain(timeout=120)
+
+        # Then each record was pushed once, its progress arrived on the retry, and no look-up was needed
+        assert failed == set(codes)
+        assert pushes(hub.portal) == {code: 1 for code in codes}
+        assert {m.state for m in hub.messages(kind="deliver")} == {MessageState.SUCCEEDED.value}
+        with hub.db.session() as session:
+            keys = {(c, t) for c, t in session.execute(select(Delivery.dossier_code, Delivery.target))}
+        assert {(code, "dvcqg#record") for code in codes} <= keys
         assert [c for c in hub.portal.calls if c.operation == "lookup"] == []

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta, timezone
-from typing import Any
+from typing import Annotated, Any
 
 import pytest
-from pydantic import ValidationError
+from pydantic import Field, TypeAdapter, ValidationError
 
 from foundation.clock import VN_TZ
 from foundation.redaction import REDACTED, personal_fields, redact_model
+from foundation.text import CLEAN_NAME_PATTERN, CLEAN_TEXT_PATTERN, normalize_name, normalize_text
 from mappings.canonical import Applicant, Dossier, ProgressEntry, parse_dossier_code
 from mappings.codes import STATUS_LABELS, Status
 
@@ -175,3 +177,54 @@ def test_the_model_is_frozen_and_strict_about_unknown_fields() -> None:
         dossier.status = Status.DONE  # type: ignore[misc]
     with pytest.raises(ValidationError, match="extra"):
         Dossier.model_validate(dossier_data(unknown_field=1))
+
+
+@pytest.mark.parametrize(
+    ("pattern", "normalize"),
+    [(CLEAN_TEXT_PATTERN, normalize_text), (CLEAN_NAME_PATTERN, normalize_name)],
+    ids=["text", "name"],
+)
+def test_a_value_the_fast_path_accepts_is_one_the_normalizer_leaves_unchanged(
+    pattern: str, normalize: Callable[[str], str]
+) -> None:
+    # Given pydantic's own regex for values already clean, which skips the normalizer
+    clean = TypeAdapter(Annotated[str, Field(pattern=pattern)])
+    unchanged: list[str] = []
+    # When every code point is tried inside a value (a value is accepted only if each of its characters is), and the
+    # characters accepted there are tried alone, at either end, doubled and after a letter an accent composes with
+    inner = []
+    for cp in range(0x110000):
+        if not 0xD800 <= cp <= 0xDFFF and _accepts(clean, "a" + chr(cp) + "b"):
+            inner.append(chr(cp))
+    for c in inner:
+        unchanged.extend(v for v in ("a" + c + "b", c, c + "a", "a" + c, "A" + c + c, "a " + c) if _accepts(clean, v))
+    # Then every value it accepts is NFC, and one the normalizer returns as it is
+    assert len(unchanged) > 4_000  # the fast path is taken for the Vietnamese alphabet and punctuation
+    assert [v for v in unchanged if normalize(v) != v or not unicodedata.is_normalized("NFC", v)] == []
+
+
+def test_decomposed_or_padded_values_take_the_normalizer_on_every_text_field() -> None:
+    d = Dossier.model_validate(
+        dossier_data(
+            procedure_name="  Đăng   ký\u0301 ",
+            summary="a\u0301\x00 ",
+            progress=[
+                {
+                    "handler": " Trần  Thị ",
+                    "at": datetime(2023, 10, 27, 9, tzinfo=VN_TZ),
+                    "content": "x\x07",
+                    "status": 4,
+                }
+            ],
+        )
+    )
+    assert (d.procedure_name, d.summary) == (unicodedata.normalize("NFC", "Đăng ký\u0301"), "á")
+    assert (d.progress[0].handler, d.progress[0].content) == ("Trần Thị", "x")
+
+
+def _accepts(adapter: TypeAdapter[str], value: str) -> bool:
+    try:
+        adapter.validate_python(value)
+    except ValidationError:
+        return False
+    return True
