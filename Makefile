@@ -18,10 +18,11 @@ venv: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/dvc-hub demo $(if $(TOPOLOGY),--topology $(TOPOLOGY))
 
-# The whole suite with its coverage (branches included) printed; it fails if coverage falls below the floor, the
-# figure measured on the whole suite when the floor was set, rounded down (84.70% on 1 Dec 2026). Raise it when
-# coverage rises; never lower it to make a change pass.
-COVERAGE_FLOOR := 84
+# The whole suite with its coverage (branches included) printed; it fails if coverage falls below the floor: the
+# figure measured on the whole suite when the floor was set, rounded down, less one point for the retry and timeout
+# branches whose coverage depends on timing (90.49% on 1 Dec 2026, 18:05). Raise it when coverage rises; never lower
+# it to make a change pass.
+COVERAGE_FLOOR := 89
 test: $(STAMP)
 	$(BIN)/python -m pytest -m "not chaos" --cov --cov-report=term --cov-fail-under=$(COVERAGE_FLOOR)
 
