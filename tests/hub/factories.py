@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
+from sqlalchemy import insert
+
 from foundation.clock import VN_TZ
+from hub import logchain
+from hub.store.db import Database
+from hub.store.models import Attempt, Message
 
 T0 = datetime(2024, 3, 4, 8, 0, tzinfo=VN_TZ)
 COMMUNE = "20965"  # Thị trấn Núi Thành, agency 000.01.17.H47
@@ -85,3 +90,33 @@ def record(
         "PhienBan": version,
         "NgayCapNhat": updated,
     }
+
+
+def write_attempts(db: Database, days: list[date], *, per_day: int) -> None:
+    """``per_day`` attempts of one message on each day (with personal payloads and their redacted copies), the last a
+    second before the Vietnam midnight that ends the day."""
+    with db.session() as session:
+        message_id = session.execute(
+            insert(Message).values(kind="deliver", actor="deliver_dossier", dossier_code="H1").returning(Message.id)
+        ).scalar_one()
+        rows = []
+        for day in days:
+            start, end = logchain.day_bounds(day)
+            for n in range(per_day):
+                at = end - timedelta(seconds=1) if n == per_day - 1 else start + timedelta(hours=n + 1)
+                rows.append(
+                    {
+                        "message_id": message_id,
+                        "number": n + 1,
+                        "outcome": "succeeded" if n % 3 else "retry",
+                        "started_at": at,
+                        "finished_at": at + timedelta(milliseconds=250),
+                        "duration_ms": 250.5,
+                        "worker": "w1",
+                        "request": {"HoTenNguoiNop": "Nguyễn Văn A", "SoCMND": "012345678901", "n": n},
+                        "response": {"error_code": 0},
+                        "request_redacted": {"HoTenNguoiNop": "***", "n": n},
+                        "response_redacted": {"error_code": 0},
+                    }
+                )
+        session.execute(insert(Attempt), rows)

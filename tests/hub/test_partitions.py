@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import delete, func, insert, select, text
+from sqlalchemy import delete, func, select, text
 from structlog.testing import capture_logs
 from typer.testing import CliRunner
 
@@ -20,6 +20,7 @@ from hub.store import partitions
 from hub.store.db import Database
 from hub.store.models import Attempt, LogDay, Message
 from migrations import downgrade, upgrade
+from tests.hub.factories import write_attempts
 
 MAY, JUNE, JULY = date(2024, 5, 1), date(2024, 6, 1), date(2024, 7, 1)
 
@@ -30,30 +31,6 @@ def store(postgres_url: str) -> Iterator[Database]:
     database = Database(postgres_url)
     yield database
     database.dispose()
-
-
-def _write(db: Database, days: list[date], *, per_day: int = 2) -> None:
-    """``per_day`` attempts on each day, the last a second before the Vietnam midnight that ends it."""
-    with db.session() as session:
-        message_id = session.execute(
-            insert(Message).values(kind="deliver", actor="deliver_dossier", dossier_code="H1").returning(Message.id)
-        ).scalar_one()
-        rows = []
-        for day in days:
-            start, end = logchain.day_bounds(day)
-            for n in range(per_day):
-                at = end - timedelta(seconds=1) if n == per_day - 1 else start + timedelta(hours=n + 1)
-                rows.append(
-                    {
-                        "message_id": message_id,
-                        "number": n + 1,
-                        "outcome": "succeeded",
-                        "started_at": at,
-                        "request": {"HoTenNguoiNop": "Nguyễn Văn A", "n": n},
-                        "request_redacted": {"HoTenNguoiNop": "***", "n": n},
-                    }
-                )
-        session.execute(insert(Attempt), rows)
 
 
 def _days(first: date, last: date) -> list[date]:
@@ -102,7 +79,7 @@ def test_migration_converts_a_table_with_rows_and_back(
     # Given a database at 0009 with attempts over two months, the first days sealed into the chain
     upgrade(postgres_url, "0009")
     db = Database(postgres_url)
-    _write(db, _days(date(2024, 5, 30), date(2024, 6, 2)))
+    write_attempts(db, _days(date(2024, 5, 30), date(2024, 6, 2)), per_day=2)
     for day in _days(date(2024, 5, 30), date(2024, 6, 1)):
         assert logchain.seal(db, day) is not None
     before = _rows(db)
@@ -145,7 +122,7 @@ def _between(first: date, last: date) -> list[date]:
 def test_the_job_creates_months_ahead_and_moves_rows_the_default_took(store: Database, tmp_path: Path) -> None:
     # Given attempts of a month years ahead, which no partition covers yet: the default partition took them
     later = date(2031, 3, 1)
-    _write(store, [date(2031, 3, 14)])
+    write_attempts(store, [date(2031, 3, 14)], per_day=2)
     assert _in_default(store) == 2
 
     # When the daily job runs in that month
@@ -169,7 +146,7 @@ def test_an_archived_month_is_dropped_whole_and_every_day_still_verifies(
     for month in (MAY, JUNE, JULY):
         with store.session() as session:
             partitions.create(session.connection(), month)
-    _write(store, days)
+    write_attempts(store, days, per_day=2)
     policy = retention.Policy(personal_days=5, redacted_days=7, metadata_days=9, archive_dir=tmp_path / "archive")
 
     # When the job runs on 12 July: every day before 3 July is past the metadata horizon
@@ -194,7 +171,7 @@ def test_an_archived_month_is_dropped_whole_and_every_day_still_verifies(
 
     # and July goes once wholly past the horizon, but only with no row but those its archives hold: a row slipped
     # into an archived day after sealing keeps the month, and the job says which day
-    _write(store, [date(2024, 7, 2)], per_day=1)
+    write_attempts(store, [date(2024, 7, 2)], per_day=1)
     later = datetime(2024, 8, 10, 9, 0, tzinfo=VN_TZ).astimezone(UTC)
     with capture_logs() as captured:
         report = retention.run(store, policy, now=later)

@@ -19,6 +19,7 @@ from hub import logchain, retention
 from hub.store.db import Database
 from hub.store.models import Attempt, LogDay, Message
 from migrations import upgrade
+from tests.hub.factories import write_attempts
 
 NOW = datetime(2024, 6, 20, 9, 0, tzinfo=VN_TZ)
 DAYS = [date(2024, 6, 10) + timedelta(days=n) for n in range(9)]  # 10 .. 18 June, all finished by NOW
@@ -32,35 +33,6 @@ def store(any_db_url: str) -> Iterator[Database]:
     database = Database(any_db_url)
     yield database
     database.dispose()
-
-
-def _write_attempts(db: Database) -> None:
-    """PER_DAY attempts on each day, one of them a second before the Vietnam midnight that ends its day."""
-    with db.session() as session:
-        message_id = session.execute(
-            insert(Message).values(kind="deliver", actor="deliver_dossier", dossier_code="H1").returning(Message.id)
-        ).scalar_one()
-        rows = []
-        for day in DAYS:
-            start, end = logchain.day_bounds(day)
-            for n in range(PER_DAY):
-                at = end - timedelta(seconds=1) if n == PER_DAY - 1 else start + timedelta(hours=n + 1)
-                rows.append(
-                    {
-                        "message_id": message_id,
-                        "number": n + 1,
-                        "outcome": "succeeded" if n % 3 else "retry",
-                        "started_at": at,
-                        "finished_at": at + timedelta(milliseconds=250),
-                        "duration_ms": 250.5,
-                        "worker": "w1",
-                        "request": {"HoTenNguoiNop": "Nguyễn Văn A", "SoCMND": "012345678901", "n": n},
-                        "response": {"error_code": 0},
-                        "request_redacted": {"HoTenNguoiNop": "***", "n": n},
-                        "response_redacted": {"error_code": 0},
-                    }
-                )
-        session.execute(insert(Attempt), rows)
 
 
 def _policy(tmp_path: Path) -> retention.Policy:
@@ -85,7 +57,7 @@ def test_retention_archives_purges_and_keeps_the_chain_verifiable(
     store: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # Given nine days of attempts with personal data in their payloads
-    _write_attempts(store)
+    write_attempts(store, DAYS, per_day=PER_DAY)
 
     # When retention runs with short horizons
     report = retention.run(store, _policy(tmp_path), now=NOW.astimezone(UTC))
@@ -143,7 +115,7 @@ def test_verify_names_the_first_edited_row(
     store: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, column: str, value: object
 ) -> None:
     # Given sealed days
-    _write_attempts(store)
+    write_attempts(store, DAYS, per_day=PER_DAY)
     retention.run(store, _policy(tmp_path), now=NOW.astimezone(UTC))
     day = date(2024, 6, 16)
     victim = _attempt_ids(store, day)[3]
@@ -162,7 +134,7 @@ def test_verify_names_the_first_edited_row(
 def test_verify_sees_a_deleted_row_an_added_row_and_an_edited_archive(
     store: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    _write_attempts(store)
+    write_attempts(store, DAYS, per_day=PER_DAY)
     retention.run(store, _policy(tmp_path), now=NOW.astimezone(UTC))
 
     # a row deleted from one day
@@ -194,7 +166,7 @@ def test_verify_sees_a_deleted_row_an_added_row_and_an_edited_archive(
 
 
 def test_an_unfinished_day_is_not_sealed_and_traffic_is_not_held(store: Database, tmp_path: Path) -> None:
-    _write_attempts(store)
+    write_attempts(store, DAYS, per_day=PER_DAY)
     last_end = logchain.day_bounds(DAYS[-1])[1]
     # half an hour after the last day ended, an attempt of that day may still be on its way: not sealed yet
     report = retention.run(store, _policy(tmp_path), now=last_end + timedelta(minutes=30))
