@@ -51,7 +51,7 @@ def _rest(url: str, cap: int = CAP) -> Callable[[], object]:
 
 def _soap(url: str) -> Callable[[], object]:
     connector = SoapConnector(_endpoint(url), profile("default"), Credentials("hub", SecretStr("x")), wsdl=str(WSDL))
-    return lambda: connector._invoke("health", "KiemTraKetNoi", {})
+    return lambda: connector._operation("health", "KiemTraKetNoi", {})
 
 
 def _run(call: Callable[[], object]) -> tuple[str, float, float, float]:

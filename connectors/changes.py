@@ -5,14 +5,15 @@ and the feed's facts handed to the record mapping.
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any, Protocol, runtime_checkable
 
-from connectors.base import ChangePage, ChangeRef
+from connectors.base import ChangePage, ChangeRef, RawRecord
 from connectors.errors import RemoteRejected
 from connectors.paging import paging_for
-from mappings.vendors import ChangesResponse, RequestValue, VendorProfile, as_list, get_path, set_path
+from mappings.vendors import ChangesResponse, RequestValue, VendorProfile, as_list, get_path, set_path, to_default
 
 Call = Callable[[dict[str, Any]], Any]
 """One call of the feed operation: the request's elements in, the decoded answer out (hub errors only)."""
@@ -36,6 +37,42 @@ class ProfiledSource(Protocol):
     def read_saved(self, payload: bytes) -> Mapping[str, Any]:
         """A saved answer of the dossier operation, read as :meth:`raw_dossier` reads a live one."""
         ...
+
+
+class ProfileDrivenSource(ABC):
+    """The source side both profile-driven connectors share: the change feed, and a dossier asked as the profile's
+    request says and reshaped into the default contract. A connector brings how it calls an operation and where an
+    answer holds the record."""
+
+    vendor: VendorProfile
+    feed: ChangeFeed
+
+    @abstractmethod
+    def _operation(self, role: str, operation: str, body: Mapping[str, Any], *, dossier_code: str | None = None) -> Any:
+        """Call ``operation`` (the profile's name for ``role``); every failure a hub error."""
+
+    @abstractmethod
+    def _record(self, reply: Any, dossier_code: str | None) -> Mapping[str, Any]:
+        """The dossier record an answer of the dossier operation holds."""
+
+    def fetch_changes(self, unit_code: str, since: datetime, token: str | None = None) -> ChangePage:
+        return self.feed.page(self._changes, unit_code, since, token)
+
+    def _changes(self, body: dict[str, Any]) -> Any:
+        return self._operation("changes", self.vendor.operations.changes, body)
+
+    def get_dossier(self, unit_code: str, dossier_code: str, *, seen: ChangeRef | None = None) -> RawRecord:
+        return dict(to_default(self.raw_dossier(unit_code, dossier_code), self.vendor, feed=feed_of(seen)))
+
+    def raw_dossier(self, unit_code: str, dossier_code: str) -> Mapping[str, Any]:
+        """The dossier in the vendor's own shape and names, before the profile reshapes it."""
+        reply = self._operation(
+            "dossier",
+            self.vendor.operations.dossier,
+            request_body(self.vendor.requests.dossier, {"unit": unit_code, "code": dossier_code}),
+            dossier_code=dossier_code,
+        )
+        return self._record(reply, dossier_code)
 
 
 class ChangeFeed:

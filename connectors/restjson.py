@@ -20,19 +20,19 @@ from urllib.parse import quote, urlencode
 
 import requests
 
-from connectors.base import ChangePage, ChangeRef, Health, PushResult, RawRecord
-from connectors.changes import ChangeFeed, feed_of, request_body
+from connectors.base import Health, PushResult, RawRecord
+from connectors.changes import ChangeFeed, ProfileDrivenSource, request_body
 from connectors.errors import RemoteRejected, Resolution, Verdict, http_verdict, raise_for, to_error
 from connectors.http import Endpoint
 from foundation.credentials import Credentials
 from foundation.errors import ConfigurationError, HubError
 from foundation.redaction import personal_keys, redact_data
-from mappings.vendors import VendorProfile, get_path, to_default
+from mappings.vendors import VendorProfile, get_path
 
 _PLACEHOLDER = re.compile(r"\{([^{}]+)\}")
 
 
-class JsonConnector:
+class JsonConnector(ProfileDrivenSource):
     """A vendor's JSON API: change feed and dossiers; it takes no pushes (the profile has no update operation)."""
 
     def __init__(
@@ -50,25 +50,6 @@ class JsonConnector:
     @property
     def system(self) -> str:
         return self.endpoint.system
-
-    def fetch_changes(self, unit_code: str, since: datetime, token: str | None = None) -> ChangePage:
-        return self.feed.page(self._changes, unit_code, since, token)
-
-    def _changes(self, body: dict[str, Any]) -> Any:
-        return self._call("changes", self.vendor.operations.changes, body)
-
-    def get_dossier(self, unit_code: str, dossier_code: str, *, seen: ChangeRef | None = None) -> RawRecord:
-        return dict(to_default(self.raw_dossier(unit_code, dossier_code), self.vendor, feed=feed_of(seen)))
-
-    def raw_dossier(self, unit_code: str, dossier_code: str) -> Mapping[str, Any]:
-        """The dossier in the vendor's own shape and names, before the profile reshapes it."""
-        reply = self._call(
-            "dossier",
-            self.vendor.operations.dossier,
-            request_body(self.vendor.requests.dossier, {"unit": unit_code, "code": dossier_code}),
-            dossier_code=dossier_code,
-        )
-        return self._record(reply, dossier_code)
 
     def read_saved(self, payload: bytes) -> Mapping[str, Any]:
         """A saved answer of the dossier operation (its JSON body), read as :meth:`raw_dossier` reads a live one."""
@@ -114,7 +95,7 @@ class JsonConnector:
         if operation is None:
             return Health(ok=True, latency_ms=0.0, detail="no health operation")
         try:
-            reply = self._call("health", operation, request_body(self.vendor.requests.health, {}))
+            reply = self._operation("health", operation, request_body(self.vendor.requests.health, {}))
         except HubError as exc:
             return Health(ok=False, latency_ms=(time.perf_counter() - started) * 1000, detail=exc.message)
         shape = self.vendor.responses.health
@@ -122,7 +103,7 @@ class JsonConnector:
         ok = not shape.ok or str(status) in shape.ok
         return Health(ok=ok, latency_ms=(time.perf_counter() - started) * 1000, detail=str(status))
 
-    def _call(self, role: str, operation: str, body: Mapping[str, Any], *, dossier_code: str | None = None) -> Any:
+    def _operation(self, role: str, operation: str, body: Mapping[str, Any], *, dossier_code: str | None = None) -> Any:
         """One call; a status that is not OK, or a body that is not JSON, becomes a hub error here."""
         method, _, template = operation.partition(" ")
         query = {k: _text(v) for k, v in body.items()}

@@ -4,7 +4,7 @@ The WSDL is parsed once per process (:func:`wsdl_document`) and every connector 
 ``requests.Session`` whose pool matches the worker's threads. Every call has explicit connect and operation timeouts,
 carries a WS-Security UsernameToken (text or digest), and is parsed with DTDs, entities and external references
 forbidden. :class:`EnvelopeRecorder` (a zeep plugin) keeps each request and response envelope, with personal data
-masked and the security header removed, for the integration log. :meth:`SoapConnector._invoke` is the one place where
+masked and the security header removed, for the integration log. :meth:`SoapConnector._operation` is the one place where
 zeep's, lxml's and requests' exceptions become :mod:`hub.errors`. Records come back as plain dicts in the default
 vendor's shape (:func:`mappings.vendors.to_default`); ``mappings/motcua.py`` makes canonical dossiers of them.
 """
@@ -27,8 +27,8 @@ from lxml import etree
 from zeep.wsdl import Document
 from zeep.wsse.username import UsernameToken
 
-from connectors.base import ChangePage, ChangeRef, Health, PushResult, RawRecord
-from connectors.changes import ChangeFeed, feed_of, request_body
+from connectors.base import Health, PushResult, RawRecord
+from connectors.changes import ChangeFeed, ProfileDrivenSource, request_body
 from connectors.errors import (
     AuthenticationFailed,
     RemoteRejected,
@@ -46,7 +46,7 @@ from connectors.recording import Exchange, NullRecorder, kept_headers, wire_text
 from foundation.credentials import Credentials
 from foundation.errors import ConfigurationError, HubError, RetryableError
 from foundation.redaction import scrub
-from mappings.vendors import VendorProfile, from_default, get_path, to_default
+from mappings.vendors import VendorProfile, from_default, get_path
 
 _DOCUMENTS: dict[tuple[str, bool], Document] = {}
 _SAVED_PARSER = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False, remove_blank_text=True)
@@ -158,7 +158,7 @@ class _GuardedTransport(zeep.Transport):
 # ── the connector ────────────────────────────────────────────────────────────────────────────────────────────
 
 
-class SoapConnector:
+class SoapConnector(ProfileDrivenSource):
     """A vendor's one-stop-shop service: change feed, dossiers, and status updates with progress (liên thông)."""
 
     def __init__(
@@ -208,25 +208,6 @@ class SoapConnector:
 
     # ── Source ──
 
-    def fetch_changes(self, unit_code: str, since: datetime, token: str | None = None) -> ChangePage:
-        return self.feed.page(self._changes, unit_code, since, token)
-
-    def _changes(self, body: dict[str, Any]) -> Any:
-        return self._invoke("changes", self.vendor.operations.changes, body)
-
-    def get_dossier(self, unit_code: str, dossier_code: str, *, seen: ChangeRef | None = None) -> RawRecord:
-        return dict(to_default(self.raw_dossier(unit_code, dossier_code), self.vendor, feed=feed_of(seen)))
-
-    def raw_dossier(self, unit_code: str, dossier_code: str) -> Mapping[str, Any]:
-        """The dossier in the vendor's own shape and names, before the profile reshapes it."""
-        reply = self._invoke(
-            "dossier",
-            self.vendor.operations.dossier,
-            request_body(self.vendor.requests.dossier, {"unit": unit_code, "code": dossier_code}),
-            dossier_code=dossier_code,
-        )
-        return self._record(reply, dossier_code)
-
     def read_saved(self, payload: bytes) -> Mapping[str, Any]:
         """A saved answer of the dossier operation (a SOAP envelope), read as :meth:`raw_dossier` reads a live one."""
         operation = self.vendor.operations.dossier
@@ -271,7 +252,7 @@ class SoapConnector:
             body = {**from_default(dict(record), self.vendor)}
             body.update(request_body(self.vendor.requests.update, {"unit": unit_code}))
             try:
-                reply = self._invoke("update", self._update_operation(), body, dossier_code=code)
+                reply = self._operation("update", self._update_operation(), body, dossier_code=code)
             except (RetryableError, AuthenticationFailed, ConfigurationError):
                 raise  # the endpoint, not this record, is the problem: the whole call fails
             except HubError as exc:
@@ -317,7 +298,7 @@ class SoapConnector:
         if operation is None:
             return Health(ok=True, latency_ms=0.0, detail="no health operation")
         try:
-            reply = self._invoke("health", operation, request_body(self.vendor.requests.health, {}))
+            reply = self._operation("health", operation, request_body(self.vendor.requests.health, {}))
         except HubError as exc:
             return Health(ok=False, latency_ms=_ms(started), detail=exc.message)
         shape = self.vendor.responses.health
@@ -327,7 +308,7 @@ class SoapConnector:
 
     # ── the one boundary ──
 
-    def _invoke(self, role: str, operation: str, body: Mapping[str, Any], *, dossier_code: str | None = None) -> Any:
+    def _operation(self, role: str, operation: str, body: Mapping[str, Any], *, dossier_code: str | None = None) -> Any:
         """Call ``operation``; every foreign exception becomes a hub error here, and nowhere else."""
 
         def once() -> Any:

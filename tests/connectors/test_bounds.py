@@ -52,7 +52,7 @@ def _rest(url: str, session: requests.Session) -> Callable[[], object]:
 
 def _soap(url: str, session: requests.Session) -> Callable[[], object]:
     connector = SoapConnector(_endpoint(url, session), profile("default"), CREDS, wsdl=str(CONTRACT_WSDL))
-    return lambda: connector._invoke("health", "KiemTraKetNoi", {})
+    return lambda: connector._operation("health", "KiemTraKetNoi", {})
 
 
 CALLS = {"rest": _rest, "soap": _soap}

@@ -224,7 +224,7 @@ def test_soap_answers_are_classified_by_the_table(row: Row, exchanges: ExchangeL
     with responses.RequestsMock() as wire:
         for reply in row.replies:
             wire.add(responses.POST, SOAP_URL, **reply)  # type: ignore[arg-type]
-        _check(row, lambda: connector._invoke("health", "KiemTraKetNoi", {}))
+        _check(row, lambda: connector._operation("health", "KiemTraKetNoi", {}))
         assert len(wire.calls) == row.calls
     recorded = exchanges.take()
     assert len(recorded) == row.calls

@@ -163,7 +163,7 @@ def test_a_server_that_never_answers_is_a_retryable_timeout_within_the_bound(sil
     soap = SoapConnector(soap_endpoint, profile("default"), CREDS, wsdl=str(CONTRACT_WSDL))
     started = time.monotonic()
     with pytest.raises(RemoteTimeout):
-        soap._invoke("health", "KiemTraKetNoi", {})
+        soap._operation("health", "KiemTraKetNoi", {})
     assert time.monotonic() - started < 1.5
     assert log.take()[0].error is not None
 
@@ -181,7 +181,7 @@ def _soap(url: str, breaker: CircuitBreaker, limiter: LocalRateLimiter | None = 
     endpoint = Endpoint("motcua", requests.Session(), base_url=url, timeouts=Timeouts(1.0, 1.0), breaker=breaker,
                         limiter=limiter)  # fmt: skip
     soap = SoapConnector(endpoint, profile("default"), CREDS, wsdl=str(CONTRACT_WSDL))
-    return lambda: soap._invoke("health", "KiemTraKetNoi", {})
+    return lambda: soap._operation("health", "KiemTraKetNoi", {})
 
 
 def _rest(url: str, breaker: CircuitBreaker, limiter: LocalRateLimiter | None = None) -> Callable[[], object]:
