@@ -11,7 +11,8 @@ from datetime import datetime
 from typing import Any, Protocol, runtime_checkable
 
 from connectors.base import ChangePage, ChangeRef, RawRecord
-from connectors.errors import RemoteRejected
+from connectors.errors import RemoteRejected, Resolution, Verdict, to_error
+from connectors.http import Endpoint
 from connectors.paging import paging_for
 from mappings.vendors import ChangesResponse, RequestValue, VendorProfile, as_list, get_path, set_path, to_default
 
@@ -46,14 +47,27 @@ class ProfileDrivenSource(ABC):
 
     vendor: VendorProfile
     feed: ChangeFeed
+    endpoint: Endpoint
+
+    @property
+    def system(self) -> str:
+        return self.endpoint.system
 
     @abstractmethod
     def _operation(self, role: str, operation: str, body: Mapping[str, Any], *, dossier_code: str | None = None) -> Any:
         """Call ``operation`` (the profile's name for ``role``); every failure a hub error."""
 
-    @abstractmethod
     def _record(self, reply: Any, dossier_code: str | None) -> Mapping[str, Any]:
-        """The dossier record an answer of the dossier operation holds."""
+        """The dossier record an answer of the dossier operation holds, read as the feed reads its answers."""
+        record = self.feed.read(reply, self.vendor.responses.dossier.record)
+        if not isinstance(record, Mapping):
+            raise to_error(
+                Verdict(Resolution.PERMANENT, remote_message="câu trả lời không có hồ sơ (no record in the answer)"),
+                system=self.system,
+                operation=self.vendor.operations.dossier,
+                dossier_code=dossier_code,
+            )
+        return record
 
     def fetch_changes(self, unit_code: str, since: datetime, token: str | None = None) -> ChangePage:
         return self.feed.page(self._changes, unit_code, since, token)

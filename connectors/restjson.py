@@ -47,10 +47,6 @@ class JsonConnector(ProfileDrivenSource):
         self._headers = {"Authorization": f"Basic {token}", "Accept": "application/json"}
         self._personal = personal_keys() | frozenset(vendor.personal)
 
-    @property
-    def system(self) -> str:
-        return self.endpoint.system
-
     def read_saved(self, payload: bytes) -> Mapping[str, Any]:
         """A saved answer of the dossier operation (its JSON body), read as :meth:`raw_dossier` reads a live one."""
         try:
@@ -58,17 +54,6 @@ class JsonConnector(ProfileDrivenSource):
         except ValueError as exc:
             raise ConfigurationError(f"Bản ghi đã lưu không phải JSON / the saved record is not JSON: {exc}") from exc
         return self._record(reply, None)
-
-    def _record(self, reply: Any, dossier_code: str | None) -> Mapping[str, Any]:
-        record = get_path(reply, self.vendor.responses.dossier.record)
-        if not isinstance(record, Mapping):
-            raise to_error(
-                Verdict(Resolution.PERMANENT, remote_message="câu trả lời không có hồ sơ (no record in the answer)"),
-                system=self.system,
-                operation=self.vendor.operations.dossier,
-                dossier_code=dossier_code,
-            )
-        return record
 
     def lookup(self, unit_code: str, dossier_code: str) -> RawRecord | None:
         try:

@@ -36,7 +36,6 @@ from connectors.errors import (
     Verdict,
     http_verdict,
     raise_for,
-    to_error,
     transport_verdict,
     unreadable_verdict,
     with_reauth,
@@ -202,10 +201,6 @@ class SoapConnector(ProfileDrivenSource):
         self._binding = port.binding
         return self.client.create_service(port.binding.name, address)  # type: ignore[no-untyped-call]
 
-    @property
-    def system(self) -> str:
-        return self.endpoint.system
-
     # ── Source ──
 
     def read_saved(self, payload: bytes) -> Mapping[str, Any]:
@@ -220,17 +215,6 @@ class SoapConnector(ProfileDrivenSource):
                 f"not a saved {operation} answer envelope: {exc}"
             ) from exc
         return self._record(zeep.helpers.serialize_object(reply, target_cls=dict), None)  # type: ignore[no-untyped-call]
-
-    def _record(self, reply: Any, dossier_code: str | None) -> Mapping[str, Any]:
-        record = _at(reply, self.vendor.responses.dossier.record)
-        if not isinstance(record, Mapping):
-            raise to_error(
-                Verdict(Resolution.PERMANENT, remote_message="câu trả lời không có hồ sơ (no record in the answer)"),
-                system=self.system,
-                operation=self.vendor.operations.dossier,
-                dossier_code=dossier_code,
-            )
-        return record
 
     # ── Target ──
 
