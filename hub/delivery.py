@@ -11,8 +11,10 @@ failed progress push does not push the record again.
 
 A target that takes batches (the national portal's ``DongBoHoSoMC``) gets them: the message being processed leads
 a batch of other waiting deliveries to the same target and unit, each taken only if its dossier's lock is free. A
-follower that cannot be delivered in the batch is left as it was, queued, and its own message delivers it (or
-parks it) later; so a batch never parks or loses anything on another message's behalf.
+follower that cannot be delivered in the batch is left queued, and its own message delivers it (or parks it) later;
+so a batch never parks or loses anything on another message's behalf. A follower the target refused goes back as
+``retrying`` with the refusal on its row, and only ``queued`` deliveries follow: its own message tries it alone, so
+one bad record is not pushed again in every batch that happens to find it waiting.
 """
 
 from __future__ import annotations
@@ -155,10 +157,12 @@ def run_delivery(ctx: HubContext, message_id: int, payload: dict[str, Any] | Non
             if batch is None:
                 return "noop"  # a duplicate copy of the message finished it
             done: set[int] = set()
+            refused: dict[int, HubError] = {}
             try:
-                return _deliver(ctx, target, message_id, batch, done)
-            finally:  # a follower not delivered in the batch goes back to its own message, as it was
-                outbox.release(ctx.db, [mid for mid in batch.followers if mid not in done])
+                return _deliver(ctx, target, message_id, batch, done, refused)
+            finally:  # a follower not delivered in the batch goes back to its own message, a refused one marked
+                outbox.release_refused(ctx.db, {mid: refused[mid] for mid in batch.followers if mid in refused})
+                outbox.release(ctx.db, [mid for mid in batch.followers if mid not in done and mid not in refused])
 
 
 def _open(
@@ -278,7 +282,9 @@ def _prepare(
     return out
 
 
-def _deliver(ctx: HubContext, target: str, leader_id: int, batch: _Batch, finished: set[int]) -> str:
+def _deliver(
+    ctx: HubContext, target: str, leader_id: int, batch: _Batch, finished: set[int], refused: dict[int, HubError]
+) -> str:
     leader_item, items, unit = batch.leader, batch.items, batch.unit
     if isinstance(leader_item, HubError):
         raise leader_item  # the leader's own errors are the message's errors
@@ -347,6 +353,7 @@ def _deliver(ctx: HubContext, target: str, leader_id: int, batch: _Batch, finish
     ]
     _complete(ctx, done, target, summary)
     finished.update(item.message_id for item in done)
+    refused.update((item.message_id, item.error) for item in items if item.error is not None)
     if attempt is not None:
         attempt.exchange(response={"delivered": summary})
     log.debug("batch_delivered", delivered=len(summary), of=len(items))

@@ -26,6 +26,7 @@ from sqlalchemy import Row, Table, and_, or_, select, update
 from sqlalchemy.orm import Session
 
 from foundation.clock import utcnow
+from foundation.errors import HubError
 from foundation.logs import get_logger
 from hub import broker as brokers  # a module, not its names: hub.broker builds its middleware from this module
 from hub.errors import ClaimedElsewhere, LeaseLost
@@ -229,6 +230,31 @@ def release_in(session: Session, message_ids: list[int]) -> None:
             .where(M.id.in_(message_ids), M.state == RUNNING.value, M.claimed_by == holder())
             .values(state=MessageState.QUEUED.value, lease_until=None)
         )
+
+
+def release_refused(db: Database, refusals: dict[int, HubError]) -> None:
+    """Give back batch followers the target refused as ``retrying``, each with its refusal recorded: the console
+    shows why it waits, and only ``queued`` messages are taken as followers, so its own message tries it alone (and
+    parks it if the target refuses it again) instead of it riding along in batch after batch. Not a try of its own:
+    its attempts are not counted."""
+    if not refusals:
+        return
+    now = utcnow()
+    with db.session() as session:
+        for message_id, error in refusals.items():
+            session.execute(
+                update(MESSAGES)
+                .where(M.id == message_id, M.state == RUNNING.value, M.claimed_by == holder())
+                .values(
+                    state=MessageState.RETRYING.value,
+                    lease_until=None,
+                    next_attempt_at=now,
+                    updated_at=now,
+                    error_class=error.error_class,
+                    error_message=str(error),
+                    remote_message=error.remote_message,
+                )
+            )
 
 
 def finish(session: Session, message_id: int, state: MessageState, result: dict[str, Any], **columns: Any) -> None:

@@ -49,8 +49,8 @@ def test_a_chaos_like_run_logs_no_personal_value(db: Any, caplog: pytest.LogCapt
     with scanned_logs(caplog) as lines, running_hub(db) as hub:
         # Given transport failures, a refusal and a bug on the portal side, and a record with bad personal fields
         hub.portal.fail("lookup", RemoteUnavailable("503"), RemoteTimeout("slow"))
-        # (several: a batch that carries it as a follower uses one up and leaves it to its own message)
-        refusals = [RemoteRejected("refused", remote_message="Sai mã TTHC")] * 5
+        # (two: a batch that carries it as a follower uses one up and leaves it to its own message, alone)
+        refusals = [RemoteRejected("refused", remote_message="Sai mã TTHC")] * 2
         hub.portal.fail("push_dossiers", *refusals, dossier_code=refused)
 
         bugs = [RuntimeError("a bug in a connector")]  # the first push fails unexpectedly, once
