@@ -74,8 +74,8 @@ def get_broker() -> dramatiq.Broker:
 
 
 def dossier_mutex(key: str, *, lease_seconds: float) -> DossierMutex:
-    """A lock held across worker processes (Redis) or threads (embedded), one per dossier and target, living one
-    message lease at a time (the worker's heartbeat renews it)."""
+    """A lock held across worker processes (Redis) or threads (embedded), one per dossier and target (or per polled
+    unit), living one message lease at a time (the worker's heartbeat renews it)."""
     get_broker()
     assert _backend is not None  # set together with the broker
     return DossierMutex(_backend, key, ttl_ms=int(lease_seconds * 1000))

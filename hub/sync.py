@@ -73,11 +73,14 @@ def run_poll(ctx: HubContext, message_id: int) -> str:
     if payload is None:
         return "noop"
     system, unit_code = payload["system"], payload["unit_code"]
-    with ctx.db.session() as session:
-        mark = watermark(session, system, unit_code)
-    since = (mark - timedelta(seconds=ctx.settings.poll_overlap_seconds)) if mark else EPOCH
-    with logs.bound(unit=unit_code, system=system):
-        result = poll_unit(ctx, system, unit_code, since)
+    # One poll of a unit at a time: two at once (a slow poll and the next tick, or an operator's "poll now") would
+    # both find a change not yet recorded and record it twice. Busy: given back, and back shortly.
+    with dossier_mutex(f"poll:{system}:{unit_code}", lease_seconds=ctx.settings.message_lease_seconds).acquire():
+        with ctx.db.session() as session:
+            mark = watermark(session, system, unit_code)
+        since = (mark - timedelta(seconds=ctx.settings.poll_overlap_seconds)) if mark else EPOCH
+        with logs.bound(unit=unit_code, system=system):
+            result = poll_unit(ctx, system, unit_code, since)
     summary = {
         "since": since.isoformat(),
         "changes": result.changes,

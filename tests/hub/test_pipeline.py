@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections import Counter
 from datetime import timedelta
 
@@ -312,3 +313,36 @@ def test_a_backlog_still_in_the_broker_is_not_sent_again_but_a_lost_one_is(hub: 
     hub.drain()
     assert [m.state for m in hub.messages(kind="poll")] == [MessageState.SUCCEEDED.value] * 3
     assert sorted(m.id for m in hub.messages(kind="poll")) == sorted(ids)
+
+
+def test_two_polls_of_one_unit_never_run_at_once_so_each_change_is_recorded_once(hub: Hub) -> None:
+    # Given changes in a unit, and a second poll of the unit asked for while the first is still reading the feed
+    for n in range(1, 6):
+        put(hub, COMMUNE, record(dossier_code(COMMUNE, n)))
+    reading, overlapped = threading.Event(), threading.Event()
+    reads: list[int] = []
+
+    def slow_feed(operation: str, unit: str, code: str | None) -> None:
+        if operation != "fetch_changes":
+            return
+        reads.append(len(reads) + 1)
+        if len(reads) == 1:
+            reading.set()
+            request_poll(hub.db, "motcua-quangnam", COMMUNE, reason="operator")
+            overlapped.wait(timeout=1.5)  # a second poll free to run comes in within milliseconds
+            reading.clear()
+        elif reading.is_set():
+            overlapped.set()
+
+    hub.source.failures = slow_feed
+    # When both run
+    request_poll(hub.db, "motcua-quangnam", COMMUNE, reason="schedule")
+    hub.drain()
+
+    # Then the second read the feed only after the first had finished, and each change has one sync message
+    assert not overlapped.is_set()
+    assert len(reads) >= 2
+    assert Counter(m.dossier_code for m in hub.messages(kind="sync")) == {
+        dossier_code(COMMUNE, n): 1 for n in range(1, 6)
+    }
+    assert [m.state for m in hub.messages(kind="poll")] == [MessageState.SUCCEEDED.value] * 2
