@@ -268,8 +268,13 @@ def apply(
             )
         is_owner = unit_code == owner_unit(stored) or unit_code == owner_unit(dossier)
         progress = merge_progress(stored.progress, dossier.progress)
-        if not is_owner and dossier.status.stage <= stored.status.stage and len(progress) == len(stored.progress):
-            return Applied(False, f"bản sao của đơn vị {unit_code} không có gì mới (stale copy, nothing new)")
+        if not is_owner and dossier.status.stage <= stored.status.stage:
+            # Another unit's copy of a transferred dossier adds its progress entries, never its status or record: it
+            # may lag the processing unit (a payment round 4 -> 6 -> 4 it has not heard the end of); only a later
+            # stage (the receiver returning the result) comes from it whole.
+            if len(progress) == len(stored.progress):
+                return Applied(False, f"bản sao của đơn vị {unit_code} không có gì mới (stale copy, nothing new)")
+            dossier = stored
         dossier = dossier.model_copy(update={"progress": progress})
         data = dossier.model_dump(mode="json")
         digest = content_hash(data)

@@ -346,3 +346,33 @@ def test_two_polls_of_one_unit_never_run_at_once_so_each_change_is_recorded_once
         dossier_code(COMMUNE, n): 1 for n in range(1, 6)
     }
     assert [m.state for m in hub.messages(kind="poll")] == [MessageState.SUCCEEDED.value] * 2
+
+
+def test_a_transferred_dossiers_status_comes_from_its_processing_unit_whatever_the_receivers_copy_says(
+    hub: Hub,
+) -> None:
+    # Given a dossier the commune received and the district processes: a payment round (4 -> 6 -> 4) at the district
+    code = dossier_code(COMMUNE, 1)
+    p2 = progress(2, T0, "Tiếp nhận")
+    p6 = progress(6, T0 + timedelta(days=1), "Thông báo nghĩa vụ tài chính", DISTRICT)
+    p4 = progress(4, T0 + timedelta(days=2), "Đã hoàn thành nghĩa vụ tài chính", DISTRICT)
+    put(hub, COMMUNE, record(code, version=1, status=4, processing_unit=DISTRICT, steps=[p2]))
+    poll(hub, COMMUNE)
+    put(hub, DISTRICT, record(code, version=2, status=6, processing_unit=DISTRICT, steps=[p2, p6]))
+    poll(hub, DISTRICT)
+    put(hub, DISTRICT, record(code, version=3, status=4, processing_unit=DISTRICT, steps=[p2, p6, p4]))
+    poll(hub, DISTRICT)
+
+    # When the commune's copy changes late, still saying 6 (it had not heard of the payment), with a note of its own
+    note = progress(6, T0 + timedelta(days=1, hours=2), "Đã báo công dân nộp phí", COMMUNE)
+    put(hub, COMMUNE, record(code, version=4, status=6, processing_unit=DISTRICT, steps=[p2, p6, note]))
+    poll(hub, COMMUNE)
+
+    # Then the hub and the portal keep the district's status, and the commune's note is kept too
+    with hub.db.session() as session:
+        row = session.get(Dossier, code)
+        assert row is not None
+        assert row.status == 4
+        kept = [entry["content"] for entry in row.data["progress"]]
+    assert "Đã báo công dân nộp phí" in kept
+    assert str(hub.portal.lookup(COMMUNE, code)["TrangThaiHoSo"]) == "4"  # type: ignore[index]
