@@ -43,7 +43,7 @@ def main(argv: list[str]) -> int:
                 except Exception as exc:  # a run that crashes (a drain that times out) is a failed run, not the end
                     problems = [f"{type(exc).__name__}: {exc}"]
             passes[scenario.name] += not problems
-            verdict = "pass" if not problems else f"FAIL {problems[0][:300]}"
+            verdict = "pass" if not problems else f"FAIL {problems[0][:2000]}"
             line = f"run {run} {scenario.name}: {verdict} ({time.monotonic() - started:.0f} s)"
             print(line, flush=True)
             lines.append(line)

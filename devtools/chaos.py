@@ -128,6 +128,11 @@ class Run:
             ).all()
         return [tuple(row) for row in rows]
 
+    def portal_history(self, code: str) -> list[tuple[object, ...]]:
+        """The records the portal accepted for a dossier, in order: (status, the source revision they carried)."""
+        found = self.sims.portal_state.dossier(code)
+        return [(h["status"], h["source_version"]) for h in found["history"]] if found else []
+
     def problems(self) -> list[str]:
         """Everything that makes the run a failure, each with the evidence; empty when the portal equals the source."""
         out: list[str] = []
@@ -154,7 +159,9 @@ class Run:
         }
         if mismatched:
             first = dict(list(mismatched.items())[:3])
+            pushed = {code: self.portal_history(code) for code in first}
             out.append(f"{len(mismatched)} dossiers with another status on the portal (source, portal): {first}; "
+                       f"portal's pushes (status, source version): {pushed}; "
                        f"messages: { {code: self.story(code) for code in first} }")  # fmt: skip
         leaked = personal_values_logged(self.cluster.log_paths(), self.sims.source_state().values())
         if leaked:
