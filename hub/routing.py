@@ -30,6 +30,18 @@ def owner_unit(dossier: Dossier) -> str:
     return dossier.processing_unit or dossier.receiving_unit
 
 
+def holds_owners_copy(topology: Topology, dossier: Dossier, unit_code: str, on: date) -> bool:
+    """Whether ``unit_code``'s copy is the authoritative one: the owner unit's own, or, once the owner has been merged,
+    that of its successor, whose system carries the old unit's dossiers."""
+    owner = owner_unit(dossier)
+    if unit_code == owner:
+        return True
+    try:
+        return topology.current(_unit_then(topology, owner, dossier, on), on).code == unit_code
+    except ConfigurationError:  # a unit the topology does not know: only its own code owns its copy
+        return False
+
+
 def targets_for(topology: Topology, dossier: Dossier, *, source_unit: str, on: date) -> list[str]:
     """The national targets (the portal first), plus each other unit holding a copy, by its current system."""
     found = list(topology.spec.targets)

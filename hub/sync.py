@@ -26,7 +26,7 @@ from foundation.errors import ConfigurationError
 from hub import codecs, outbox
 from hub.broker import dossier_mutex
 from hub.context import HubContext
-from hub.routing import owner_unit, targets_for
+from hub.routing import holds_owners_copy, targets_for
 from hub.store.db import Database
 from hub.store.models import Dossier as DossierRow
 from hub.store.models import DossierVersion, Message, MessageState, Watermark
@@ -266,7 +266,10 @@ def apply(
                 f"từ chối lùi trạng thái {row.status} → {dossier.status.value} "
                 f"(status regression refused: {Status(row.status).label} → {dossier.status.label})",
             )
-        is_owner = unit_code == owner_unit(stored) or unit_code == owner_unit(dossier)
+        today = ctx.clock().date()
+        is_owner = holds_owners_copy(ctx.topology, stored, unit_code, today) or holds_owners_copy(
+            ctx.topology, dossier, unit_code, today
+        )
         progress = merge_progress(stored.progress, dossier.progress)
         if not is_owner and dossier.status.stage <= stored.status.stage:
             # Another unit's copy of a transferred dossier adds its progress entries, never its status or record: it

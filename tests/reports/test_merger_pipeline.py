@@ -121,3 +121,28 @@ def test_dossiers_of_merged_communes_cross_1_july_2025_end_to_end(hub: Hub) -> N
     assert {r.key for r in report.rows if r.scope == "level"} == {"commune"}
     june = Reports(hub.db, hub.ctx.topology, Rules()).indicators(parse_period("2025-06"), NOW)
     assert {r.key for r in june.rows if r.scope == "unit"} == {"20968", "20998", "20971"}
+
+
+def test_the_successors_copy_of_a_merged_units_dossier_is_the_authoritative_one(hub: Hub) -> None:
+    # Given a June dossier of Tam Quang, merged into Xã Núi Thành, whose system now holds it and processes it
+    code, unit, holder = "000.13.17.H47-250625-0001", "20998", "20965"
+    steps = [progress(2, JUNE, "Tiếp nhận hồ sơ", unit)]
+    statuses = []
+    # When the successor asks for a payment (4 -> 6), with a progress entry, and then the citizen pays (6 -> 4)
+    for version, status, note in ((1, 4, None), (2, 6, "Thông báo nghĩa vụ tài chính"), (3, 4, "Đã nộp phí")):
+        at = JULY + timedelta(days=version)
+        if note is not None:
+            steps.append(progress(status, at, note, holder))
+        rec = dossier_record(code, unit, JUNE, None, version)
+        rec.update(TrangThai=status, NgayCapNhat=at, DanhSachTienDo={"TienDo": list(steps)})
+        hub.source.put(holder, rec, updated_at=at)
+        request_poll(hub.db, SOURCE, holder, reason="test")
+        hub.drain()
+        with hub.db.session() as session:
+            row = session.get(Dossier, code)
+            assert row is not None
+            statuses.append((row.status, str(hub.portal.lookup(holder, code)["TrangThaiHoSo"])))  # type: ignore[index]
+
+    # Then each status the successor's copy says is the hub's and the portal's: it is the owner's copy, not a
+    # receiver's lagging one
+    assert statuses == [(4, "4"), (6, "6"), (4, "4")]
