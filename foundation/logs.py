@@ -28,6 +28,19 @@ def _drop_secrets(_logger: Any, _method: str, event: MutableMapping[str, Any]) -
     return event
 
 
+class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """Writes to whatever ``sys.stderr`` is when a record is emitted. A stream fixed at configuration outlives a
+    swapped one (a test runner's capture): worker threads still running then fail on a closed file at every line."""
+
+    @property
+    def stream(self) -> Any:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, _value: Any) -> None:  # StreamHandler's constructor sets it; the property decides
+        pass
+
+
 def configure(level: str = "INFO", fmt: Literal["console", "json"] = "console") -> None:
     """Configure structlog and the standard library's logging to write one format to stderr."""
     shared: list[structlog.types.Processor] = [
@@ -54,7 +67,7 @@ def configure(level: str = "INFO", fmt: Literal["console", "json"] = "console") 
         # Not cached: a logger fixed at its first use would ignore a later configuration (a test capturing logs).
         cache_logger_on_first_use=False,
     )
-    handler = logging.StreamHandler(sys.stderr)
+    handler = _StderrHandler()
     handler.setFormatter(structlog.stdlib.ProcessorFormatter(foreign_pre_chain=shared, processor=renderer))
     root = logging.getLogger()
     root.handlers[:] = [handler]
