@@ -23,7 +23,7 @@ from datetime import datetime
 from typing import Any
 
 from starlette.applications import Starlette
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
@@ -390,7 +390,10 @@ class PortalApp:
             )
         if decision.error_in_200:
             return JSONResponse(_reply(E_SYSTEM, "Lỗi hệ thống, vui lòng thử lại sau (system error)"))
-        response = await work(decision)
+        try:
+            response = await work(decision)
+        except ClientDisconnect:  # the hub gave up on the call (a timeout, a killed worker): nobody reads an answer
+            return Response(status_code=499)
         if decision.truncate or decision.malformed:
             body = bytes(response.body)
             body = truncate(body) if decision.truncate else malform_json(body)
