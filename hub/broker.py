@@ -26,6 +26,12 @@ from hub.middleware import IntegrationLog
 
 QUEUES = ("poll", "sync", "deliver")
 MESSAGE_TIME_LIMIT_MS = 10 * 60 * 1000  # a message that runs longer than this is a bug or a hung remote
+# Out of a million Redis broker commands, how many also run Dramatiq's maintenance, which gives the messages a dead
+# worker had taken (prefetched or in hand) back to their queue once its heartbeat is a minute old. Dramatiq's default
+# (1,000: one command in a thousand) left them waiting for minutes after a worker was killed, and the reconciler
+# does not send them again meanwhile (Redis still counts them). One in twenty costs a sorted-set look-up per twenty
+# commands.
+REDIS_MAINTENANCE_CHANCE = 50_000
 
 _lock = threading.Lock()
 _broker: dramatiq.Broker | None = None
@@ -42,7 +48,9 @@ def _build(settings: Settings) -> tuple[dramatiq.Broker, RateLimiterBackend]:
     broker: dramatiq.Broker
     backend: RateLimiterBackend
     if settings.uses_redis:
-        broker = RedisBroker(url=settings.broker_url, middleware=middleware)
+        broker = RedisBroker(
+            url=settings.broker_url, middleware=middleware, maintenance_chance=REDIS_MAINTENANCE_CHANCE
+        )
         backend = RedisBackend(url=settings.broker_url)
     elif settings.uses_rabbitmq:
         if settings.redis_url is None:
