@@ -31,7 +31,7 @@ from foundation.settings import PROJECT_ROOT
 from foundation.topology import load
 from hub import procedures
 from hub.store.db import Database
-from hub.store.models import Delivery, Message, MessageState
+from hub.store.models import Delivery, Message, MessageState, Watermark
 from migrations import upgrade
 from simulators.records import HoSo
 from simulators.server import Simulators
@@ -128,6 +128,29 @@ class Run:
             ).all()
         return [tuple(row) for row in rows]
 
+    def source_copies(self, code: str) -> list[tuple[object, ...]]:
+        """Each unit's copy of a dossier at the source: (unit, revision, status, change time), and for that unit the
+        hub's watermark and its polls after the first (state, since, changes seen, syncs recorded)."""
+        store = self.sims.store
+        out: list[tuple[object, ...]] = []
+        for unit in store.units():
+            if not store.has(unit, code):
+                continue
+            copy = store.get(unit, code)
+            with self.db.session() as session:
+                mark = session.scalar(select(Watermark.value).where(Watermark.unit_code == unit))
+                polls = session.execute(
+                    select(Message.state, Message.result)
+                    .where(Message.kind == "poll", Message.unit_code == unit)
+                    .order_by(Message.id)
+                ).all()
+            seen = [
+                (state, (r or {}).get("since"), (r or {}).get("changes"), (r or {}).get("recorded"))
+                for state, r in polls[1:]
+            ]
+            out.append((unit, copy.PhienBan, copy.TrangThai, str(copy.NgayCapNhat), f"watermark {mark}", seen))
+        return out
+
     def portal_history(self, code: str) -> list[tuple[object, ...]]:
         """The records the portal accepted for a dossier, in order: (status, the source revision they carried)."""
         found = self.sims.portal_state.dossier(code)
@@ -162,6 +185,7 @@ class Run:
             pushed = {code: self.portal_history(code) for code in first}
             out.append(f"{len(mismatched)} dossiers with another status on the portal (source, portal): {first}; "
                        f"portal's pushes (status, source version): {pushed}; "
+                       f"source copies: { {code: self.source_copies(code) for code in first} }; "
                        f"messages: { {code: self.story(code) for code in first} }")  # fmt: skip
         leaked = personal_values_logged(self.cluster.log_paths(), self.sims.source_state().values())
         if leaked:
