@@ -253,6 +253,7 @@ def apply(
 ) -> Applied:
     """Apply one copy of a dossier to the store under the monotonic guard, recording deliveries if accepted."""
     source_key = f"{system}:{unit_code}"
+    today = ctx.clock().date()
     row = session.get(DossierRow, dossier.code, with_for_update=True)
     if row is not None:
         seen = row.source_versions.get(source_key)
@@ -266,7 +267,6 @@ def apply(
                 f"từ chối lùi trạng thái {row.status} → {dossier.status.value} "
                 f"(status regression refused: {Status(row.status).label} → {dossier.status.label})",
             )
-        today = ctx.clock().date()
         is_owner = holds_owners_copy(ctx.topology, stored, unit_code, today) or holds_owners_copy(
             ctx.topology, dossier, unit_code, today
         )
@@ -302,7 +302,6 @@ def apply(
             message_id=message_id,
         )
     )
-    today = ctx.clock().date()
     try:
         targets = targets_for(ctx.topology, dossier, source_unit=unit_code, on=today)
     except ConfigurationError as exc:
