@@ -13,8 +13,8 @@ A target that takes batches (the national portal's ``DongBoHoSoMC``) gets them: 
 a batch of other waiting deliveries to the same target and unit, each taken only if its dossier's lock is free. A
 follower that cannot be delivered in the batch is left queued, and its own message delivers it (or parks it) later;
 so a batch never parks or loses anything on another message's behalf. A follower the target refused goes back as
-``retrying`` with the refusal on its row, and only ``queued`` deliveries follow: its own message tries it alone, so
-one bad record is not pushed again in every batch that happens to find it waiting.
+``retrying`` with the refusal on its row, and a delivery carrying a parking error never follows again: its own
+message tries it alone, so one bad record is not pushed again in every batch that happens to find it waiting.
 """
 
 from __future__ import annotations
