@@ -92,3 +92,16 @@ class ConfigurationError(PermanentError):
     """Raised when settings or the topology make a message impossible to process."""
 
     error_class = "configuration_error"
+
+
+def error_classes(action: Action) -> list[str]:
+    """The ``error_class`` of every :class:`HubError` subclass whose ``action`` is ``action`` (those defined by the
+    modules imported so far), sorted: what the integration log's ``error_class`` column holds for such errors."""
+    found: set[str] = set()
+    stack: list[type[HubError]] = [HubError]
+    while stack:
+        cls = stack.pop()
+        stack.extend(cls.__subclasses__())
+        if cls.action is action:
+            found.add(cls.error_class)
+    return sorted(found)

@@ -28,7 +28,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from foundation import logs
-from foundation.errors import Action, ConfigurationError, HubError
+from foundation.errors import Action, ConfigurationError, HubError, error_classes
 from hub import attempts, codecs, control, outbox
 from hub.broker import dossier_mutex
 from hub.context import HubContext
@@ -191,20 +191,6 @@ def _open(
     return _Batch(unit, items, waiting, leader_item)
 
 
-def _parking_error_classes() -> list[str]:
-    """The error classes of the errors that park a message (a target's refusal, a record that cannot be mapped). A
-    refused follower waits as ``retrying``, but a busy lock or a resend may make it ``queued`` again: its class keeps
-    it out of later batches all the same."""
-    found: set[str] = set()
-    stack: list[type[HubError]] = [HubError]
-    while stack:
-        cls = stack.pop()
-        stack.extend(cls.__subclasses__())
-        if cls.action is Action.PARK:
-            found.add(cls.error_class)
-    return sorted(found)
-
-
 def _claim_followers(
     session: Session,
     locks: ExitStack,
@@ -222,8 +208,9 @@ def _claim_followers(
             M.kind == "deliver",
             M.unit_code == unit,
             M.id != leader[0],
-            # one that met a parking error in an earlier batch goes alone, whatever state it waits in since
-            or_(M.error_class.is_(None), M.error_class.not_in(_parking_error_classes())),
+            # one that met a parking error in an earlier batch (a refused follower waits as retrying, but a busy
+            # lock may make it queued again) goes alone, whatever state it waits in since
+            or_(M.error_class.is_(None), M.error_class.not_in(error_classes(Action.PARK))),
         )
         .order_by(M.id)
         .limit(limit)
