@@ -15,6 +15,13 @@ follower that cannot be delivered in the batch is left queued, and its own messa
 so a batch never parks or loses anything on another message's behalf. A follower the target refused goes back as
 ``retrying`` with the refusal on its row, and a delivery carrying a parking error never follows again: its own
 message tries it alone, so one bad record is not pushed again in every batch that happens to find it waiting.
+
+A revision going to the copy of the unit that decides the dossier (its processing unit, :func:`hub.routing.
+holds_owners_copy`) may come from another unit's copy, and that unit's status may lag: the hub has not yet synced
+the decision the owner made a minute ago. A one-stop-shop takes any status of the same stage (a supplement round
+4 → 5 → 4 is no regression), so pushing the lagging status would undo the owner's decision. The owner's copy is
+looked up first; it gets the revision's status only when that is of a later stage (the result returned at the
+receiving counter), otherwise its own status, so that only the other units' progress entries reach it.
 """
 
 from __future__ import annotations
@@ -27,18 +34,21 @@ from sqlalchemy import Table, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from connectors.base import RawRecord
 from foundation import logs
-from foundation.errors import Action, ConfigurationError, HubError, error_classes
+from foundation.errors import Action, ConfigurationError, HubError, Problem, error_classes
 from hub import attempts, codecs, control, outbox
 from hub.broker import dossier_mutex
 from hub.context import HubContext
 from hub.errors import ClaimedElsewhere, DeliveryPaused, LeaseLost
 from hub.outbox import M
-from hub.routing import split_target
+from hub.routing import holds_owners_copy, split_target
 from hub.store.models import Delivery, DossierVersion, MessageState
 from hub.store.models import Dossier as DossierRow
 from mappings.canonical import Dossier
-from systems.kind import Outgoing
+from mappings.codes import Status
+from mappings.errors import ValidationFailed
+from systems.kind import Outgoing, StatusOf
 from systems.registry import kind_of
 
 log = logs.get_logger(__name__)
@@ -61,8 +71,38 @@ class _Item:
     may_have_pushed: bool  # an earlier attempt committed a push intent: the target may hold this revision
     known_at_target: bool  # an older revision was delivered: the target has the dossier
     record_unchanged: bool = False  # the record says what the delivered older revision's record said
+    owners_copy: _OwnersCopy | None = None  # the target is the copy of the unit that decides the dossier
     pushed: str = "skipped"
     error: HubError | None = None
+    kept_status: int | None = None  # the owner's status, sent instead of the revision's lagging one
+
+
+@dataclass(frozen=True)
+class _OwnersCopy:
+    """What it takes to send the deciding unit's copy a revision without undoing its own latest status."""
+
+    revision: Dossier
+    previous: Dossier | None
+    status_of: StatusOf
+
+    def status(self, copy: RawRecord, target: str) -> Status:
+        try:
+            return self.status_of(copy)
+        except ValueError as exc:
+            problem = Problem(
+                "TrangThai",
+                "bản sao của đơn vị xử lý có trạng thái không đọc được",
+                f"the deciding unit's copy has a status the hub cannot read ({exc})",
+            )
+            raise ValidationFailed([problem], dossier_code=self.revision.code, target=target) from exc
+
+    def send_instead(self, owners: Status) -> Dossier | None:
+        """The revision with the owner's status when its own would not move the owner's copy to a later stage
+        (None: send it as it is)."""
+        status = self.revision.status
+        if status.stage > owners.stage and status.may_follow(owners):
+            return None
+        return self.revision.model_copy(update={"status": owners})
 
 
 def _keys(session: Session, code: str, version: int, target: str) -> set[str]:
@@ -244,6 +284,8 @@ def _prepare(
     out: dict[int, _Item | HubError | None] = {}
     system = ctx.topology.systems[split_target(target)[0]]
     not_echoed = kind_of(system).not_echoed
+    status_of = kind_of(system).status_of if unit_code is not None else None
+    today = ctx.clock().date()
     for message_id, code, version in deliveries:
         keys = _keys(session, code, version, target)
         if target in keys:
@@ -260,8 +302,16 @@ def _prepare(
             out[message_id] = None
             continue
         previous = _last_delivered(session, code, target, version)
+        revision = Dossier.model_validate(data)
+        owners_copy = None
+        if (
+            status_of is not None
+            and unit_code is not None
+            and holds_owners_copy(ctx.topology, revision, unit_code, today)
+        ):
+            owners_copy = _OwnersCopy(revision, previous, status_of)
         try:
-            outgoing = codecs.to_target(ctx, system, Dossier.model_validate(data), previous, unit_code=unit_code)
+            outgoing = codecs.to_target(ctx, system, revision, previous, unit_code=unit_code)
         except HubError as exc:
             out[message_id] = exc
             continue
@@ -281,6 +331,7 @@ def _prepare(
             may_have_pushed=target + INTENT_STEP in keys,
             known_at_target=previous is not None,
             record_unchanged=unchanged,
+            owners_copy=owners_copy,
         )
     return out
 
@@ -311,8 +362,15 @@ def _deliver(
         if item.record_unchanged:
             item.pushed = "unchanged since the delivered revision"
             continue
-        if item.may_have_pushed:  # an earlier attempt may have pushed without recording it: ask the target
+        # an earlier attempt may have pushed without recording it, or the target is the deciding unit's copy: ask
+        if item.may_have_pushed or item.owners_copy is not None:
             found = connector.lookup(unit, item.code)
+            if found is not None and item.owners_copy is not None:
+                try:
+                    _keep_owners_status(ctx, target, unit, item, item.owners_copy, found)
+                except HubError as exc:
+                    item.error = exc
+                    continue
             if found is not None and codecs.same_content(found, item.outgoing.record, not_echoed=not_echoed):
                 item.pushed = "unchanged at target"
                 continue
@@ -351,6 +409,7 @@ def _deliver(
             "version": item.version,
             "batch_leader": leader_id,
             "batch_size": len(items),
+            **({"kept_owners_status": item.kept_status} if item.kept_status is not None else {}),
         }
         for item in done
     ]
@@ -363,6 +422,20 @@ def _deliver(
     if leader_item is not None and leader_item.error is not None:
         raise leader_item.error
     return MessageState.SUCCEEDED.value if leader_item is not None else MessageState.SKIPPED.value
+
+
+def _keep_owners_status(
+    ctx: HubContext, target: str, unit: str, item: _Item, owners_copy: _OwnersCopy, found: RawRecord
+) -> None:
+    """Make ``item`` carry the owner's own status unless the revision's is of a later stage (see the module's doc)."""
+    owners = owners_copy.status(found, target)
+    instead = owners_copy.send_instead(owners)
+    if instead is None or instead.status is owners_copy.revision.status:
+        return
+    system = ctx.topology.systems[split_target(target)[0]]
+    item.outgoing = codecs.to_target(ctx, system, instead, owners_copy.previous, unit_code=unit)
+    item.kept_status = owners.value
+    log.info("owners_status_kept", revision_status=owners_copy.revision.status.value, owners_status=owners.value)
 
 
 def _complete(ctx: HubContext, done: list[_Item], target: str, summary: list[dict[str, Any]]) -> None:

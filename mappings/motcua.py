@@ -32,6 +32,7 @@ from mappings.canonical import (
     SubmittedFile,
     SupplementRound,
 )
+from mappings.codes import Status
 from mappings.problems import PathMap, Problems, validate_dossier
 from mappings.procedures import ProcedureLookup
 from mappings.tables import tables
@@ -637,6 +638,11 @@ def from_canonical(d: Dossier) -> dict[str, Any]:
         "PhienBan": d.version,
         "NgayCapNhat": d.updated_at,
     }
+
+
+def status_of(record: Mapping[str, Any]) -> Status:
+    """The status a copy says (``TrangThai``), read as :func:`to_canonical` reads it; ``Invalid`` if it says none."""
+    return tables().status.parse(record.get("TrangThai"))
 
 
 def to_status_update(

@@ -17,6 +17,7 @@ from foundation.redaction import redact_data
 from foundation.settings import Settings
 from foundation.topology import System
 from mappings.canonical import Dossier, ProgressEntry
+from mappings.codes import Status
 from mappings.procedures import ProcedureLookup
 
 
@@ -76,6 +77,8 @@ Builder = Callable[[System, Settings, Endpoint, Any], Any]
 ToCanonical = Callable[[RawRecord, ProcedureLookup], Dossier]
 # (dossier, new progress entries, unit code of the copy or None, procedure look-up) → what to send.
 ToTarget = Callable[[Dossier, Sequence[ProgressEntry], str | None, ProcedureLookup], Outgoing]
+# (a target's copy, as its look-up returns it) → the status it says; ValueError when it says none the hub knows.
+StatusOf = Callable[[RawRecord], Status]
 
 
 @dataclass(frozen=True)
@@ -84,7 +87,9 @@ class SystemKind:
 
     ``national``: a system that receives every dossier of the province (the national portal), as opposed to a
     one-stop-shop that receives only the copies of the units it serves. ``batches``: it takes many dossiers per call.
-    ``not_echoed``: fields the hub sends that the system does not return in a look-up.
+    ``not_echoed``: fields the hub sends that the system does not return in a look-up. ``status_of``: reads the
+    status of a unit's copy, so that the hub never sends the unit that decides a dossier a status it has moved past
+    (:mod:`hub.delivery`); a kind that takes unit copies' updates and cannot say is not guarded.
     """
 
     name: str
@@ -93,6 +98,7 @@ class SystemKind:
     personal: frozenset[str] = frozenset()
     to_canonical: ToCanonical | None = None
     to_target: ToTarget | None = None
+    status_of: StatusOf | None = None
     national: bool = False
     batches: bool = False
     not_echoed: frozenset[str] = frozenset()

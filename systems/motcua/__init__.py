@@ -76,5 +76,6 @@ KINDS: Mapping[str, SystemKind] = {
         personal=PERSONAL,
         to_canonical=to_canonical,
         to_target=to_target,
+        status_of=motcua.status_of,
     )
 }

@@ -5,16 +5,19 @@ from __future__ import annotations
 import threading
 from collections import Counter
 from datetime import timedelta
+from typing import Any
 
 from sqlalchemy import func, select
 
+from connectors.base import PushResult
 from connectors.errors import RemoteRejected, RemoteUnavailable
 from connectors.fake import FakeConnector
 from hub import control, outbox, procedures, replay
 from hub.reconcile import reconcile
+from hub.store.db import Database
 from hub.store.models import Attempt, Delivery, Dossier, MessageState, Watermark
 from hub.sync import request_poll
-from tests.hub.conftest import Hub
+from tests.hub.conftest import Hub, running_hub
 from tests.hub.factories import COMMUNE, DISTRICT, T0, dossier_code, progress, record
 
 PORTAL = "dvcqg"
@@ -129,6 +132,105 @@ def test_a_district_decision_reaches_the_commune_that_received_the_dossier(hub: 
     assert update["TrangThai"] == 9
     assert update["MaDonVi"] == COMMUNE
     assert str(hub.portal.lookup(COMMUNE, code)["TrangThaiHoSo"]) == "9"  # type: ignore[index]
+
+
+class PermissiveOneStopShop:
+    """A one-stop-shop whose unit copies the hub both reads and updates, and which takes any status an update
+    carries (it checks no stage, as a vendor may not): its updated copies enter its change feed again."""
+
+    def __init__(self, fake: FakeConnector) -> None:
+        self.fake = fake
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.fake, name)
+
+    def lookup(self, unit_code: str, dossier_code: str) -> dict[str, Any] | None:
+        try:
+            return self.fake.get_dossier(unit_code, dossier_code)
+        except RemoteRejected:
+            return None
+
+    def push_dossiers(self, unit_code: str, records: Any, *, existing: Any = None) -> list[PushResult]:
+        for update in records:
+            copy = self.fake.get_dossier(unit_code, update["MaHoSo"])
+            steps = copy["DanhSachTienDo"]["TienDo"]
+            known = {(e["ThoiDiem"], e["NoiDung"]) for e in steps}
+            steps += [e for e in update["DanhSachTienDo"]["TienDo"] if (e["ThoiDiem"], e["NoiDung"]) not in known]
+            changed = copy["NgayCapNhat"] + timedelta(minutes=1)
+            copy.update(TrangThai=update["TrangThai"], PhienBan=copy["PhienBan"] + 1, NgayCapNhat=changed)
+            self.fake.put(unit_code, copy, updated_at=changed)
+        return [PushResult(str(r["MaHoSo"]), created=False) for r in records]
+
+
+def test_a_receivers_lagging_status_never_undoes_the_processing_units_newer_decision(db: Database) -> None:
+    with running_hub(db, source_over=PermissiveOneStopShop) as hub:
+        # Given a dossier the commune transferred to the district (both copies at 4), where the district has just
+        # asked for a supplement (5), which the hub has not synced yet
+        code = dossier_code(COMMUNE, 1)
+        p2 = progress(2, T0, "Tiếp nhận")
+        p4 = progress(4, T0 + timedelta(hours=1), "Tiếp nhận hồ sơ liên thông", DISTRICT)
+        p5 = progress(5, T0 + timedelta(hours=2), "Yêu cầu bổ sung giấy tờ", DISTRICT)
+        put(hub, COMMUNE, record(code, version=1, status=4, processing_unit=DISTRICT, steps=[p2]))
+        put(hub, DISTRICT, record(code, unit=COMMUNE, version=1, status=4, processing_unit=DISTRICT, steps=[p2, p4]))
+        put(
+            hub, DISTRICT, record(code, unit=COMMUNE, version=2, status=5, processing_unit=DISTRICT, steps=[p2, p4, p5])
+        )
+
+        # When the hub syncs the commune's copy first, and delivers it to the district's copy
+        poll(hub, COMMUNE)
+
+        # Then the district's copy still says 5: the hub did not send it the commune's older 4
+        assert hub.source.get_dossier(DISTRICT, code)["TrangThai"] == 5
+        [to_district] = hub.messages(kind="deliver", target=f"motcua-quangnam:{DISTRICT}")
+        assert to_district.state == MessageState.SUCCEEDED.value
+        assert to_district.result is not None and to_district.result["kept_owners_status"] == 5
+        # and once the district's copy is synced, the portal and the commune's copy say 5 too
+        poll(hub, DISTRICT)
+        assert str(hub.portal.lookup(COMMUNE, code)["TrangThaiHoSo"]) == "5"  # type: ignore[index]
+        assert hub.source.get_dossier(COMMUNE, code)["TrangThai"] == 5
+        assert hub.source.get_dossier(DISTRICT, code)["TrangThai"] == 5
+
+
+def test_a_processing_units_copy_with_an_unreadable_status_parks_the_delivery_at_once(db: Database) -> None:
+    with running_hub(db, source_over=PermissiveOneStopShop) as hub:
+        code = dossier_code(COMMUNE, 3)
+        put(hub, COMMUNE, record(code, version=1, status=4, processing_unit=DISTRICT))
+        garbage = record(code, unit=COMMUNE, version=1, status=4, processing_unit=DISTRICT)
+        put(hub, DISTRICT, {**garbage, "TrangThai": "ĐANG_XEM_XÉT"})
+
+        poll(hub, COMMUNE)
+
+        [to_district] = hub.messages(kind="deliver", target=f"motcua-quangnam:{DISTRICT}")
+        assert to_district.state == MessageState.PARKED.value
+        assert to_district.error_class == "validation_failed"
+        assert code in (to_district.error_message or "") and "TrangThai" in (to_district.error_message or "")
+        assert to_district.attempts == 1
+        assert hub.source.get_dossier(DISTRICT, code)["TrangThai"] == "ĐANG_XEM_XÉT"  # nothing was sent
+
+
+def test_a_later_stage_decided_at_the_receiving_counter_reaches_the_processing_unit(db: Database) -> None:
+    with running_hub(db, source_over=PermissiveOneStopShop) as hub:
+        # Given a dossier the district finished (9), the hub has synced both copies
+        code = dossier_code(COMMUNE, 2)
+        p2 = progress(2, T0, "Tiếp nhận")
+        p9 = progress(9, T0 + timedelta(days=1), "Đã xử lý xong", DISTRICT)
+        put(hub, COMMUNE, record(code, version=1, status=4, processing_unit=DISTRICT, steps=[p2]))
+        put(hub, DISTRICT, record(code, unit=COMMUNE, version=1, status=9, processing_unit=DISTRICT, steps=[p2, p9]))
+        poll(hub, COMMUNE)
+        poll(hub, DISTRICT)
+        assert hub.source.get_dossier(COMMUNE, code)["TrangThai"] == 9
+
+        # When the commune hands the result to the citizen (10)
+        p10 = progress(10, T0 + timedelta(days=2), "Đã trả kết quả")
+        commune = hub.source.get_dossier(COMMUNE, code)
+        commune["DanhSachTienDo"]["TienDo"].append(p10)
+        commune.update(TrangThai=10, PhienBan=commune["PhienBan"] + 1, NgayCapNhat=T0 + timedelta(days=2))
+        put(hub, COMMUNE, commune)
+        poll(hub, COMMUNE)
+
+        # Then the district's copy and the portal say 10
+        assert hub.source.get_dossier(DISTRICT, code)["TrangThai"] == 10
+        assert str(hub.portal.lookup(COMMUNE, code)["TrangThaiHoSo"]) == "10"  # type: ignore[index]
 
 
 def test_a_missing_national_code_parks_then_fix_and_replay_succeeds(hub: Hub) -> None:
