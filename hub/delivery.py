@@ -21,7 +21,8 @@ holds_owners_copy`) may come from another unit's copy, and that unit's status ma
 the decision the owner made a minute ago. A one-stop-shop takes any status of the same stage (a supplement round
 4 → 5 → 4 is no regression), so pushing the lagging status would undo the owner's decision. The owner's copy is
 looked up first; it gets the revision's status only when that is of a later stage (the result returned at the
-receiving counter), otherwise its own status, so that only the other units' progress entries reach it.
+receiving counter), otherwise its own status and none of the revision's dates, so that only the other units'
+progress entries reach it.
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ from sqlalchemy.orm import Session
 
 from connectors.base import RawRecord
 from foundation import logs
-from foundation.errors import Action, ConfigurationError, HubError, Problem, error_classes
+from foundation.errors import Action, ConfigurationError, HubError, error_classes
 from hub import attempts, codecs, control, outbox
 from hub.broker import dossier_mutex
 from hub.context import HubContext
@@ -46,8 +47,6 @@ from hub.routing import holds_owners_copy, split_target
 from hub.store.models import Delivery, DossierVersion, MessageState
 from hub.store.models import Dossier as DossierRow
 from mappings.canonical import Dossier
-from mappings.codes import Status
-from mappings.errors import ValidationFailed
 from systems.kind import Outgoing, StatusOf
 from systems.registry import kind_of
 
@@ -79,30 +78,11 @@ class _Item:
 
 @dataclass(frozen=True)
 class _OwnersCopy:
-    """What it takes to send the deciding unit's copy a revision without undoing its own latest status."""
+    """What it takes to send the deciding unit's copy a revision without undoing its own latest decision."""
 
     revision: Dossier
     previous: Dossier | None
     status_of: StatusOf
-
-    def status(self, copy: RawRecord, target: str) -> Status:
-        try:
-            return self.status_of(copy)
-        except ValueError as exc:
-            problem = Problem(
-                "TrangThai",
-                "bản sao của đơn vị xử lý có trạng thái không đọc được",
-                f"the deciding unit's copy has a status the hub cannot read ({exc})",
-            )
-            raise ValidationFailed([problem], dossier_code=self.revision.code, target=target) from exc
-
-    def send_instead(self, owners: Status) -> Dossier | None:
-        """The revision with the owner's status when its own would not move the owner's copy to a later stage
-        (None: send it as it is)."""
-        status = self.revision.status
-        if status.stage > owners.stage and status.may_follow(owners):
-            return None
-        return self.revision.model_copy(update={"status": owners})
 
 
 def _keys(session: Session, code: str, version: int, target: str) -> set[str]:
@@ -379,6 +359,8 @@ def _deliver(
         elif item.known_at_target:
             existing.add(item.code)
         to_push.append(item)
+    if attempt is not None and any(i.kept_status is not None for i in items):  # the log shows what is sent
+        attempt.exchange(request={"batch": [i.outgoing.request_log() for i in items]})
     if to_push:  # their push intents were committed by the batch's opening transaction
         results = connector.push_dossiers(unit, [i.outgoing.record for i in to_push], existing=existing)
         for item, result in zip(to_push, results, strict=True):
@@ -427,15 +409,22 @@ def _deliver(
 def _keep_owners_status(
     ctx: HubContext, target: str, unit: str, item: _Item, owners_copy: _OwnersCopy, found: RawRecord
 ) -> None:
-    """Make ``item`` carry the owner's own status unless the revision's is of a later stage (see the module's doc)."""
-    owners = owners_copy.status(found, target)
-    instead = owners_copy.send_instead(owners)
-    if instead is None or instead.status is owners_copy.revision.status:
-        return
+    """Make ``item`` carry the owner's own status and dates unless the revision's status is of a later stage (see
+    the module's doc); ValidationFailed when the owner's copy says no status the hub can read."""
+    revision = owners_copy.revision
+    try:
+        owners = owners_copy.status_of(found)
+    except HubError as exc:
+        exc.dossier_code, exc.target = revision.code, target
+        raise
+    if revision.status.stage > owners.stage:
+        return  # decided elsewhere at a later stage (the result returned at the receiving counter): sent as it is
+    instead = revision.model_copy(update={"status": owners, "finished_at": None, "returned_at": None})
     system = ctx.topology.systems[split_target(target)[0]]
     item.outgoing = codecs.to_target(ctx, system, instead, owners_copy.previous, unit_code=unit)
-    item.kept_status = owners.value
-    log.info("owners_status_kept", revision_status=owners_copy.revision.status.value, owners_status=owners.value)
+    if owners is not revision.status:
+        item.kept_status = owners.value
+        log.info("owners_status_kept", revision_status=revision.status.value, owners_status=owners.value)
 
 
 def _complete(ctx: HubContext, done: list[_Item], target: str, summary: list[dict[str, Any]]) -> None:

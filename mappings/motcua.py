@@ -33,6 +33,7 @@ from mappings.canonical import (
     SupplementRound,
 )
 from mappings.codes import Status
+from mappings.errors import ValidationFailed
 from mappings.problems import PathMap, Problems, validate_dossier
 from mappings.procedures import ProcedureLookup
 from mappings.tables import tables
@@ -641,8 +642,13 @@ def from_canonical(d: Dossier) -> dict[str, Any]:
 
 
 def status_of(record: Mapping[str, Any]) -> Status:
-    """The status a copy says (``TrangThai``), read as :func:`to_canonical` reads it; ``Invalid`` if it says none."""
-    return tables().status.parse(record.get("TrangThai"))
+    """The status a copy says (``TrangThai``), read as :func:`to_canonical` reads it; :class:`ValidationFailed`
+    naming the element when it says none the hub knows."""
+    p = Problems()
+    status = p.run(tables().status.parse, record.get("TrangThai"), "TrangThai")
+    if status is None:
+        raise ValidationFailed(p.items, dossier_code=n.text(record.get("MaHoSo")))
+    return status
 
 
 def to_status_update(

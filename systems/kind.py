@@ -77,7 +77,8 @@ Builder = Callable[[System, Settings, Endpoint, Any], Any]
 ToCanonical = Callable[[RawRecord, ProcedureLookup], Dossier]
 # (dossier, new progress entries, unit code of the copy or None, procedure look-up) → what to send.
 ToTarget = Callable[[Dossier, Sequence[ProgressEntry], str | None, ProcedureLookup], Outgoing]
-# (a target's copy, as its look-up returns it) → the status it says; ValueError when it says none the hub knows.
+# (a target's copy, as its look-up returns it) → the status it says; a HubError (ValidationFailed) naming the element
+# when it says none the hub knows.
 StatusOf = Callable[[RawRecord], Status]
 
 

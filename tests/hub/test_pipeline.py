@@ -191,6 +191,43 @@ def test_a_receivers_lagging_status_never_undoes_the_processing_units_newer_deci
         assert hub.source.get_dossier(DISTRICT, code)["TrangThai"] == 5
 
 
+def test_a_receivers_note_on_a_synced_dossier_reaches_the_processing_unit_without_its_old_status(db: Database) -> None:
+    with running_hub(db, source_over=PermissiveOneStopShop) as hub:
+        # Given a transferred dossier the hub has synced from both copies, at 4
+        code = dossier_code(COMMUNE, 4)
+        p2 = progress(2, T0, "Tiếp nhận")
+        p4 = progress(4, T0 + timedelta(hours=1), "Tiếp nhận hồ sơ liên thông", DISTRICT)
+        put(hub, COMMUNE, record(code, version=1, status=4, processing_unit=DISTRICT, steps=[p2]))
+        put(hub, DISTRICT, record(code, unit=COMMUNE, version=1, status=4, processing_unit=DISTRICT, steps=[p2, p4]))
+        poll(hub, COMMUNE)
+        poll(hub, DISTRICT)
+        # and the district then asks for a supplement (5), not synced yet
+        district = hub.source.get_dossier(DISTRICT, code)
+        p5 = progress(5, T0 + timedelta(hours=3), "Yêu cầu bổ sung giấy tờ", DISTRICT)
+        district["DanhSachTienDo"]["TienDo"].append(p5)
+        district.update(TrangThai=5, PhienBan=district["PhienBan"] + 1, NgayCapNhat=T0 + timedelta(hours=3))
+        put(hub, DISTRICT, district)
+
+        # When the commune records a note of its own, which the hub stores at 4 and delivers to the district
+        commune = hub.source.get_dossier(COMMUNE, code)
+        note = progress(4, T0 + timedelta(hours=4), "Công dân hỏi tiến độ qua điện thoại", COMMUNE)
+        commune["DanhSachTienDo"]["TienDo"].append(note)
+        commune.update(PhienBan=commune["PhienBan"] + 1, NgayCapNhat=T0 + timedelta(hours=4))
+        put(hub, COMMUNE, commune)
+        poll(hub, COMMUNE)
+
+        # Then the district has the note, and still its own 5
+        district = hub.source.get_dossier(DISTRICT, code)
+        assert district["TrangThai"] == 5
+        assert "Công dân hỏi tiến độ qua điện thoại" in [e["NoiDung"] for e in district["DanhSachTienDo"]["TienDo"]]
+        # and the integration log shows the update as sent: with the district's 5, not the stored 4
+        last = hub.messages(kind="deliver", target=f"motcua-quangnam:{DISTRICT}")[-1]
+        assert last.result is not None and last.result["kept_owners_status"] == 5
+        with hub.db.session() as session:
+            [sent] = session.scalars(select(Attempt.request).where(Attempt.message_id == last.id))
+        assert [r["record"]["TrangThai"] for r in sent["batch"]] == [5]
+
+
 def test_a_processing_units_copy_with_an_unreadable_status_parks_the_delivery_at_once(db: Database) -> None:
     with running_hub(db, source_over=PermissiveOneStopShop) as hub:
         code = dossier_code(COMMUNE, 3)
@@ -228,8 +265,10 @@ def test_a_later_stage_decided_at_the_receiving_counter_reaches_the_processing_u
         put(hub, COMMUNE, commune)
         poll(hub, COMMUNE)
 
-        # Then the district's copy and the portal say 10
+        # Then the district's copy and the portal say 10, the commune's decision sent as it is
         assert hub.source.get_dossier(DISTRICT, code)["TrangThai"] == 10
+        last = hub.messages(kind="deliver", target=f"motcua-quangnam:{DISTRICT}")[-1]
+        assert last.result is not None and "kept_owners_status" not in last.result
         assert str(hub.portal.lookup(COMMUNE, code)["TrangThaiHoSo"]) == "10"  # type: ignore[index]
 
 
