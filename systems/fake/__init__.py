@@ -10,6 +10,7 @@ from connectors.fake import FakeConnector
 from connectors.http import Endpoint
 from foundation.settings import Settings
 from foundation.topology import System
+from mappings.motcua import status_of
 from systems import motcua
 from systems.kind import Options, SystemKind
 
@@ -41,5 +42,6 @@ KINDS: Mapping[str, SystemKind] = {
         personal=motcua.PERSONAL,
         to_canonical=motcua.to_canonical,
         to_target=motcua.to_target,
+        status_of=status_of,
     )
 }
