@@ -264,7 +264,7 @@ def _prepare(
     out: dict[int, _Item | HubError | None] = {}
     system = ctx.topology.systems[split_target(target)[0]]
     not_echoed = kind_of(system).not_echoed
-    status_of = kind_of(system).status_of if unit_code is not None else None
+    status_of = kind_of(system).status_of
     today = ctx.clock().date()
     for message_id, code, version in deliveries:
         keys = _keys(session, code, version, target)
