@@ -37,6 +37,16 @@ def poll(hub: Hub, unit: str = COMMUNE) -> None:
     hub.drain()
 
 
+def record_at(hub: Hub, unit: str, code: str, entry: dict[str, Any], *, status: int | None = None) -> None:
+    """``unit``'s copy records a progress ``entry`` (and ``status``, when given) as a new revision of its own."""
+    copy = hub.source.get_dossier(unit, code)
+    copy["DanhSachTienDo"]["TienDo"].append(entry)
+    copy.update(PhienBan=copy["PhienBan"] + 1, NgayCapNhat=entry["ThoiDiem"])
+    if status is not None:
+        copy["TrangThai"] = status
+    put(hub, unit, copy)
+
+
 def test_new_dossiers_reach_the_portal_once_with_their_progress(hub: Hub) -> None:
     codes = [dossier_code(COMMUNE, n) for n in (1, 2, 3)]
     for code in codes:
@@ -202,18 +212,10 @@ def test_a_receivers_note_on_a_synced_dossier_reaches_the_processing_unit_withou
         poll(hub, COMMUNE)
         poll(hub, DISTRICT)
         # and the district then asks for a supplement (5), not synced yet
-        district = hub.source.get_dossier(DISTRICT, code)
-        p5 = progress(5, T0 + timedelta(hours=3), "Yêu cầu bổ sung giấy tờ", DISTRICT)
-        district["DanhSachTienDo"]["TienDo"].append(p5)
-        district.update(TrangThai=5, PhienBan=district["PhienBan"] + 1, NgayCapNhat=T0 + timedelta(hours=3))
-        put(hub, DISTRICT, district)
+        record_at(hub, DISTRICT, code, progress(5, T0 + timedelta(hours=3), "Yêu cầu bổ sung", DISTRICT), status=5)
 
         # When the commune records a note of its own, which the hub stores at 4 and delivers to the district
-        commune = hub.source.get_dossier(COMMUNE, code)
-        note = progress(4, T0 + timedelta(hours=4), "Công dân hỏi tiến độ qua điện thoại", COMMUNE)
-        commune["DanhSachTienDo"]["TienDo"].append(note)
-        commune.update(PhienBan=commune["PhienBan"] + 1, NgayCapNhat=T0 + timedelta(hours=4))
-        put(hub, COMMUNE, commune)
+        record_at(hub, COMMUNE, code, progress(4, T0 + timedelta(hours=4), "Công dân hỏi tiến độ qua điện thoại"))
         poll(hub, COMMUNE)
 
         # Then the district has the note, and still its own 5
@@ -258,11 +260,7 @@ def test_a_later_stage_decided_at_the_receiving_counter_reaches_the_processing_u
         assert hub.source.get_dossier(COMMUNE, code)["TrangThai"] == 9
 
         # When the commune hands the result to the citizen (10)
-        p10 = progress(10, T0 + timedelta(days=2), "Đã trả kết quả")
-        commune = hub.source.get_dossier(COMMUNE, code)
-        commune["DanhSachTienDo"]["TienDo"].append(p10)
-        commune.update(TrangThai=10, PhienBan=commune["PhienBan"] + 1, NgayCapNhat=T0 + timedelta(days=2))
-        put(hub, COMMUNE, commune)
+        record_at(hub, COMMUNE, code, progress(10, T0 + timedelta(days=2), "Đã trả kết quả"), status=10)
         poll(hub, COMMUNE)
 
         # Then the district's copy and the portal say 10, the commune's decision sent as it is
