@@ -37,6 +37,20 @@ def poll(hub: Hub, unit: str = COMMUNE) -> None:
     hub.drain()
 
 
+def transferred(
+    hub: Hub, n: int, *, district_status: int = 4, district_step: str = "Tiếp nhận hồ sơ liên thông"
+) -> str:
+    """Commune dossier ``n``, received (2) and transferred (4 at the commune) to the district, whose copy says
+    ``district_status`` after ``district_step``; returns its code."""
+    code = dossier_code(COMMUNE, n)
+    p2 = progress(2, T0, "Tiếp nhận")
+    step = progress(district_status, T0 + timedelta(hours=1), district_step, DISTRICT)
+    put(hub, COMMUNE, record(code, version=1, status=4, processing_unit=DISTRICT, steps=[p2]))
+    district = record(code, unit=COMMUNE, status=district_status, processing_unit=DISTRICT, steps=[p2, step])
+    put(hub, DISTRICT, district)
+    return code
+
+
 def record_at(hub: Hub, unit: str, code: str, entry: dict[str, Any], *, status: int | None = None) -> None:
     """``unit``'s copy records a progress ``entry`` (and ``status``, when given) as a new revision of its own."""
     copy = hub.source.get_dossier(unit, code)
@@ -176,15 +190,8 @@ def test_a_receivers_lagging_status_never_undoes_the_processing_units_newer_deci
     with running_hub(db, source_over=PermissiveOneStopShop) as hub:
         # Given a dossier the commune transferred to the district (both copies at 4), where the district has just
         # asked for a supplement (5), which the hub has not synced yet
-        code = dossier_code(COMMUNE, 1)
-        p2 = progress(2, T0, "Tiếp nhận")
-        p4 = progress(4, T0 + timedelta(hours=1), "Tiếp nhận hồ sơ liên thông", DISTRICT)
-        p5 = progress(5, T0 + timedelta(hours=2), "Yêu cầu bổ sung giấy tờ", DISTRICT)
-        put(hub, COMMUNE, record(code, version=1, status=4, processing_unit=DISTRICT, steps=[p2]))
-        put(hub, DISTRICT, record(code, unit=COMMUNE, version=1, status=4, processing_unit=DISTRICT, steps=[p2, p4]))
-        put(
-            hub, DISTRICT, record(code, unit=COMMUNE, version=2, status=5, processing_unit=DISTRICT, steps=[p2, p4, p5])
-        )
+        code = transferred(hub, 1)
+        record_at(hub, DISTRICT, code, progress(5, T0 + timedelta(hours=2), "Yêu cầu bổ sung", DISTRICT), status=5)
 
         # When the hub syncs the commune's copy first, and delivers it to the district's copy
         poll(hub, COMMUNE)
@@ -204,11 +211,7 @@ def test_a_receivers_lagging_status_never_undoes_the_processing_units_newer_deci
 def test_a_receivers_note_on_a_synced_dossier_reaches_the_processing_unit_without_its_old_status(db: Database) -> None:
     with running_hub(db, source_over=PermissiveOneStopShop) as hub:
         # Given a transferred dossier the hub has synced from both copies, at 4
-        code = dossier_code(COMMUNE, 4)
-        p2 = progress(2, T0, "Tiếp nhận")
-        p4 = progress(4, T0 + timedelta(hours=1), "Tiếp nhận hồ sơ liên thông", DISTRICT)
-        put(hub, COMMUNE, record(code, version=1, status=4, processing_unit=DISTRICT, steps=[p2]))
-        put(hub, DISTRICT, record(code, unit=COMMUNE, version=1, status=4, processing_unit=DISTRICT, steps=[p2, p4]))
+        code = transferred(hub, 4)
         poll(hub, COMMUNE)
         poll(hub, DISTRICT)
         # and the district then asks for a supplement (5), not synced yet
@@ -250,11 +253,7 @@ def test_a_processing_units_copy_with_an_unreadable_status_parks_the_delivery_at
 def test_a_later_stage_decided_at_the_receiving_counter_reaches_the_processing_unit(db: Database) -> None:
     with running_hub(db, source_over=PermissiveOneStopShop) as hub:
         # Given a dossier the district finished (9), the hub has synced both copies
-        code = dossier_code(COMMUNE, 2)
-        p2 = progress(2, T0, "Tiếp nhận")
-        p9 = progress(9, T0 + timedelta(days=1), "Đã xử lý xong", DISTRICT)
-        put(hub, COMMUNE, record(code, version=1, status=4, processing_unit=DISTRICT, steps=[p2]))
-        put(hub, DISTRICT, record(code, unit=COMMUNE, version=1, status=9, processing_unit=DISTRICT, steps=[p2, p9]))
+        code = transferred(hub, 2, district_status=9, district_step="Đã xử lý xong")
         poll(hub, COMMUNE)
         poll(hub, DISTRICT)
         assert hub.source.get_dossier(COMMUNE, code)["TrangThai"] == 9
