@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
+import subprocess
 import sys
 import tempfile
 import time
@@ -36,19 +38,27 @@ def main(argv: list[str]) -> int:
     for run in range(1, args.runs + 1):
         for scenario in scenarios:
             started = time.monotonic()
-            with tempfile.TemporaryDirectory(prefix=f"chaos-{scenario.name}-") as workdir:
-                try:
-                    with services_for(scenario, shared_postgres=POSTGRES_ADMIN_URL) as services:
-                        problems = run_scenario(scenario, services, Path(workdir), dossiers=args.dossiers, seed=run)
-                except Exception as exc:  # a run that crashes (a drain that times out) is a failed run, not the end
-                    problems = [f"{type(exc).__name__}: {exc}"]
+            # kept when the run fails: the failure names its attempt log in there
+            workdir = Path(tempfile.mkdtemp(prefix=f"chaos-{scenario.name}-"))
+            try:
+                with services_for(scenario, shared_postgres=POSTGRES_ADMIN_URL) as services:
+                    problems = run_scenario(scenario, services, workdir, dossiers=args.dossiers, seed=run)
+            except Exception as exc:  # a run that crashes (a drain that times out) is a failed run, not the end
+                problems = [f"{type(exc).__name__}: {exc}"]
             passes[scenario.name] += not problems
-            verdict = "pass" if not problems else f"FAIL {problems[0][:2000]}"
+            if not problems:
+                shutil.rmtree(workdir, ignore_errors=True)
+            verdict = "pass" if not problems else f"FAIL (kept in {workdir}) {' | '.join(problems)[:4000]}"
             line = f"run {run} {scenario.name}: {verdict} ({time.monotonic() - started:.0f} s)"
             print(line, flush=True)
             lines.append(line)
     summary = [f"{s.name}: {passes[s.name]}/{args.runs}" for s in scenarios]
-    header = f"chaos matrix x{args.runs}, {args.dossiers} dossiers, outages of {args.outage_seconds:g} s"
+    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout
+    header = (
+        f"chaos matrix x{args.runs}, {args.dossiers} dossiers, outages of {args.outage_seconds:g} s, "
+        f"on {commit.strip() or 'an unknown commit'}, {time.strftime('%Y-%m-%d %H:%M')}\n"
+        f"made by: python -m bench.stress_chaos {' '.join(argv)}"
+    )
     print(header, *summary, sep="\n")
     RESULTS.write_text("\n".join([header, *summary, "", *lines]) + "\n", encoding="utf-8")
     return 0 if all(passes[s.name] == args.runs for s in scenarios) else 1

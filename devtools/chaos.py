@@ -31,7 +31,7 @@ from foundation.settings import PROJECT_ROOT
 from foundation.topology import load
 from hub import procedures
 from hub.store.db import Database
-from hub.store.models import Delivery, Message, MessageState, Watermark
+from hub.store.models import Attempt, Delivery, Message, MessageState, Watermark
 from migrations import upgrade
 from simulators.records import HoSo
 from simulators.server import Simulators
@@ -69,6 +69,7 @@ class Run:
     cluster: Cluster
     services: Services
     dossiers: int
+    workdir: Path
 
     def poll_all(self) -> None:
         """What the scheduler does: one poll per unit, recorded and enqueued by a separate process."""
@@ -127,6 +128,29 @@ class Run:
                 .order_by(Message.id)
             ).all()
         return [tuple(row) for row in rows]
+
+    def attempt_log(self, codes: Iterable[str]) -> Path:
+        """Write every message about ``codes`` with each of its tries (worker, outcome, error, the redacted request
+        and answer) and the portal's pushes to a file, in full: an assertion's repr cuts what the failure needs."""
+        path = self.workdir / "attempt-log.txt"
+        with self.db.session() as session, path.open("a", encoding="utf-8") as out:
+            for code in sorted(set(codes)):
+                out.write(f"=== {code}\nportal's pushes (status, source version): {self.portal_history(code)}\n")
+                messages = session.execute(
+                    select(Message).where(Message.dossier_code == code).order_by(Message.id)
+                ).scalars()
+                for m in messages:
+                    out.write(f"message {m.id} {m.kind} v{m.dossier_version} {m.state} target={m.target} "
+                              f"source={m.source} error={m.error_class} result={m.result}\n")  # fmt: skip
+                    tries = session.execute(
+                        select(Attempt).where(Attempt.message_id == m.id).order_by(Attempt.number, Attempt.id)
+                    ).scalars()
+                    for a in tries:
+                        out.write(f"  try {a.number} {a.outcome} {a.started_at:%H:%M:%S.%f}-"
+                                  f"{a.finished_at and f'{a.finished_at:%H:%M:%S.%f}'} worker={a.worker} "
+                                  f"error={a.error_class}: {a.error_message} request={a.request_redacted} "
+                                  f"response={a.response_redacted}\n")  # fmt: skip
+        return path
 
     def source_copies(self, code: str) -> list[tuple[object, ...]]:
         """Each unit's copy of a dossier at the source: (unit, revision, status, change time), and for that unit the
@@ -194,8 +218,12 @@ class Run:
         stats = self.sims.portal_stats()
         for name in ("duplicates", "regressions"):
             if stats[name]:
-                codes = {str(entry.get("MaHoSo")) for entry in stats[name][:3] if isinstance(entry, dict)}
-                out.append(f"{name} at the portal: {stats[name][:5]}; messages: { {c: self.story(c) for c in codes} }")
+                codes = {str(entry.get("MaHoSo")) for entry in stats[name] if isinstance(entry, dict)}
+                out.append(f"{len(stats[name])} {name} at the portal: {stats[name][:5]}; every message and try of "
+                           f"those dossiers in {self.attempt_log(codes)}")  # fmt: skip
+        if missing or mismatched:
+            out.append(f"every message and try of the first missing or mismatched dossiers in "
+                       f"{self.attempt_log([*missing[:3], *list(mismatched)[:3]])}")  # fmt: skip
         return out
 
 
@@ -411,7 +439,7 @@ def _run(scenario: Scenario, services: Services, workdir: Path, db: Database, *,
             log_level="INFO",  # every event a worker logs in production, searched for personal values at the end
             **extra,
         )
-        run = Run(sims, db, env | CREDENTIALS, Cluster(env | CREDENTIALS, workdir), services, dossiers)
+        run = Run(sims, db, env | CREDENTIALS, Cluster(env | CREDENTIALS, workdir), services, dossiers, workdir)
         stuck: list[str] = []
         try:
             run.cluster.start_worker(processes=1, threads=8)

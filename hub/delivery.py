@@ -5,6 +5,8 @@ Exactly-once on top of at-least-once: under a lock per (dossier, target), a deli
 and an older one must never overwrite it). Before a record is pushed, a push intent (the key with ``#intent``) is
 committed; an attempt that finds an intent from an earlier attempt may be following a push whose outcome was never
 recorded (a crash, a timeout), so it looks the target's copy up first and skips the push when it already says the
+same, or sends it as an update of a dossier the target has. An older revision's intent with no delivery recorded
+since counts too: its delivery is skipped once a newer revision exists, and the newer one's record is often the
 same. That closes the window between a push and the commit that records it, and costs the look-up only after an
 attempt that may have pushed. The record and its progress entries are two steps with two keys, so a retry after a
 failed progress push does not push the record again.
@@ -67,7 +69,7 @@ class _Item:
     version: int
     outgoing: Outgoing
     record_pushed: bool
-    may_have_pushed: bool  # an earlier attempt committed a push intent: the target may hold this revision
+    may_have_pushed: bool  # an earlier attempt committed a push intent: the target may hold this or an older revision
     known_at_target: bool  # an older revision was delivered: the target has the dossier
     record_unchanged: bool = False  # the record says what the delivered older revision's record said
     owners_copy: _OwnersCopy | None = None  # the target is the copy of the unit that decides the dossier
@@ -85,15 +87,37 @@ class _OwnersCopy:
     status_of: StatusOf
 
 
-def _keys(session: Session, code: str, version: int, target: str) -> set[str]:
-    """Which steps of delivering this revision to ``target`` are recorded (the delivery, its record, its intent)."""
+@dataclass(frozen=True)
+class _Steps:
+    """What the deliveries table records of delivering one revision to a target."""
+
+    delivered: bool  # this revision is delivered
+    record_pushed: bool  # its record went, its progress failed
+    may_have_pushed: bool  # an attempt committed a push intent and no delivery was recorded since: ask the target
+
+
+def _steps(session: Session, code: str, version: int, target: str) -> _Steps:
+    """The recorded steps of delivering ``code`` up to ``version`` to ``target`` (one read).
+
+    An older revision's intent counts as much as this one's: a worker that pushed revision 1 and died left the
+    target holding it, and revision 2 (which superseded 1's delivery) must not push the same record again, nor push
+    a changed one as a dossier the target does not have.
+    """
     wanted = [target, target + RECORD_STEP, target + INTENT_STEP]
-    rows = session.execute(
-        select(Delivery.target).where(
-            Delivery.dossier_code == code, Delivery.dossier_version == version, Delivery.target.in_(wanted)
+    rows = {
+        (v, t)
+        for v, t in session.execute(
+            select(Delivery.dossier_version, Delivery.target).where(
+                Delivery.dossier_code == code, Delivery.dossier_version <= version, Delivery.target.in_(wanted)
+            )
         )
-    ).scalars()
-    return set(rows)
+    }
+    last_delivered = max((v for v, t in rows if t == target), default=0)
+    return _Steps(
+        delivered=(version, target) in rows,
+        record_pushed=(version, target + RECORD_STEP) in rows,
+        may_have_pushed=any(t == target + INTENT_STEP and v > last_delivered for v, t in rows),
+    )
 
 
 def _last_delivered(session: Session, code: str, target: str, below: int) -> Dossier | None:
@@ -267,8 +291,8 @@ def _prepare(
     status_of = kind_of(system).status_of
     today = ctx.clock().date()
     for message_id, code, version in deliveries:
-        keys = _keys(session, code, version, target)
-        if target in keys:
+        steps = _steps(session, code, version, target)
+        if steps.delivered:
             _skip_in(session, message_id, "đã gửi phiên bản này (already delivered)")
             out[message_id] = None
             continue
@@ -307,8 +331,8 @@ def _prepare(
             code,
             version,
             outgoing,
-            record_pushed=target + RECORD_STEP in keys,
-            may_have_pushed=target + INTENT_STEP in keys,
+            record_pushed=steps.record_pushed,
+            may_have_pushed=steps.may_have_pushed,
             known_at_target=previous is not None,
             record_unchanged=unchanged,
             owners_copy=owners_copy,

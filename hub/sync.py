@@ -256,9 +256,14 @@ def apply(
     today = ctx.clock().date()
     row = session.get(DossierRow, dossier.code, with_for_update=True)
     if row is not None:
+        # the copy's own revision counter (PhienBan at the source), never the hub's revision of the dossier
         seen = row.source_versions.get(source_key)
         if seen is not None and dossier.version <= int(seen):
-            return Applied(False, f"phiên bản {dossier.version} không mới hơn {seen} (not newer than seen)")
+            return Applied(
+                False,
+                f"bản sao {source_key} phiên bản {dossier.version} không mới hơn phiên bản {seen} đã nhận "
+                f"(copy revision {dossier.version} at {source_key} not newer than {seen}, already applied)",
+            )
         row.source_versions = {**row.source_versions, source_key: dossier.version}
         stored = Dossier.model_validate(row.data)
         if not dossier.status.may_follow(Status(row.status)):

@@ -122,6 +122,11 @@ def test_an_older_revision_arriving_late_changes_nothing(hub: Hub) -> None:
     assert hub.portal.lookup(COMMUNE, code)["TrangThaiHoSo"] == stored_status  # type: ignore[index]
     with hub.db.session() as session:
         assert session.get(Dossier, code).status == 4  # type: ignore[union-attr]
+    # the late sync compares the copy's own revisions (1 against 2), not the hub's revision of the dossier
+    late = hub.messages(kind="sync")[-1]
+    assert late.state == MessageState.SKIPPED.value
+    assert late.result is not None
+    assert "copy revision 1 at motcua-quangnam:20965 not newer than 2" in late.result["reason"]
 
 
 def test_a_status_regression_is_refused_but_supplement_rounds_are_not(hub: Hub) -> None:

@@ -3,8 +3,12 @@ push intent, and the next attempt asks the portal before pushing again; a clean 
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+import json
+from collections import defaultdict
+from collections.abc import Callable, Collection, Sequence
+from datetime import timedelta
 
+import pytest
 from sqlalchemy import select
 
 from connectors.base import PushResult, RawRecord
@@ -12,11 +16,12 @@ from connectors.errors import RemoteUnavailable
 from connectors.fake import FakeConnector
 from foundation.errors import HubError
 from hub.store.db import Database
-from hub.store.models import Delivery, MessageState
+from hub.store.models import Delivery, Dossier, MessageState
 from hub.sync import request_poll
-from tests.hub.conftest import running_hub
-from tests.hub.factories import COMMUNE, T0, dossier_code, progress, record
-from tests.hub.test_pipeline import pushes, put
+from tests.hub.conftest import Hub, running_hub
+from tests.hub.factories import COMMUNE, DISTRICT, T0, dossier_code, progress, record
+from tests.hub.test_pipeline import PORTAL, pushes, put, record_at, transferred
+from tests.waiting import eventually
 
 
 class DiesAfterPush(FakeConnector):
@@ -96,3 +101,84 @@ def test_a_failed_progress_push_records_the_record_step_and_the_retry_pushes_onl
             keys = {(c, t) for c, t in session.execute(select(Delivery.dossier_code, Delivery.target))}
         assert {(code, "dvcqg#record") for code in codes} <= keys
         assert [c for c in hub.portal.calls if c.operation == "lookup"] == []
+
+
+class CrashesAfterPushWhile(FakeConnector):
+    """A portal that takes the first push of the given dossiers, after which the pushing worker dies before it can
+    record the push; ``meanwhile`` runs in between (a worker whose process hangs on to the push while the hub
+    moves on), so what happens before the crashed delivery is tried again is up to the test, not the timing."""
+
+    def __init__(self, meanwhile: Callable[[], None]) -> None:
+        super().__init__("dvcqg")
+        self.codes: set[str] = set()
+        self.meanwhile = meanwhile
+        self.crashed = False
+        self.records: dict[str, list[RawRecord]] = defaultdict(list)  # every record taken, in order
+        self.existing: dict[str, list[bool]] = defaultdict(list)  # whether each went as an update
+
+    def push_dossiers(
+        self, unit_code: str, records: Sequence[RawRecord], *, existing: Collection[str] | None = None
+    ) -> list[PushResult]:
+        results = super().push_dossiers(unit_code, records, existing=existing)
+        for pushed, result in zip(records, results, strict=True):
+            self.records[result.dossier_code].append(pushed)
+            self.existing[result.dossier_code].append(result.dossier_code in (existing or ()))
+        if not self.crashed and self.codes & {r.dossier_code for r in results if r.ok}:
+            self.crashed = True
+            self.meanwhile()
+            raise RuntimeError("the worker died between the push and its record")
+        return results
+
+
+def hub_version(hub: Hub, code: str) -> int:
+    with hub.db.session() as session:
+        return int(session.execute(select(Dossier.version).where(Dossier.code == code)).scalar() or 0)
+
+
+@pytest.mark.parametrize(
+    ("unit", "new_status"), [(COMMUNE, None), (DISTRICT, 5)], ids=["a-receivers-note", "the-owners-new-status"]
+)
+def test_a_revision_superseding_a_push_that_was_never_recorded_is_not_pushed_again_as_new(
+    db: Database, unit: str, new_status: int | None
+) -> None:
+    """The window of issue #28 (chaos: one dossier's record pushed twice to the portal, one success logged).
+
+    A batch pushes revision 1 of transferred dossiers and its worker dies before recording the push; the push
+    intents stay. Before the deliveries are tried again, a unit's copy changes and the hub stores revision 2, so
+    revision 1's delivery is skipped as superseded and revision 2's goes out. Revision 2 must know that the portal
+    may hold revision 1. A receiver's note changes only the progress (the record is the processing unit's, as
+    revision 1 had it): the record is not pushed again, only the progress. The owner's new status changes the
+    record: it goes as an update of a dossier the portal has, not as a new one (which the portal refuses as
+    "already exists"). The intent of an older revision not recorded as delivered makes the delivery look the
+    portal's copy up first, for a batch's leader and followers alike; the intent is a row of the hub's database, so
+    a flushed broker forgets nothing of it.
+    """
+    hub: Hub
+
+    def a_copy_changes_and_the_hub_syncs_it() -> None:
+        # every dossier's revision 1 first: a copy changed before its first sync would reach the hub as revision 1
+        eventually(lambda: all(hub_version(hub, code) == 1 for code in codes), timeout=60, what="revision 1 stored")
+        for code in codes:
+            record_at(hub, unit, code, progress(4, T0 + timedelta(hours=2), "Ghi chú", unit), status=new_status)
+        request_poll(hub.db, "motcua-quangnam", unit, reason="test")
+        eventually(lambda: all(hub_version(hub, code) == 2 for code in codes), timeout=60, what="revision 2 stored")
+
+    portal = CrashesAfterPushWhile(a_copy_changes_and_the_hub_syncs_it)
+    with running_hub(db, portal=portal, threads=6) as hub:
+        # Given transferred dossiers whose first push is taken by the portal, and whose worker then dies
+        codes = [transferred(hub, n) for n in range(1, 4)]
+        portal.codes.update(codes)
+
+        # When the processing unit's copies reach the hub, a copy changes meanwhile, and the pipeline runs to the end
+        request_poll(hub.db, "motcua-quangnam", DISTRICT, reason="test")
+        hub.drain(timeout=120)
+
+        # Then no record reached the portal twice with the same content, and a later one went as an update
+        assert portal.crashed
+        for code in codes:
+            records = portal.records[code]
+            assert len(records) == len({json.dumps(r, sort_keys=True, default=str) for r in records}), code
+            assert all(portal.existing[code][1:]), f"{code} went again as a new dossier: {portal.existing[code]}"
+            assert len(portal.progress(code)) == 3  # the three entries, once each
+        latest = {(m.dossier_code, m.state) for m in hub.messages(kind="deliver", target=PORTAL, dossier_version=2)}
+        assert latest == {(code, MessageState.SUCCEEDED.value) for code in codes}
