@@ -3,6 +3,8 @@ two outcomes of a claim (:mod:`hub.outbox`): held by another worker, or lost by 
 
 from __future__ import annotations
 
+from dramatiq.errors import RateLimitExceeded
+
 from foundation.errors import Action, HubError
 
 
@@ -20,8 +22,12 @@ class SkipMessage(HubError):
     action = Action.SKIP
 
 
-class ClaimedElsewhere(HubError):
-    """Raised when another worker holds a message under a live lease; this copy comes back later, uncounted."""
+class ClaimedElsewhere(HubError, RateLimitExceeded):
+    """Raised when another worker holds a message under a live lease; this copy comes back later, uncounted.
+
+    A batch's followers meet it every few seconds: to Dramatiq it is what a busy lock is (logged at debug), never
+    "Failed to process message" at info, which an operator reads as a failure.
+    """
 
     error_class = "claimed_elsewhere"
     action = Action.RETRY

@@ -2,23 +2,27 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections import Counter
 from datetime import timedelta
 from typing import Any
 
+import pytest
 from sqlalchemy import func, select
 
 from connectors.base import PushResult
 from connectors.errors import RemoteRejected, RemoteUnavailable
 from connectors.fake import FakeConnector
 from hub import control, outbox, procedures, replay
+from hub.broker import dossier_mutex
 from hub.reconcile import reconcile
 from hub.store.db import Database
 from hub.store.models import Attempt, Delivery, Dossier, MessageState, Watermark
 from hub.sync import request_poll
 from tests.hub.conftest import Hub, running_hub
 from tests.hub.factories import COMMUNE, DISTRICT, T0, dossier_code, progress, record
+from tests.waiting import eventually
 
 PORTAL = "dvcqg"
 
@@ -519,3 +523,28 @@ def test_a_transferred_dossiers_status_comes_from_its_processing_unit_whatever_t
         kept = [entry["content"] for entry in row.data["progress"]]
     assert "Đã báo công dân nộp phí" in kept
     assert str(hub.portal.lookup(COMMUNE, code)["TrangThaiHoSo"]) == "4"  # type: ignore[index]
+
+
+def test_a_delivery_whose_dossier_is_being_delivered_elsewhere_comes_back_without_a_failure_line(
+    hub: Hub, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A batch's followers meet a held claim every few seconds: it is no failure, and the worker must not log it as
+    one ("Failed to process message … ClaimedElsewhere" at info is what an operator reads as an error)."""
+    code = dossier_code(COMMUNE, 1)
+    put(hub, COMMUNE, record(code))
+    caplog.set_level(logging.DEBUG, logger="dramatiq")
+    # Given another worker delivering the dossier (its lock held) when its delivery message arrives
+    with dossier_mutex(f"deliver:{code}:{PORTAL}", lease_seconds=60).acquire():
+        request_poll(hub.db, "motcua-quangnam", COMMUNE, reason="test")
+        eventually(
+            lambda: any("ClaimedElsewhere" in r.getMessage() or "Rate limit" in r.getMessage() for r in caplog.records),
+            timeout=20,
+            what="the delivery met the held lock",
+        )
+    # When the lock is free again, the message comes back and delivers
+    hub.drain()
+
+    # Then it was delivered once, and no worker line at info or above called the meeting a failure
+    assert list(pushes(hub.portal).values()) == [1]
+    loud = [r.getMessage() for r in caplog.records if r.name.startswith("dramatiq") and r.levelno >= logging.INFO]
+    assert [line for line in loud if "ClaimedElsewhere" in line or "Failed to process" in line] == []
