@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import dramatiq
+import pika.exceptions
 from dramatiq.brokers.rabbitmq import RabbitmqBroker
 from dramatiq.brokers.redis import RedisBroker
 
@@ -65,12 +66,31 @@ def broker_queue_depth() -> QueueDepth | None:
     RabbitMQ the reconciler errs towards sending a stale message again, which the idempotent actors absorb. The
     in-process broker lives and dies with its process, so there is nothing to compare its queues with.
     """
-    broker = get_broker()
+    return queue_depth_of(get_broker())
+
+
+def queue_depth_of(broker: dramatiq.Broker) -> QueueDepth | None:
+    """:func:`broker_queue_depth` for ``broker``."""
     if isinstance(broker, RedisBroker):
         return lambda queue: int(broker.do_qsize(queue))
     if isinstance(broker, RabbitmqBroker):
-        return lambda queue: sum(broker.get_queue_message_counts(queue)[:2])
+        return lambda queue: _rabbitmq_depth(broker, queue)
     return None
+
+
+def _rabbitmq_depth(broker: RabbitmqBroker, queue: str) -> int:
+    """Messages waiting in ``queue`` and its delay queue. A node that restarted leaves this thread's channel closed,
+    and Dramatiq reopens it only for an enqueue: the reconciler dropped it and asked again, every round, forever,
+    while the messages the restart lost waited for it. So a dead channel is dropped and the question asked once
+    more on a new one."""
+    for attempt in (1, 2):
+        try:
+            return sum(broker.get_queue_message_counts(queue)[:2])
+        except (pika.exceptions.AMQPConnectionError, pika.exceptions.AMQPChannelError):
+            del broker.connection  # and its channel: the next use opens new ones
+            if attempt == 2:
+                raise
+    raise AssertionError("unreachable")
 
 
 @contextmanager

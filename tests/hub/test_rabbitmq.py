@@ -8,11 +8,14 @@ import subprocess
 import sys
 from collections.abc import Iterator
 
+import dramatiq
 import pika
 import pytest
+from dramatiq.brokers.rabbitmq import RabbitmqBroker
 
 from devtools.servers import PrivateRabbitMQ
 from foundation.settings import PROJECT_ROOT
+from hub.worker import queue_depth_of
 
 pytestmark = [pytest.mark.slow, pytest.mark.rabbitmq, pytest.mark.redis, pytest.mark.timeout(900)]
 
@@ -53,3 +56,24 @@ def test_the_pipeline_tests_pass_on_rabbitmq(rabbitmq: PrivateRabbitMQ, redis_ur
             assert declared.method.message_count == 0, queue
     finally:
         connection.close()
+
+
+def test_the_reconciler_reads_queue_depths_again_after_the_node_restarts(rabbitmq: PrivateRabbitMQ) -> None:
+    """The chaos stress caught it: after the node restarted, every reconcile round failed on a closed channel, and a
+    delivery the restart lost stayed queued until the run timed out."""
+    broker = RabbitmqBroker(url=rabbitmq.url, confirm_delivery=True)  # the count below sees the enqueue
+    broker.declare_queue("deliver")
+    depth = queue_depth_of(broker)
+    assert depth is not None
+    try:
+        # Given a reconciler that has read the queue (its thread's channel is open)
+        assert depth("deliver") == 0
+        # When the node restarts under it
+        rabbitmq.restart_app()
+        # Then the next round reads the depth on a new channel instead of failing (no enqueue in between: an
+        # enqueue reopens a dead channel by itself, the depth did not)
+        assert depth("deliver") == 0
+        broker.enqueue(dramatiq.Message(queue_name="deliver", actor_name="a", args=(), kwargs={}, options={}))
+        assert depth("deliver") == 1
+    finally:
+        broker.close()
