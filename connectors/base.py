@@ -28,11 +28,24 @@ class ChangeRef:
 
 
 @dataclass(frozen=True, slots=True)
+class FeedProblem:
+    """A change-feed entry that cannot be read: its place on the page, its dossier code when that much is readable,
+    the vendor's element at fault and what is wrong (an entry holds a code, a revision and a time: nothing personal)."""
+
+    position: int
+    dossier_code: str | None
+    field_path: str
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
 class ChangePage:
-    """A page of the change feed; ``next_token`` is None on the last page."""
+    """A page of the change feed; ``next_token`` is None on the last page. ``problems``: the entries left out
+    because they cannot be read (one bad entry never holds back the rest of its unit's feed)."""
 
     items: Sequence[ChangeRef]
     next_token: str | None = None
+    problems: Sequence[FeedProblem] = ()
 
 
 @dataclass(frozen=True, slots=True)

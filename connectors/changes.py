@@ -10,8 +10,8 @@ from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any, Protocol, runtime_checkable
 
-from connectors.base import ChangePage, ChangeRef, RawRecord
-from connectors.errors import RemoteRejected, Resolution, Verdict, to_error
+from connectors.base import ChangePage, ChangeRef, FeedProblem, RawRecord
+from connectors.errors import Resolution, UnreadableEntry, Verdict, to_error
 from connectors.http import Endpoint
 from connectors.paging import paging_for
 from mappings.vendors import ChangesResponse, RequestValue, VendorProfile, as_list, get_path, set_path, to_default
@@ -113,10 +113,25 @@ class ChangeFeed:
         }
         reply = call(request_body(self.vendor.requests.changes, values))
         shape = self.vendor.responses.changes
-        refs = [change_ref(item, shape) for item in as_list(self.read(reply, shape.items))]
+        entries = as_list(self.read(reply, shape.items))
+        refs: list[ChangeRef] = []
+        problems: list[FeedProblem] = []
+        first_error: UnreadableEntry | None = None
+        for position, item in enumerate(entries):
+            try:
+                refs.append(change_ref(item, shape))
+            except UnreadableEntry as exc:
+                first_error = first_error or exc
+                problems.append(FeedProblem(position, exc.dossier_code, exc.field_path, exc.message))
+        if first_error is not None and not refs:
+            raise first_error  # no entry reads: the profile (or the vendor's whole feed) is wrong, not one entry
         reported = self.read(reply, shape.token) if shape.token else None
         total_pages = self.read(reply, shape.total_pages) if shape.total_pages else None
-        return ChangePage(items=refs, next_token=self.paging.next(ask, refs, reported, total_pages))
+        return ChangePage(
+            items=refs,
+            next_token=self.paging.next(ask, refs, reported, total_pages, entries=len(entries)),
+            problems=problems,
+        )
 
 
 def request_body(request: Any, values: Mapping[str, Any]) -> dict[str, Any]:
@@ -136,20 +151,36 @@ def request_body(request: Any, values: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def change_ref(item: Any, shape: ChangesResponse) -> ChangeRef:
-    """One feed entry; its change time goes through the profile's converter and must end up timezone-aware."""
+    """One feed entry; its change time goes through the profile's converter and must end up timezone-aware.
+    :class:`UnreadableEntry` names the element when the entry has no code, no whole revision or no readable time."""
+    raw_code = get_path(item, shape.code)
+    code = None if raw_code in (None, "") else str(raw_code)
+    if code is None:
+        raise UnreadableEntry("Mục biến động không có mã hồ sơ (feed entry without a dossier code)", shape.code)
+    raw_version = get_path(item, shape.version)
+    try:
+        version = int(str(raw_version).strip())
+    except ValueError:
+        raise UnreadableEntry(
+            f"Hồ sơ {code}: phiên bản {_shown(raw_version)} không phải số nguyên (revision is not a whole number)",
+            shape.version,
+            dossier_code=code,
+        ) from None
     raw_time = get_path(item, shape.updated_at)
-    moment = shape.times.read(raw_time)
+    moment = shape.times.read(raw_time) if raw_time not in (None, "") else None
     if not isinstance(moment, datetime) or moment.tzinfo is None:
-        raise RemoteRejected(
-            f"Thời điểm cập nhật {raw_time!r} thiếu múi giờ hoặc sai định dạng (responses.changes.times) / "
-            "the change feed gave a time without an offset or in an unknown format",
-            remote_message=repr(raw_time),
+        raise UnreadableEntry(
+            f"Hồ sơ {code}: thời điểm cập nhật {_shown(raw_time)} thiếu múi giờ hoặc sai định dạng "
+            "(responses.changes.times) / the change feed gave a time without an offset or in an unknown format",
+            shape.updated_at,
+            dossier_code=code,
         )
-    return ChangeRef(
-        dossier_code=str(get_path(item, shape.code)),
-        updated_at=moment,
-        version=int(get_path(item, shape.version)),
-    )
+    return ChangeRef(dossier_code=code, updated_at=moment, version=version)
+
+
+def _shown(value: Any) -> str:
+    """An entry's value as a message repeats it (a revision or a time, never long)."""
+    return "(trống / empty)" if value in (None, "") else repr(value)[:40]
 
 
 def feed_of(seen: ChangeRef | None) -> dict[str, Any] | None:

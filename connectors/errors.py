@@ -26,6 +26,8 @@ the verdict into the hub's error tree (:mod:`hub.errors`)::
     portal error_code in ``reauth_codes``   REAUTH         log in again, retry once, then AuthenticationFailed
     portal error_code in ``retry_codes``    RETRY          RemoteUnavailable
     portal error_code, any other            PERMANENT      RemoteRejected(error_code, remote_message)
+    a feed entry without code / revision /  (one entry)    UnreadableEntry(field_path): left out of its page
+      readable time                                        as a FeedProblem, the rest of the page read on
 
 The portal rows apply to answers that arrive with HTTP 200: that is the override point for portals that report
 errors inside a successful body (:data:`BodyCheck`). Which codes count as accepted, as an expired session or as a
@@ -121,6 +123,17 @@ class RemoteRejected(PermanentError):
         self.status_code = status_code
         self.error_code = error_code
         self.fault_code = fault_code
+
+
+class UnreadableEntry(RemoteRejected):
+    """Raised when an entry of a change feed lacks its dossier code, a whole revision or a readable change time;
+    ``field_path`` names the vendor's element. The feed leaves the entry out and reads on."""
+
+    error_class = "feed_entry_unreadable"
+
+    def __init__(self, message: str, field_path: str, *, dossier_code: str | None = None) -> None:
+        super().__init__(message, dossier_code=dossier_code)
+        self.field_path = field_path
 
 
 class AuthenticationFailed(PermanentError):

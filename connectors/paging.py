@@ -28,10 +28,14 @@ class Paging(Protocol):
         """The request for the page that ``token`` (None: the first) names."""
         ...
 
-    def next(self, ask: Ask, refs: Sequence[ChangeRef], reported: Any, total_pages: Any) -> str | None:
-        """The token of the page after ``ask``'s (whose entries are ``refs``), or None when ``ask`` was the last.
+    def next(
+        self, ask: Ask, refs: Sequence[ChangeRef], reported: Any, total_pages: Any, *, entries: int | None = None
+    ) -> str | None:
+        """The token of the page after ``ask``'s (whose readable entries are ``refs``), or None when ``ask`` was the
+        last.
 
-        ``reported``: the vendor's next-page token, ``total_pages``: its page count, each None when it gives none.
+        ``reported``: the vendor's next-page token, ``total_pages``: its page count, each None when it gives none;
+        ``entries``: how many entries the page held, unreadable ones included (default: ``len(refs)``).
         """
         ...
 
@@ -42,7 +46,9 @@ class TokenPaging:
     def ask(self, since: datetime, token: str | None, now: datetime) -> Ask:
         return Ask(since=since, token=token)
 
-    def next(self, ask: Ask, refs: Sequence[ChangeRef], reported: Any, total_pages: Any) -> str | None:
+    def next(
+        self, ask: Ask, refs: Sequence[ChangeRef], reported: Any, total_pages: Any, *, entries: int | None = None
+    ) -> str | None:
         return str(reported) if reported not in (None, "") else None
 
 
@@ -68,11 +74,15 @@ class PagePaging:
         page, _, start = token.partition("@")
         return Ask(since=datetime.fromisoformat(start), page=int(page))
 
-    def next(self, ask: Ask, refs: Sequence[ChangeRef], reported: Any, total_pages: Any) -> str | None:
+    def next(
+        self, ask: Ask, refs: Sequence[ChangeRef], reported: Any, total_pages: Any, *, entries: int | None = None
+    ) -> str | None:
         page = ask.page if ask.page is not None else self.first
-        # The vendor's page count when it gives one; a full page otherwise (an empty last page costs one call).
+        # The vendor's page count when it gives one; a full page otherwise (an empty last page costs one call). A
+        # page is full by what it held: an unreadable entry left out does not make it the last.
         known = total_pages not in (None, "")
-        more = page - self.first + 1 < int(total_pages) if known else len(refs) >= self.page_size
+        held = len(refs) if entries is None else entries
+        more = page - self.first + 1 < int(total_pages) if known else held >= self.page_size
         if not (more and refs):
             return None
         newest = max(ref.updated_at for ref in refs)
@@ -91,7 +101,9 @@ class WindowPaging:
         start = datetime.fromisoformat(token) if token else since
         return Ask(since=start, until=min(start + self.window, now))
 
-    def next(self, ask: Ask, refs: Sequence[ChangeRef], reported: Any, total_pages: Any) -> str | None:
+    def next(
+        self, ask: Ask, refs: Sequence[ChangeRef], reported: Any, total_pages: Any, *, entries: int | None = None
+    ) -> str | None:
         end = ask.until
         # A window cut short by "now" was the last one.
         return end.isoformat() if end is not None and end >= ask.since + self.window else None

@@ -19,9 +19,10 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from connectors.base import ChangeRef
+from connectors.base import ChangeRef, FeedProblem
+from connectors.errors import UnreadableEntry
 from foundation import logs
-from foundation.clock import VN_TZ
+from foundation.clock import VN_TZ, utcnow
 from foundation.errors import ConfigurationError
 from hub import codecs, outbox
 from hub.broker import dossier_mutex
@@ -36,6 +37,7 @@ from mappings.codes import Status
 log = logs.get_logger(__name__)
 
 EPOCH = datetime(2000, 1, 1, tzinfo=VN_TZ)  # the first poll of a unit reads its whole feed
+UNREADABLE_SHOWN = 20  # unreadable feed entries a poll's outcome lists (all are counted)
 
 
 @dataclass(frozen=True)
@@ -46,6 +48,7 @@ class PollResult:
     pages: int = 0
     newest: datetime | None = None
     message_ids: list[int] = field(default_factory=list)
+    unreadable: list[FeedProblem] = field(default_factory=list)  # entries left out, each named
 
 
 def request_poll(db: Database, system: str, unit_code: str, *, reason: str = "schedule") -> int:
@@ -88,6 +91,12 @@ def run_poll(ctx: HubContext, message_id: int) -> str:
         "recorded": len(result.message_ids),
         "newest": result.newest.isoformat() if result.newest else None,
     }
+    if result.unreadable:  # the console shows the poll's outcome: which entries of the unit's feed were left out
+        summary["unreadable"] = [
+            {"position": p.position, "dossier_code": p.dossier_code, "field": p.field_path, "message": p.message}
+            for p in result.unreadable[:UNREADABLE_SHOWN]
+        ]
+        summary["unreadable_count"] = len(result.unreadable)
     with ctx.db.session() as session:
         outbox.finish(session, message_id, MessageState.SUCCEEDED, summary)
     return MessageState.SUCCEEDED.value
@@ -113,9 +122,18 @@ def poll_unit(
     changes = pages = 0
     newest: datetime | None = None
     recorded: list[int] = []
+    unreadable: list[FeedProblem] = []
     while True:
         page = source.fetch_changes(unit_code, since, token)
         pages += 1
+        for problem in page.problems:
+            log.warning(
+                "feed_entry_unreadable", dossier_code=problem.dossier_code, field=problem.field_path, page=pages
+            )
+        unreadable.extend(page.problems)
+        if page.problems:  # durable before the watermark can pass them (a page's own transaction, below)
+            with ctx.db.session() as session:
+                _park_unreadable(session, system, unit_code, page.problems)
         refs = [r for r in page.items if until is None or r.updated_at < until]
         changes += len(refs)
         if refs:
@@ -130,7 +148,7 @@ def poll_unit(
         token = page.next_token
         if token is None or (until is not None and len(refs) < len(page.items)):
             break  # the feed is oldest first: a page that reached ``until`` ends a bounded poll
-    return PollResult(changes=changes, pages=pages, newest=newest, message_ids=recorded)
+    return PollResult(changes=changes, pages=pages, newest=newest, message_ids=recorded, unreadable=unreadable)
 
 
 def _record_changes(session: Session, system: str, unit_code: str, refs: Sequence[ChangeRef]) -> list[Message]:
@@ -174,6 +192,44 @@ def _record_changes(session: Session, system: str, unit_code: str, refs: Sequenc
         )
         messages.append(message)
     return messages
+
+
+def _park_unreadable(session: Session, system: str, unit_code: str, problems: Sequence[FeedProblem]) -> None:
+    """A feed entry that names its dossier but cannot be read otherwise becomes a parked sync of that dossier, with
+    the vendor's element at fault: the operator sees it among the parked, and replays it once the vendor has fixed
+    the entry (a replay fetches the dossier by its code). One parked message per dossier and unit while it waits:
+    the next poll's overlap reads the same entry again."""
+    codes = {p.dossier_code: p for p in problems if p.dossier_code is not None}
+    if not codes:
+        return
+    waiting = set(
+        session.execute(
+            select(Message.dossier_code).where(
+                Message.dossier_code.in_(list(codes)),
+                Message.kind == "sync",
+                Message.source == system,
+                Message.unit_code == unit_code,
+                Message.state == MessageState.PARKED.value,
+                Message.error_class == UnreadableEntry.error_class,
+            )
+        ).scalars()
+    )
+    now = utcnow()
+    for code, problem in codes.items():
+        if code in waiting:
+            continue
+        message = outbox.record(
+            session,
+            kind="sync",
+            payload={"system": system, "unit_code": unit_code, "dossier_code": code, "version": None},
+            dossier_code=code,
+            unit_code=unit_code,
+            source=system,
+        )
+        message.state = MessageState.PARKED.value
+        message.error_class = UnreadableEntry.error_class
+        message.error_message = f"{problem.message} [{problem.field_path}]"
+        message.finished_at = now
 
 
 def _advance(session: Session, system: str, unit_code: str, to: datetime) -> None:
@@ -224,7 +280,7 @@ def run_sync(ctx: HubContext, message_id: int) -> str:
         return "noop"
     system, unit_code, code = payload["system"], payload["unit_code"], payload["dossier_code"]
     with logs.bound(dossier_code=code, unit=unit_code):
-        raw = ctx.connectors.source(system).get_dossier(unit_code, code, seen=_announced(payload))
+        raw = ctx.connectors.source(system).get_dossier(unit_code, code, seen=_announced(payload, ctx.clock()))
         dossier = codecs.to_canonical(ctx, system, raw)
         with dossier_mutex(f"apply:{code}", lease_seconds=ctx.settings.message_lease_seconds).acquire():
             with ctx.db.session() as session:
@@ -241,10 +297,12 @@ def run_sync(ctx: HubContext, message_id: int) -> str:
         return MessageState.SUCCEEDED.value if applied.accepted else MessageState.SKIPPED.value
 
 
-def _announced(payload: dict[str, Any]) -> ChangeRef | None:
-    """The feed entry a sync message was recorded from (a fresh replay of a delivery has none)."""
+def _announced(payload: dict[str, Any], fetched_at: datetime) -> ChangeRef:
+    """The feed entry a sync message was recorded from. A sync with none (a fresh replay of a delivery, a parked
+    feed entry whose time could not be read) takes the fetch as its change: the time the hub read the copy, and
+    revision 0 (older than any the feed announces) for a record that does not carry its own."""
     if not payload.get("updated_at"):
-        return None
+        return ChangeRef(payload["dossier_code"], fetched_at, int(payload.get("version") or 0))
     return ChangeRef(payload["dossier_code"], datetime.fromisoformat(payload["updated_at"]), int(payload["version"]))
 
 

@@ -41,6 +41,9 @@ class FaultSpec(BaseModel):
     error_in_200_rate: Rate = Field(default=0.0, ge=0, le=1, description="portal: 200 with a non-zero error_code")
     feed_duplicate_rate: Rate = Field(default=0.0, ge=0, le=1, description="SOAP feed: entries repeated")
     feed_shuffle_rate: Rate = Field(default=0.0, ge=0, le=1, description="SOAP feed: a page out of order")
+    feed_unreadable_rate: Rate = Field(
+        default=0.0, ge=0, le=1, description="vendor feeds: the page's first entry without its change time or revision"
+    )
     times: int | None = Field(default=None, ge=1, description="only the next N matching requests")
 
 
@@ -59,6 +62,7 @@ class Decision:
     malformed: bool = False
     feed_duplicate: Rate = 0.0
     feed_shuffle: bool = False
+    feed_unreadable: bool = False
 
 
 class FaultInjector:
@@ -133,6 +137,7 @@ class FaultInjector:
             d.malformed = True
         d.feed_duplicate = spec.feed_duplicate_rate
         d.feed_shuffle = hit(spec.feed_shuffle_rate)
+        d.feed_unreadable = hit(spec.feed_unreadable_rate)
         return d
 
     def _latency(self, spec: FaultSpec) -> float:

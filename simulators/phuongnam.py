@@ -23,7 +23,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from foundation.clock import VN_TZ
-from simulators.faults import FaultInjector
+from simulators.faults import Decision, FaultInjector
 from simulators.motcua import OneStopShop
 from simulators.records import HoSo
 from simulators.soap import SOAP_ENV, Credentials, SoapFault, _before, check_username_token
@@ -91,12 +91,12 @@ class PhuongNamService:
         try:
             if decision.soap_fault:
                 raise SoapFault("INTERNAL", "Hệ thống đang bận (injected internal error)")
-            payload = self.handle(body)
+            payload = self.handle(body, decision)
         except SoapFault as fault:
             return _fault(fault)
         return Response(payload, media_type="text/xml; charset=utf-8")
 
-    def handle(self, body: bytes) -> bytes:
+    def handle(self, body: bytes, decision: Decision | None = None) -> bytes:
         """One request envelope to one response envelope; raises SoapFault."""
         try:
             envelope = etree.fromstring(body, _PARSER)
@@ -113,7 +113,7 @@ class PhuongNamService:
             raise SoapFault("VALIDATION", "Yêu cầu sai lược đồ (request violates the schema): " + "; ".join(problems))
         name = etree.QName(request).localname
         if name == "TraCuuBienDong":
-            reply = self._changes(request)
+            reply = self._changes(request, unreadable=decision is not None and decision.feed_unreadable)
         elif name == "LayHoSo":
             reply = self._dossier(request)
         elif name == "KiemTraDichVu":
@@ -125,7 +125,7 @@ class PhuongNamService:
         etree.SubElement(out, f"{{{SOAP_ENV}}}Body").append(reply)
         return bytes(etree.tostring(out, xml_declaration=True, encoding="utf-8"))
 
-    def _changes(self, request: etree._Element) -> etree._Element:
+    def _changes(self, request: etree._Element, *, unreadable: bool = False) -> etree._Element:
         unit = request.findtext(_Q + "maCoQuan") or ""
         if unit not in self.units:
             raise SoapFault("NOT_FOUND", f"Cơ quan {unit} không dùng hệ thống này (unknown agency)")
@@ -142,11 +142,11 @@ class PhuongNamService:
         reply = etree.Element(_Q + "TraCuuBienDongResponse")
         _add(reply, "tongSoTrang", str(math.ceil(len(rows) / size)))
         holder = _add(reply, "dsBienDong")
-        for updated, code, version in rows[(page - 1) * size : page * size]:
+        for n, (updated, code, version) in enumerate(rows[(page - 1) * size : page * size]):
             item = _add(holder, "bienDong")
             _add(item, "soHoSo", code)
             _add(item, "lanSua", str(version))
-            _add(item, "thoiDiemSua", _time(updated))
+            _add(item, "thoiDiemSua", "" if unreadable and n == 0 else _time(updated))  # a row saved without it
         return reply
 
     def _dossier(self, request: etree._Element) -> etree._Element:

@@ -114,6 +114,9 @@ def _feed(
     except HubError as exc:
         report.findings.append(Finding("changes", exc.message, FEED_KEYS))
         return None
+    for problem in page.problems:
+        where = f"changes[{problem.position}].{problem.field_path}"
+        report.findings.append(Finding(where, problem.message, ("responses.changes",)))
     report.feed = list(page.items)
     report.next_token = page.next_token
     wanted = [r for r in page.items if code is None or r.dossier_code == code]

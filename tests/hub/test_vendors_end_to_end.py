@@ -15,7 +15,7 @@ from sqlalchemy import select
 
 from foundation.settings import Settings
 from foundation.topology import load
-from hub import procedures
+from hub import procedures, replay
 from hub.context import HubContext
 from hub.store.db import Database
 from hub.store.models import Message, MessageState
@@ -86,3 +86,64 @@ def test_every_vendor_syncs_to_the_portal_through_its_profile_alone(
     missing = [code for code in source if code not in portal]
     mismatched = [c for c, r in source.items() if c in portal and str(portal[c]["TrangThaiHoSo"]) != str(r.TrangThai)]
     assert missing == [] and mismatched == []
+
+
+@pytest.mark.parametrize(
+    ("unit", "fault", "element"),
+    [("502", "phuongnam:TraCuuBienDong", "thoiDiemSua"), ("503", "bachdang:changes", "revision")],
+    ids=["soap-feed", "json-feed"],
+)
+def test_one_unreadable_feed_entry_is_parked_by_name_and_every_other_entry_syncs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, unit: str, fault: str, element: str
+) -> None:
+    for ref in SYSTEMS:
+        monkeypatch.setenv(f"DVC_HUB_CRED_{ref}_USERNAME", "hub")
+        monkeypatch.setenv(f"DVC_HUB_CRED_{ref}_PASSWORD", "hub-secret")
+    with Simulators(load(TOPOLOGIES / "quang-nam-2023-three-vendors.yaml"), seed=21, dossiers=150) as sims:
+        settings = Settings(
+            _env_file=None,
+            database_url=f"sqlite:///{tmp_path / 'hub.sqlite3'}",
+            topology_file=sims.topology_file(tmp_path / "topology.yaml"),
+            retry_min_backoff_ms=20,
+            retry_max_backoff_ms=200,
+            reconcile_after_seconds=600,
+        )
+        upgrade(settings.database_url)
+        ctx = HubContext.from_settings(settings)
+        csv = "local_code,national_code\n" + "".join(f"{k},{v}\n" for k, v in sims.catalogue.mapping().items())
+        procedures.import_csv(ctx.db, csv, user="test")
+        system = str(ctx.topology.unit(unit).system)
+        at_source = {r.MaHoSo for r in sims.store.records(unit)}
+        with workers(ctx):
+            # Given a vendor whose feed pages each begin with an entry written without its change time or revision
+            sims.set_fault(fault, feed_unreadable_rate=1.0)
+            # When the hub polls the unit
+            request_poll(ctx.db, system, unit, reason="test")
+            _drain(ctx.db)
+            sims.clear_faults(fault)
+            with ctx.db.session() as session:
+                parked = list(
+                    session.execute(select(Message).where(Message.state == MessageState.PARKED.value)).scalars()
+                )
+                others = Counter(
+                    session.execute(select(Message.state).where(Message.state != MessageState.PARKED.value)).scalars()
+                )
+            at_portal = set(sims.portal_dossiers())
+
+            # Then each such entry is parked at once, named by its dossier and the vendor's element, and every
+            # other dossier of the unit reached the portal
+            assert parked
+            for message in parked:
+                assert (message.kind, message.source, message.unit_code) == ("sync", system, unit)
+                assert message.error_class == "feed_entry_unreadable"
+                assert f"[{element}]" in str(message.error_message)
+                assert message.dossier_code in at_source and message.dossier_code in str(message.error_message)
+            assert at_source - {m.dossier_code for m in parked} <= at_portal
+            assert len(at_source) > 10 and set(others) == {MessageState.SUCCEEDED.value}
+
+            # And replaying them fetches each dossier by its code: the unit is whole at the portal
+            for message in parked:
+                replay.replay_message(ctx.db, message.id, user="test")
+            _drain(ctx.db)
+            assert at_source <= set(sims.portal_dossiers())
+        ctx.close()

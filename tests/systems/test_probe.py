@@ -133,3 +133,33 @@ def test_the_cli_probes_a_saved_record_offline(
     else:
         assert result.exit_code == 1
         assert "record.from_feed.NgayCapNhat" in result.output
+
+
+@pytest.mark.parametrize(
+    ("system", "unit", "fault", "element"),
+    [
+        ("motcua-tamky", "502", "phuongnam:TraCuuBienDong", "thoiDiemSua"),
+        ("motcua-hoian", "503", "bachdang:changes", "revision"),
+    ],
+)
+def test_an_unreadable_feed_entry_fails_the_probe_by_name_without_a_traceback(
+    world: Any, system: str, unit: str, fault: str, element: str
+) -> None:
+    sims, topology_file = world
+    since = (sims.now() - timedelta(days=30)).strftime("%Y-%m-%dT%H:%M:%S%z")
+    sims.set_fault(fault, feed_unreadable_rate=1.0)
+    try:
+        report = probe(_topology(world).systems[system], _settings(), unit=unit, since=sims.now() - timedelta(days=30))
+        result = CliRunner().invoke(
+            app,
+            ["vendor", "probe", system, "--unit", unit, "--since", since, "--topology", str(topology_file)],
+            env={"COLUMNS": "200"},
+        )
+    finally:
+        sims.clear_faults(fault)
+    # the entry is named by its place, its element and its dossier; the rest of the page is read
+    [finding] = [f for f in report.findings if f.where.startswith("changes[")]
+    assert finding.where.endswith(f".{element}") and "responses.changes" in finding.keys
+    assert report.feed and not report.ok
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert f"changes[0].{element}" in result.output
