@@ -19,7 +19,7 @@ from sqlalchemy import and_, or_, update
 from sqlalchemy.orm import Session
 
 from foundation.clock import utcnow
-from hub import broker as brokers  # a module, not its names: hub.broker builds its middleware from hub.claims
+from hub.broker import get_broker
 from hub.claims import MESSAGES, RUNNING, M
 from hub.store.db import Database
 from hub.store.models import Message, MessageState
@@ -73,7 +73,7 @@ def record(
 
 def send(messages: Iterable[Message]) -> int:
     """Hand committed messages to the broker; returns how many were sent."""
-    broker = brokers.get_broker()
+    broker = get_broker()
     sent = 0
     for message in messages:
         broker.enqueue(_broker_message(message.actor, message.queue, message.id, _carried(message)))
@@ -99,7 +99,7 @@ def resend(db: Database, message_ids: Iterable[int], *, now: datetime | None = N
     ids = list(message_ids)
     if not ids:
         return 0
-    broker = brokers.get_broker()
+    broker = get_broker()
     now = now or utcnow()
     # Mark first, send after commit: a fast worker must never see its finished state overwritten by "queued".
     with db.session() as session:
