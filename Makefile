@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test test-fast chaos lint lock bench clean
+.PHONY: demo test test-unit test-fast chaos lint lock bench clean
 
 $(STAMP): requirements.lock pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -33,6 +33,13 @@ OFFLINE := DVC_HUB_TEST_POSTGRES_URL=postgresql://postgres@127.0.0.1:1/postgres 
 # outages (7 min 25-35 s on 6 Dec 2026; CI runs it after `make test`).
 chaos: $(STAMP)
 	$(BIN)/python -m pytest -m chaos -v
+
+# What a developer runs on every save: no server (PostgreSQL, Redis, the simulators, the console), no browser, no
+# child process; under a minute on the 2-core development machine. The marks come from the tests' fixtures
+# (tests/conftest.py), and in this tier a test that starts a server or a process anyway fails at once.
+test-unit: $(STAMP)
+	$(OFFLINE) DVC_HUB_TEST_TIER=unit $(BIN)/python -m pytest -q \
+		-m "not slow and not chaos and not postgres and not redis and not rabbitmq and not server and not subprocess and not browser"
 
 test-fast: $(STAMP)
 	$(OFFLINE) $(BIN)/python -m pytest -m "not slow and not postgres and not redis"

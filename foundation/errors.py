@@ -10,13 +10,19 @@ Each layer raises its own subclasses from its own ``errors`` module (``connector
 ``mappings.errors``: records that cannot be mapped; ``hub.errors``: the pipeline's own), and the hub's retry policy
 reads only :attr:`HubError.action` and :attr:`HubError.retry_after`. Connectors translate foreign exceptions
 (requests, zeep, lxml) into this tree at one boundary each, with ``raise ... from exc``.
+
+Every class's ``error_class`` (the name the integration log stores) and its action are also one table here,
+:data:`ERROR_CLASSES`, which a class must agree with when it is defined: a query that asks which names mean "park"
+(:func:`error_classes`) gets the same answer in every process, whatever modules it has imported.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import ClassVar
+from types import MappingProxyType
+from typing import ClassVar, Final
 
 
 class Action(StrEnum):
@@ -26,6 +32,39 @@ class Action(StrEnum):
     PARK = "park"  # stop and wait for a human (fix, then replay)
     HOLD = "hold"  # wait without spending an attempt (an operator paused the target)
     SKIP = "skip"  # nothing to do; record why
+
+
+# error_class → action, for every HubError subclass of the project, by the module that defines it.
+ERROR_CLASSES: Final[Mapping[str, Action]] = MappingProxyType(
+    {
+        # foundation.errors
+        "hub_error": Action.PARK,
+        "retryable": Action.RETRY,
+        "permanent": Action.PARK,
+        "configuration_error": Action.PARK,
+        # connectors.errors
+        "remote_unavailable": Action.RETRY,
+        "remote_timeout": Action.RETRY,
+        "rate_limited": Action.RETRY,
+        "deadline_exceeded": Action.RETRY,
+        "answer_too_large": Action.RETRY,
+        "remote_rejected": Action.PARK,
+        "authentication_failed": Action.PARK,
+        "unreadable_answer": Action.PARK,
+        "forbidden_xml": Action.PARK,
+        # mappings.errors
+        "validation_failed": Action.PARK,
+        "mapping_missing": Action.PARK,
+        # schedules.errors
+        "catalogue_record_invalid": Action.PARK,
+        # hub.errors and hub.store.db
+        "delivery_paused": Action.HOLD,
+        "skipped": Action.SKIP,
+        "claimed_elsewhere": Action.RETRY,
+        "lease_lost": Action.SKIP,
+        "database_unavailable": Action.RETRY,
+    }
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,6 +108,14 @@ class HubError(Exception):
         if remote_message is not None:
             self.remote_message = remote_message
 
+    def __init_subclass__(cls, **kwargs: object) -> None:
+        super().__init_subclass__(**kwargs)
+        if ERROR_CLASSES.get(cls.error_class) is not cls.action:
+            raise TypeError(
+                f"{cls.__qualname__}: error_class {cls.error_class!r} with action {cls.action.value!r} is not in "
+                "foundation.errors.ERROR_CLASSES"
+            )
+
     def __str__(self) -> str:
         prefix = f"[{self.dossier_code}] " if self.dossier_code else ""
         return f"{prefix}{self.message}"
@@ -95,13 +142,6 @@ class ConfigurationError(PermanentError):
 
 
 def error_classes(action: Action) -> list[str]:
-    """The ``error_class`` of every :class:`HubError` subclass whose ``action`` is ``action`` (those defined by the
-    modules imported so far), sorted: what the integration log's ``error_class`` column holds for such errors."""
-    found: set[str] = set()
-    stack: list[type[HubError]] = [HubError]
-    while stack:
-        cls = stack.pop()
-        stack.extend(cls.__subclasses__())
-        if cls.action is action:
-            found.add(cls.error_class)
-    return sorted(found)
+    """The ``error_class`` names whose errors the hub handles with ``action``, sorted: what the integration log's
+    ``error_class`` column holds for such errors (from :data:`ERROR_CLASSES`, never from the classes imported)."""
+    return sorted(name for name, handled in ERROR_CLASSES.items() if handled is action)

@@ -1,7 +1,8 @@
 """Structured logging with structlog: readable console lines in development, JSON lines in production.
 
 Context such as ``dossier_code``, ``message_id`` and ``unit`` is bound with :func:`bind` (contextvars), so every
-line logged while a message is processed carries it without being passed around.
+line logged while a message is processed carries it without being passed around. Every line, structlog's and the
+standard library's, passes :func:`redact` last: the one redaction of :mod:`foundation.redaction`.
 """
 
 from __future__ import annotations
@@ -9,22 +10,27 @@ from __future__ import annotations
 import logging
 import sys
 from collections.abc import MutableMapping
-from typing import Any, Literal
+from typing import Any, Final, Literal
 
 import structlog
+
+from foundation.redaction import mask_data, redact_data
 
 bind = structlog.contextvars.bind_contextvars
 unbind = structlog.contextvars.unbind_contextvars
 bound = structlog.contextvars.bound_contextvars
 clear = structlog.contextvars.clear_contextvars
 
-_SECRET_KEYS = frozenset({"password", "secret", "token", "session", "authorization", "client_secret"})
+# structlog's own entries (an exception to render, the standard library's record): not data anyone passed.
+_STRUCTLOG_KEYS: Final = frozenset({"exc_info", "stack_info", "_record", "_from_structlog"})
 
 
-def _drop_secrets(_logger: Any, _method: str, event: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
-    """Never let a credential reach a log line, whoever passed it."""
-    for key in event.keys() & _SECRET_KEYS:
-        event[key] = "***"
+def redact(_logger: Any, _method: str, event: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
+    """Never let a credential or a personal value reach a log line, whoever passed it: credential keys removed and
+    personal keys masked at any depth (:func:`~foundation.redaction.redact_data`), and free text masked
+    (:func:`~foundation.redaction.mask_text`: an echoed ``Bearer`` token, a phone or citizen ID number)."""
+    for key, value in redact_data({k: v for k, v in event.items() if k not in _STRUCTLOG_KEYS}).items():
+        event[key] = mask_data(value)
     return event
 
 
@@ -47,11 +53,10 @@ def configure(level: str = "INFO", fmt: Literal["console", "json"] = "console") 
         structlog.contextvars.merge_contextvars,
         structlog.processors.add_log_level,
         structlog.processors.TimeStamper(fmt="iso", utc=False),
-        _drop_secrets,
     ]
     renderer: structlog.types.Processor
     if fmt == "json":
-        shared.append(structlog.processors.format_exc_info)
+        shared.append(structlog.processors.format_exc_info)  # before redact: a rendered traceback is text to mask
         renderer = structlog.processors.JSONRenderer(ensure_ascii=False)
     else:
         colors = sys.stderr.isatty()
@@ -60,6 +65,7 @@ def configure(level: str = "INFO", fmt: Literal["console", "json"] = "console") 
             show_locals=False, color_system="truecolor" if colors else None
         )
         renderer = structlog.dev.ConsoleRenderer(colors=colors, exception_formatter=tracebacks)
+    shared.append(redact)
     structlog.configure(
         processors=[*shared, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
         logger_factory=structlog.stdlib.LoggerFactory(),

@@ -4,9 +4,9 @@ log, the connectors' recordings, the console and the logs.
 What is personal is one list, :func:`personal_keys`: the canonical model's fields marked :data:`PERSONAL`
 (declared by ``mappings.canonical``) and the wire names under which each system kind carries them (declared by the
 kind's package, or by a vendor profile). A value under a personal key is replaced by :data:`REDACTED`; a value under
-a credential key (:data:`SECRET_KEYS`) is removed, wherever it appears. Free text that comes from outside (a portal's
-refusal, a SOAP fault string) has no keys: :func:`mask_text` hides what looks personal in it (citizen ID numbers,
-phone numbers, e-mail addresses, credentials echoed back) and the record's own personal values.
+a credential key (:func:`is_secret_key`, whatever its case) is removed, wherever it appears. Free text that comes
+from outside (a portal's refusal, a SOAP fault string) has no keys: :func:`mask_text` hides what looks personal in it
+(citizen ID numbers, phone numbers, e-mail addresses, credentials echoed back) and the record's own personal values.
 """
 
 from __future__ import annotations
@@ -32,24 +32,33 @@ PERSONAL: Final = _Personal()
 REDACTED: Final = "***"
 REMOVED: Final = "[removed]"
 
-# Names that hold credentials, in any system's records, headers or envelopes: removed wherever they appear.
+# Names that hold credentials, in any system's records, headers, envelopes or log lines: removed wherever they
+# appear, in any case (``Authorization``, ``authorization``, ``AUTHORIZATION``). Written in lower case.
 SECRET_KEYS: Final = frozenset(
     {
         "password",
-        "Password",
         "secret",
         "session",
         "access_token",
         "refresh_token",
+        "id_token",
         "client_secret",
         "token",
         "authorization",
-        "Authorization",
-        "Nonce",
-        "Security",
-        "UsernameToken",
+        "proxy-authorization",
+        "cookie",
+        "set-cookie",
+        "nonce",
+        "security",
+        "usernametoken",
     }
 )
+
+
+def is_secret_key(name: object) -> bool:
+    """Whether a value under ``name`` (a dict key, a header, an XML element's local name) is a credential."""
+    return isinstance(name, str) and name.casefold() in SECRET_KEYS
+
 
 _lock = threading.Lock()
 _personal: set[str] = set()
@@ -78,7 +87,7 @@ def _redact(data: Any, personal: frozenset[str]) -> Any:
     if isinstance(data, Mapping):
         out: dict[str, Any] = {}
         for key, value in data.items():
-            if key in SECRET_KEYS:
+            if is_secret_key(key):
                 out[key] = REMOVED
             elif key in personal and value not in (None, "", [], {}):
                 out[key] = REDACTED
@@ -98,7 +107,7 @@ def redact_envelope(envelope: etree._Element, *, personal: frozenset[str] | None
         if not isinstance(element.tag, str):
             continue
         name = etree.QName(element).localname
-        if name in SECRET_KEYS:
+        if is_secret_key(name):
             parent = element.getparent()
             if parent is not None:
                 parent.remove(element)

@@ -43,7 +43,7 @@ def _build(settings: Settings) -> tuple[dramatiq.Broker, RateLimiterBackend]:
         TimeLimit(time_limit=MESSAGE_TIME_LIMIT_MS),
         ShutdownNotifications(),
         CurrentMessage(),
-        IntegrationLog(),
+        IntegrationLog(renew_locks=renew_held),
     ]
     broker: dramatiq.Broker
     backend: RateLimiterBackend

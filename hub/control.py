@@ -54,9 +54,3 @@ def resume_target(db: Database, target: str, *, user: str | None) -> int:
         session.add(AuditEntry(username=user, action="target.resume", subject=target, details={"held": len(held)}))
     _cache.pop((id(db), target), None)
     return outbox.resend(db, held)
-
-
-def paused_targets(db: Database) -> dict[str, str | None]:
-    with db.session() as session:
-        rows = session.execute(select(TargetSwitch.target, TargetSwitch.reason).where(TargetSwitch.paused)).all()
-    return {target: reason for target, reason in rows}

@@ -40,11 +40,11 @@ from sqlalchemy.orm import Session
 from connectors.base import RawRecord
 from foundation import logs
 from foundation.errors import Action, ConfigurationError, HubError, error_classes
-from hub import attempts, codecs, control, outbox
+from hub import attempts, claims, codecs, control
 from hub.broker import dossier_mutex
+from hub.claims import M
 from hub.context import HubContext
 from hub.errors import ClaimedElsewhere, DeliveryPaused, LeaseLost
-from hub.outbox import M
 from hub.routing import holds_owners_copy, split_target
 from hub.store.models import Delivery, DossierVersion, MessageState
 from hub.store.models import Dossier as DossierRow
@@ -177,7 +177,7 @@ def run_delivery(ctx: HubContext, message_id: int, payload: dict[str, Any] | Non
     """
     claimed = payload is None
     if payload is None:
-        payload = outbox.claim(ctx.db, message_id, lease_seconds=ctx.settings.message_lease_seconds)
+        payload = claims.claim(ctx.db, message_id, lease_seconds=ctx.settings.message_lease_seconds)
         if payload is None:
             return "noop"
     code, version, target = payload["dossier_code"], payload["version"], payload["target"]
@@ -205,8 +205,8 @@ def run_delivery(ctx: HubContext, message_id: int, payload: dict[str, Any] | Non
             try:
                 return _deliver(ctx, target, message_id, batch, done, refused)
             finally:  # a follower not delivered in the batch goes back to its own message, a refused one marked
-                outbox.release_refused(ctx.db, {mid: refused[mid] for mid in batch.followers if mid in refused})
-                outbox.release(ctx.db, [mid for mid in batch.followers if mid not in done and mid not in refused])
+                claims.release_refused(ctx.db, {mid: refused[mid] for mid in batch.followers if mid in refused})
+                claims.release(ctx.db, [mid for mid in batch.followers if mid not in done and mid not in refused])
 
 
 def _open(
@@ -217,7 +217,7 @@ def _open(
     read what each needs, finish those with nothing to do, and commit the push intents of those to push."""
     lease = ctx.settings.message_lease_seconds
     with ctx.db.session() as session:
-        claimed = outbox.claim_in(session, leader[0], lease_seconds=lease, returning=M.unit_code)
+        claimed = claims.claim_in(session, leader[0], lease_seconds=lease, returning=M.unit_code)
         if claimed is None:
             return None
         unit = unit_code if unit_code is not None else claimed.unit_code
@@ -266,7 +266,7 @@ def _claim_followers(
     for message_id, payload in rows:  # two revisions of one dossier never travel together: the older would lose
         codes.setdefault(payload["dossier_code"], message_id)
     wanted = [mid for mid in codes.values() if mid != leader[0]]
-    claimed = outbox.claim_many(session, wanted, lease_seconds=lease)
+    claimed = claims.claim_many(session, wanted, lease_seconds=lease)
     taken: list[tuple[int, str, int]] = []
     busy: list[int] = []
     for message_id, payload in claimed.items():
@@ -276,7 +276,7 @@ def _claim_followers(
             taken.append((message_id, code, payload["version"]))
         else:
             busy.append(message_id)
-    outbox.release_in(session, busy)
+    claims.release_in(session, busy)
     return taken
 
 
@@ -460,16 +460,16 @@ def _complete(ctx: HubContext, done: list[_Item], target: str, summary: list[dic
         with ctx.db.session() as session:
             _insert_keys(session, done, target)
             for item, outcome in zip(done, outcomes, strict=True):
-                outbox.finish(session, item.message_id, MessageState.SUCCEEDED, outcome)
+                claims.finish(session, item.message_id, MessageState.SUCCEEDED, outcome)
     except LeaseLost:  # one of them was taken over (its lease ran out): the others one by one
         for item, outcome in zip(done, outcomes, strict=True):
             try:
                 with ctx.db.session() as session:
                     _insert_keys(session, [item], target)
-                    outbox.finish(session, item.message_id, MessageState.SUCCEEDED, outcome)
+                    claims.finish(session, item.message_id, MessageState.SUCCEEDED, outcome)
             except LeaseLost:
                 log.warning("delivery_lease_lost", message_id=item.message_id)  # its new holder ends it
 
 
 def _skip_in(session: Session, message_id: int, reason: str) -> None:
-    outbox.finish(session, message_id, MessageState.SKIPPED, {"reason": reason})
+    claims.finish(session, message_id, MessageState.SKIPPED, {"reason": reason})

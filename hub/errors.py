@@ -1,5 +1,5 @@
 """The pipeline's own errors: a paused target (hold the message), a message with nothing to do (skip it), and the
-two outcomes of a claim (:mod:`hub.outbox`): held by another worker, or lost by this one."""
+two outcomes of a claim (:mod:`hub.claims`): held by another worker, or lost by this one."""
 
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
 """Dramatiq middleware that records every message's life in the integration log and applies the retry policy.
 
 What a failure means is decided by :mod:`hub.policy` (retry with backoff, park, hold, skip, give up); this applies
-the decision: the message's state in the store (ending this worker's claim, :mod:`hub.outbox`), the retry handed
+the decision: the message's state in the store (ending this worker's claim, :mod:`hub.claims`), the retry handed
 back to the broker, the attempt row. Parked messages live in the integration log, not in the broker's dead-letter
 set, which Redis expires after a week.
 """
@@ -13,6 +13,7 @@ import random
 import socket
 import threading
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -23,7 +24,7 @@ from dramatiq.middleware import Middleware
 from foundation import logs
 from foundation.clock import utcnow
 from foundation.redaction import mask_text
-from hub import attempts, context, outbox
+from hub import attempts, claims, context
 from hub.errors import ClaimedElsewhere
 from hub.policy import RetryPolicy
 from hub.store.db import DatabaseUnavailable
@@ -44,9 +45,10 @@ class IntegrationLog(Middleware):
     def actor_options(self) -> set[str]:
         return {"throws"}  # error types the worker logs without a traceback: they are expected outcomes
 
-    def __init__(self) -> None:
+    def __init__(self, *, renew_locks: Callable[[], int]) -> None:
+        self.renew_locks = renew_locks  # the dossier locks this process holds, renewed with its leases
         self._writer: attempts.AttemptWriter | None = None
-        self._leases: outbox.Leases | None = None
+        self._leases: claims.Leases | None = None
         self._writer_lock = threading.Lock()
         self._tokens = threading.local()
         self._running = 0  # messages between before_ and after_process_message: their attempt rows are still to come
@@ -76,13 +78,15 @@ class IntegrationLog(Middleware):
             writer = self._writer
         return writer.flush(timeout) if writer is not None else True
 
-    def _lease_heartbeat(self) -> outbox.Leases:
+    def _lease_heartbeat(self) -> claims.Leases:
         with self._writer_lock:
             ctx = context.current()
             if self._leases is None or self._leases.db is not ctx.db:
                 if self._leases is not None:
                     self._leases.close()
-                self._leases = outbox.Leases(ctx.db, lease_seconds=ctx.settings.message_lease_seconds)
+                self._leases = claims.Leases(
+                    ctx.db, lease_seconds=ctx.settings.message_lease_seconds, renew_locks=self.renew_locks
+                )
             return self._leases
 
     def before_worker_shutdown(self, broker: dramatiq.Broker, worker: dramatiq.Worker) -> None:
@@ -155,7 +159,7 @@ class IntegrationLog(Middleware):
         age = utcnow() - _enqueued_at(message)
         decision = RetryPolicy.from_settings(ctx.settings).decide(exc, attempt=record.number, age=age)
         if decision.state is None:  # not a try: the dossier was busy
-            outbox.release(ctx.db, [message_id])  # the copy sent back claims it again when the lock is free
+            claims.release(ctx.db, [message_id])  # the copy sent back claims it again when the lock is free
             broker.enqueue(message.copy(), delay=decision.delay_ms)
             return
         record.error_class, record.error_message = decision.error_class, decision.error_message
@@ -215,7 +219,7 @@ class IntegrationLog(Middleware):
         while True:
             try:
                 with ctx.db.session() as session:
-                    outbox.end_claim(session, message_id, values)
+                    claims.end_claim(session, message_id, values)
                 return
             except DatabaseUnavailable:
                 if time.monotonic() + delay > deadline:

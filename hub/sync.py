@@ -24,7 +24,7 @@ from connectors.errors import UnreadableEntry
 from foundation import logs
 from foundation.clock import VN_TZ, utcnow
 from foundation.errors import ConfigurationError
-from hub import codecs, outbox
+from hub import claims, codecs, outbox
 from hub.broker import dossier_mutex
 from hub.context import HubContext
 from hub.routing import holds_owners_copy, targets_for
@@ -72,7 +72,7 @@ def watermark(session: Session, system: str, unit_code: str) -> datetime | None:
 
 def run_poll(ctx: HubContext, message_id: int) -> str:
     """The poll actor's work: from the watermark minus the overlap, to now."""
-    payload = outbox.claim(ctx.db, message_id, lease_seconds=ctx.settings.message_lease_seconds)
+    payload = claims.claim(ctx.db, message_id, lease_seconds=ctx.settings.message_lease_seconds)
     if payload is None:
         return "noop"
     system, unit_code = payload["system"], payload["unit_code"]
@@ -98,7 +98,7 @@ def run_poll(ctx: HubContext, message_id: int) -> str:
         ]
         summary["unreadable_count"] = len(result.unreadable)
     with ctx.db.session() as session:
-        outbox.finish(session, message_id, MessageState.SUCCEEDED, summary)
+        claims.finish(session, message_id, MessageState.SUCCEEDED, summary)
     return MessageState.SUCCEEDED.value
 
 
@@ -275,7 +275,7 @@ def run_sync(ctx: HubContext, message_id: int) -> str:
     The message is claimed before the fetch (not in the apply's transaction): a copy of its broker message that
     arrives meanwhile must find it running, and neither fetch the dossier again nor apply it twice.
     """
-    payload = outbox.claim(ctx.db, message_id, lease_seconds=ctx.settings.message_lease_seconds)
+    payload = claims.claim(ctx.db, message_id, lease_seconds=ctx.settings.message_lease_seconds)
     if payload is None:
         return "noop"
     system, unit_code, code = payload["system"], payload["unit_code"], payload["dossier_code"]
@@ -285,7 +285,7 @@ def run_sync(ctx: HubContext, message_id: int) -> str:
         with dossier_mutex(f"apply:{code}", lease_seconds=ctx.settings.message_lease_seconds).acquire():
             with ctx.db.session() as session:
                 applied = apply(ctx, session, dossier, system=system, unit_code=unit_code, message_id=message_id)
-                outbox.finish(
+                claims.finish(
                     session,
                     message_id,
                     MessageState.SUCCEEDED if applied.accepted else MessageState.SKIPPED,

@@ -45,12 +45,6 @@ class ProcedureCatalogue(Protocol):
     def procedures(self, unit_code: str | None = None, **params: Any) -> Sequence[RawRecord]: ...
 
 
-class AgencyCatalogue(Protocol):
-    """The portal connector's agency catalogue call."""
-
-    def agencies(self, unit_code: str | None = None, **params: Any) -> Sequence[RawRecord]: ...
-
-
 @dataclass(frozen=True, slots=True)
 class RefreshResult:
     seen: int

@@ -109,10 +109,6 @@ class SystemKind:
     def is_source(self) -> bool:
         return self.to_canonical is not None
 
-    @property
-    def is_target(self) -> bool:
-        return self.to_target is not None
-
     def parse_options(self, system: System) -> Options:
         """The system's options, validated; ConfigurationError names the system and the key."""
         try:

@@ -1,11 +1,15 @@
-"""Fixtures shared by the whole suite: databases (SQLite and the real PostgreSQL) and the real Redis."""
+"""Fixtures shared by the whole suite: databases (SQLite and the real PostgreSQL), the real Redis, and the servers a
+test may start (the simulators, the console), each marking the tests that use it so that the tiers select by need."""
 
 from __future__ import annotations
 
 import os
+import socket
+import subprocess
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import psycopg
 import pytest
@@ -15,28 +19,78 @@ from devtools.servers import PrivatePostgres
 from foundation.settings import get_settings
 from hub.store.db import Database
 from migrations import upgrade
+from simulators.server import Simulators
+from tests.servers import Live, serve
 
 ROOT = Path(__file__).resolve().parent.parent
 TOPOLOGIES = ROOT / "config" / "topologies"
 POSTGRES_ADMIN_URL = os.environ.get("DVC_HUB_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 REDIS_URL = os.environ.get("DVC_HUB_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 
+# Fixtures that reach a server, start one, a process or a browser: the marks they put on every test using them,
+# directly or through a fixture that depends on them, so that ``make test-unit`` and ``make test-fast`` select by
+# what a test needs. A fixture that starts such a thing requests one of these rather than doing it itself.
+FIXTURE_MARKS = {
+    "postgres_url": "postgres",
+    "private_postgres": "postgres",
+    "redis_url": "redis",
+    "start_simulators": "server",
+    "start_console": "server",
+    "serves_http": "server",
+    "processes": "subprocess",
+    "browser": "browser",
+}
+PARAM_MARKS = {("any_db_url", "postgres"): "postgres"}
+UNIT_TIER = "DVC_HUB_TEST_TIER"  # "unit" in ``make test-unit``, which deselects every mark above
 
-# Fixtures that reach a server, directly or through a parameter: the markers they put on every test using them, so
-# that ``-m "not postgres and not redis"`` (``make test-fast``) selects exactly the tests that run without services.
-SERVICE_FIXTURES = {"postgres_url": "postgres", "private_postgres": "postgres", "redis_url": "redis"}
-SERVICE_PARAMS = {("any_db_url", "postgres"): "postgres"}
+Serve = Callable[..., Iterator[Live]]
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """In the unit tier, a test that starts a server or a process without a fixture that says so fails at once,
+    instead of quietly making the tier slow (PostgreSQL and Redis are refused by their closed ports)."""
+    if os.environ.get(UNIT_TIER) != "unit":
+        return
+
+    def refuse(what: str) -> Callable[..., Any]:
+        def refused(*_args: Any, **_kwargs: Any) -> Any:
+            raise RuntimeError(
+                f"the unit tier starts no {what}: request it through a fixture of tests/conftest.py's FIXTURE_MARKS"
+            )
+
+        return refused
+
+    socket.socket.listen = refuse("server")  # type: ignore[method-assign]
+    subprocess.Popen.__init__ = refuse("process")  # type: ignore[method-assign]
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Mark each test with the services its fixtures need (fixtures that depend on them included)."""
+    """Mark each test with what its fixtures need (fixtures that depend on them included)."""
     for item in items:
-        needs = {mark for name, mark in SERVICE_FIXTURES.items() if name in getattr(item, "fixturenames", ())}
+        needs = {mark for name, mark in FIXTURE_MARKS.items() if name in getattr(item, "fixturenames", ())}
         callspec = getattr(item, "callspec", None)
         if callspec is not None:
-            needs |= {mark for (name, value), mark in SERVICE_PARAMS.items() if callspec.params.get(name) == value}
+            needs |= {mark for (name, value), mark in PARAM_MARKS.items() if callspec.params.get(name) == value}
         for mark in sorted(needs):
             item.add_marker(mark)
+
+
+@pytest.fixture(scope="session")
+def start_simulators() -> type[Simulators]:
+    """The simulators, served over HTTP for the length of a ``with`` block (marks the test ``server``)."""
+    return Simulators
+
+
+@pytest.fixture(scope="session")
+def serves_http() -> None:
+    """Requested by a fixture that starts a server of its own (a demo run, a server built to misbehave): marks the
+    tests using it ``server``."""
+
+
+@pytest.fixture(scope="session")
+def start_console() -> Serve:
+    """Serves a console in a uvicorn thread, ``for live in start_console(console): ...`` (marks the test ``server``)."""
+    return serve
 
 
 def _sqlalchemy_url(url: str) -> str:

@@ -21,9 +21,9 @@ from hub.store.db import Database
 from hub.store.models import Message, MessageState
 from migrations import upgrade
 from tests.admin import seed
-from tests.admin.conftest import serve
 from tests.admin.test_browser import CHROMIUM_ARGS
 from tests.conftest import ROOT, TOPOLOGIES
+from tests.servers import serve
 
 OUT = ROOT / "docs" / "screenshots"
 

@@ -17,7 +17,7 @@ from console.app import Console, create_app
 from console.auth import open_session
 from hub.store.db import Database
 from hub.store.models import User
-from tests.admin.conftest import Live
+from tests.servers import Live
 
 # The description does not depend on the data, so it is read from an app over an empty in-memory database.
 schema = schemathesis.openapi.from_dict(create_app(Console(db=Database("sqlite://"))).openapi())

@@ -17,9 +17,10 @@ from hub.store.db import Database
 from hub.store.models import Message, MessageState
 from hub.sync import request_poll
 from tests.admin import seed
-from tests.admin.conftest import Live, serve
+from tests.conftest import Serve
 from tests.hub.conftest import Hub, running_hub
 from tests.hub.factories import COMMUNE, dossier_code, record
+from tests.servers import Live
 
 CHROMIUM_ARGS = [
     "--headless",
@@ -43,7 +44,7 @@ class Pipeline:
 
 
 @pytest.fixture
-def pipeline(db: Database) -> Iterator[Pipeline]:
+def pipeline(start_console: Serve, db: Database) -> Iterator[Pipeline]:
     """The embedded hub with fake connectors, one dossier parked for want of a national code, and the console."""
     seed.users(db)
     with running_hub(db, threads=2) as hub:
@@ -51,7 +52,7 @@ def pipeline(db: Database) -> Iterator[Pipeline]:
         hub.source.put(COMMUNE, rec, updated_at=rec["NgayCapNhat"])
         request_poll(db, "motcua-quangnam", COMMUNE, reason="test")
         hub.drain()
-        for live in serve(Console(db=db, topology=hub.ctx.topology)):
+        for live in start_console(Console(db=db, topology=hub.ctx.topology)):
             yield Pipeline(live, hub)
 
 

@@ -30,7 +30,8 @@ from hub.store.models import Dossier as DossierRow
 from hub.sync import request_poll
 from mappings.canonical import Dossier
 from tests.admin import seed
-from tests.admin.conftest import login, serve
+from tests.admin.conftest import login
+from tests.conftest import Serve
 from tests.hub.conftest import running_hub
 from tests.hub.factories import COMMUNE, DISTRICT, T0, dossier_code, progress, record
 
@@ -147,9 +148,9 @@ def test_the_stores_redacted_copies_hold_no_personal_value(db: Database, pipelin
 
 
 @pytest.fixture
-def console_client(db: Database, pipeline_log: dict[str, str]) -> Iterator[httpx.Client]:
+def console_client(start_console: Serve, db: Database, pipeline_log: dict[str, str]) -> Iterator[httpx.Client]:
     seed.users(db)
-    for live in serve(Console(db=db)):
+    for live in start_console(Console(db=db)):
         with httpx.Client(base_url=live.url, timeout=30) as client:
             yield client
 

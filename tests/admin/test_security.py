@@ -31,7 +31,9 @@ from hub.store.db import Database
 from hub.store.models import Attempt, AuditEntry, Dossier, DossierVersion, Message, MessageState, ReplayJob
 from mappings.canonical import Dossier as CanonicalDossier
 from tests.admin import seed
-from tests.admin.conftest import METRICS_TOKEN, Live, csrf_of, login, serve
+from tests.admin.conftest import METRICS_TOKEN, csrf_of, login
+from tests.conftest import Serve
+from tests.servers import Live
 
 # --- 1. personal data never reaches a viewer --------------------------------------------------------------------
 
@@ -316,8 +318,8 @@ def test_metrics_without_the_token_are_refused(client: httpx.Client) -> None:
     assert client.get("/metrics", headers={"Authorization": f"Bearer {METRICS_TOKEN}"}).status_code == 200
 
 
-def test_metrics_are_not_served_by_the_console_without_a_configured_token(db: Database) -> None:
-    for live in serve(Console(db=db)):
+def test_metrics_are_not_served_by_the_console_without_a_configured_token(start_console: Serve, db: Database) -> None:
+    for live in start_console(Console(db=db)):
         assert httpx.get(f"{live.url}/metrics").status_code == 404
 
 
@@ -351,9 +353,9 @@ def test_every_html_page_carries_the_csp_and_no_store(db: Database, live: Live) 
     assert "Strict-Transport-Security" not in admin.headers
 
 
-def test_production_adds_hsts_and_turns_the_api_docs_off(db: Database) -> None:
+def test_production_adds_hsts_and_turns_the_api_docs_off(start_console: Serve, db: Database) -> None:
     seed.users(db)
-    for live in serve(Console(db=db, production=True)):
+    for live in start_console(Console(db=db, production=True)):
         response = httpx.get(f"{live.url}/login")
         assert response.headers["strict-transport-security"].startswith("max-age=")
         assert httpx.get(f"{live.url}/api/docs").status_code == 404
@@ -418,12 +420,12 @@ def test_a_large_body_is_refused_before_it_is_read(client: httpx.Client) -> None
     assert small.status_code == 401
 
 
-def test_forwarded_addresses_are_believed_only_from_configured_proxies(db: Database) -> None:
+def test_forwarded_addresses_are_believed_only_from_configured_proxies(start_console: Serve, db: Database) -> None:
     seed.users(db)
     spoofed = {"X-Forwarded-For": "203.0.113.9"}
-    for live in serve(Console(db=db)):
+    for live in start_console(Console(db=db)):
         httpx.post(f"{live.url}/api/v1/session", json={"username": "nobody", "password": "x"}, headers=spoofed)
-    for live in serve(Console(db=db), trusted_proxies=("127.0.0.1",)):
+    for live in start_console(Console(db=db), trusted_proxies=("127.0.0.1",)):
         httpx.post(f"{live.url}/api/v1/session", json={"username": "proxied", "password": "x"}, headers=spoofed)
     with db.session() as session:
         clients = dict(

@@ -26,8 +26,8 @@ from tests.conftest import TOPOLOGIES
 
 
 @pytest.fixture(scope="module")
-def sims() -> Iterator[Simulators]:
-    with Simulators(load(TOPOLOGIES / "quang-nam-2023.yaml"), seed=7, dossiers=30) as running:
+def sims(start_simulators: type[Simulators]) -> Iterator[Simulators]:
+    with start_simulators(load(TOPOLOGIES / "quang-nam-2023.yaml"), seed=7, dossiers=30) as running:
         yield running
 
 

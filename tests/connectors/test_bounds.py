@@ -29,7 +29,7 @@ SLACK = 1.5  # the watchdog's wake-up and the socket's shutdown
 
 
 @pytest.fixture(scope="module")
-def server() -> Iterator[str]:
+def server(serves_http: None) -> Iterator[str]:
     with hostile_server(trickle_every=1.0) as url:
         yield url
 

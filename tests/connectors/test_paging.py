@@ -25,8 +25,8 @@ UNIT = "502"  # Tam Kỳ, served by the numbered-page vendor
 
 
 @pytest.fixture
-def sims() -> Iterator[Simulators]:
-    with Simulators(load(TOPOLOGIES / "quang-nam-2023-three-vendors.yaml"), seed=5, dossiers=250) as running:
+def sims(start_simulators: type[Simulators]) -> Iterator[Simulators]:
+    with start_simulators(load(TOPOLOGIES / "quang-nam-2023-three-vendors.yaml"), seed=5, dossiers=250) as running:
         yield running
 
 

@@ -124,7 +124,7 @@ def test_redis_limiter_refuses_beyond_max_wait_without_reserving(redis_url: str)
 
 
 @pytest.fixture
-def silent_server() -> Iterator[str]:
+def silent_server(serves_http: None) -> Iterator[str]:
     """A server that accepts connections and never answers."""
     server = socket.socket()
     server.bind(("127.0.0.1", 0))

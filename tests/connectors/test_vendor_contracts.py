@@ -41,8 +41,10 @@ def _none(local_code: str) -> None:
 
 
 @pytest.fixture(scope="module")
-def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Simulators, Topology]]:
-    with Simulators(load(TOPOLOGIES / "quang-nam-2023-three-vendors.yaml"), seed=5, dossiers=250) as sims:
+def world(
+    start_simulators: type[Simulators], tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[Simulators, Topology]]:
+    with start_simulators(load(TOPOLOGIES / "quang-nam-2023-three-vendors.yaml"), seed=5, dossiers=250) as sims:
         yield sims, load(sims.topology_file(tmp_path_factory.mktemp("vendors") / "topology.yaml"))
 
 

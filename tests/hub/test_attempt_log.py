@@ -30,11 +30,11 @@ def tap() -> Tap:
 
 
 @pytest.fixture(scope="module")
-def sims(tap: Tap) -> Iterator[Simulators]:
+def sims(start_simulators: type[Simulators], tap: Tap) -> Iterator[Simulators]:
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(simulators_soap, "create_app", tap.wrap(simulators_soap.create_app))
         patch.setattr(simulators_portal, "create_app", tap.wrap(simulators_portal.create_app))
-        with Simulators(load(TOPOLOGIES / "quang-nam-2023.yaml"), seed=11, dossiers=20) as running:
+        with start_simulators(load(TOPOLOGIES / "quang-nam-2023.yaml"), seed=11, dossiers=20) as running:
             yield running
 
 

@@ -68,7 +68,7 @@ def _creds(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 
 @pytest.mark.usefixtures("_creds")
 def test_a_dossier_costs_no_more_than_its_budget_of_statements_and_http_calls(
-    postgres_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    start_simulators: type[Simulators], postgres_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # Given the simulators with a tap on their wire, and a hub on PostgreSQL whose engine is counted
     tap = Tap()
@@ -76,7 +76,7 @@ def test_a_dossier_costs_no_more_than_its_budget_of_statements_and_http_calls(
     monkeypatch.setattr(simulators_portal, "create_app", tap.wrap(simulators_portal.create_app))
     upgrade(postgres_url)
     db = Database(postgres_url)
-    with Simulators(load(TOPOLOGIES / "quang-nam-2023.yaml"), seed=3, dossiers=DOSSIERS) as sims:
+    with start_simulators(load(TOPOLOGIES / "quang-nam-2023.yaml"), seed=3, dossiers=DOSSIERS) as sims:
         topology = load(sims.topology_file(tmp_path / "topology.yaml"))
         mapping = sims.catalogue.mapping()
         procedures.import_csv(db, "local_code,national_code\n" + "".join(f"{k},{v}\n" for k, v in mapping.items()))

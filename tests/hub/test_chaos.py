@@ -34,8 +34,8 @@ def test_nothing_is_lost_or_pushed_twice_through_kills_flushes_and_a_failing_por
     assert problems == []
 
 
-def test_the_log_scan_finds_a_personal_value_in_any_form(tmp_path: Path) -> None:
-    with Simulators(load(TOPOLOGIES / "quang-nam-2023.yaml"), seed=5, dossiers=30) as sims:
+def test_the_log_scan_finds_a_personal_value_in_any_form(start_simulators: type[Simulators], tmp_path: Path) -> None:
+    with start_simulators(load(TOPOLOGIES / "quang-nam-2023.yaml"), seed=5, dossiers=30) as sims:
         records = list(sims.source_state().values())
     applicant = records[7].ChuHoSo
     clean, leaky = tmp_path / "worker-0.log", tmp_path / "worker-1.log"

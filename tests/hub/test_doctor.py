@@ -31,9 +31,9 @@ CREDENTIALS = {
 
 
 @pytest.fixture
-def simulators(tmp_path: Path) -> Iterator[Path]:
+def simulators(start_simulators: type[Simulators], tmp_path: Path) -> Iterator[Path]:
     """Both simulated systems running; yields a topology file pointing at them."""
-    with Simulators(load(TOPOLOGIES / "quang-nam-2023.yaml"), seed=3) as sims:
+    with start_simulators(load(TOPOLOGIES / "quang-nam-2023.yaml"), seed=3) as sims:
         yield sims.topology_file(tmp_path / "topology.yaml")
 
 

@@ -24,18 +24,18 @@ pytestmark = [pytest.mark.redis]
 LEASE_MS = 1000
 KEY = "deliver:000.00.17.H47-240305-0001:dvcqg"
 
-# A worker that takes a dossier's lock and keeps working: the lease heartbeat of hub.outbox runs, as in a worker.
+# A worker that takes a dossier's lock and keeps working: the lease heartbeat of hub.claims runs, as in a worker.
 HOLDER = textwrap.dedent(
     f"""
     import sys, threading
     from dramatiq.rate_limits.backends import RedisBackend
-    from hub.broker import DossierMutex
-    from hub.outbox import Leases
+    from hub.broker import DossierMutex, renew_held
+    from hub.claims import Leases
     from hub.store.db import Database
 
     mutex = DossierMutex(RedisBackend(url=sys.argv[1]), {KEY!r}, ttl_ms={LEASE_MS})
     with mutex.acquire():
-        Leases(Database("sqlite:///" + sys.argv[2]), lease_seconds={LEASE_MS / 1000})
+        Leases(Database("sqlite:///" + sys.argv[2]), lease_seconds={LEASE_MS / 1000}, renew_locks=renew_held)
         print("held", flush=True)
         threading.Event().wait()
     """

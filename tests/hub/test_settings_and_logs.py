@@ -15,6 +15,7 @@ from cli.main import app
 from foundation import logs
 from foundation.credentials import credentials
 from foundation.errors import ConfigurationError
+from foundation.redaction import REMOVED
 from foundation.settings import Settings
 
 RECORD = {"ChuHoSo": "Đặng Thị Quỳnh Zara"}  # far from the frames a traceback shows the source lines of
@@ -72,7 +73,7 @@ def test_json_logs_carry_bound_context_and_hide_secrets(capsys: pytest.CaptureFi
     assert line["dossier_code"] == "000.00.17.H47-231027-0001"
     assert line["message_id"] == 42
     assert line["unit"] == "517"
-    assert line["password"] == "***"
+    assert line["password"] == REMOVED
 
 
 def test_bound_context_reaches_captured_logs() -> None:

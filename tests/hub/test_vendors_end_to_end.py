@@ -39,13 +39,13 @@ def _drain(db: Database, timeout: float = 120.0) -> None:
 
 
 def test_every_vendor_syncs_to_the_portal_through_its_profile_alone(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    start_simulators: type[Simulators], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     for ref in SYSTEMS:
         monkeypatch.setenv(f"DVC_HUB_CRED_{ref}_USERNAME", "hub")
         monkeypatch.setenv(f"DVC_HUB_CRED_{ref}_PASSWORD", "hub-secret")
     # Given the three-vendor province with a backlog of dossiers and every procedure mapped
-    with Simulators(load(TOPOLOGIES / "quang-nam-2023-three-vendors.yaml"), seed=12, dossiers=400) as sims:
+    with start_simulators(load(TOPOLOGIES / "quang-nam-2023-three-vendors.yaml"), seed=12, dossiers=400) as sims:
         settings = Settings(
             _env_file=None,
             database_url=f"sqlite:///{tmp_path / 'hub.sqlite3'}",

@@ -19,10 +19,10 @@ from hub.store.db import Database
 from migrations import upgrade
 from reports.models import ReconciliationRun
 from tests.admin import seed
-from tests.admin.conftest import serve
 from tests.admin.test_browser import CHROMIUM_ARGS
 from tests.conftest import ROOT, TOPOLOGIES
 from tests.reports import cases
+from tests.servers import serve
 
 OUT = ROOT / "docs" / "screenshots"
 PAGES = (

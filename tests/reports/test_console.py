@@ -19,18 +19,19 @@ from hub.store.db import Database
 from reports.models import ReconciliationRun
 from reports.workbook import SHEETS
 from tests.admin import seed
-from tests.admin.conftest import Live, login, serve
-from tests.conftest import TOPOLOGIES
+from tests.admin.conftest import login
+from tests.conftest import TOPOLOGIES, Serve
 from tests.reports import cases
+from tests.servers import Live
 
 TOPOLOGY = TOPOLOGIES / "da-nang-2025.yaml"
 
 
 @pytest.fixture
-def live(db: Database) -> Iterator[Live]:
+def live(start_console: Serve, db: Database) -> Iterator[Live]:
     seed.users(db)
     cases.store(db, cases.facts(cases.DA_NANG))
-    yield from serve(Console(db=db, topology=load(TOPOLOGY)))
+    yield from start_console(Console(db=db, topology=load(TOPOLOGY)))
 
 
 @pytest.fixture

@@ -22,7 +22,7 @@ from devtools import demo
 from foundation.topology import load
 from hub.store.db import Database
 from tests.admin import seed
-from tests.admin.conftest import serve
+from tests.conftest import Serve
 
 NEW_UNITS = {
     "48": "Thành phố Đà Nẵng",
@@ -36,7 +36,7 @@ NEW_UNITS = {
 
 
 @pytest.fixture(scope="module")
-def played(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, str]]:
+def played(serves_http: None, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, str]]:
     """A small demo (a backlog over June, then two hours over midnight into 1 July) into a temporary folder."""
     directory = tmp_path_factory.mktemp("demo")
     root = logging.getLogger()
@@ -64,11 +64,11 @@ def played(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, str
 
 
 @pytest.fixture(scope="module")
-def http(played: tuple[Path, str]) -> Iterator[httpx.Client]:
+def http(start_console: Serve, played: tuple[Path, str]) -> Iterator[httpx.Client]:
     directory, _ = played
     db = Database(f"sqlite:///{directory / 'hub.sqlite3'}")
     seed.users(db)
-    for live in serve(Console(db=db, topology=load(directory / "topology.yaml"))):
+    for live in start_console(Console(db=db, topology=load(directory / "topology.yaml"))):
         with httpx.Client(base_url=live.url, timeout=30) as client:
             answer = client.post("/api/v1/session", json={"username": "viewer", "password": seed.PASSWORD})
             assert answer.status_code == 200, answer.text

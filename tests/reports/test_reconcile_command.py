@@ -26,10 +26,10 @@ CREDENTIALS = {
 
 
 def test_reconcile_lists_the_source_and_looks_every_dossier_up_at_the_portal(
-    sqlite_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    start_simulators: type[Simulators], sqlite_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     upgrade(sqlite_url)
-    with Simulators(load(TOPOLOGIES / "quang-nam-2023.yaml"), seed=5, dossiers=40) as sims:
+    with start_simulators(load(TOPOLOGIES / "quang-nam-2023.yaml"), seed=5, dossiers=40) as sims:
         for name, value in CREDENTIALS.items():
             monkeypatch.setenv(name, value)
         monkeypatch.setenv("DVC_HUB_DATABASE_URL", sqlite_url)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import itertools
-import time
+import threading
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -37,6 +37,21 @@ class Recorder:
     def __call__(self, spec: JobSpec, tick: datetime) -> str:
         self.runs.append((spec.job_id, tick))
         return f"enqueued {len(self.runs)}"
+
+
+class TickCounter(Recorder):
+    """A recorder that says when it has run ``wanted`` ticks."""
+
+    def __init__(self, wanted: int) -> None:
+        super().__init__()
+        self.wanted = wanted
+        self.enough = threading.Event()
+
+    def __call__(self, spec: JobSpec, tick: datetime) -> str:
+        outcome = super().__call__(spec, tick)
+        if len(self.runs) >= self.wanted:
+            self.enough.set()
+        return outcome
 
 
 def _scheduler(db: Database, runner: object, clock: Clock, owner: str = "a") -> Scheduler:
@@ -125,14 +140,16 @@ def test_missed_ticks_after_downtime_coalesce_into_one_catch_up_run(db: Database
 
 
 def test_a_started_scheduler_fires_at_its_aligned_ticks(db: Database) -> None:
-    runs = Recorder()
+    # Real ticks must pass, the wall clock being what is under test: wait for three of them, not for a time
+    runs = TickCounter(wanted=3)
     every_second = JobSpec("poll:mc:517", JobKind.POLL, Every(1), system="mc", unit_code="517")
     scheduler = Scheduler(db, [every_second], DatabaseClaims(db), runs, owner="live")
     scheduler.start()
-    time.sleep(3.2)  # real seconds must pass for real ticks to fire: the wall clock is what is under test
-    scheduler.shutdown()
+    try:
+        assert runs.enough.wait(timeout=60), f"{len(runs.runs)} ticks in 60 s"
+    finally:
+        scheduler.shutdown()
     ticks = [tick for _, tick in runs.runs]
-    assert 2 <= len(ticks) <= 5
     assert all(t.microsecond == 0 for t in ticks)  # whole seconds since the epoch, not process start + n
     # one run per tick, in order; a tick may merge into the next on a starved machine, never run twice
     assert all(b - a >= timedelta(seconds=1) for a, b in itertools.pairwise(ticks))

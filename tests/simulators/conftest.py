@@ -19,8 +19,8 @@ def topology() -> Topology:
 
 
 @pytest.fixture(scope="module")
-def sims(topology: Topology) -> Iterator[Simulators]:
-    with Simulators(topology, seed=7, dossiers=150, session_ttl=60) as running:
+def sims(start_simulators: type[Simulators], topology: Topology) -> Iterator[Simulators]:
+    with start_simulators(topology, seed=7, dossiers=150, session_ttl=60) as running:
         yield running
 
 

@@ -116,8 +116,8 @@ def test_url_per_operation_and_the_lgsp_gateway(sims: Simulators) -> None:
     assert requests.get(f"{sims.portal_url}/lgsp/danhmuc/donvi", timeout=5).status_code == 401
 
 
-def test_sessions_and_tokens_expire_after_their_ttl(topology: Topology) -> None:
-    with Simulators(topology, seed=1, session_ttl=0.2, token_ttl=0.2) as short:
+def test_sessions_and_tokens_expire_after_their_ttl(start_simulators: type[Simulators], topology: Topology) -> None:
+    with start_simulators(topology, seed=1, session_ttl=0.2, token_ttl=0.2) as short:
         reply = call(short, "LayDanhSachTTHC")
         assert reply["error_code"] == "0" and len(reply["data"]) == 392  # type: ignore[arg-type]
         session = requests.post(

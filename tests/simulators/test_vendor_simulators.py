@@ -27,8 +27,8 @@ def three_vendors() -> Topology:
 
 
 @pytest.fixture(scope="module")
-def vendors(three_vendors: Topology) -> Iterator[Simulators]:
-    with Simulators(three_vendors, seed=7, dossiers=100) as running:
+def vendors(start_simulators: type[Simulators], three_vendors: Topology) -> Iterator[Simulators]:
+    with start_simulators(three_vendors, seed=7, dossiers=100) as running:
         yield running
 
 

@@ -27,8 +27,10 @@ SERVED = [("motcua-quangnam", "20965"), ("motcua-tamky", "502"), ("motcua-hoian"
 
 
 @pytest.fixture(scope="module")
-def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Simulators, Path]]:
-    with Simulators(load(TOPOLOGIES / "quang-nam-2023-three-vendors.yaml"), seed=9, dossiers=200) as sims:
+def world(
+    start_simulators: type[Simulators], tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[Simulators, Path]]:
+    with start_simulators(load(TOPOLOGIES / "quang-nam-2023-three-vendors.yaml"), seed=9, dossiers=200) as sims:
         yield sims, sims.topology_file(tmp_path_factory.mktemp("probe") / "topology.yaml")
 
 
