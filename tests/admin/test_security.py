@@ -323,6 +323,19 @@ def test_metrics_are_not_served_by_the_console_without_a_configured_token(db: Da
         assert httpx.get(f"{live.url}/metrics").status_code == 404
 
 
+@pytest.mark.parametrize("blank", ["", "   "])
+def test_a_blank_metrics_token_is_no_token_and_an_empty_bearer_opens_nothing(db: Database, blank: str) -> None:
+    for live in serve(Console(db=db, metrics_token=blank)):
+        # A server strips the value's trailing whitespace: "Bearer " arrives as "Bearer", an empty token.
+        for header in ("Bearer", "bearer"):
+            assert httpx.get(f"{live.url}/metrics", headers={"Authorization": header}).status_code == 404, header
+
+
+def test_an_empty_bearer_is_refused_when_a_token_is_configured(client: httpx.Client) -> None:
+    for header in ("Bearer", "bearer"):
+        assert client.get("/metrics", headers={"Authorization": header}).status_code == 401, header
+
+
 def test_api_docs_reference_no_external_host_and_their_assets_are_served(client: httpx.Client) -> None:
     page = client.get("/api/docs")
     assert page.status_code == 200
