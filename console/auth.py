@@ -27,6 +27,7 @@ from typing import Any, NamedTuple
 import pyotp
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+from pyotp.exceptions import OTPVerificationError
 from sqlalchemy import and_, case, delete, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
@@ -150,6 +151,7 @@ def set_totp(session: Session, username: str, *, enable: bool, actor: str | None
     if user is None:
         raise UserError(f"Không có người dùng {username!r} (no such user)")
     user.totp_secret = pyotp.random_base32() if enable else None
+    user.totp_last_step = None
     audit(session, actor, "user.totp" if enable else "user.totp.off", username, None)
     if user.totp_secret is None:
         return None
@@ -157,11 +159,25 @@ def set_totp(session: Session, username: str, *, enable: bool, actor: str | None
     return uri
 
 
-def _second_factor_ok(user: User, code: str | None) -> bool:
+def _second_factor_ok(session: Session, user: User, code: str | None) -> bool:
+    """Whether ``code`` is the user's TOTP code of now (one step of drift either way, as authenticator apps drift)
+    and no code of its step or a later one was accepted before: a code works once. The step is recorded by one
+    conditional UPDATE, so of two sign-ins racing with the same code only one gets through."""
     if user.totp_secret is None:
         return True
-    # One step of clock drift either way, as authenticator apps drift.
-    return bool(code) and pyotp.TOTP(user.totp_secret).verify(code or "", valid_window=1)
+    if not code:
+        return False
+    try:
+        step = pyotp.TOTP(user.totp_secret).verify_and_get_timecode(code.strip(), valid_window=1)
+    except OTPVerificationError:
+        return False
+    spent = session.execute(
+        update(User)
+        .where(User.id == user.id, or_(User.totp_last_step.is_(None), User.totp_last_step < step))
+        .values(totp_last_step=step)
+        .execution_options(synchronize_session=False)
+    )
+    return bool(spent.rowcount == 1)  # type: ignore[attr-defined]
 
 
 def authenticate(session: Session, username: str, password: str, *, totp: str | None = None) -> User | None:
@@ -172,7 +188,7 @@ def authenticate(session: Session, username: str, password: str, *, totp: str | 
         ok = _hasher.verify(user.password_hash if user else _DUMMY_HASH, password) and user is not None
     except (VerificationError, InvalidHashError):
         ok = False
-    if not ok or user is None or user.disabled or not _second_factor_ok(user, totp):
+    if not ok or user is None or user.disabled or not _second_factor_ok(session, user, totp):
         return None
     if _hasher.check_needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)

@@ -309,6 +309,18 @@ def test_an_admin_with_a_totp_secret_needs_the_current_code(db: Database, live: 
     assert without.status_code == 401 and wrong.status_code == 401 and right.status_code == 200
 
 
+def test_a_totp_code_works_once(db: Database, live: Live) -> None:
+    with db.session() as session:
+        uri = set_totp(session, "admin", enable=True, actor="test")
+    assert uri is not None
+    code = pyotp.TOTP(pyotp.parse_uri(uri).secret).now()
+    body = {"username": "admin", "password": seed.PASSWORD, "totp": code}
+    with httpx.Client(base_url=live.url, timeout=10) as http:
+        first = http.post("/api/v1/session", json=body)
+        again = http.post("/api/v1/session", json=body)  # a code seen over a shoulder or replayed from a proxy log
+    assert first.status_code == 200 and again.status_code == 401
+
+
 # --- 3. metrics, docs and headers ----------------------------------------------------------------------------------
 
 
