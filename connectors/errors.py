@@ -13,6 +13,7 @@ the verdict into the hub's error tree (:mod:`hub.errors`)::
     complete answer that cannot be parsed   UNREADABLE     UnreadableAnswer (HTML page in a 200, truncated XML,
       (HTML, truncated, wrong encoding)                    empty body, wrong encoding declaration): parked
     answer with a DTD / entity / external   FORBIDDEN      ForbiddenXml (entity bomb, XXE): parked
+    redirect to a host not configured       (none)         RedirectRefused: parked; nothing sent there
     HTTP 401                                REAUTH         log in again, retry once, then AuthenticationFailed
     HTTP 408                                TIMEOUT        RemoteTimeout
     HTTP 429                                SLOW_DOWN      RateLimited(retry_after=Retry-After)
@@ -164,6 +165,26 @@ class ForbiddenXml(PermanentError):
     """Raised when an answer holds a DTD, an entity declaration or an external reference (entity bomb, XXE)."""
 
     error_class = "forbidden_xml"
+
+
+class RedirectRefused(ConfigurationError):
+    """Raised when a remote redirects a call to a host its system's configuration does not list; nothing is sent
+    there (neither the body nor the credentials), and retrying would meet the same redirect."""
+
+    error_class = "redirect_refused"
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status_code: int | None = None,
+        location_host: str | None = None,
+        dossier_code: str | None = None,
+        target: str | None = None,
+    ) -> None:
+        super().__init__(message, dossier_code=dossier_code, target=target)
+        self.status_code = status_code
+        self.location_host = location_host
 
 
 class Resolution(StrEnum):

@@ -1,7 +1,9 @@
 """One system's HTTP calls: rate limit, circuit breaker, recording, and the boundary where ``requests`` fails.
 
 Both connectors send through an :class:`Endpoint`: the REST connector for its JSON calls, the SOAP connector through
-zeep's transport. Whatever ``requests`` raises is translated here, once, into :mod:`hub.errors`.
+zeep's transport. Whatever ``requests`` raises is translated here, once, into :mod:`hub.errors`. A redirect is
+followed only to the host the call went to or one the system's configuration lists (``redirect_hosts``): a 307
+re-sends the body, so following a stranger would hand it the dossier or the login's password.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
+from urllib.parse import urljoin, urlsplit
 
 import requests
 from requests.adapters import DEFAULT_POOLSIZE
@@ -23,6 +26,7 @@ from connectors.errors import (
     Bounds,
     CircuitOpen,
     ErrorTable,
+    RedirectRefused,
     RemoteTimeout,
     RemoteUnavailable,
     Resolution,
@@ -90,6 +94,7 @@ class Endpoint:
     clock: Clock = vn_now
     secrets: Callable[[], Iterable[str]] = lambda: ()
     bounds: Bounds = DEFAULT_BOUNDS
+    redirect_hosts: frozenset[str] = frozenset()  # hosts besides the call's own a redirect may lead to
 
     def __post_init__(self) -> None:
         with_deadlines(self.session)
@@ -161,13 +166,30 @@ class Endpoint:
     def fetch(self, operation: str, method: str, url: str, **kwargs: Any) -> requests.Response:
         """One HTTP exchange within :attr:`bounds`: the whole answer read (at most ``max_answer_bytes``) before the
         deadline, or a hub error; the one place where ``requests`` fails."""
+        hosts = {urlsplit(url).hostname or "", *(host.lower() for host in self.redirect_hosts)}
         with deadline(self.bounds.deadline) as armed:
             try:
-                response = self.session.request(method, url, timeout=self.timeouts.pair, stream=True, **kwargs)
+                response = self.session.request(
+                    method,
+                    url,
+                    timeout=self.timeouts.pair,
+                    stream=True,
+                    hooks={"response": _redirects_only_to(hosts)},
+                    **kwargs,
+                )
                 try:
                     _read_within(response, self.bounds.max_answer_bytes)
                 finally:
                     response.close()
+            except _ForeignRedirect as exc:
+                raise RedirectRefused(
+                    f"{self.system} chuyển hướng {operation} sang máy chủ {exc.host} không có trong cấu hình; "
+                    f"không gửi gì sang đó, thêm máy chủ vào options.redirect_hosts nếu đúng là của hệ thống "
+                    f"({self.system}.{operation} redirected to unlisted host {exc.host}: refused, nothing sent)",
+                    status_code=exc.status,
+                    location_host=exc.host,
+                    target=self.system,
+                ) from None
             except _TooLarge as exc:
                 raise self._bounded(Resolution.TOO_LARGE, operation, exc.seen) from None
             except requests.RequestException as exc:
@@ -214,6 +236,28 @@ class Endpoint:
                 headers=headers or {},
             )
         )
+
+
+class _ForeignRedirect(Exception):
+    def __init__(self, status: int, host: str) -> None:
+        super().__init__(status, host)
+        self.status = status
+        self.host = host
+
+
+def _redirects_only_to(hosts: set[str]) -> Callable[..., requests.Response]:
+    """A response hook that stops ``requests`` before it follows a redirect to a host not in ``hosts``: it runs on
+    every answer of the chain, before the next request is prepared, so nothing is sent to that host."""
+
+    def check(response: requests.Response, *args: Any, **kwargs: Any) -> requests.Response:
+        if response.is_redirect:
+            host = urlsplit(urljoin(response.url, response.headers["location"])).hostname or ""
+            if host not in hosts:
+                response.close()
+                raise _ForeignRedirect(response.status_code, host)
+        return response
+
+    return check
 
 
 class _TooLarge(Exception):

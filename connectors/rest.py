@@ -28,6 +28,7 @@ import requests
 from connectors.base import Health, PushResult, RawRecord
 from connectors.errors import (
     DEFAULT_BOUNDS,
+    AuthenticationFailed,
     BodyCheck,
     Bounds,
     ErrorTable,
@@ -528,7 +529,9 @@ class DvcqgConnector:
                 per_item=True,
             )
         except PermanentError as exc:
-            if len(records) == 1 or exc.error_class in ("authentication_failed", "configuration_error"):
+            if len(records) == 1 or isinstance(exc, AuthenticationFailed | ConfigurationError):
+                # the endpoint, not a record, is the problem (a refused login, a refused redirect): no record alone
+                # would fare better
                 return [PushResult(code, error=exc) for code in codes]
             return [
                 result

@@ -184,7 +184,7 @@ class Done(BaseModel):
 
 class LockoutOut(BaseModel):
     id: int
-    kind: Literal["username", "client"]
+    kind: Literal["username", "client", "pair"]
     value: str
     failures: int
     locked: bool
@@ -198,7 +198,8 @@ AUTH_ERRORS: dict[int | str, dict[str, Any]] = {401: {"model": Problem}, 403: {"
 @router.post("/session", response_model=SessionToken, responses={401: {"model": Problem}, 429: {"model": Problem}})
 def create_session(request: Request, body: Credentials) -> SessionToken:
     """Exchange a username and password (and TOTP code, if set) for a session token (send it as a bearer token).
-    Repeated failures make the username and the address wait (429 with Retry-After), then lock them."""
+    Repeated failures make the username at this address, and the address, wait (429 with Retry-After); failures
+    from several addresses lock the account."""
     c = console(request)
     try:
         signed = sign_in(

@@ -4,9 +4,12 @@ Passwords are hashed with Argon2id; a session cookie carries a random token whos
 sessions can be revoked (disabling a user ends them at once). Roles are ordered: a viewer reads metadata with
 personal data redacted, an operator also sees payloads and replays, an admin also manages configuration and users.
 
-Sign-in resists guessing: failures are counted per typed username and per client address; past a few, each key
-waits a growing delay, and past a limit it is locked for a while (:class:`ThrottlePolicy`). A waiting key is refused
-without looking at the password, every refusal is audited in its own transaction, and an admin can lift a lockout.
+Sign-in resists guessing without handing a stranger the power to lock anyone out (:class:`ThrottlePolicy`): each
+(username, client address) pair waits a growing delay after a few failures, a client address is locked past a
+limit, and an account is locked only when failures come from several addresses, so one address, however busy, slows
+only itself. A waiting key is refused without looking at the password; every attempt is audited, and each failure
+is counted with one UPSERT per key in a transaction of its own (parallel guesses neither race nor fail). An admin
+lifts a lockout in the console or with ``dvc-hub users unlock``.
 Passwords must be 12+ characters and not guessable (zxcvbn, with the username and the product's words as context);
 a user with a TOTP secret (pyotp) also needs the current code.
 """
@@ -19,12 +22,14 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import Any
+from typing import Any, NamedTuple
 
 import pyotp
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import delete, select
+from pyotp.exceptions import OTPVerificationError
+from sqlalchemy import and_, case, delete, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 from zxcvbn import zxcvbn
 
@@ -146,6 +151,7 @@ def set_totp(session: Session, username: str, *, enable: bool, actor: str | None
     if user is None:
         raise UserError(f"Không có người dùng {username!r} (no such user)")
     user.totp_secret = pyotp.random_base32() if enable else None
+    user.totp_last_step = None
     audit(session, actor, "user.totp" if enable else "user.totp.off", username, None)
     if user.totp_secret is None:
         return None
@@ -153,27 +159,36 @@ def set_totp(session: Session, username: str, *, enable: bool, actor: str | None
     return uri
 
 
-def _second_factor_ok(user: User, code: str | None) -> bool:
+def _second_factor_ok(session: Session, user: User, code: str | None) -> bool:
+    """Whether ``code`` is the user's TOTP code of now (one step of drift either way, as authenticator apps drift)
+    and no code of its step or a later one was accepted before: a code works once. The step is recorded by one
+    conditional UPDATE, so of two sign-ins racing with the same code only one gets through."""
     if user.totp_secret is None:
         return True
-    # One step of clock drift either way, as authenticator apps drift.
-    return bool(code) and pyotp.TOTP(user.totp_secret).verify(code or "", valid_window=1)
+    if not code:
+        return False
+    try:
+        step = pyotp.TOTP(user.totp_secret).verify_and_get_timecode(code.strip(), valid_window=1)
+    except OTPVerificationError:
+        return False
+    spent = session.execute(
+        update(User)
+        .where(User.id == user.id, or_(User.totp_last_step.is_(None), User.totp_last_step < step))
+        .values(totp_last_step=step)
+        .execution_options(synchronize_session=False)
+    )
+    return bool(spent.rowcount == 1)  # type: ignore[attr-defined]
 
 
-def authenticate(
-    session: Session, username: str, password: str, *, client: str | None = None, totp: str | None = None
-) -> User | None:
+def authenticate(session: Session, username: str, password: str, *, totp: str | None = None) -> User | None:
     """The user if the password (and TOTP code, when the user has a secret) matches and the account is enabled;
-    every attempt is audited."""
+    the caller audits the attempt."""
     user = session.scalar(select(User).where(User.username == username))
     try:
         ok = _hasher.verify(user.password_hash if user else _DUMMY_HASH, password) and user is not None
     except (VerificationError, InvalidHashError):
         ok = False
-    if ok and user is not None and (user.disabled or not _second_factor_ok(user, totp)):
-        ok = False
-    audit(session, username, "login" if ok else "login.failed", username, None, client=client)
-    if not ok or user is None:
+    if not ok or user is None or user.disabled or not _second_factor_ok(session, user, totp):
         return None
     if _hasher.check_needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
@@ -234,25 +249,33 @@ def audit(
 
 @dataclass(frozen=True, slots=True)
 class ThrottlePolicy:
-    """How failed sign-ins slow a key down: ``free_failures`` cost nothing, each further one doubles the wait from
-    ``first_delay`` up to ``max_delay``, and at the lockout limit the key is locked for ``lockout``. A client address
-    may front many users (a ward's NAT), so it gets a higher limit than a username."""
+    """How failed sign-ins slow keys down and lock them.
+
+    A (username, client address) pair has ``free_failures`` free, then waits a delay doubling from ``first_delay``
+    up to ``max_delay``. A client address is locked for ``lockout`` after ``client_lockout_after`` failures over any
+    usernames (it may front a ward's NAT, hence a higher limit); a pair or an address that fails while it waits
+    waits longer, which holds up only itself. An account is locked for ``lockout`` only once it has
+    ``user_lockout_after`` failures coming from at least ``lockout_addresses`` addresses that failed within
+    ``forget_after``, and failures during that lock do not prolong it: one address alone never locks an account,
+    and nobody keeps one locked by going on failing.
+    """
 
     free_failures: int = 3
     first_delay: timedelta = timedelta(seconds=1)
     max_delay: timedelta = timedelta(minutes=1)
     user_lockout_after: int = 10
+    lockout_addresses: int = 3
     client_lockout_after: int = 30
     lockout: timedelta = timedelta(minutes=15)
     forget_after: timedelta = timedelta(hours=1)  # a key quiet this long starts counting again
 
-    def wait(self, failures: int, lockout_after: int) -> tuple[timedelta | None, bool]:
-        """How long a key with ``failures`` must wait, and whether that is a lockout."""
-        if failures >= lockout_after:
+    def wait(self, failures: int, lockout_after: int | None = None) -> tuple[timedelta | None, bool]:
+        """How long a key with ``failures`` must wait, and whether that is a lockout (never without a limit)."""
+        if lockout_after is not None and failures >= lockout_after:
             return self.lockout, True
         if failures <= self.free_failures:
             return None, False
-        return min(self.first_delay * 2 ** (failures - self.free_failures - 1), self.max_delay), False
+        return min(self.first_delay * 2 ** min(failures - self.free_failures - 1, 32), self.max_delay), False
 
 
 class SignInRefused(Exception):
@@ -283,70 +306,130 @@ def sign_in(
     policy: ThrottlePolicy,
     totp: str | None = None,
 ) -> SignedIn:
-    """Check the credentials unless the username or client must wait; open a session, or raise
-    :class:`SignInRefused` after the failure is counted and audited in a transaction of its own (so it stays
-    recorded whatever the caller does next)."""
-    keys = _keys(username, client, policy)
+    """Check the credentials unless a key of this attempt must wait; open a session, or raise
+    :class:`SignInRefused` once the failure is counted and audited in a transaction of its own (so it stays
+    recorded whatever the caller does next, and it begins by writing, so parallel attempts queue instead of failing)."""
+    keys = _Keys.of(username, client)
+    now = utcnow()
     with db.session() as session:
-        now = utcnow()
-        rows = _throttles(session, keys)
-        waiting = max(
-            (r.blocked_until for r in rows.values() if r.blocked_until and r.blocked_until > now), default=None
+        waits = session.scalars(
+            select(SignInThrottle.blocked_until).where(keys.where(), SignInThrottle.blocked_until > now)
         )
+        waiting = max((w for w in waits if w is not None), default=None)
         if waiting is None:
-            user = authenticate(session, username, password, client=client, totp=totp)
+            user = authenticate(session, username, password, totp=totp)
             if user is not None:
-                session.execute(
-                    delete(SignInThrottle).where(SignInThrottle.kind == "username", SignInThrottle.value == username)
-                )
+                audit(session, username, "login", username, None, client=client)
+                session.execute(delete(SignInThrottle).where(keys.where(client=False)))
                 return SignedIn(open_session(session, user, client=client), user.username, Role(user.role))
+    with db.session() as session:
+        if waiting is None:
+            audit(session, username, "login.failed", username, None, client=client)
         else:
             audit(session, username, "login.throttled", username, {"until": waiting.isoformat()}, client=client)
-        until = _count_failure(session, keys, rows, now, policy)
+        until = _count_failure(session, keys, now, policy)
     raise SignInRefused(until - now if until is not None else None)
 
 
-def _keys(username: str, client: str | None, policy: ThrottlePolicy) -> list[tuple[str, str, int]]:
-    keys = [("username", username[:200], policy.user_lockout_after)]
-    if client:
-        keys.append(("client", client[:200], policy.client_lockout_after))
-    return keys
+@dataclass(frozen=True, slots=True)
+class _Keys:
+    """The throttle keys of one attempt: the typed username, the client address, and the pair of both."""
+
+    username: str
+    client: str
+
+    @classmethod
+    def of(cls, username: str, client: str | None) -> _Keys:
+        # An address never holds "|" (the pair's separator), so a pair's value splits back into exactly its two.
+        return cls(username[:139], (client or "?").replace("|", "_")[:60])
+
+    @property
+    def pair(self) -> str:
+        return f"{self.client}|{self.username}"
+
+    def all(self) -> list[tuple[str, str]]:
+        return [("pair", self.pair), ("client", self.client), ("username", self.username)]
+
+    def where(self, *, client: bool = True) -> Any:
+        keys = [(kind, value) for kind, value in self.all() if client or kind != "client"]
+        return or_(*(and_(SignInThrottle.kind == kind, SignInThrottle.value == value) for kind, value in keys))
 
 
-def _throttles(session: Session, keys: list[tuple[str, str, int]]) -> dict[tuple[str, str], SignInThrottle]:
-    found = {}
-    for kind, value, _limit in keys:
-        row = session.scalar(select(SignInThrottle).where(SignInThrottle.kind == kind, SignInThrottle.value == value))
-        if row is not None:
-            found[kind, value] = row
-    return found
-
-
-def _count_failure(
-    session: Session,
-    keys: list[tuple[str, str, int]],
-    rows: dict[tuple[str, str], SignInThrottle],
-    now: datetime,
-    policy: ThrottlePolicy,
-) -> datetime | None:
-    """Count one failure on every key; the latest time any of them must wait until, if any."""
+def _count_failure(session: Session, keys: _Keys, now: datetime, policy: ThrottlePolicy) -> datetime | None:
+    """Count one failure on every key of the attempt; the latest time any of them must wait until, if any."""
     latest: datetime | None = None
-    for kind, value, limit in keys:
-        row = rows.get((kind, value))
-        if row is None:
-            row = SignInThrottle(kind=kind, value=value, failures=0, locked=False)
-            session.add(row)
-        elif now - row.last_failure_at > policy.forget_after and not (row.blocked_until and row.blocked_until > now):
-            row.failures, row.locked = 0, False
-        row.failures += 1
-        row.last_failure_at = now
-        wait, locked = policy.wait(row.failures, limit)
-        if wait is not None:
-            row.blocked_until = max(row.blocked_until or now, now + wait)
-            row.locked = row.locked or locked
-        if row.blocked_until is not None and row.blocked_until > now:
-            latest = max(latest or row.blocked_until, row.blocked_until)
+    for kind, value in keys.all():
+        row = _counted(session, kind, value, now, policy)
+        blocked = row.blocked_until if row.blocked_until is not None and row.blocked_until > now else None
+        if kind == "username":
+            # Only failures from several addresses lock an account, and a lock runs out when it said: nobody
+            # keeps it locked by going on failing.
+            spread = row.failures >= policy.user_lockout_after and (
+                _addresses(session, keys.username, now - policy.forget_after) >= policy.lockout_addresses
+            )
+            if blocked is None and spread:
+                blocked = _block(session, row.id, now + policy.lockout, locked=True)
+        else:
+            # A pair or an address that goes on failing waits longer each time: it holds up only itself.
+            limit = policy.client_lockout_after if kind == "client" else None
+            wait, locks = policy.wait(row.failures, limit)
+            if wait is not None and (blocked is None or now + wait > blocked):
+                blocked = _block(session, row.id, now + wait, locked=locks or row.locked)
+        if blocked is not None:
+            latest = max(latest or blocked, blocked)
     return latest
+
+
+def _block(session: Session, throttle_id: int, until: datetime, *, locked: bool) -> datetime:
+    session.execute(
+        update(SignInThrottle).where(SignInThrottle.id == throttle_id).values(blocked_until=until, locked=locked)
+    )
+    return until
+
+
+class _Count(NamedTuple):
+    id: int
+    failures: int
+    blocked_until: datetime | None
+    locked: bool
+
+
+def _counted(session: Session, kind: str, value: str, now: datetime, policy: ThrottlePolicy) -> _Count:
+    """One more failure on a key, in one statement (INSERT ... ON CONFLICT DO UPDATE): parallel failures each
+    count, none of them meets the unique key; a key quiet for ``forget_after`` and not waiting starts again."""
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    stale = and_(
+        SignInThrottle.last_failure_at < now - policy.forget_after,
+        or_(SignInThrottle.blocked_until.is_(None), SignInThrottle.blocked_until <= now),
+    )
+    statement = (
+        insert(SignInThrottle)
+        .values(kind=kind, value=value, failures=1, last_failure_at=now, locked=False)
+        .on_conflict_do_update(
+            index_elements=[SignInThrottle.kind, SignInThrottle.value],
+            set_={
+                "failures": case((stale, 1), else_=SignInThrottle.failures + 1),
+                "locked": case((stale, False), else_=SignInThrottle.locked),
+                "last_failure_at": now,
+            },
+        )
+        .returning(SignInThrottle.id, SignInThrottle.failures, SignInThrottle.blocked_until, SignInThrottle.locked)
+    )
+    return _Count(*session.execute(statement).one())
+
+
+def _addresses(session: Session, username: str, since: datetime) -> int:
+    """How many client addresses failed to sign in as ``username`` since ``since``."""
+    values = session.scalars(
+        select(SignInThrottle.value).where(
+            SignInThrottle.kind == "pair",
+            SignInThrottle.value.endswith(f"|{username}", autoescape=True),
+            SignInThrottle.last_failure_at >= since,
+        )
+    )
+    # The suffix also matches a typed username that ends in "|name": only an exact split counts.
+    return len({client for client, _, name in (v.partition("|") for v in values) if name == username})
 
 
 def blocked_keys(session: Session, *, now: datetime | None = None) -> list[SignInThrottle]:
@@ -369,3 +452,29 @@ def lift_block(session: Session, throttle_id: int, *, actor: str, client: str | 
     session.delete(row)
     audit(session, actor, "login.unlock", f"{row.kind}:{row.value}", {"failures": row.failures}, client=client)
     return row
+
+
+def unlock_user(session: Session, username: str, *, actor: str, client: str | None = None) -> int:
+    """Lift an account's lockout and every delay its pairs wait; returns how many keys were lifted."""
+    keys = _Keys.of(username, None)
+    if session.scalar(select(User.id).where(User.username == username)) is None:
+        raise UserError(f"Không có người dùng {username!r} (no such user)")
+    rows = [
+        row
+        for row in session.scalars(
+            select(SignInThrottle).where(
+                or_(
+                    and_(SignInThrottle.kind == "username", SignInThrottle.value == keys.username),
+                    and_(
+                        SignInThrottle.kind == "pair",
+                        SignInThrottle.value.endswith(f"|{keys.username}", autoescape=True),
+                    ),
+                )
+            )
+        )
+        if row.kind == "username" or row.value.partition("|")[2] == keys.username
+    ]
+    for row in rows:
+        session.delete(row)
+    audit(session, actor, "login.unlock", f"username:{username}", {"keys": len(rows)}, client=client)
+    return len(rows)

@@ -16,7 +16,7 @@ from rich.table import Table
 from sqlalchemy import select
 
 from console.alerts import AlertSettings
-from console.auth import Role, ThrottlePolicy, UserError, create_user, set_disabled
+from console.auth import Role, ThrottlePolicy, UserError, create_user, set_disabled, unlock_user
 from console.formatting import local_time
 from console.queries import SearchFilter, search, timeline
 from console.runner import Background
@@ -28,7 +28,7 @@ from hub.store.models import User
 console = Console()
 errors = Console(stderr=True)
 
-users_app = typer.Typer(help="Console users: create, list, disable.", no_args_is_help=True)
+users_app = typer.Typer(help="Console users: create, list, disable, unlock.", no_args_is_help=True)
 logs_app = typer.Typer(help="Search the integration log.", no_args_is_help=True)
 dossier_app = typer.Typer(help="Everything the hub knows about one dossier.", no_args_is_help=True)
 
@@ -67,6 +67,7 @@ def serve(
             throttle=ThrottlePolicy(
                 free_failures=settings.signin_free_failures,
                 user_lockout_after=settings.signin_user_lockout_after,
+                lockout_addresses=settings.signin_lockout_addresses,
                 client_lockout_after=settings.signin_client_lockout_after,
                 lockout=timedelta(seconds=settings.signin_lockout_seconds),
             ),
@@ -126,6 +127,21 @@ def users_disable(username: str, enable: Annotated[bool, typer.Option(help="Enab
         errors.print(f"[red]✗[/red] {exc}", highlight=False)
         raise typer.Exit(1) from exc
     console.print(f"{username}: {'đã mở khóa (enabled)' if enable else 'đã khóa (disabled)'}")
+
+
+@users_app.command("unlock")
+def users_unlock(username: str) -> None:
+    """Lift a user's sign-in lockout and the delays of every address that failed as them, at once."""
+    try:
+        with _db().session() as session:
+            lifted = unlock_user(session, username, actor="cli")
+    except UserError as exc:
+        errors.print(f"[red]✗[/red] {exc}", highlight=False)
+        raise typer.Exit(1) from exc
+    if lifted:
+        console.print(f"{username}: đã gỡ khóa đăng nhập, {lifted} khóa (sign-in lockout lifted, {lifted} keys)")
+    else:
+        console.print(f"{username}: không bị khóa đăng nhập (not locked out)")
 
 
 @users_app.command("totp")

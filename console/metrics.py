@@ -72,11 +72,13 @@ class LogCollector(Collector):
 
 @router.get("/metrics")
 def metrics(request: Request) -> Response:
-    expected: str | None = request.app.state.console.metrics_token
-    if expected is None:
+    # An empty token (DVC_HUB_CONSOLE_METRICS_TOKEN= left blank) is no token: it would let "Bearer " in.
+    expected = (request.app.state.console.metrics_token or "").strip()
+    if not expected:
         raise HTTPException(status_code=404, detail="Chỉ số không phục vụ ở đây (metrics are served on --metrics-port)")
     scheme, _, token = request.headers.get("authorization", "").partition(" ")
-    if scheme.lower() != "bearer" or not hmac.compare_digest(token.strip().encode(), expected.encode()):
+    token = token.strip()
+    if scheme.lower() != "bearer" or not token or not hmac.compare_digest(token.encode(), expected.encode()):
         raise HTTPException(
             status_code=401, detail="Cần bearer token (token required)", headers={"WWW-Authenticate": "Bearer"}
         )

@@ -84,7 +84,12 @@ class Settings(BaseSettings):
     console_max_body_bytes: int = Field(default=1_000_000, ge=1024, description="larger request bodies get 413")
     console_api_docs: bool | None = Field(default=None, description="/api/docs: on in development, off in production")
     signin_free_failures: int = Field(default=3, ge=0, description="failed sign-ins before a key starts waiting")
-    signin_user_lockout_after: int = Field(default=10, ge=1, description="failures that lock a username")
+    signin_user_lockout_after: int = Field(
+        default=10, ge=1, description="failures that lock a username, when they come from several addresses"
+    )
+    signin_lockout_addresses: int = Field(
+        default=3, ge=2, description="addresses a username's failures must come from to lock it"
+    )
     signin_client_lockout_after: int = Field(default=30, ge=1, description="failures that lock a client address")
     signin_lockout_seconds: int = Field(default=900, ge=1, description="how long a lockout lasts")
 

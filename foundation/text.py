@@ -1,4 +1,5 @@
-"""Text rules every folder applies the same way: Unicode NFC, trimmed, one-line names; agency identifiers."""
+"""Text rules every folder applies the same way: Unicode NFC, trimmed, one-line names; agency identifiers; text a
+spreadsheet must not take for a formula."""
 
 from __future__ import annotations
 
@@ -37,3 +38,23 @@ def normalize_text(value: str) -> str:
 def normalize_name(value: str) -> str:
     """NFC, and every run of whitespace inside a one-line value (names, titles) folded to one space."""
     return " ".join(normalize_text(value).split())
+
+
+# A spreadsheet takes a cell that starts with one of these for a formula (a tab or CR can hide one behind it): OWASP's
+# CSV-injection rule. A procedure name or an apology reason comes from other systems and may start with any of them.
+FORMULA_STARTS: Final = ("=", "+", "-", "@", "\t", "\r")
+
+
+def looks_like_formula(value: object) -> bool:
+    """Whether a spreadsheet would read ``value`` as a formula rather than as the text it is."""
+    return isinstance(value, str) and value.startswith(FORMULA_STARTS)
+
+
+def spreadsheet_text(value: str) -> str:
+    """``value`` for a CSV cell a spreadsheet opens as text: an apostrophe before what would start a formula."""
+    return "'" + value if looks_like_formula(value) else value
+
+
+def from_spreadsheet_text(value: str) -> str:
+    """The inverse of :func:`spreadsheet_text`, so that a CSV exported by the hub imports unchanged."""
+    return value[1:] if value.startswith("'") and looks_like_formula(value[1:]) else value

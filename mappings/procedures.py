@@ -13,6 +13,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Final, Protocol
 
+from foundation.text import from_spreadsheet_text, spreadsheet_text
 from mappings.normalize import name, text
 
 CSV_COLUMNS: Final = ("local_code", "national_code", "procedure_name", "field_code", "field_name")
@@ -74,7 +75,8 @@ def parse_csv(content: str) -> tuple[list[MappingRow], list[str]]:
     rows: list[MappingRow] = []
     problems: list[str] = []
     seen: dict[str, int] = {}
-    for number, record in enumerate(reader, start=2):
+    for number, read in enumerate(reader, start=2):
+        record = {k: from_spreadsheet_text(v) if isinstance(v, str) else v for k, v in read.items()}
         local = text(record.get("local_code"))
         national = text(record.get("national_code"))
         if local is None and national is None:
@@ -103,18 +105,13 @@ def parse_csv(content: str) -> tuple[list[MappingRow], list[str]]:
 
 
 def to_csv(rows: Iterable[tuple[str, NationalProcedure]]) -> str:
-    """CSV text with a header, one row per local code, in the order given."""
+    """CSV text with a header, one row per local code, in the order given; no cell opens as a formula."""
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
+    # CRLF, as RFC 4180 has it: the writer then quotes any field holding a CR or LF, which a spreadsheet would
+    # otherwise take for a new row, whose first cell could start a formula.
+    writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(CSV_COLUMNS)
     for local_code, target in rows:
-        writer.writerow(
-            [
-                local_code,
-                target.national_code,
-                target.procedure_name or "",
-                target.field_code or "",
-                target.field_name or "",
-            ]
-        )
+        cells = [local_code, target.national_code, target.procedure_name, target.field_code, target.field_name]
+        writer.writerow([spreadsheet_text(cell or "") for cell in cells])
     return out.getvalue()

@@ -1,7 +1,8 @@
 """The monthly workbook a provincial office files: one sheet per report, Vietnamese headers, formatted for print.
 
 Sheets: "Tổng hợp" (province summary), "Chỉ số" (indicators per unit and level), "Hồ sơ trễ hạn" (the register),
-"Xin lỗi - gia hạn" (every extension), "Đồng bộ DVCQG" (portal sync coverage per unit).
+"Xin lỗi - gia hạn" (every extension), "Đồng bộ DVCQG" (portal sync coverage per unit). Every row goes through
+:func:`_append`, which keeps text that starts like a formula (a procedure name, an apology reason) text.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
+from foundation.text import looks_like_formula
 from reports.labels import EXTENSION_COLUMNS, INDICATOR_COLUMNS, LEVELS, REGISTER_COLUMNS
 from reports.periods import Period
 from reports.service import IndicatorReport, LateReport
@@ -54,8 +56,8 @@ def write_monthly(
 
 def _title(sheet: Worksheet, text: str, province: str, period: Period, width: int) -> int:
     """The two title rows every sheet starts with; returns the header row's number."""
-    sheet.append([f"{text} — {province}"])
-    sheet.append([f"Kỳ báo cáo: {period.label} ({period.start:%d/%m/%Y} – {period.end:%d/%m/%Y})"])
+    _append(sheet, [f"{text} — {province}"])
+    _append(sheet, [f"Kỳ báo cáo: {period.label} ({period.start:%d/%m/%Y} – {period.end:%d/%m/%Y})"])
     sheet["A1"].font = _TITLE_FONT
     sheet["A2"].font = Font(name="Times New Roman", italic=True, size=11)
     for row in (1, 2):
@@ -65,13 +67,13 @@ def _title(sheet: Worksheet, text: str, province: str, period: Period, width: in
 
 
 def _table(sheet: Worksheet, header_row: int, headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
-    sheet.append(list(headers))
+    _append(sheet, headers)
     for cell in sheet[header_row]:
         cell.fill, cell.font, cell.border = _HEADER_FILL, _HEADER_FONT, _BORDER
         cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
     sheet.row_dimensions[header_row].height = 45
     for values in rows:
-        sheet.append(list(values))
+        _append(sheet, values)
         for cell in sheet[sheet.max_row]:
             cell.font, cell.border = _BODY_FONT, _BORDER
             if isinstance(cell.value, date):  # datetimes are dates too
@@ -83,6 +85,16 @@ def _table(sheet: Worksheet, header_row: int, headers: Sequence[str], rows: Sequ
     sheet.page_setup.orientation = "landscape"
     sheet.page_setup.fitToWidth = 1
     sheet.print_title_rows = f"{header_row}:{header_row}"
+
+
+def _append(sheet: Worksheet, values: Sequence[Any]) -> None:
+    """One row, where text that a spreadsheet would run as a formula (``=``, ``+``, ``-``, ``@``, tab, CR first) is
+    stored as text and shown as typed with an apostrophe, so that editing the cell does not turn it into one."""
+    sheet.append(list(values))
+    for cell in sheet[sheet.max_row]:
+        if looks_like_formula(cell.value):
+            cell.data_type = "s"
+            cell.quotePrefix = True
 
 
 def _scope_name(scope: str, key: str, name: str, level: Any) -> str:

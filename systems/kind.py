@@ -40,6 +40,9 @@ class Options(BaseModel):
     reauth_codes: list[str] | None = None
     retry_codes: list[str] | None = None
     pool_size: int = 8
+    # Hosts besides the system's own that its redirects may lead to; any other redirect is refused (a 307 would
+    # re-send the body, credentials included, to whoever the remote names).
+    redirect_hosts: list[str] = Field(default_factory=list)
 
 
 @dataclass(frozen=True)

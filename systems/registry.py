@@ -160,6 +160,7 @@ def _endpoint(system: System, kind: SystemKind, options: Options, settings: Sett
         limiter=_limiter(options, settings),
         recorder=recorder,
         table=table,
+        redirect_hosts=frozenset(options.redirect_hosts),
     )
 
 

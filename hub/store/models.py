@@ -360,6 +360,8 @@ class User(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_login_at: Mapped[datetime | None]
     totp_secret: Mapped[str | None] = mapped_column(String(64))  # base32; set: sign-in also needs a TOTP code
+    # The 30-second step of the last TOTP code accepted: a code of that step or an earlier one is refused (single use).
+    totp_last_step: Mapped[int | None] = mapped_column(Integer)
 
 
 class AuditEntry(Base):

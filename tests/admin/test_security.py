@@ -224,26 +224,27 @@ def _failures(db: Database, username: str) -> list[str]:
         )
 
 
-def test_thirty_wrong_passwords_lock_the_user_until_an_admin_lifts_it(db: Database, live: Live) -> None:
+def test_thirty_wrong_passwords_lock_the_address_not_the_user_until_an_admin_lifts_it(db: Database, live: Live) -> None:
     with httpx.Client(base_url=live.url, timeout=10) as http:
-        # The admin signed in before the attack (the attack locks the address too).
+        # The admin signed in before the attack (the attack locks the address).
         admin = http.post("/api/v1/session", json={"username": "admin", "password": seed.PASSWORD}).json()["token"]
         statuses = [
             http.post("/api/v1/session", json={"username": "operator", "password": f"đoán-{i}-lần"}).status_code
             for i in range(30)
         ]
         right = http.post("/api/v1/session", json={"username": "operator", "password": seed.PASSWORD})
-        # Free failures answer 401; then the user and the address wait (429), growing to a lockout.
+        # Free failures answer 401; then the pair and the address wait (429), the address growing to a lockout.
         assert statuses[:3] == [401, 401, 401]
         assert set(statuses) <= {401, 429} and statuses[-1] == 429
         assert right.status_code == 429 and int(right.headers["Retry-After"]) > 10 * 60
         # Every failure is in the audit, the API's included (none rolled back with the refused request).
         assert len(_failures(db, "operator")) == 31
-        # The admin sees the lockouts and lifts them; the right password then works at once.
+        # The admin sees the address locked and the pair waiting, the account itself not locked (one address alone
+        # never locks it), and lifts them; the right password then works at once.
         bearer = {"Authorization": f"Bearer {admin}"}
         locks = http.get("/api/v1/lockouts", headers=bearer).json()
         assert {(lock["kind"], lock["value"], lock["locked"]) for lock in locks} == {
-            ("username", "operator", True),
+            ("pair", "127.0.0.1|operator", False),
             ("client", "127.0.0.1", True),
         }
         for lock in locks:
@@ -264,8 +265,9 @@ def test_a_lockout_is_shown_on_the_users_page_and_lifted_there(db: Database, liv
         assert refused.status_code == 429 and "thử lại sau" in refused.text
         page = admin.get("/users").text
         lock_ids = re.findall(r'action="/lockouts/(\d+)/lift"', page)
-        # The username is locked; the address (below its own limit) waits a growing delay: both listed, both lifted.
-        assert len(lock_ids) == 2 and "127.0.0.1" in page and page.count("lock</span>") == 1
+        # The user at this address and the address (below its own limit) wait a growing delay, neither locked (one
+        # address never locks an account): both listed, both lifted.
+        assert len(lock_ids) == 2 and "127.0.0.1|viewer" in page and page.count("lock</span>") == 0
         for lock_id in lock_ids:
             admin.post(f"/lockouts/{lock_id}/lift", data={"csrf": token})
         assert (
@@ -309,6 +311,18 @@ def test_an_admin_with_a_totp_secret_needs_the_current_code(db: Database, live: 
     assert without.status_code == 401 and wrong.status_code == 401 and right.status_code == 200
 
 
+def test_a_totp_code_works_once(db: Database, live: Live) -> None:
+    with db.session() as session:
+        uri = set_totp(session, "admin", enable=True, actor="test")
+    assert uri is not None
+    code = pyotp.TOTP(pyotp.parse_uri(uri).secret).now()
+    body = {"username": "admin", "password": seed.PASSWORD, "totp": code}
+    with httpx.Client(base_url=live.url, timeout=10) as http:
+        first = http.post("/api/v1/session", json=body)
+        again = http.post("/api/v1/session", json=body)  # a code seen over a shoulder or replayed from a proxy log
+    assert first.status_code == 200 and again.status_code == 401
+
+
 # --- 3. metrics, docs and headers ----------------------------------------------------------------------------------
 
 
@@ -321,6 +335,19 @@ def test_metrics_without_the_token_are_refused(client: httpx.Client) -> None:
 def test_metrics_are_not_served_by_the_console_without_a_configured_token(start_console: Serve, db: Database) -> None:
     for live in start_console(Console(db=db)):
         assert httpx.get(f"{live.url}/metrics").status_code == 404
+
+
+@pytest.mark.parametrize("blank", ["", "   "])
+def test_a_blank_metrics_token_is_no_token_and_an_empty_bearer_opens_nothing(db: Database, blank: str) -> None:
+    for live in serve(Console(db=db, metrics_token=blank)):
+        # A server strips the value's trailing whitespace: "Bearer " arrives as "Bearer", an empty token.
+        for header in ("Bearer", "bearer"):
+            assert httpx.get(f"{live.url}/metrics", headers={"Authorization": header}).status_code == 404, header
+
+
+def test_an_empty_bearer_is_refused_when_a_token_is_configured(client: httpx.Client) -> None:
+    for header in ("Bearer", "bearer"):
+        assert client.get("/metrics", headers={"Authorization": header}).status_code == 401, header
 
 
 def test_api_docs_reference_no_external_host_and_their_assets_are_served(client: httpx.Client) -> None:

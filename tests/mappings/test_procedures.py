@@ -68,7 +68,7 @@ def test_bad_csv_lines_are_all_reported_and_nothing_is_imported(database: Databa
     with pytest.raises(ValidationFailed) as raised:
         procedures.import_csv(database, bad)
     assert [p.message_vi.split(":")[0] for p in raised.value.problems] == ["dòng 3", "dòng 4"]
-    assert procedures.export_csv(database) == "local_code,national_code,procedure_name,field_code,field_name\n"
+    assert procedures.export_csv(database) == "local_code,national_code,procedure_name,field_code,field_name\r\n"
 
 
 def test_cached_lookup_sees_changes_after_refresh(database: Database) -> None:
