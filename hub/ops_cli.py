@@ -11,6 +11,7 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from foundation import dates
 from foundation.settings import get_settings
 from foundation.topology import configured
 from hub import replay as replays
@@ -67,8 +68,14 @@ def replay_bulk(
     unit: Annotated[str | None, typer.Option(help="unit code")] = None,
     procedure: Annotated[str | None, typer.Option(help="local procedure code")] = None,
     error_class: Annotated[str | None, typer.Option(help="e.g. mapping_missing")] = None,
-    since: Annotated[datetime | None, typer.Option(help="created at or after (ISO 8601)")] = None,
-    until: Annotated[datetime | None, typer.Option(help="created before (ISO 8601)")] = None,
+    since: Annotated[
+        datetime | None,
+        typer.Option(parser=dates.since, metavar="dd/mm/yyyy", help="tạo từ ngày (giờ Việt Nam; cả yyyy-mm-dd)"),
+    ] = None,
+    until: Annotated[
+        datetime | None,
+        typer.Option(parser=dates.until, metavar="dd/mm/yyyy", help="tạo đến hết ngày (giờ Việt Nam; cả yyyy-mm-dd)"),
+    ] = None,
     state: Annotated[str, typer.Option(help="which messages: parked (default), held, retrying")] = "parked",
     fresh: Annotated[bool, typer.Option(help="Fetch dossiers again from their source.")] = False,
     rate: Annotated[float | None, typer.Option(help="messages per second at most")] = None,
