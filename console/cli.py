@@ -24,7 +24,7 @@ from foundation import dates
 from foundation.settings import Environment, get_settings
 from foundation.topology import configured
 from hub.store.db import Database
-from hub.store.models import User
+from hub.store.models import MessageState, User
 
 console = Console()
 errors = Console(stderr=True)
@@ -158,7 +158,7 @@ def logs_search(
     unit: Annotated[str | None, typer.Option(help="Unit code.")] = None,
     procedure: Annotated[str | None, typer.Option(help="Local procedure code.")] = None,
     target: Annotated[str | None, typer.Option(help="Target, e.g. dvcqg.")] = None,
-    state: Annotated[str | None, typer.Option(help="pending, queued, running, retrying, succeeded, parked...")] = None,
+    state: Annotated[MessageState | None, typer.Option(help="The messages' state.")] = None,
     error_class: Annotated[str | None, typer.Option(help="e.g. mapping_missing.")] = None,
     since: Annotated[
         datetime | None,

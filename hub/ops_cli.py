@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import time
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Literal
 
 import typer
 from rich.console import Console
@@ -76,7 +76,9 @@ def replay_bulk(
         datetime | None,
         typer.Option(parser=dates.until, metavar="dd/mm/yyyy", help="tạo đến hết ngày (giờ Việt Nam; cả yyyy-mm-dd)"),
     ] = None,
-    state: Annotated[str, typer.Option(help="which messages: parked (default), held, retrying")] = "parked",
+    state: Annotated[
+        Literal["parked", "held", "retrying"], typer.Option(help="which messages: parked (default), held, retrying")
+    ] = "parked",
     fresh: Annotated[bool, typer.Option(help="Fetch dossiers again from their source.")] = False,
     rate: Annotated[float | None, typer.Option(help="messages per second at most")] = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Only count.")] = False,
