@@ -59,7 +59,7 @@ def replay_message(
 ) -> None:
     """Replay one message; the new message is linked to it."""
     new_id = replays.replay_message(_db(), message_id, mode="fresh" if fresh else "original", user=user)
-    console.print(f"Đã gửi lại tin nhắn {message_id} thành tin nhắn {new_id} (replayed as message {new_id}).")
+    console.print(f"Đã gửi lại thông điệp {message_id} thành thông điệp {new_id} (replayed as message {new_id}).")
 
 
 @replay_app.command("bulk")
@@ -97,10 +97,10 @@ def replay_bulk(
         state=state,
     )
     total = replays.count(db, flt)
-    console.print(f"{total} tin nhắn khớp bộ lọc (messages match).")
+    console.print(f"{total} thông điệp khớp bộ lọc (messages match).")
     if dry_run or total == 0:
         return
-    if not yes and not typer.confirm(f"Gửi lại {total} tin nhắn? (replay {total} messages?)"):
+    if not yes and not typer.confirm(f"Gửi lại {total} thông điệp? (replay {total} messages?)"):
         raise typer.Exit(1)
     job_id = replays.create_job(db, flt, mode="fresh" if fresh else "original", user=user, rate_per_second=rate)
     replays.start_job(db, job_id, user=user)
