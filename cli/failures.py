@@ -90,7 +90,9 @@ def _usage(exc: UsageError) -> str:
         return f"Thiếu {_hint(exc)}{where}."
     if isinstance(exc, typer.BadParameter):
         hint = _hint(exc)
-        return f"Giá trị không hợp lệ{f' cho {hint}' if hint else ''}: {_reason(exc)}{where}."
+        if not hint:  # raised by a command about its arguments together, in words written for the operator
+            return f"{_reason(exc)}{where}."
+        return f"Giá trị không hợp lệ cho {hint}: {_reason(exc)}{where}."
     if exc.message.startswith("No such command"):
         return f"Không có lệnh này ({exc.message.split(' ', 3)[-1].rstrip('.')}){where}."
     return f"Dòng lệnh sai: {exc.message}{where}."

@@ -162,11 +162,26 @@ def poll(
     """Poll units now (outside the schedule): each poll reads the unit's changes since its watermark."""
     settings = get_settings()
     topology = configured(settings)
-    chosen = [u for u in topology.active_units() if u.system and (not units or u.code in units)]
-    if units and len(chosen) != len(set(units)):
-        known = {u.code for u in chosen}
-        raise typer.BadParameter(f"không có hệ thống phục vụ đơn vị (no system serves): {sorted(set(units) - known)}")
+    active = topology.active_units()
+    unknown = sorted(set(units or ()) - {u.code for u in active})
+    if unknown:
+        raise typer.BadParameter(
+            f"Không có đơn vị đang hoạt động mã {', '.join(unknown)} trong topology (no such active unit)"
+        )
+    chosen = [u for u in active if u.system and (not units or u.code in units)]
+    unserved = sorted(set(units or ()) - {u.code for u in chosen})
+    if unserved:
+        raise typer.BadParameter(f"Đơn vị {', '.join(unserved)} không có hệ thống nguồn (no system serves it)")
     db = _db()
     for unit in chosen:
         request_poll(db, str(unit.system), unit.code, reason="manual")
     console.print(f"Đã yêu cầu đồng bộ {len(chosen)} đơn vị (polls requested for {len(chosen)} units).")
+    if not settings.external_broker:
+        # The embedded broker lives in this process, which ends here: the requests wait in the database until a
+        # process that runs workers resends them (its reconciler), or forever if none runs.
+        minutes = max(1, round(settings.reconcile_after_seconds / 60))
+        console.print(
+            f"Broker nhúng: chỉ `dvc-hub worker` hoặc `dvc-hub scheduler` đang chạy trên cùng cơ sở dữ liệu mới xử lý "
+            f"các yêu cầu này, trong khoảng {minutes} phút; không có tiến trình nào thì chúng chỉ nằm chờ "
+            "(embedded broker: only a running worker or scheduler picks them up)."
+        )

@@ -43,6 +43,7 @@ MISTAKES = {
         ["logs", "search"], 1, "DVC_HUB_ENVIRONMENT", env={"DVC_HUB_ENVIRONMENT": "staging"}
     ),
     "an option that does not exist": Mistake(["logs", "search", "--days", "3"], 2, "--days"),
+    "a unit that does not exist": Mistake(["poll", "5177"], 2, "Không có đơn vị đang hoạt động mã 5177"),
 }
 
 
