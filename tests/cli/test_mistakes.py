@@ -3,6 +3,9 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -14,6 +17,7 @@ from cli.main import app
 from foundation.errors import ConfigurationError
 from hub.store.db import Database
 
+DVC_HUB = Path(sys.executable).parent / "dvc-hub"
 DATABASE_DOWN = "postgresql+psycopg://postgres@127.0.0.1:1/x"  # nothing listens on port 1
 
 
@@ -103,3 +107,11 @@ def test_the_state_help_offers_only_states_that_exist() -> None:
     result = CliRunner().invoke(app, ["logs", "search", "--help"], terminal_width=200)
     assert result.exit_code == 0
     assert "pending" not in result.output and "parked" in result.output
+
+
+def test_a_postgresql_database_never_migrated_says_to_run_db_upgrade(postgres_url: str) -> None:
+    # The console script, as an operator runs it: the command leaves its connection pool to the process's end
+    env = {**os.environ, "DVC_HUB_DATABASE_URL": postgres_url}
+    result = subprocess.run([DVC_HUB, "replay", "status", "1"], capture_output=True, text=True, env=env, timeout=60)
+    assert result.returncode == 1, result.stderr
+    assert result.stderr.count("\n") == 1 and "chạy `dvc-hub db upgrade`" in result.stderr, result.stderr
