@@ -158,7 +158,7 @@ def logs_search(
     unit: Annotated[str | None, typer.Option(help="Unit code.")] = None,
     procedure: Annotated[str | None, typer.Option(help="Local procedure code.")] = None,
     target: Annotated[str | None, typer.Option(help="Target, e.g. dvcqg.")] = None,
-    state: Annotated[MessageState | None, typer.Option(help="The messages' state.")] = None,
+    state: Annotated[MessageState | None, typer.Option(help="Trạng thái của thông điệp (the messages' state).")] = None,
     error_class: Annotated[str | None, typer.Option(help="e.g. mapping_missing.")] = None,
     since: Annotated[
         datetime | None,

@@ -77,7 +77,7 @@ def replay_bulk(
         typer.Option(parser=dates.until, metavar="dd/mm/yyyy", help="tạo đến hết ngày (giờ Việt Nam; cả yyyy-mm-dd)"),
     ] = None,
     state: Annotated[
-        Literal["parked", "held", "retrying"], typer.Option(help="which messages: parked (default), held, retrying")
+        Literal["parked", "held", "retrying"], typer.Option(help="Thông điệp ở trạng thái nào (which messages).")
     ] = "parked",
     fresh: Annotated[bool, typer.Option(help="Fetch dossiers again from their source.")] = False,
     rate: Annotated[float | None, typer.Option(help="messages per second at most")] = None,
