@@ -9,6 +9,7 @@ import typer
 from rich.console import Console
 
 from cli import doctor
+from cli.failures import HubGroup
 from console import cli as admin_cli
 from devtools import cli as devtools_cli
 from foundation import logs
@@ -26,6 +27,7 @@ app = typer.Typer(
     name="dvc-hub",
     help="Integration hub between one-stop-shop software (Một cửa điện tử) and the national portal (DVCQG).",
     no_args_is_help=True,
+    cls=HubGroup,  # every subcommand's failure ends in one line, not a traceback (cli/failures.py)
     pretty_exceptions_show_locals=False,  # locals may hold credentials and personal data
 )
 config_app = typer.Typer(help="Check configuration files.", no_args_is_help=True)
@@ -57,7 +59,11 @@ errors = Console(stderr=True)
 
 
 @app.callback()
-def main() -> None:
+def main(
+    debug: Annotated[
+        bool, typer.Option("--debug", help="Khi lỗi, in cả traceback (để báo lỗi) / show the traceback of an error.")
+    ] = False,
+) -> None:
     settings = get_settings()
     logs.configure(settings.log_level, settings.effective_log_format)
 

@@ -20,10 +20,11 @@ from console.auth import Role, ThrottlePolicy, UserError, create_user, set_disab
 from console.formatting import local_time
 from console.queries import SearchFilter, search, timeline
 from console.runner import Background
+from foundation import dates
 from foundation.settings import Environment, get_settings
 from foundation.topology import configured
 from hub.store.db import Database
-from hub.store.models import User
+from hub.store.models import MessageState, User
 
 console = Console()
 errors = Console(stderr=True)
@@ -173,10 +174,20 @@ def logs_search(
     unit: Annotated[str | None, typer.Option(help="Unit code.")] = None,
     procedure: Annotated[str | None, typer.Option(help="Local procedure code.")] = None,
     target: Annotated[str | None, typer.Option(help="Target, e.g. dvcqg.")] = None,
-    state: Annotated[str | None, typer.Option(help="pending, queued, running, retrying, succeeded, parked...")] = None,
+    state: Annotated[MessageState | None, typer.Option(help="Trạng thái của thông điệp (the messages' state).")] = None,
     error_class: Annotated[str | None, typer.Option(help="e.g. mapping_missing.")] = None,
-    since: Annotated[datetime | None, typer.Option(help="From (local time); today by default.")] = None,
-    until: Annotated[datetime | None, typer.Option(help="To (local time).")] = None,
+    since: Annotated[
+        datetime | None,
+        typer.Option(
+            parser=dates.since,
+            metavar="dd/mm/yyyy",
+            help="Từ ngày (giờ Việt Nam; cả yyyy-mm-dd); hôm nay nếu bỏ trống.",
+        ),
+    ] = None,
+    until: Annotated[
+        datetime | None,
+        typer.Option(parser=dates.until, metavar="dd/mm/yyyy", help="Đến hết ngày (giờ Việt Nam; cả yyyy-mm-dd)."),
+    ] = None,
     before_id: Annotated[int | None, typer.Option(help="Keyset cursor: the next page starts below this id.")] = None,
     limit: Annotated[int, typer.Option(min=1, max=200)] = 50,
     as_json: Annotated[bool, typer.Option("--json", help="JSON lines instead of a table.")] = False,

@@ -25,6 +25,15 @@ from foundation.text import AGENCY_ID_PATTERN, normalize_name
 FOREVER = date.max
 
 
+class TopologyFileInvalid(ConfigurationError):
+    """Raised when a topology file (or its overlay) cannot be read or is not valid; ``problems`` lists each."""
+
+    def __init__(self, path: Path, problems: list[str]) -> None:
+        super().__init__(f"{path}: " + "; ".join(problems))
+        self.path = path
+        self.problems = problems
+
+
 class Level(StrEnum):
     PROVINCE = "province"  # cấp tỉnh
     DISTRICT = "district"  # cấp huyện (abolished on 1 July 2025)
@@ -282,10 +291,10 @@ def validate_file(path: Path, overlay: Path | None = None) -> list[str]:
 
 
 def load(path: Path, overlay: Path | None = None) -> Topology:
-    """Load and validate a topology file (and an overlay on it); ConfigurationError lists every problem."""
+    """Load and validate a topology file (and an overlay on it); :class:`TopologyFileInvalid` lists every problem."""
     spec, problems = _read(path, overlay)
     if spec is None or problems:
-        raise ConfigurationError(f"{path}: " + "; ".join(problems))
+        raise TopologyFileInvalid(path, problems)
     return Topology(spec)
 
 

@@ -9,6 +9,7 @@ import typer
 from rich.console import Console
 from sqlalchemy import select
 
+from foundation import dates
 from foundation.settings import get_settings
 from hub import retention
 from hub.store.db import Database
@@ -20,13 +21,19 @@ errors = Console(stderr=True)
 
 def verify(
     day: Annotated[
-        list[str] | None, typer.Option("--day", help="YYYY-MM-DD (Vietnam time); every sealed day if not given.")
+        list[date] | None,
+        typer.Option(
+            "--day",
+            parser=dates.day,
+            metavar="dd/mm/yyyy",
+            help="Ngày cần kiểm (dd/mm/yyyy hoặc yyyy-mm-dd, giờ Việt Nam); mọi ngày đã niêm phong nếu bỏ trống.",
+        ),
     ] = None,
 ) -> None:
     """Recompute each day's hash chain, print its head and the first row that does not match; exit 1 if any."""
     db = Database(get_settings().database_url)
     if day:
-        days = [date.fromisoformat(d) for d in day]
+        days = list(day)
     else:
         with db.session() as session:
             days = list(session.scalars(select(LogDay.day).order_by(LogDay.day)))

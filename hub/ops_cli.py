@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import time
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Literal
 
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from foundation import dates
 from foundation.settings import get_settings
 from foundation.topology import configured
 from hub import replay as replays
@@ -58,7 +59,7 @@ def replay_message(
 ) -> None:
     """Replay one message; the new message is linked to it."""
     new_id = replays.replay_message(_db(), message_id, mode="fresh" if fresh else "original", user=user)
-    console.print(f"Đã gửi lại tin nhắn {message_id} thành tin nhắn {new_id} (replayed as message {new_id}).")
+    console.print(f"Đã gửi lại thông điệp {message_id} thành thông điệp {new_id} (replayed as message {new_id}).")
 
 
 @replay_app.command("bulk")
@@ -67,9 +68,17 @@ def replay_bulk(
     unit: Annotated[str | None, typer.Option(help="unit code")] = None,
     procedure: Annotated[str | None, typer.Option(help="local procedure code")] = None,
     error_class: Annotated[str | None, typer.Option(help="e.g. mapping_missing")] = None,
-    since: Annotated[datetime | None, typer.Option(help="created at or after (ISO 8601)")] = None,
-    until: Annotated[datetime | None, typer.Option(help="created before (ISO 8601)")] = None,
-    state: Annotated[str, typer.Option(help="which messages: parked (default), held, retrying")] = "parked",
+    since: Annotated[
+        datetime | None,
+        typer.Option(parser=dates.since, metavar="dd/mm/yyyy", help="tạo từ ngày (giờ Việt Nam; cả yyyy-mm-dd)"),
+    ] = None,
+    until: Annotated[
+        datetime | None,
+        typer.Option(parser=dates.until, metavar="dd/mm/yyyy", help="tạo đến hết ngày (giờ Việt Nam; cả yyyy-mm-dd)"),
+    ] = None,
+    state: Annotated[
+        Literal["parked", "held", "retrying"], typer.Option(help="Thông điệp ở trạng thái nào (which messages).")
+    ] = "parked",
     fresh: Annotated[bool, typer.Option(help="Fetch dossiers again from their source.")] = False,
     rate: Annotated[float | None, typer.Option(help="messages per second at most")] = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Only count.")] = False,
@@ -88,10 +97,10 @@ def replay_bulk(
         state=state,
     )
     total = replays.count(db, flt)
-    console.print(f"{total} tin nhắn khớp bộ lọc (messages match).")
+    console.print(f"{total} thông điệp khớp bộ lọc (messages match).")
     if dry_run or total == 0:
         return
-    if not yes and not typer.confirm(f"Gửi lại {total} tin nhắn? (replay {total} messages?)"):
+    if not yes and not typer.confirm(f"Gửi lại {total} thông điệp? (replay {total} messages?)"):
         raise typer.Exit(1)
     job_id = replays.create_job(db, flt, mode="fresh" if fresh else "original", user=user, rate_per_second=rate)
     replays.start_job(db, job_id, user=user)
@@ -153,11 +162,26 @@ def poll(
     """Poll units now (outside the schedule): each poll reads the unit's changes since its watermark."""
     settings = get_settings()
     topology = configured(settings)
-    chosen = [u for u in topology.active_units() if u.system and (not units or u.code in units)]
-    if units and len(chosen) != len(set(units)):
-        known = {u.code for u in chosen}
-        raise typer.BadParameter(f"không có hệ thống phục vụ đơn vị (no system serves): {sorted(set(units) - known)}")
+    active = topology.active_units()
+    unknown = sorted(set(units or ()) - {u.code for u in active})
+    if unknown:
+        raise typer.BadParameter(
+            f"Không có đơn vị đang hoạt động mã {', '.join(unknown)} trong topology (no such active unit)"
+        )
+    chosen = [u for u in active if u.system and (not units or u.code in units)]
+    unserved = sorted(set(units or ()) - {u.code for u in chosen})
+    if unserved:
+        raise typer.BadParameter(f"Đơn vị {', '.join(unserved)} không có hệ thống nguồn (no system serves it)")
     db = _db()
     for unit in chosen:
         request_poll(db, str(unit.system), unit.code, reason="manual")
     console.print(f"Đã yêu cầu đồng bộ {len(chosen)} đơn vị (polls requested for {len(chosen)} units).")
+    if not settings.external_broker:
+        # The embedded broker lives in this process, which ends here: the requests wait in the database until a
+        # process that runs workers resends them (its reconciler), or forever if none runs.
+        minutes = max(1, round(settings.reconcile_after_seconds / 60))
+        console.print(
+            f"Broker nhúng: chỉ `dvc-hub worker` hoặc `dvc-hub scheduler` đang chạy trên cùng cơ sở dữ liệu mới xử lý "
+            f"các yêu cầu này, trong khoảng {minutes} phút; không có tiến trình nào thì chúng chỉ nằm chờ "
+            "(embedded broker: only a running worker or scheduler picks them up)."
+        )

@@ -81,7 +81,7 @@ def _replay_payload(original: Message, mode: Mode) -> tuple[str, dict[str, Any],
     source = original.payload.get("source") or ""
     system, unit = split_target(source)
     if unit is None:
-        raise ConfigurationError(f"Tin nhắn {original.id} không ghi nguồn để lấy lại (no source to fetch again)")
+        raise ConfigurationError(f"Thông điệp {original.id} không ghi nguồn để lấy lại (no source to fetch again)")
     payload = {"system": system, "unit_code": unit, "dossier_code": original.dossier_code, "version": 0, "fresh": True}
     return "sync", payload, None
 
@@ -90,7 +90,7 @@ def replay_message(db: Database, message_id: int, *, mode: Mode = "original", us
     """Replay one message; returns the new message's id."""
     ids = _replay(db, [message_id], mode=mode, user=user, job_id=None)
     if not ids:
-        raise ConfigurationError(f"Không tìm thấy tin nhắn {message_id} (no message {message_id})")
+        raise ConfigurationError(f"Không tìm thấy thông điệp {message_id} (no message {message_id})")
     return ids[0]
 
 

@@ -6,6 +6,7 @@ console's JSON API returns for the same period.
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from pathlib import Path
 from typing import Annotated
@@ -14,6 +15,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from foundation import dates
 from foundation.clock import VN_TZ, vietnam_now
 from foundation.settings import get_settings
 from foundation.topology import load
@@ -31,7 +33,10 @@ console = Console()
 errors = Console(stderr=True)
 
 PeriodOption = Annotated[
-    str | None, typer.Option("--period", help="2023-10-05, 2023-10, 2023-Q4 or 2023; this month by default.")
+    str | None,
+    typer.Option(
+        "--period", help="Một ngày (05/10/2023), tháng (10/2023), quý (2023-Q4) hay năm (2023); tháng này nếu bỏ trống."
+    ),
 ]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON (what GET /api/v1/reports/... returns).")]
 
@@ -45,9 +50,19 @@ def period_or_month(text: str | None, now: datetime) -> Period:
     if text is None:
         return period_of(Grain.MONTH, now.date())
     try:
-        return parse_period(text)
+        return parse_period(_iso(text))
     except ValueError as exc:
         raise typer.BadParameter(str(exc), param_hint="--period") from exc
+
+
+def _iso(text: str) -> str:
+    """A day or a month written the Vietnamese way (05/10/2023, 10/2023) in the ISO form periods are parsed from."""
+    value = text.strip()
+    if value.count("/") == 2:
+        return dates.day(value).isoformat()
+    if month := re.fullmatch(r"(\d{1,2})/(\d{4})", value):
+        return f"{month[2]}-{int(month[1]):02d}"
+    return value
 
 
 @app.command("late")
@@ -80,14 +95,14 @@ def indicators(period: PeriodOption = None, as_json: JsonOption = False) -> None
 
 @app.command("monthly")
 def monthly(
-    month: Annotated[str, typer.Option(help="The month, e.g. 2023-10.")],
+    month: Annotated[str, typer.Option(help="Tháng, ví dụ 10/2023 (hoặc 2023-10).")],
     out: Annotated[Path, typer.Option(help="Where to write the .xlsx workbook.")],
 ) -> None:
     """Write the month's Excel workbook (one sheet per report, Vietnamese headers)."""
     now = vietnam_now()
     period = period_or_month(month, now)
     if period.grain is not Grain.MONTH:
-        raise typer.BadParameter("cần một tháng, ví dụ 2023-10 (a month is needed)", param_hint="--month")
+        raise typer.BadParameter("cần một tháng, ví dụ 10/2023 (a month is needed)", param_hint="--month")
     source = reports()
     path = write_monthly(
         out,
@@ -137,8 +152,17 @@ def _pct(value: float | None) -> str:
 
 def reconcile(
     unit: Annotated[str, typer.Argument(help="The unit's code.")],
-    since: Annotated[datetime, typer.Option(help="From (Vietnam time).")],
-    until: Annotated[datetime | None, typer.Option(help="To (Vietnam time); now by default.")] = None,
+    since: Annotated[
+        datetime, typer.Option(parser=dates.since, metavar="dd/mm/yyyy", help="Từ ngày (giờ Việt Nam; cả yyyy-mm-dd).")
+    ],
+    until: Annotated[
+        datetime | None,
+        typer.Option(
+            parser=dates.until,
+            metavar="dd/mm/yyyy",
+            help="Đến hết ngày (giờ Việt Nam; cả yyyy-mm-dd); mặc định: bây giờ.",
+        ),
+    ] = None,
     sample: Annotated[float, typer.Option(min=0.0, max=1.0, help="Share of dossiers looked up at the portal.")] = 1.0,
     rate: Annotated[float | None, typer.Option(help="At most this many calls per second to each system.")] = 5.0,
     repair_them: Annotated[

@@ -7,7 +7,7 @@ import logging
 import signal
 from contextlib import ExitStack
 from dataclasses import replace
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, datetime, timedelta
 from types import FrameType
 from typing import Annotated, Any
 
@@ -16,6 +16,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Column, Table
 
+from foundation import dates
 from foundation.clock import VN_TZ
 from foundation.settings import get_settings
 from foundation.topology import configured
@@ -113,8 +114,14 @@ def scheduler(
 
 def backfill(
     unit: Annotated[list[str], typer.Option("--unit", "-u", help="Unit code; repeatable.")],
-    start: Annotated[str, typer.Option("--from", help="First day (YYYY-MM-DD, Vietnam time) or an ISO instant.")],
-    end: Annotated[str, typer.Option("--to", help="Last day, included (YYYY-MM-DD), or an ISO instant, excluded.")],
+    start: Annotated[
+        str,
+        typer.Option("--from", metavar="dd/mm/yyyy", help="Ngày đầu (giờ Việt Nam; cả yyyy-mm-dd) hoặc thời điểm ISO."),
+    ],
+    end: Annotated[
+        str,
+        typer.Option("--to", metavar="dd/mm/yyyy", help="Ngày cuối, tính cả ngày đó; hoặc thời điểm ISO (không tính)."),
+    ],
     system: Annotated[str | None, typer.Option(help="Source system (default: the one serving each unit).")] = None,
     chunk_hours: Annotated[int, typer.Option("--chunk-hours", min=1, help="Hours read per chunk.")] = 24,
     pace: Annotated[float, typer.Option(min=0, help="Seconds to pause between chunks, on top of rate limits.")] = 0.0,
@@ -163,20 +170,11 @@ def backfill(
 
 
 def _instant(value: str, *, end_of_day: bool) -> datetime:
-    """A day means its start in Vietnam (the day after, for an inclusive ``--to``); an instant needs its offset."""
+    """A day means its start in Vietnam (the day after, for an inclusive ``--to``); a bare time is Vietnam time."""
     try:
-        day = date.fromisoformat(value)
-    except ValueError:
-        pass
-    else:
-        return datetime.combine(day + timedelta(days=1 if end_of_day else 0), time.min, tzinfo=VN_TZ).astimezone(UTC)
-    try:
-        instant = datetime.fromisoformat(value)
-    except ValueError as exc:
-        raise typer.BadParameter(f"{value!r} không phải ngày hay thời điểm ISO (not a date or ISO instant)") from exc
-    if instant.tzinfo is None:
-        instant = instant.replace(tzinfo=VN_TZ)  # a bare time is read as Vietnam time, like every date here
-    return instant.astimezone(UTC)
+        return dates.moment(value, end_of_day=end_of_day).astimezone(UTC)
+    except dates.DateInputError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--to" if end_of_day else "--from") from exc
 
 
 def _system_of(ctx: Any, code: str, on: datetime) -> str:
