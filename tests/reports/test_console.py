@@ -30,6 +30,7 @@ TOPOLOGY = TOPOLOGIES / "da-nang-2025.yaml"
 def live(db: Database) -> Iterator[Live]:
     seed.users(db)
     cases.store(db, cases.facts(cases.DA_NANG))
+    cases.polled(db, cases.DA_NANG_NOW)
     yield from serve(Console(db=db, topology=load(TOPOLOGY)))
 
 

@@ -46,18 +46,19 @@ def test_reports_from_the_store_equal_the_reports_from_the_facts(
     cases.store(store_db, facts)
     span = parse_period(period)
     assert isinstance(now, type(cases.QUANG_NAM_NOW))
-    judged = min(span.end, now.date())
 
     # When the reports read the store
     reports = Reports(store_db, topology, Rules())
     late = reports.late(span, now)
     indicators = reports.indicators(span, now)
 
-    # Then they are what the facts give
+    # Then they are what the facts give, judged at the moment the store knows the world until
+    as_of = reports.as_of(span, now)
+    judged = as_of.date()
     placer = Placer(topology, judged)
-    assert late.rows == register(facts, judged, placer, Rules())
-    assert indicators.rows == Calculator(span, placer, Rules(), now).compute(facts)
-    assert late.judged_on == judged
+    assert late.rows == register(facts, span.start, judged, placer, Rules())
+    assert indicators.rows == Calculator(span, placer, Rules(), now, as_of).compute(facts)
+    assert (late.judged_on, late.as_of, indicators.as_of) == (judged, as_of, as_of)
 
 
 def test_the_register_filters_by_unit_state_and_breach(store_db: Database) -> None:
