@@ -47,6 +47,11 @@ class Period:
         return self.label
 
     @property
+    def opens_at(self) -> datetime:
+        """The first moment of the period: midnight of its first day, Vietnam time."""
+        return datetime.combine(self.start, time.min, tzinfo=VN_TZ)
+
+    @property
     def closes_at(self) -> datetime:
         """The last moment of the period: the end of its last day, Vietnam time."""
         return datetime.combine(self.end, time.max, tzinfo=VN_TZ)

@@ -97,8 +97,12 @@ class Reports:
         return known_until(self.db, now).astimezone(VN_TZ)
 
     def as_of(self, period: Period, now: datetime) -> datetime:
-        """The moment ``period`` is judged at: its last moment, or how far the store knows the world if earlier."""
-        return min(period.closes_at, self.known_until(now))
+        """The moment ``period`` is judged at: its last moment, or how far the store knows the world if earlier.
+
+        A period the store has no news of yet is judged at its first moment (what it carried over, nothing received),
+        never before it: judged in the month before, it would also count for that month's units, not its own.
+        """
+        return max(period.opens_at, min(period.closes_at, self.known_until(now)))
 
     def current_period(self, now: datetime) -> Period:
         """The month the store's newest knowledge falls in: what "this month" means for a report by default."""

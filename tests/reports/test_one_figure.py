@@ -137,3 +137,14 @@ def test_a_closed_month_is_judged_at_the_end_of_its_last_day(stored: Database, c
 
     assert printed.exit_code == 0, printed.output
     assert json.loads(printed.stdout)["as_of_text"] == "tính đến 24:00 ngày 30/09/2023"
+
+
+def test_a_month_the_store_has_no_news_of_is_judged_at_its_first_moment(stored: Database, cli_env: None) -> None:
+    # November has not begun for a store that knows October until the 12th: what it carries over, nothing received
+    printed = CliRunner().invoke(app, ["report", "indicators", "--period", "2023-11", "--json"])
+
+    assert printed.exit_code == 0, printed.output
+    report = json.loads(printed.stdout)
+    province = next(r for r in report["rows"] if r["scope"] == "all")
+    assert report["as_of_text"] == "tính đến 00:00 ngày 01/11/2023"
+    assert (province["carried_over"], province["received"], province["in_progress"]) == (4, 0, 4)
