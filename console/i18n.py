@@ -156,6 +156,7 @@ _TEXTS: Final[dict[str, tuple[str, str]]] = {
         "Late against the first appointment (an apology does not make a dossier on time)",
     ),
     "late_count": ("hồ sơ trễ hạn", "late dossiers"),
+    "definitions": ("Cách tính", "Definitions"),
     "period": ("Kỳ", "Period"),
     "late_open": ("Đang giải quyết", "Open"),
     "late_finished": ("Đã giải quyết", "Finished"),

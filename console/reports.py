@@ -25,7 +25,7 @@ from console.rendering import render
 from foundation.clock import vietnam_now
 from foundation.settings import get_settings
 from foundation.topology import load
-from reports.labels import INDICATOR_COLUMNS, LEVELS
+from reports.labels import INDICATOR_COLUMNS, INDICATOR_DEFINITIONS, LEVELS
 from reports.periods import Grain, Period, parse_period
 from reports.reconciliation import RunOut, repair, runs
 from reports.rules import load_rules
@@ -136,6 +136,7 @@ def indicators_page(request: Request, user: PageViewer, period: PeriodQuery = No
             "r": report,
             "period": span,
             "columns": INDICATOR_COLUMNS,
+            "definitions": INDICATOR_DEFINITIONS,
             "label": label,
             "online_chart": charts.paired_bars(pairs("online_rate")),
             "on_time_chart": charts.paired_bars(pairs("on_time_rate")),

@@ -80,6 +80,19 @@ INDICATOR_COLUMNS: Final[tuple[tuple[str, str], ...]] = (
     ("portal_max_lag_hours", "Chậm nhất (giờ)"),
 )
 
+# What the timeliness figures mean, shown beside them (a tooltip on each header, a definitions section on the page).
+INDICATOR_DEFINITIONS: Final[dict[str, str]] = {
+    "to_process": "Kỳ trước chuyển qua + tiếp nhận mới trong kỳ = đã giải quyết + đang giải quyết.",
+    "carried_over": "Hồ sơ tiếp nhận trước kỳ, chưa kết thúc khi kỳ bắt đầu.",
+    "received": "Hồ sơ tiếp nhận trong kỳ (đến thời điểm tính số liệu).",
+    "solved": "Hồ sơ kết thúc trong kỳ: có kết quả (trước hạn, đúng hạn, quá hạn) hoặc trả lại, rút, dừng xử lý.",
+    "finished_late": "Có kết quả sau ngày hẹn trả lần đầu; văn bản xin lỗi, hẹn lại không làm hồ sơ thành đúng hạn.",
+    "dropped": "Không được tiếp nhận, công dân rút hoặc dừng xử lý: kết thúc không có kết quả, không tính đúng hạn.",
+    "in_progress": "Hồ sơ chưa kết thúc tại thời điểm tính số liệu.",
+    "open_late": "Chưa kết thúc mà đã qua ngày hẹn trả lần đầu; không nằm trong tỷ lệ đúng hạn, nên nêu riêng.",
+    "on_time_rate": "(Trước hạn + đúng hạn) / hồ sơ giải quyết có kết quả trong kỳ; tử số và mẫu số ghi bên cạnh.",
+}
+
 REGISTER_COLUMNS: Final[tuple[str, ...]] = (
     "Mã hồ sơ",
     "Đơn vị tiếp nhận",

@@ -101,6 +101,20 @@ def test_the_indicators_page_draws_month_over_month_charts(http: httpx.Client) -
     assert "Huyện Núi Thành" not in page.text  # rolled up to the city after the merger
 
 
+def test_the_indicators_page_states_its_stamp_the_rate_with_what_it_divides_and_the_definitions(
+    http: httpx.Client,
+) -> None:
+    login(http, "viewer")
+
+    page = http.get("/reports/indicators?period=2025-07").text
+
+    # The province in July: 1 early + 1 on time of 3 finished with a result; 2 in progress past the appointment
+    assert "tính đến 24:00 ngày 31/07/2025" in page
+    assert "66,7 % (2/3)" in page
+    assert 'title="Chưa kết thúc mà đã qua ngày hẹn trả lần đầu' in page  # the overdue column's tooltip
+    assert "<dt>Đang giải quyết quá hạn</dt>" in page and "<dt>Tỷ lệ đúng hạn (%)</dt>" in page
+
+
 def test_the_monthly_workbook_downloads(http: httpx.Client) -> None:
     login(http, "viewer")
 
