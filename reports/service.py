@@ -86,6 +86,7 @@ class Reports:
         self.db = db
         self.topology = topology
         self.rules = rules
+        self._known: tuple[datetime, datetime] | None = None  # (now, known_until(now)): one store read per moment
 
     def known_until(self, now: datetime) -> datetime:
         """How far the store knows the world (:func:`reports.store.known_until`), in Vietnam time.
@@ -94,7 +95,9 @@ class Reports:
         count every dossier still open in the store as late on it (the demo's October said 4 late as of its
         simulated day, ``dvc-hub report late`` 324 as of 31 October, on the same database).
         """
-        return known_until(self.db, now).astimezone(VN_TZ)
+        if self._known is None or self._known[0] != now:
+            self._known = (now, known_until(self.db, now).astimezone(VN_TZ))
+        return self._known[1]
 
     def as_of(self, period: Period, now: datetime) -> datetime:
         """The moment ``period`` is judged at: its last moment, or how far the store knows the world if earlier.
