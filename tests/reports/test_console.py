@@ -111,6 +111,7 @@ def test_the_indicators_page_states_its_stamp_the_rate_with_what_it_divides_and_
     # The province in July: 1 early + 1 on time of 3 finished with a result; 2 in progress past the appointment
     assert "tính đến 24:00 ngày 31/07/2025" in page
     assert "66,7 % (2/3)" in page
+    assert ">66,7 %</text>" in page  # the on-time chart's bar, written the same way
     assert 'title="Chưa kết thúc mà đã qua ngày hẹn trả lần đầu' in page  # the overdue column's tooltip
     assert "<dt>Đang giải quyết quá hạn</dt>" in page and "<dt>Tỷ lệ đúng hạn (%)</dt>" in page
 
