@@ -4,13 +4,14 @@ whole province, over a period (``../shared/domain/rules-and-indicators.md``; thr
 Every definition, with the rule it follows:
 
 - **Timeliness** (766 group "processing timeliness"), judged at the report's "as of" moment (the period's end, or
-  the newest change the hub knows of when that is earlier; :meth:`reports.service.Reports.as_of`), each dossier
+  how far the store knows the world when that is earlier; :meth:`reports.service.Reports.as_of`), each dossier
   counted once by :func:`reports.register.standing`: *carried over* (received before the period, still open at its
   start) or *received* in it; then *solved* in it — finished early, on time or late against the **first**
   appointment by day, or *dropped* (refused, withdrawn, stopped: closed without a result, no deadline missed) — or
-  *in progress* at its end, within or past the first appointment. So for every row carried over + received = solved
-  + in progress. A dossier without appointment is on time. ``on_time_rate`` = (early + on time) / finished with a
-  result; the dossiers in progress past their appointment are not in it and are stated beside it (``open_late``).
+  *in progress* at the "as of" moment, within or past the first appointment. So for every row carried over +
+  received = solved + in progress. A dossier without appointment is on time. ``on_time_rate`` = (early + on time) /
+  finished with a result; the dossiers in progress past their appointment are not in it and are stated beside it
+  (``open_late``).
 - **Online rate** (766 "online service provision"): dossiers *received in the period* through channel 2
   (KenhThucHien = 2) / all received; split by the procedure's service level: fully online (4) and partly online (3).
   The level's target (``online_rate_targets``) is shown beside it.

@@ -204,7 +204,7 @@ def row_for(facts: Facts, start: date, today: date, placer: Placer, rules: Rules
     dossier = facts.dossier
     where = standing(facts, start, today)
     first = first_appointment(facts)
-    if where is None or not where.late or first is None:
+    if where is None or not where.late or first is None:  # a late dossier always has a first appointment
         return None
     due = first.date()
     ended = None if where is Standing.OPEN_LATE else closed_on(dossier)
