@@ -78,15 +78,16 @@ def known_until(db: Database, now: datetime) -> datetime:
         newest = session.execute(
             select(Dossier.source_updated_at, Dossier.updated_at).order_by(Dossier.source_updated_at.desc()).limit(1)
         ).first()
+        if newest is None:
+            return now
+        changed_at, accepted_at = newest
+        # Only polls since the change count; the bound keeps the read on ix_messages_state_updated short.
         polled: datetime | None = session.scalar(
             select(func.max(Message.updated_at)).where(
-                Message.kind == POLL, Message.state == MessageState.SUCCEEDED.value
+                Message.state == MessageState.SUCCEEDED.value, Message.updated_at >= accepted_at, Message.kind == POLL
             )
         )
-    if newest is None:
-        return now
-    changed_at, accepted_at = newest
-    quiet_since = max(polled - accepted_at, timedelta(0)) if polled is not None else timedelta(0)
+    quiet_since = polled - accepted_at if polled is not None else timedelta(0)
     return min(now, changed_at + quiet_since)
 
 
