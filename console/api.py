@@ -20,6 +20,7 @@ from console.auth import CurrentUser, Role, SignInRefused, UserError, blocked_ke
 from console.deps import SESSION_COOKIE, CsrfChecked, api_user, bearer_token, client_of, console, db_session
 from console.models import Incident
 from console.queries import BoundedDatetime, JobFilter
+from console.reports import PeriodQuery, late_now
 from foundation.clock import utcnow
 from hub.store.models import Message, MessageState, ReplayJob
 
@@ -124,7 +125,10 @@ class DashboardOut(BaseModel):
     per_minute: list[tuple[datetime, int, int]]
     targets: list[TargetOut]
     parked_by_error: list[tuple[str, str, int]]
-    late_total: int
+    late_total: int = Field(description="late dossiers of late_period, computed live by the register")
+    late_period: str
+    late_as_of: datetime = Field(description="the moment late_total is judged at (Vietnam time)")
+    late_as_of_text: str = Field(description='the same, as every report prints it: "tính đến 17:00 ngày 31/10/2023"')
     open_incidents: int
 
 
@@ -393,8 +397,9 @@ def control_job(request: Request, job_id: JobId, verb: Literal["start", "pause",
 
 
 @router.get("/dashboard", response_model=DashboardOut, responses=AUTH_ERRORS)
-def dashboard(request: Request, user: Viewer, session: DbSession) -> DashboardOut:
+def dashboard(request: Request, user: Viewer, session: DbSession, period: PeriodQuery = None) -> DashboardOut:
     d = queries.dashboard(session, topology=console(request).topology)
+    late = late_now(request, period)
     return DashboardOut(
         now=d.now,
         window_minutes=d.window_minutes,
@@ -404,7 +409,10 @@ def dashboard(request: Request, user: Viewer, session: DbSession) -> DashboardOu
         per_minute=d.per_minute,
         targets=[_target(t) for t in d.targets],
         parked_by_error=d.parked_by_error,
-        late_total=d.late_total,
+        late_total=len(late.rows),
+        late_period=late.period,
+        late_as_of=late.as_of,
+        late_as_of_text=late.as_of_text,
         open_incidents=len(d.incidents),
     )
 

@@ -8,6 +8,7 @@ from html import escape
 from markupsafe import Markup
 
 from foundation.clock import VN_TZ
+from reports.labels import percent
 
 
 def throughput(per_minute: list[tuple[datetime, int, int]], *, width: int = 720, height: int = 140) -> Markup:
@@ -73,7 +74,7 @@ def paired_bars(items: list[tuple[str, float | None, float | None]], *, width: i
         for j, (value, css) in enumerate(((before, "prev"), (now, "ok"))):
             w = (value or 0) * scale
             top = y + 3 + j * (row - 6) / 2
-            shown = "–" if value is None else f"{value:.1f}%"
+            shown = percent(value)
             body.append(
                 f'<rect x="{label_w}" y="{top:.1f}" width="{w:.1f}" height="{(row - 8) / 2:.1f}" class="{css}"/>'
                 f'<text x="{label_w + w + 6:.1f}" y="{top + 10:.1f}">{shown}</text>'

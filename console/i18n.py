@@ -152,9 +152,11 @@ _TEXTS: Final[dict[str, tuple[str, str]]] = {
     "indicators": ("Chỉ số", "Indicators"),
     "reconciliation": ("Đối soát", "Reconciliation"),
     "late_rule": (
-        "Trễ hạn so với hạn trả lần đầu (văn bản xin lỗi không làm hồ sơ thành đúng hạn); tính đến ngày",
-        "Late against the first appointment (an apology does not make a dossier on time); judged on",
+        "Trễ hạn so với hạn trả lần đầu (văn bản xin lỗi không làm hồ sơ thành đúng hạn)",
+        "Late against the first appointment (an apology does not make a dossier on time)",
     ),
+    "late_count": ("hồ sơ trễ hạn", "late dossiers"),
+    "definitions": ("Cách tính", "Definitions"),
     "period": ("Kỳ", "Period"),
     "late_open": ("Đang giải quyết", "Open"),
     "late_finished": ("Đã giải quyết", "Finished"),

@@ -27,6 +27,7 @@ from console.auth import (
 from console.deps import CSRF_COOKIE, SESSION_COOKIE, CsrfChecked, client_of, console, db_session, page_user
 from console.models import Incident
 from console.rendering import render
+from console.reports import PeriodQuery, late_now
 from hub import procedures
 from hub.store.models import Message, MessageState, ReplayJob, User
 
@@ -101,13 +102,14 @@ def switch_language(code: str, next: str = "/") -> RedirectResponse:
 
 
 @router.get("/", response_class=HTMLResponse)
-def dashboard(request: Request, user: Viewer, session: DbSession) -> HTMLResponse:
+def dashboard(request: Request, user: Viewer, session: DbSession, period: PeriodQuery = None) -> HTMLResponse:
     data = queries.dashboard(session, topology=console(request).topology)
     return render(
         request,
         "dashboard.html",
         {
             "d": data,
+            "late": late_now(request, period),
             "throughput_chart": charts.throughput(data.per_minute),
             "parked_chart": charts.bars([(f"{e} → {t}", n) for e, t, n in data.parked_by_error[:12]]),
         },

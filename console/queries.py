@@ -29,7 +29,6 @@ from hub.store.models import (
     AuditEntry,
     Dossier,
     DossierVersion,
-    LateDossier,
     Message,
     MessageState,
     ProcedureMapping,
@@ -446,8 +445,6 @@ class Dashboard:
     targets: list[TargetHealth]
     parked_by_error: list[tuple[str, str, int]]  # error class, target, count
     lags: list[UnitLag]
-    late_by_unit: list[tuple[str, int, int]]  # unit, late dossiers, worst days late
-    late_total: int
     schedules: list[ScheduleJob]
     incidents: list[Incident]
 
@@ -573,11 +570,6 @@ def dashboard(
             if unit is not None:
                 name, level = unit.name, unit.level.value
         lags.append(UnitLag(wm.system, wm.unit_code, name, level, wm.value, (now - wm.value).total_seconds()))
-    late_rows = session.execute(
-        select(LateDossier.unit_code, func.count(), func.max(LateDossier.days_late))
-        .group_by(LateDossier.unit_code)
-        .order_by(func.count().desc())
-    ).all()
     return Dashboard(
         now=now,
         window_minutes=window_minutes,
@@ -587,8 +579,6 @@ def dashboard(
         targets=targets,
         parked_by_error=parked,
         lags=lags,
-        late_by_unit=[(u, int(c), int(d or 0)) for u, c, d in late_rows],
-        late_total=sum(int(c) for _, c, _d in late_rows),
         schedules=list(session.scalars(select(ScheduleJob).order_by(ScheduleJob.job_id))),
         incidents=list(
             session.scalars(select(Incident).where(Incident.state == "open").order_by(Incident.opened_at.desc()))

@@ -14,6 +14,7 @@ from console import i18n
 from console.auth import Role
 from console.deps import current_user, language_of
 from console.formatting import duration, local_time, pretty_json, status_label
+from reports.labels import number, percent, share
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 
@@ -22,6 +23,10 @@ templates = Jinja2Templates(directory=str(TEMPLATES))
 templates.env.filters["local"] = local_time
 templates.env.filters["duration"] = duration
 templates.env.filters["json"] = pretty_json
+# Report figures are written the vi_VN way in every language of the console: they are what the province files.
+templates.env.filters["vn_number"] = number
+templates.env.filters["vn_percent"] = percent
+templates.env.globals["vn_share"] = share
 
 
 def render(

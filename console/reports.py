@@ -8,6 +8,7 @@ Every figure comes from :class:`reports.service.Reports`, the same functions ``d
 from __future__ import annotations
 
 import tempfile
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -24,8 +25,8 @@ from console.rendering import render
 from foundation.clock import vietnam_now
 from foundation.settings import get_settings
 from foundation.topology import load
-from reports.labels import INDICATOR_COLUMNS, LEVELS
-from reports.periods import Grain, Period, parse_period, period_of
+from reports.labels import INDICATOR_COLUMNS, INDICATOR_DEFINITIONS, LEVELS
+from reports.periods import Grain, Period, parse_period
 from reports.reconciliation import RunOut, repair, runs
 from reports.rules import load_rules
 from reports.service import IndicatorReport, LateFilter, LateReport, Reports
@@ -48,13 +49,21 @@ def reports_of(request: Request) -> Reports:
     return Reports(found.db, topology, load_rules())
 
 
-def _period(text: str | None) -> Period:
+def period_of_request(text: str | None, source: Reports, now: datetime) -> Period:
+    """The period asked for, else the month the store's newest knowledge falls in (as ``dvc-hub report`` does)."""
     if not text:
-        return period_of(Grain.MONTH, vietnam_now().date())
+        return source.current_period(now)
     try:
         return parse_period(text)
     except ValueError as exc:
         raise HTTPException(status_code=422, detail=str(exc)) from exc
+
+
+def late_now(request: Request, period: str | None) -> LateReport:
+    """The dashboard's late figure, computed live by the register (not read from the nightly scan's table, which
+    is only as fresh as its last run), for the period asked for or the current one, with its "as of" stamp."""
+    source, now = reports_of(request), vietnam_now()
+    return source.late(period_of_request(period, source, now), now)
 
 
 @api.get("/late", response_model=LateReport)
@@ -68,13 +77,15 @@ def late_api(
     breaches: bool = False,
 ) -> LateReport:
     """The late-dossier register for a period (same as ``dvc-hub report late --json``)."""
-    return reports_of(request).late(_period(period), vietnam_now(), LateFilter(unit, open, apologised, breaches))
+    source, now = reports_of(request), vietnam_now()
+    return source.late(period_of_request(period, source, now), now, LateFilter(unit, open, apologised, breaches))
 
 
 @api.get("/indicators", response_model=IndicatorReport)
 def indicators_api(request: Request, user: ApiViewer, period: PeriodQuery = None) -> IndicatorReport:
     """The indicators per unit, level and province, with the period before (``dvc-hub report indicators --json``)."""
-    return reports_of(request).indicators(_period(period), vietnam_now())
+    source, now = reports_of(request), vietnam_now()
+    return source.indicators(period_of_request(period, source, now), now)
 
 
 @pages.get("/reports/late", response_class=HTMLResponse)
@@ -87,22 +98,24 @@ def late_page(
     apology: Annotated[str | None, Query(pattern="^(yes|no)?$")] = None,
     breaches: bool = False,
 ) -> HTMLResponse:
-    span = _period(period)
+    source, now = reports_of(request), vietnam_now()
+    span = period_of_request(period, source, now)
     where = LateFilter(
         unit or None,
         {"open": True, "finished": False}.get(state or ""),
         {"yes": True, "no": False}.get(apology or ""),
         breaches,
     )
-    report = reports_of(request).late(span, vietnam_now(), where)
+    report = source.late(span, now, where)
     params = {"period": span.label, "unit": unit or "", "state": state or "", "apology": apology or ""}
     return render(request, "late.html", {"r": report, "params": params, "breaches": breaches})
 
 
 @pages.get("/reports/indicators", response_class=HTMLResponse)
 def indicators_page(request: Request, user: PageViewer, period: PeriodQuery = None) -> HTMLResponse:
-    span = _period(period)
-    report = reports_of(request).indicators(span, vietnam_now())
+    source, now = reports_of(request), vietnam_now()
+    span = period_of_request(period, source, now)
+    report = source.indicators(span, now)
     before = {(r.scope, r.key): r for r in report.previous}
 
     def label(scope: str, key: str, name: str) -> str:
@@ -123,6 +136,7 @@ def indicators_page(request: Request, user: PageViewer, period: PeriodQuery = No
             "r": report,
             "period": span,
             "columns": INDICATOR_COLUMNS,
+            "definitions": INDICATOR_DEFINITIONS,
             "label": label,
             "online_chart": charts.paired_bars(pairs("online_rate")),
             "on_time_chart": charts.paired_bars(pairs("on_time_rate")),
@@ -133,11 +147,10 @@ def indicators_page(request: Request, user: PageViewer, period: PeriodQuery = No
 
 @pages.get("/reports/monthly.xlsx", response_class=FileResponse)
 def monthly_workbook(request: Request, user: PageViewer, month: PeriodQuery = None) -> FileResponse:
-    span = _period(month)
+    source, now = reports_of(request), vietnam_now()
+    span = period_of_request(month, source, now)
     if span.grain is not Grain.MONTH:
         raise HTTPException(status_code=422, detail="cần một tháng, ví dụ 2023-10 (a month is needed)")
-    source = reports_of(request)
-    now = vietnam_now()
     folder = Path(tempfile.mkdtemp(prefix="dvc-hub-report-"))
     path = write_monthly(
         folder / f"bao-cao-{span.label}.xlsx",

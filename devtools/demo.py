@@ -31,7 +31,7 @@ from rich.table import Table
 from sqlalchemy import func, select
 
 from foundation import logs
-from foundation.clock import VN_TZ
+from foundation.clock import VN_TZ, vietnam_now
 from foundation.settings import PROJECT_ROOT, Settings
 from foundation.topology import Topology, Unit, load
 from hub import procedures, replay
@@ -42,10 +42,9 @@ from hub.sync import request_poll
 from hub.worker import embedded_workers
 from migrations import upgrade
 from reports.cli import summary_table
-from reports.periods import Grain, Period, period_of
-from reports.register import RegisterRow
+from reports.labels import number
 from reports.rules import load_rules
-from reports.service import Reports
+from reports.service import LateReport, Reports
 from reports.workbook import write_monthly
 from simulators.server import Simulators
 
@@ -170,7 +169,7 @@ def run(
             _fix_and_replay(console, ctx.db, sims.catalogue.procedures, unmapped)
             _wait(ctx.db, until_below=1, timeout=120)
         lines = _reconcile(ctx, sims)
-        _indicators(console, ctx, started, sims.now(), directory)
+        _indicators(console, ctx, started, directory)
         ctx.close()
     return _report(console, lines)
 
@@ -186,11 +185,13 @@ def _served(topology: Topology, day: date) -> list[tuple[str, str]]:
     return [(u.system, u.code) for u in topology.active_units(day) if u.system]
 
 
-def _indicators(console: Console, ctx: HubContext, started: datetime, now: datetime, directory: Path) -> None:
-    """The month's indicator summary and its workbook, as the province would read them at the end of the day, and
-    the late register of every month the demo played."""
-    month = period_of(Grain.MONTH, now.date())
+def _indicators(console: Console, ctx: HubContext, started: datetime, directory: Path) -> None:
+    """The month's indicator summary and its workbook, and the late register of every month the demo played, as
+    ``dvc-hub report`` and the console compute them on this database: each judged at the same "as of" moment (how
+    far the hub has seen the simulated world, not the wall clock), which the summary states."""
+    now = vietnam_now()
     source = Reports(ctx.db, ctx.topology, load_rules())
+    month = source.current_period(now)
     indicators = source.indicators(month, now)
     late = source.late(month, now)
     path = write_monthly(
@@ -206,17 +207,17 @@ def _indicators(console: Console, ctx: HubContext, started: datetime, now: datet
     while months[0].start > started.date():
         months.insert(0, months[0].previous())
     for period in months:
-        rows = late.rows if period is month else source.late(period, now).rows
-        console.print(_late_line(period, rows))
+        console.print(_late_line(late if period is month else source.late(period, now)))
     console.print(f"Báo cáo tháng (monthly workbook): {path}")
 
 
-def _late_line(period: Period, rows: list[RegisterRow]) -> str:
+def _late_line(report: LateReport) -> str:
+    rows = report.rows
     apologised = sum(r.apologised for r in rows)
     breaches = sum(r.late_without_apology or r.apology_after_deadline for r in rows)
     return (
-        f"{period.label}: {len(rows)} hồ sơ trễ hạn (late), {apologised} có văn bản xin lỗi và hẹn lại (apologised, "
-        f"extended), {breaches} vi phạm về xin lỗi (apology breaches)."
+        f"{report.period}: {number(len(rows))} hồ sơ trễ hạn (late) {report.as_of_text}, {number(apologised)} có văn "
+        f"bản xin lỗi và hẹn lại (apologised, extended), {number(breaches)} vi phạm về xin lỗi (apology breaches)."
     )
 
 

@@ -49,6 +49,8 @@ ERROR_CLASSES: Final[Mapping[str, Action]] = MappingProxyType(
         "deadline_exceeded": Action.RETRY,
         "answer_too_large": Action.RETRY,
         "remote_rejected": Action.PARK,
+        "feed_entry_unreadable": Action.PARK,
+        "redirect_refused": Action.PARK,
         "authentication_failed": Action.PARK,
         "unreadable_answer": Action.PARK,
         "forbidden_xml": Action.PARK,

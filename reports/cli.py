@@ -21,8 +21,8 @@ from foundation.settings import get_settings
 from foundation.topology import load
 from hub import replay
 from hub.store.db import Database
-from reports.labels import LEVELS
-from reports.periods import Grain, Period, parse_period, period_of
+from reports.labels import LEVELS, number, percent, share
+from reports.periods import Grain, Period, parse_period
 from reports.reconciliation import RunOut, connected, repair, runs
 from reports.rules import load_rules
 from reports.service import IndicatorReport, LateFilter, LateReport, Reports
@@ -46,9 +46,9 @@ def reports() -> Reports:
     return Reports(Database(settings.database_url), load(settings.topology_file), load_rules())
 
 
-def period_or_month(text: str | None, now: datetime) -> Period:
+def period_or_month(text: str | None, source: Reports, now: datetime) -> Period:
     if text is None:
-        return period_of(Grain.MONTH, now.date())
+        return source.current_period(now)
     try:
         return parse_period(_iso(text))
     except ValueError as exc:
@@ -74,8 +74,8 @@ def late(
     as_json: JsonOption = False,
 ) -> None:
     """The late-dossier register: first and current appointment, days late, apologies, where the delay was made."""
-    now = vietnam_now()
-    report = reports().late(period_or_month(period, now), now, LateFilter(unit, still_open, None, breaches))
+    now, source = vietnam_now(), reports()
+    report = source.late(period_or_month(period, source, now), now, LateFilter(unit, still_open, None, breaches))
     if as_json:
         typer.echo(report.model_dump_json(indent=2))
         return
@@ -85,8 +85,8 @@ def late(
 @app.command("indicators")
 def indicators(period: PeriodOption = None, as_json: JsonOption = False) -> None:
     """The Decision 766 indicators per unit, level and province, beside the period before."""
-    now = vietnam_now()
-    report = reports().indicators(period_or_month(period, now), now)
+    now, source = vietnam_now(), reports()
+    report = source.indicators(period_or_month(period, source, now), now)
     if as_json:
         typer.echo(report.model_dump_json(indent=2))
         return
@@ -99,25 +99,25 @@ def monthly(
     out: Annotated[Path, typer.Option(help="Where to write the .xlsx workbook.")],
 ) -> None:
     """Write the month's Excel workbook (one sheet per report, Vietnamese headers)."""
-    now = vietnam_now()
-    period = period_or_month(month, now)
+    now, source = vietnam_now(), reports()
+    period = period_or_month(month, source, now)
     if period.grain is not Grain.MONTH:
         raise typer.BadParameter("cần một tháng, ví dụ 10/2023 (a month is needed)", param_hint="--month")
-    source = reports()
+    late = source.late(period, now)
     path = write_monthly(
         out,
         province=source.topology.name,
         period=period,
         indicators=source.indicators(period, now),
-        late=source.late(period, now),
+        late=late,
         now=now,
     )
-    console.print(f"Đã ghi báo cáo tháng {period.label}: {path} (monthly workbook written)")
+    console.print(f"Đã ghi báo cáo tháng {period.label}, số liệu {late.as_of_text}: {path} (monthly workbook written)")
 
 
 def _print_late(report: LateReport) -> None:
     table = Table("Mã hồ sơ", "Đơn vị", "Hạn đầu", "Hạn hiện tại", "Kết thúc", "Trễ (ngày)", "Xin lỗi", "Vi phạm",
-                  title=f"Hồ sơ trễ hạn {report.period} (đến {report.judged_on:%d/%m/%Y})")  # fmt: skip
+                  title=f"Hồ sơ trễ hạn {report.period}: {number(len(report.rows))}, {report.as_of_text}")  # fmt: skip
     for r in report.rows:
         breach = "chưa xin lỗi" if r.late_without_apology else ("xin lỗi muộn" if r.apology_after_deadline else "")
         table.add_row(
@@ -130,24 +130,26 @@ def _print_late(report: LateReport) -> None:
 
 
 def summary_table(report: IndicatorReport) -> Table:
-    """The indicators as a terminal table (also printed at the end of ``make demo``)."""
-    table = Table("Đơn vị / cấp", "Tiếp nhận", "Đúng hạn %", "Trễ", "Trực tuyến %", "Chỉ tiêu %",
-                  "TT trực tuyến %", "Số hóa %", "Đồng bộ DVCQG %", title=f"Chỉ số {report.period}")  # fmt: skip
+    """The indicators as a terminal table (also printed at the end of ``make demo``): the dossiers reconcile across
+    a row (carried over + received = solved + in progress), the on-time rate shows what it divides, and the late
+    count is the register's."""
+    table = Table("Đơn vị / cấp", "Kỳ trước chuyển qua", "Tiếp nhận", "Đã giải quyết", "Đang giải quyết",
+                  "Đúng hạn (trước và đúng hạn / có kết quả)", "Đang giải quyết quá hạn", "Trễ hạn", "Trực tuyến",
+                  "Chỉ tiêu", "TT trực tuyến", "Số hóa", "Đồng bộ DVCQG",
+                  title=f"Chỉ số {report.period}, {report.as_of_text}")  # fmt: skip
     for r in report.rows:
         name = "Toàn tỉnh" if r.scope == "all" else (LEVELS[r.level] if r.scope == "level" else f"{r.name} ({r.key})")
         table.add_row(
-            name, str(r.received), _pct(r.on_time_rate), str(r.finished_late + r.open_late), _pct(r.online_rate),
-            _pct(r.online_target), _pct(r.online_payment_rate), _pct(r.digitisation_rate), _pct(r.sync_coverage),
+            name, number(r.carried_over), number(r.received), number(r.solved), number(r.in_progress),
+            share(r.on_time_rate, r.finished_in_time, r.finished), number(r.open_late), number(r.late),
+            percent(r.online_rate), percent(r.online_target), percent(r.online_payment_rate),
+            percent(r.digitisation_rate), percent(r.sync_coverage),
         )  # fmt: skip
     return table
 
 
 def _print_indicators(report: IndicatorReport) -> None:
     console.print(summary_table(report))
-
-
-def _pct(value: float | None) -> str:
-    return "–" if value is None else f"{value:.1f}"
 
 
 def reconcile(

@@ -3,11 +3,15 @@ whole province, over a period (``../shared/domain/rules-and-indicators.md``; thr
 
 Every definition, with the rule it follows:
 
-- **Timeliness** (766 group "processing timeliness"): dossiers *finished in the period* are early, on time or late
-  against their **first** appointment, compared by day; dossiers received by the period's end and still open at its
-  end are in progress on time or late (late once that end, or today for a running period, is past the first
-  appointment). Refused, withdrawn and stopped dossiers are left out; a dossier without appointment is on time.
-  ``on_time_rate`` = (early + on time) / finished.
+- **Timeliness** (766 group "processing timeliness"), judged at the report's "as of" moment (the period's end, or
+  how far the store knows the world when that is earlier; :meth:`reports.service.Reports.as_of`), each dossier
+  counted once by :func:`reports.register.standing`: *carried over* (received before the period, still open at its
+  start) or *received* in it; then *solved* in it — finished early, on time or late against the **first**
+  appointment by day, or *dropped* (refused, withdrawn, stopped: closed without a result, no deadline missed) — or
+  *in progress* at the "as of" moment, within or past the first appointment. So for every row carried over +
+  received = solved + in progress. A dossier without appointment is on time. ``on_time_rate`` = (early + on time) /
+  finished with a result; the dossiers in progress past their appointment are not in it and are stated beside it
+  (``open_late``).
 - **Online rate** (766 "online service provision"): dossiers *received in the period* through channel 2
   (KenhThucHien = 2) / all received; split by the procedure's service level: fully online (4) and partly online (3).
   The level's target (``online_rate_targets``) is shown beside it.
@@ -30,20 +34,20 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 from pydantic import BaseModel, ConfigDict, computed_field
 
 from foundation.topology import Level
-from mappings.canonical import Dossier
 from mappings.codes import Channel, ServiceLevel
 from reports.periods import Period
 from reports.places import Place, Placer
-from reports.register import DROPPED, Facts, finished_on, first_appointment, received_on
+from reports.register import Facts, Standing, received_on, standing
 from reports.rules import Rules
 
 ONLINE_LEVELS = (ServiceLevel.PARTLY_ONLINE, ServiceLevel.FULLY_ONLINE)
+_FINISHED = (Standing.FINISHED_EARLY, Standing.FINISHED_ON_TIME, Standing.FINISHED_LATE)
 
 
 def rate(part: int, whole: int) -> float | None:
@@ -61,10 +65,12 @@ class Indicators(BaseModel):
     name: str
     level: Level | None
     period: str
+    carried_over: int = 0
     received: int = 0
     finished_early: int = 0
     finished_on_time: int = 0
     finished_late: int = 0
+    dropped: int = 0
     open_on_time: int = 0
     open_late: int = 0
     online: int = 0
@@ -88,13 +94,43 @@ class Indicators(BaseModel):
 
     @computed_field  # type: ignore[prop-decorator]
     @property
+    def to_process(self) -> int:
+        """Dossiers the period had to deal with: carried over + received."""
+        return self.carried_over + self.received
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
     def finished(self) -> int:
+        """Solved with a result: early + on time + late (the on-time rate's denominator)."""
         return self.finished_early + self.finished_on_time + self.finished_late
 
     @computed_field  # type: ignore[prop-decorator]
     @property
+    def finished_in_time(self) -> int:
+        """Early + on time (the on-time rate's numerator)."""
+        return self.finished_early + self.finished_on_time
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def solved(self) -> int:
+        """Closed in the period: finished with a result, or dropped."""
+        return self.finished + self.dropped
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def in_progress(self) -> int:
+        return self.open_on_time + self.open_late
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def late(self) -> int:
+        """Every late dossier of the register: finished late in the period, or in progress past the appointment."""
+        return self.finished_late + self.open_late
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
     def on_time_rate(self) -> float | None:
-        return rate(self.finished_early + self.finished_on_time, self.finished)
+        return rate(self.finished_in_time, self.finished)
 
     @computed_field  # type: ignore[prop-decorator]
     @property
@@ -167,13 +203,12 @@ class _Scope:
 class Calculator:
     """Computes every scope's indicators for one period from the dossiers' facts."""
 
-    def __init__(self, period: Period, placer: Placer, rules: Rules, now: datetime) -> None:
+    def __init__(self, period: Period, placer: Placer, rules: Rules, now: datetime, as_of: datetime) -> None:
         self.period = period
         self.placer = placer
         self.rules = rules
-        self.now = now
-        # A running period is judged as of today, a past one as of its last day.
-        self.judged_on = min(period.end, now.date())
+        self.now = now  # the wall clock: how long the portal's copy has been behind
+        self.judged_on = min(period.end, as_of.date())
 
     def compute(self, facts: Iterable[Facts]) -> list[Indicators]:
         """Rows for each unit with dossiers, then each level, then the whole province."""
@@ -221,27 +256,18 @@ class Calculator:
     def _classify(self, item: Facts) -> tuple[dict[str, int], str | None, bool, float]:
         """What one dossier adds: counts, its online procedure (if it is one in the period), used online, lag."""
         dossier = item.dossier
-        counts: dict[str, int] = {}
-        period = self.period
-        got = received_on(dossier)
-        ended = finished_on(dossier)
-        closed = ended if ended is not None or dossier.status not in DROPPED else _dropped_on(dossier)
-        in_window = got <= period.end and (closed is None or closed >= period.start)
-        if not in_window:
-            return counts, None, False, 0.0
-        received = period.contains(got)
+        where = standing(item, self.period.start, self.judged_on)
+        if where is None:
+            return {}, None, False, 0.0
+        counts: dict[str, int] = {where.value: 1}
+        if where in _FINISHED and any(r.url for r in dossier.results):
+            counts["electronic_results"] = 1
+        received = received_on(dossier) >= self.period.start
         online = dossier.channel is Channel.ONLINE
-        if dossier.status not in DROPPED:
-            first = first_appointment(item)
-            due = first.date() if first is not None else None
-            if ended is not None and period.contains(ended):
-                counts[_finished_bucket(ended, due)] = 1
-                if any(r.url for r in dossier.results):
-                    counts["electronic_results"] = 1
-            elif ended is None or ended > period.end:
-                counts["open_late" if due is not None and self.judged_on > due else "open_on_time"] = 1
         lag = 0.0
-        if received:
+        if not received:
+            counts["carried_over"] = 1
+        else:
             counts["received"] = 1
             if online:
                 counts["online"] = 1
@@ -286,14 +312,3 @@ class Calculator:
         if current or item.changed_at is None:
             return 0.0
         return max(0.0, (self.now - item.changed_at).total_seconds() / 3600)
-
-
-def _dropped_on(dossier: Dossier) -> date:
-    """The day a refused, withdrawn or stopped dossier left the queue: its refusal, else its last change."""
-    return (dossier.refused_at or dossier.updated_at).date()
-
-
-def _finished_bucket(ended: date, due: date | None) -> str:
-    if due is None or ended == due:
-        return "finished_on_time"
-    return "finished_early" if ended < due else "finished_late"

@@ -1,10 +1,39 @@
-"""Vietnamese names of the reports' columns and scopes, shared by the workbook, the CLI tables and the console."""
+"""Vietnamese names of the reports' columns and scopes, and how their figures are written (vi_VN: ``57,1 %``,
+``1.234``, "tính đến 17:00 ngày 31/10/2023"), shared by the workbook, the CLI tables, the console and the demo."""
 
 from __future__ import annotations
 
+from datetime import datetime, time
 from typing import Final
 
+from foundation.clock import VN_TZ
 from foundation.topology import Level
+
+DASH: Final = "–"
+
+
+def as_of_text(moment: datetime) -> str:
+    """ "tính đến 17:00 ngày 31/10/2023" in Vietnam time; the end of a day is written 24:00 of it, as legal texts
+    write a cut-off ("tính đến 24 giờ ngày ...")."""
+    local = moment.astimezone(VN_TZ)
+    clock = "24:00" if local.time().replace(tzinfo=None) >= time(23, 59, 59) else f"{local:%H:%M}"
+    return f"tính đến {clock} ngày {local:%d/%m/%Y}"
+
+
+def number(value: int | None) -> str:
+    """A count with vi_VN digit grouping: 1.234."""
+    return DASH if value is None else f"{value:,}".replace(",", ".")
+
+
+def percent(value: float | None) -> str:
+    """A rate (already in percent, one decimal) the vi_VN way: 57,1 %."""
+    return DASH if value is None else f"{value:,.1f}".replace(",", " ").replace(".", ",").replace(" ", ".") + " %"
+
+
+def share(value: float | None, part: int, whole: int) -> str:
+    """A rate with its numerator and denominator beside it: 57,1 % (4/7)."""
+    return f"{percent(value)} ({number(part)}/{number(whole)})"
+
 
 LEVELS: Final[dict[Level | None, str]] = {
     Level.PROVINCE: "Cấp tỉnh",
@@ -15,13 +44,19 @@ LEVELS: Final[dict[Level | None, str]] = {
 
 # Indicator fields in the order a provincial report lists them, with their Vietnamese headers.
 INDICATOR_COLUMNS: Final[tuple[tuple[str, str], ...]] = (
-    ("received", "Tiếp nhận trong kỳ"),
-    ("finished", "Đã giải quyết"),
+    ("to_process", "Tổng số hồ sơ phải giải quyết"),
+    ("carried_over", "Kỳ trước chuyển qua"),
+    ("received", "Tiếp nhận mới trong kỳ"),
+    ("solved", "Đã giải quyết"),
     ("finished_early", "Trước hạn"),
     ("finished_on_time", "Đúng hạn"),
     ("finished_late", "Quá hạn"),
+    ("dropped", "Trả lại, rút, dừng xử lý"),
+    ("in_progress", "Đang giải quyết"),
     ("open_on_time", "Đang giải quyết trong hạn"),
     ("open_late", "Đang giải quyết quá hạn"),
+    ("finished_in_time", "Giải quyết trước và đúng hạn"),
+    ("finished", "Giải quyết có kết quả"),
     ("on_time_rate", "Tỷ lệ đúng hạn (%)"),
     ("online", "Hồ sơ trực tuyến"),
     ("online_rate", "Tỷ lệ trực tuyến (%)"),
@@ -44,6 +79,19 @@ INDICATOR_COLUMNS: Final[tuple[tuple[str, str], ...]] = (
     ("sync_coverage", "Tỷ lệ đồng bộ (%)"),
     ("portal_max_lag_hours", "Chậm nhất (giờ)"),
 )
+
+# What the timeliness figures mean, shown beside them (a tooltip on each header, a definitions section on the page).
+INDICATOR_DEFINITIONS: Final[dict[str, str]] = {
+    "to_process": "Kỳ trước chuyển qua + tiếp nhận mới trong kỳ = đã giải quyết + đang giải quyết.",
+    "carried_over": "Hồ sơ tiếp nhận trước kỳ, chưa kết thúc khi kỳ bắt đầu.",
+    "received": "Hồ sơ tiếp nhận trong kỳ (đến thời điểm tính số liệu).",
+    "solved": "Hồ sơ kết thúc trong kỳ: có kết quả (trước hạn, đúng hạn, quá hạn) hoặc trả lại, rút, dừng xử lý.",
+    "finished_late": "Có kết quả sau ngày hẹn trả lần đầu; văn bản xin lỗi, hẹn lại không làm hồ sơ thành đúng hạn.",
+    "dropped": "Không được tiếp nhận, công dân rút hoặc dừng xử lý: kết thúc không có kết quả, không tính đúng hạn.",
+    "in_progress": "Hồ sơ chưa kết thúc tại thời điểm tính số liệu.",
+    "open_late": "Chưa kết thúc mà đã qua ngày hẹn trả lần đầu; không nằm trong tỷ lệ đúng hạn, nên nêu riêng.",
+    "on_time_rate": "(Trước hạn + đúng hạn) / hồ sơ giải quyết có kết quả trong kỳ; tử số và mẫu số ghi bên cạnh.",
+}
 
 REGISTER_COLUMNS: Final[tuple[str, ...]] = (
     "Mã hồ sơ",

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 from enum import StrEnum
 from typing import Final
+
+from foundation.clock import VN_TZ
 
 _DAY: Final = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
 _MONTH: Final = re.compile(r"^(\d{4})-(\d{2})$")
@@ -43,6 +45,16 @@ class Period:
 
     def __str__(self) -> str:
         return self.label
+
+    @property
+    def opens_at(self) -> datetime:
+        """The first moment of the period: midnight of its first day, Vietnam time."""
+        return datetime.combine(self.start, time.min, tzinfo=VN_TZ)
+
+    @property
+    def closes_at(self) -> datetime:
+        """The last moment of the period: the end of its last day, Vietnam time."""
+        return datetime.combine(self.end, time.max, tzinfo=VN_TZ)
 
     def contains(self, day: date) -> bool:
         return self.start <= day <= self.end

@@ -10,6 +10,9 @@ Rules (``../shared/domain/rules-and-indicators.md``, thresholds in :class:`repor
   first appointment had already passed (**apology after the deadline**).
 - The delay is attributed to the first progress step that finished after its own due time (``NgayKetThucTheoQuyDinh``),
   and to that step's unit; an extension to the step in progress when it was issued.
+
+:func:`standing` is the one rule of where a dossier stands at the end of a day; the register lists the late ones and
+the indicators (:mod:`reports.indicators`) count every kind, so their late counts cannot differ.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, computed_field
 
@@ -146,19 +150,65 @@ def extensions(dossier: Dossier, first: date, rules: Rules) -> tuple[Extension, 
     return tuple(found)
 
 
-def row_for(facts: Facts, today: date, placer: Placer, rules: Rules) -> RegisterRow | None:
-    """The register row of a dossier late on ``today``, or None when it is not late (or has no appointment)."""
+class Standing(StrEnum):
+    """Where a dossier stands at the end of the day a period is judged on (the names are the indicators' fields)."""
+
+    FINISHED_EARLY = "finished_early"
+    FINISHED_ON_TIME = "finished_on_time"
+    FINISHED_LATE = "finished_late"
+    DROPPED = "dropped"  # refused, withdrawn or stopped: closed without a result, no deadline missed
+    OPEN_ON_TIME = "open_on_time"
+    OPEN_LATE = "open_late"
+
+    @property
+    def late(self) -> bool:
+        return self in (Standing.FINISHED_LATE, Standing.OPEN_LATE)
+
+
+def closed_on(dossier: Dossier) -> date | None:
+    """The day the dossier left the queue: finished, else (refused, withdrawn, stopped) its refusal or last change."""
+    ended = finished_on(dossier)
+    if ended is None and dossier.status in DROPPED:
+        return (dossier.refused_at or dossier.updated_at).date()
+    return ended
+
+
+def standing(facts: Facts, start: date, judged_on: date) -> Standing | None:
+    """Where the dossier stands at the end of ``judged_on`` for a period from ``start``; None when it is not in it.
+
+    It is in it when received by ``judged_on`` and not closed before ``start``. A dossier closed after ``judged_on``
+    was still open then. Finished ones are early, on time or late against the **first** appointment, by day; open
+    ones are late once ``judged_on`` is past it. A dossier without an appointment is on time.
+    """
     dossier = facts.dossier
+    if received_on(dossier) > judged_on:
+        return None
+    closed = closed_on(dossier)
+    if closed is not None and closed > judged_on:
+        closed = None  # judged on a past day: it was still open then
+    if closed is not None and closed < start:
+        return None
     first = first_appointment(facts)
-    if first is None or dossier.status in DROPPED:
+    due = first.date() if first is not None else None
+    if closed is None:
+        return Standing.OPEN_LATE if due is not None and judged_on > due else Standing.OPEN_ON_TIME
+    if dossier.status in DROPPED:
+        return Standing.DROPPED
+    if due is None or closed == due:
+        return Standing.FINISHED_ON_TIME
+    return Standing.FINISHED_EARLY if closed < due else Standing.FINISHED_LATE
+
+
+def row_for(facts: Facts, start: date, today: date, placer: Placer, rules: Rules) -> RegisterRow | None:
+    """The register row of a dossier late on ``today`` in a period from ``start``, or None when it is not late."""
+    dossier = facts.dossier
+    where = standing(facts, start, today)
+    first = first_appointment(facts)
+    if where is None or not where.late or first is None:  # a late dossier always has a first appointment
         return None
     due = first.date()
-    ended = finished_on(dossier)
-    if ended is not None and ended > today:
-        ended = None  # judged on a past day: it was still open then
+    ended = None if where is Standing.OPEN_LATE else closed_on(dossier)
     days_late = ((ended or today) - due).days
-    if days_late <= 0:
-        return None
     late_step = next((e for e in dossier.progress if e.step_due_at is not None and e.at > e.step_due_at), None)
     return RegisterRow(
         dossier_code=dossier.code,
@@ -177,9 +227,9 @@ def row_for(facts: Facts, today: date, placer: Placer, rules: Rules) -> Register
     )
 
 
-def register(facts: Iterable[Facts], today: date, placer: Placer, rules: Rules) -> list[RegisterRow]:
-    """Every dossier late on ``today``, most days late first."""
-    rows = [row for f in facts if (row := row_for(f, today, placer, rules)) is not None]
+def register(facts: Iterable[Facts], start: date, today: date, placer: Placer, rules: Rules) -> list[RegisterRow]:
+    """Every dossier late on ``today`` in a period from ``start``, most days late first."""
+    rows = [row for f in facts if (row := row_for(f, start, today, placer, rules)) is not None]
     rows.sort(key=lambda r: (-r.days_late, r.dossier_code))
     return rows
 

@@ -5,16 +5,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, computed_field
 
+from foundation.clock import VN_TZ
 from foundation.topology import Topology
 from hub.store.db import Database
 from reports.indicators import Calculator, Indicators
-from reports.periods import Period
-from reports.places import Placer
+from reports.labels import as_of_text
+from reports.periods import Grain, Period, period_of
+from reports.places import Place, Placer
 from reports.register import Facts, RegisterRow, register
 from reports.rules import Rules
-from reports.store import load_facts
+from reports.store import known_until, load_facts
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,54 +38,104 @@ class LateFilter:
         return not self.breaches_only or row.late_without_apology or row.apology_after_deadline
 
 
-class LateReport(BaseModel):
-    """The register for a period, judged on its last day (or today, for a running period)."""
-
+class _Report(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     period: str
+    as_of: datetime  # the moment the figures are judged at (Vietnam time): see Reports.as_of
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def as_of_text(self) -> str:
+        """The stamp every place prints beside the figures: "tính đến 17:00 ngày 31/10/2023"."""
+        return as_of_text(self.as_of)
+
+
+class LateReport(_Report):
+    """The register for a period, judged at its "as of" moment."""
+
     judged_on: date
     rows: list[RegisterRow]
 
+    def by_unit(self) -> list[tuple[Place, int, int]]:
+        """(unit, late dossiers, most days late) per unit the rows count for, most late first."""
+        found: dict[str, tuple[Place, int, int]] = {}
+        for row in self.rows:
+            place, count, worst = found.get(row.unit.code, (row.unit, 0, 0))
+            found[row.unit.code] = (place, count + 1, max(worst, row.days_late))
+        return sorted(found.values(), key=lambda item: (-item[1], item[0].code))
 
-class IndicatorReport(BaseModel):
+
+class IndicatorReport(_Report):
     """Every scope's indicators for a period, and the same for the period before it (month over month)."""
 
-    model_config = ConfigDict(frozen=True)
-
-    period: str
     previous_period: str
+    previous_as_of: datetime
     rows: list[Indicators]
     previous: list[Indicators]
 
 
 class Reports:
-    """Reads the store once per call and computes with the rules and topology it was built with."""
+    """Reads the store once per call and computes with the rules and topology it was built with.
+
+    Every report is judged at one "as of" moment (:meth:`as_of`) that depends only on the period and the store, so
+    the console, the CLI, the workbook, the dashboard and the demo print the same figure with the same stamp.
+    """
 
     def __init__(self, db: Database, topology: Topology, rules: Rules) -> None:
         self.db = db
         self.topology = topology
         self.rules = rules
+        self._known: tuple[datetime, datetime] | None = None  # (now, known_until(now)): one store read per moment
+
+    def known_until(self, now: datetime) -> datetime:
+        """How far the store knows the world (:func:`reports.store.known_until`), in Vietnam time.
+
+        A period running past it is judged there and not at the wall clock: judging a day the hub has not seen would
+        count every dossier still open in the store as late on it (the demo's October said 4 late as of its
+        simulated day, ``dvc-hub report late`` 324 as of 31 October, on the same database).
+        """
+        if self._known is None or self._known[0] != now:
+            self._known = (now, known_until(self.db, now).astimezone(VN_TZ))
+        return self._known[1]
+
+    def as_of(self, period: Period, now: datetime) -> datetime:
+        """The moment ``period`` is judged at: its last moment, or how far the store knows the world if earlier.
+
+        A period the store has no news of yet is judged at its first moment (what it carried over, nothing received),
+        never before it: judged in the month before, it would also count for that month's units, not its own.
+        """
+        return max(period.opens_at, min(period.closes_at, self.known_until(now)))
+
+    def current_period(self, now: datetime) -> Period:
+        """The month the store's newest knowledge falls in: what "this month" means for a report by default."""
+        return period_of(Grain.MONTH, self.known_until(now).date())
 
     def facts(self, period: Period) -> list[Facts]:
         return load_facts(self.db, self.topology.portal.name, period.start, period.end)
 
     def late(self, period: Period, now: datetime, where: LateFilter | None = None) -> LateReport:
-        judged_on = min(period.end, now.date())
+        as_of = self.as_of(period, now)
+        judged_on = as_of.date()
         placer = Placer(self.topology, judged_on)
-        rows = register(self.facts(period), judged_on, placer, self.rules)
+        rows = register(self.facts(period), period.start, judged_on, placer, self.rules)
         keep = where or LateFilter()
-        return LateReport(period=period.label, judged_on=judged_on, rows=[r for r in rows if keep.keeps(r)])
+        return LateReport(
+            period=period.label, as_of=as_of, judged_on=judged_on, rows=[r for r in rows if keep.keeps(r)]
+        )
 
     def indicators(self, period: Period, now: datetime) -> IndicatorReport:
         before = period.previous()
+        as_of, previous_as_of = self.as_of(period, now), self.as_of(before, now)
         return IndicatorReport(
             period=period.label,
+            as_of=as_of,
             previous_period=before.label,
-            rows=self._indicators(period, now),
-            previous=self._indicators(before, now),
+            previous_as_of=previous_as_of,
+            rows=self._indicators(period, now, as_of),
+            previous=self._indicators(before, now, previous_as_of),
         )
 
-    def _indicators(self, period: Period, now: datetime) -> list[Indicators]:
-        placer = Placer(self.topology, min(period.end, now.date()))
-        return Calculator(period, placer, self.rules, now).compute(self.facts(period))
+    def _indicators(self, period: Period, now: datetime, as_of: datetime) -> list[Indicators]:
+        placer = Placer(self.topology, as_of.date())
+        return Calculator(period, placer, self.rules, now, as_of).compute(self.facts(period))

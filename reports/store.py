@@ -15,11 +15,12 @@ from sqlalchemy.orm import Session
 from foundation.clock import VN_TZ
 from foundation.logs import get_logger
 from hub.store.db import Database
-from hub.store.models import Delivery, Dossier, DossierVersion
+from hub.store.models import Delivery, Dossier, DossierVersion, Message, MessageState
 from mappings.canonical import Dossier as CanonicalDossier
 from reports.register import Facts
 
 BATCH = 500
+POLL = "poll"  # the kind of the message that reads a unit's change feed (hub.sync)
 log = get_logger(__name__)
 
 
@@ -63,6 +64,31 @@ def load_facts(db: Database, portal: str, start: date, end: date) -> list[Facts]
                     )
                 )
     return facts
+
+
+def known_until(db: Database, now: datetime) -> datetime:
+    """How far the store knows the world, on the one-stop-shops' clock; never later than ``now``.
+
+    The newest change the hub accepted happened at its source at ``source_updated_at``; every poll that succeeded
+    after the hub accepted it found nothing newer, so the world is known for as long again past that change. On the
+    hub's own clock that is simply the last successful poll; measured from the change it also holds for sources on
+    another clock (the demo's simulated one). An empty store knows nothing to hold back: ``now``.
+    """
+    with db.session() as session:
+        newest = session.execute(
+            select(Dossier.source_updated_at, Dossier.updated_at).order_by(Dossier.source_updated_at.desc()).limit(1)
+        ).first()
+        if newest is None:
+            return now
+        changed_at, accepted_at = newest
+        # Only polls since the change count; the bound keeps the read on ix_messages_state_updated short.
+        polled: datetime | None = session.scalar(
+            select(func.max(Message.updated_at)).where(
+                Message.state == MessageState.SUCCEEDED.value, Message.updated_at >= accepted_at, Message.kind == POLL
+            )
+        )
+    quiet_since = polled - accepted_at if polled is not None else timedelta(0)
+    return min(now, changed_at + quiet_since)
 
 
 def _chunks(rows: Sequence[Dossier]) -> Iterator[Sequence[Dossier]]:

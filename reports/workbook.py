@@ -54,10 +54,11 @@ def write_monthly(
     return path
 
 
-def _title(sheet: Worksheet, text: str, province: str, period: Period, width: int) -> int:
-    """The two title rows every sheet starts with; returns the header row's number."""
+def _title(sheet: Worksheet, text: str, province: str, period: Period, stamp: str, width: int) -> int:
+    """The two title rows every sheet starts with, the second with the figures' "as of" stamp; returns the header
+    row's number."""
     _append(sheet, [f"{text} — {province}"])
-    _append(sheet, [f"Kỳ báo cáo: {period.label} ({period.start:%d/%m/%Y} – {period.end:%d/%m/%Y})"])
+    _append(sheet, [f"Kỳ báo cáo: {period.label} ({period.start:%d/%m/%Y} – {period.end:%d/%m/%Y}), số liệu {stamp}"])
     sheet["A1"].font = _TITLE_FONT
     sheet["A2"].font = Font(name="Times New Roman", italic=True, size=11)
     for row in (1, 2):
@@ -108,7 +109,7 @@ def _scope_name(scope: str, key: str, name: str, level: Any) -> str:
 def _summary(
     sheet: Worksheet, province: str, period: Period, indicators: IndicatorReport, late: LateReport, now: datetime
 ) -> None:
-    header = _title(sheet, "Báo cáo tình hình giải quyết TTHC", province, period, 3)
+    header = _title(sheet, "Báo cáo tình hình giải quyết TTHC", province, period, indicators.as_of_text, 3)
     total = next((r for r in indicators.rows if r.scope == "all"), None)
     before = next((r for r in indicators.previous if r.scope == "all"), None)
     rows: list[list[Any]] = []
@@ -124,7 +125,14 @@ def _summary(
 
 def _indicators(sheet: Worksheet, province: str, period: Period, report: IndicatorReport) -> None:
     headers = ["Đơn vị / cấp", "Cấp", *(label for _, label in INDICATOR_COLUMNS)]
-    header = _title(sheet, "Chỉ số phục vụ người dân, doanh nghiệp (QĐ 766/QĐ-TTg)", province, period, len(headers))
+    header = _title(
+        sheet,
+        "Chỉ số phục vụ người dân, doanh nghiệp (QĐ 766/QĐ-TTg)",
+        province,
+        period,
+        report.as_of_text,
+        len(headers),
+    )
     rows = [
         [_scope_name(r.scope, r.key, r.name, r.level), LEVELS.get(r.level, ""),
          *(getattr(r, field) for field, _ in INDICATOR_COLUMNS)]
@@ -134,7 +142,7 @@ def _indicators(sheet: Worksheet, province: str, period: Period, report: Indicat
 
 
 def _register(sheet: Worksheet, province: str, period: Period, late: LateReport) -> None:
-    header = _title(sheet, "Sổ theo dõi hồ sơ trễ hạn", province, period, len(REGISTER_COLUMNS))
+    header = _title(sheet, "Sổ theo dõi hồ sơ trễ hạn", province, period, late.as_of_text, len(REGISTER_COLUMNS))
     rows = []
     for r in late.rows:
         breach = "Trễ hạn chưa xin lỗi" if r.late_without_apology else ""
@@ -153,7 +161,9 @@ def _register(sheet: Worksheet, province: str, period: Period, late: LateReport)
 
 
 def _extensions(sheet: Worksheet, province: str, period: Period, late: LateReport) -> None:
-    header = _title(sheet, "Văn bản xin lỗi và hẹn lại ngày trả kết quả", province, period, len(EXTENSION_COLUMNS))
+    header = _title(
+        sheet, "Văn bản xin lỗi và hẹn lại ngày trả kết quả", province, period, late.as_of_text, len(EXTENSION_COLUMNS)
+    )
     rows = [
         [r.dossier_code, e.previous_appointment, e.new_appointment,
          e.issued_at.replace(tzinfo=None) if e.issued_at else None, e.unit_code, e.step, e.reason,
@@ -167,6 +177,6 @@ def _extensions(sheet: Worksheet, province: str, period: Period, late: LateRepor
 def _sync(sheet: Worksheet, province: str, period: Period, report: IndicatorReport) -> None:
     labels = dict(INDICATOR_COLUMNS)
     headers = ["Đơn vị / cấp", *(labels[f] for f in SYNC_FIELDS)]
-    header = _title(sheet, "Đồng bộ Cổng Dịch vụ công quốc gia", province, period, len(headers))
+    header = _title(sheet, "Đồng bộ Cổng Dịch vụ công quốc gia", province, period, report.as_of_text, len(headers))
     rows = [[_scope_name(r.scope, r.key, r.name, r.level), *(getattr(r, f) for f in SYNC_FIELDS)] for r in report.rows]
     _table(sheet, header, headers, rows)

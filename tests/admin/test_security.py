@@ -338,8 +338,10 @@ def test_metrics_are_not_served_by_the_console_without_a_configured_token(start_
 
 
 @pytest.mark.parametrize("blank", ["", "   "])
-def test_a_blank_metrics_token_is_no_token_and_an_empty_bearer_opens_nothing(db: Database, blank: str) -> None:
-    for live in serve(Console(db=db, metrics_token=blank)):
+def test_a_blank_metrics_token_is_no_token_and_an_empty_bearer_opens_nothing(
+    start_console: Serve, db: Database, blank: str
+) -> None:
+    for live in start_console(Console(db=db, metrics_token=blank)):
         # A server strips the value's trailing whitespace: "Bearer " arrives as "Bearer", an empty token.
         for header in ("Bearer", "bearer"):
             assert httpx.get(f"{live.url}/metrics", headers={"Authorization": header}).status_code == 404, header

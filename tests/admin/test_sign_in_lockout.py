@@ -22,7 +22,7 @@ from hub.store.db import Database
 from hub.store.models import AuditEntry
 from migrations import upgrade
 from tests.admin import seed
-from tests.admin.conftest import Live
+from tests.servers import Live
 
 POLICY = ThrottlePolicy()
 WRONG = "không-phải-mật-khẩu"

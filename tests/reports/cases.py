@@ -14,7 +14,7 @@ from typing import Any
 
 from foundation.clock import VN_TZ
 from hub.store.db import Database
-from hub.store.models import Delivery, DossierVersion
+from hub.store.models import Delivery, DossierVersion, Message, MessageState
 from hub.store.models import Dossier as DossierRow
 from mappings.canonical import Dossier
 from mappings.codes import Channel, Status
@@ -374,3 +374,22 @@ def store(db: Database, items: list[Facts]) -> None:
                 )
             if item.delivered_version is not None:
                 session.add(Delivery(dossier_code=dossier.code, dossier_version=item.delivered_version, target="dvcqg"))
+
+
+def polled(db: Database, moment: datetime) -> None:
+    """Record a poll that succeeded at ``moment`` and found nothing newer: the hub knew the world until then (a store
+    without one knows it only until its newest change; :func:`reports.store.known_until`)."""
+    with db.session() as session:
+        session.add(
+            Message(
+                kind="poll",
+                actor="poll_unit",
+                queue="poll",
+                state=MessageState.SUCCEEDED.value,
+                unit_code="20968",
+                source="motcua",
+                created_at=moment,
+                updated_at=moment,
+                finished_at=moment,
+            )
+        )

@@ -31,6 +31,7 @@ TOPOLOGY = TOPOLOGIES / "da-nang-2025.yaml"
 def live(start_console: Serve, db: Database) -> Iterator[Live]:
     seed.users(db)
     cases.store(db, cases.facts(cases.DA_NANG))
+    cases.polled(db, cases.DA_NANG_NOW)
     yield from start_console(Console(db=db, topology=load(TOPOLOGY)))
 
 
@@ -99,6 +100,21 @@ def test_the_indicators_page_draws_month_over_month_charts(http: httpx.Client) -
     assert page.text.count('aria-label="paired bars"') == 3
     assert "Xã Tam Xuân (20971)" in page.text and "Toàn tỉnh" in page.text
     assert "Huyện Núi Thành" not in page.text  # rolled up to the city after the merger
+
+
+def test_the_indicators_page_states_its_stamp_the_rate_with_what_it_divides_and_the_definitions(
+    http: httpx.Client,
+) -> None:
+    login(http, "viewer")
+
+    page = http.get("/reports/indicators?period=2025-07").text
+
+    # The province in July: 1 early + 1 on time of 3 finished with a result; 2 in progress past the appointment
+    assert "tính đến 24:00 ngày 31/07/2025" in page
+    assert "66,7 % (2/3)" in page
+    assert ">66,7 %</text>" in page  # the on-time chart's bar, written the same way
+    assert 'title="Chưa kết thúc mà đã qua ngày hẹn trả lần đầu' in page  # the overdue column's tooltip
+    assert "<dt>Đang giải quyết quá hạn</dt>" in page and "<dt>Tỷ lệ đúng hạn (%)</dt>" in page
 
 
 def test_the_monthly_workbook_downloads(http: httpx.Client) -> None:

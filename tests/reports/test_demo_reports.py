@@ -21,6 +21,7 @@ from console.app import Console
 from devtools import demo
 from foundation.topology import load
 from hub.store.db import Database
+from reports.labels import number
 from tests.admin import seed
 from tests.conftest import Serve
 
@@ -99,6 +100,23 @@ def test_the_cli_prints_what_the_console_shows_on_the_demo_database(
     assert printed.exit_code == 0, printed.output
     assert json.loads(printed.stdout) == shown.json()
     assert shown.json()["rows"], "an empty report would prove nothing"
+
+
+def test_the_demo_summary_states_the_late_count_and_stamp_the_console_shows(
+    played: tuple[Path, str], http: httpx.Client
+) -> None:
+    # The demo judges at how far its hub saw the simulated world, as the console does on its database (issue 24):
+    # June, and the month the store has seen last, which the dashboard shows by default
+    _, output = played
+    current = http.get("/api/v1/dashboard").json()
+    for period in sorted({"2025-06", current["late_period"]}):
+        shown = http.get("/api/v1/reports/late", params={"period": period}).json()
+        tile = http.get("/api/v1/dashboard", params={"period": period}).json()
+
+        line = f"{period}: {number(len(shown['rows']))} hồ sơ trễ hạn (late) {shown['as_of_text']},"
+        assert line in " ".join(output.split()), output
+        assert (tile["late_total"], tile["late_as_of_text"]) == (len(shown["rows"]), shown["as_of_text"])
+    assert f"Chỉ số {current['late_period']}, {current['late_as_of_text']}" in output
 
 
 def test_the_demo_has_late_dossiers_and_apologies_and_rolls_merged_communes_up(http: httpx.Client) -> None:

@@ -19,7 +19,8 @@ from tests.reports import cases
 from tests.reports.cases import DA_NANG, DA_NANG_NOW, QUANG_NAM, QUANG_NAM_NOW, by_name
 
 ZERO: dict[str, Any] = {
-    "received": 0, "finished_early": 0, "finished_on_time": 0, "finished_late": 0, "open_on_time": 0,
+    "carried_over": 0, "received": 0, "finished_early": 0, "finished_on_time": 0, "finished_late": 0, "dropped": 0,
+    "open_on_time": 0,
     "open_late": 0, "online": 0, "fully_online_received": 0, "fully_online_online": 0, "partly_online_received": 0,
     "partly_online_online": 0, "online_procedures": 0, "online_procedures_used": 0, "fee_bearing": 0,
     "paid_online": 0, "digitised": 0, "reused": 0, "electronic_results": 0, "portal_expected": 0,
@@ -46,7 +47,7 @@ def rows_of(
 ) -> dict[tuple[str, str], Indicators]:
     span = parse_period(period)
     placer = Placer(topology, min(span.end, now.date()))
-    rows = Calculator(span, placer, Rules(), now).compute(cases.facts(set_))
+    rows = Calculator(span, placer, Rules(), now, now).compute(cases.facts(set_))
     return {(r.scope, r.key): r for r in rows}
 
 
@@ -57,9 +58,9 @@ def test_october_2023_indicators_per_unit_level_and_province(quang_nam: Topology
         ("unit", "20968"), ("unit", "20971"), ("unit", "517"),
         ("level", "commune"), ("level", "district"), ("all", "all"),
     }  # fmt: skip
-    # Tam Xuân I: early, on time, moved without apology (late), refused; online: early and refused.
+    # Tam Xuân I: early, on time, moved without apology (late), refused (dropped); online: early and refused.
     assert counts(rows["unit", "20968"]) == ZERO | {
-        "received": 4, "finished_early": 1, "finished_on_time": 1, "finished_late": 1, "online": 2,
+        "received": 4, "finished_early": 1, "finished_on_time": 1, "finished_late": 1, "dropped": 1, "online": 2,
         "fully_online_received": 3, "fully_online_online": 2, "online_procedures": 2, "online_procedures_used": 2,
         "fee_bearing": 1, "paid_online": 1, "digitised": 2, "reused": 1, "electronic_results": 1,
         "portal_expected": 4, "portal_delivered": 4, "portal_current": 4,
@@ -67,7 +68,7 @@ def test_october_2023_indicators_per_unit_level_and_province(quang_nam: Topology
     # Tam Xuân II: late finished (portal copy behind since 3 Nov 00:00: 58 h at 5 Nov 10:00), extended after the
     # deadline (open, late), carried over from September (early, not received in October).
     assert counts(rows["unit", "20971"]) == ZERO | {
-        "received": 2, "finished_early": 1, "finished_late": 1, "open_late": 1, "online": 2,
+        "carried_over": 1, "received": 2, "finished_early": 1, "finished_late": 1, "open_late": 1, "online": 2,
         "fully_online_received": 1, "fully_online_online": 1, "partly_online_received": 1, "partly_online_online": 1,
         "online_procedures": 3, "online_procedures_used": 2, "fee_bearing": 1, "reused": 1,
         "portal_expected": 2, "portal_delivered": 2, "portal_current": 1, "portal_stale": 1,
@@ -82,7 +83,8 @@ def test_october_2023_indicators_per_unit_level_and_province(quang_nam: Topology
     }  # fmt: skip
     assert counts(rows["level", "district"]) == counts(rows["unit", "517"])
     assert counts(rows["level", "commune"]) == ZERO | {
-        "received": 6, "finished_early": 2, "finished_on_time": 1, "finished_late": 2, "open_late": 1, "online": 4,
+        "carried_over": 1, "received": 6, "finished_early": 2, "finished_on_time": 1, "finished_late": 2,
+        "dropped": 1, "open_late": 1, "online": 4,
         "fully_online_received": 4, "fully_online_online": 3, "partly_online_received": 1, "partly_online_online": 1,
         "online_procedures": 5, "online_procedures_used": 4, "fee_bearing": 2, "paid_online": 1, "digitised": 2,
         "reused": 2, "electronic_results": 1, "portal_expected": 6, "portal_delivered": 6, "portal_current": 5,
@@ -90,14 +92,18 @@ def test_october_2023_indicators_per_unit_level_and_province(quang_nam: Topology
     }  # fmt: skip
     province = rows["all", "all"]
     assert counts(province) == ZERO | {
-        "received": 8, "finished_early": 2, "finished_on_time": 1, "finished_late": 3, "open_late": 2, "online": 5,
+        "carried_over": 1, "received": 8, "finished_early": 2, "finished_on_time": 1, "finished_late": 3,
+        "dropped": 1, "open_late": 2, "online": 5,
         "fully_online_received": 5, "fully_online_online": 4, "partly_online_received": 2, "partly_online_online": 1,
         "online_procedures": 5, "online_procedures_used": 4, "fee_bearing": 2, "paid_online": 1, "digitised": 3,
         "reused": 2, "electronic_results": 2, "portal_expected": 8, "portal_delivered": 7, "portal_current": 6,
         "portal_stale": 1, "portal_max_lag_hours": 745.0,
     }  # fmt: skip
+    # The dossiers reconcile: 1 carried over + 8 received = 7 solved (6 with a result, 1 refused) + 2 in progress.
+    assert (province.to_process, province.solved, province.in_progress, province.late) == (9, 7, 2, 5)
     # The rates follow from the counts: 3 of 6 finished on time or early, 5 of 8 online, ...
-    assert (province.finished, province.on_time_rate, province.online_rate) == (6, 50.0, 62.5)
+    assert (province.finished_in_time, province.finished, province.on_time_rate) == (3, 6, 50.0)
+    assert province.online_rate == 62.5
     assert (province.fully_online_rate, province.partly_online_rate) == (80.0, 50.0)
     assert (province.online_procedures_used_rate, province.online_payment_rate) == (80.0, 50.0)
     assert (province.digitisation_rate, province.reuse_rate, province.electronic_result_rate) == (37.5, 25.0, 33.3)
@@ -112,7 +118,9 @@ def test_october_2023_indicators_per_unit_level_and_province(quang_nam: Topology
 def test_online_targets_come_from_the_rules(quang_nam: Topology) -> None:
     span = parse_period("2023-10")
     rules = Rules(online_rate_targets={Level.COMMUNE: 60.0})
-    rows = Calculator(span, Placer(quang_nam, span.end), rules, QUANG_NAM_NOW).compute(cases.facts(QUANG_NAM))
+    rows = Calculator(span, Placer(quang_nam, span.end), rules, QUANG_NAM_NOW, QUANG_NAM_NOW).compute(
+        cases.facts(QUANG_NAM)
+    )
     commune = next(r for r in rows if r.scope == "level" and r.key == "commune")
     district = next(r for r in rows if r.scope == "level" and r.key == "district")
     assert (commune.meets_online_target, district.online_target, district.meets_online_target) == (True, None, None)
@@ -121,7 +129,7 @@ def test_online_targets_come_from_the_rules(quang_nam: Topology) -> None:
 def _register(topology: Topology, period: str, set_: tuple[cases.Case, ...], now: Any) -> list[RegisterRow]:
     span = parse_period(period)
     judged = min(span.end, now.date())
-    return register(cases.facts(set_), judged, Placer(topology, judged), Rules())
+    return register(cases.facts(set_), span.start, judged, Placer(topology, judged), Rules())
 
 
 def test_october_2023_register_keeps_the_first_appointment_and_flags_every_breach(quang_nam: Topology) -> None:
@@ -165,7 +173,7 @@ def test_the_apology_margin_is_configuration(quang_nam: Topology) -> None:
     span = parse_period("2023-10")
     for margin, expected in ((3, True), (4, False)):
         rows = register(
-            cases.facts(QUANG_NAM), span.end, Placer(quang_nam, span.end), Rules(apology_margin_days=margin)
+            cases.facts(QUANG_NAM), span.start, span.end, Placer(quang_nam, span.end), Rules(apology_margin_days=margin)
         )
         row = next(r for r in rows if r.dossier_code == by_name(QUANG_NAM, "extended in time"))
         assert row.extensions[0].in_time is expected
@@ -182,20 +190,20 @@ def test_july_2025_rolls_merged_units_up_to_their_successors(da_nang: Topology) 
     }  # fmt: skip
     assert rows["unit", "20971"].name == "Xã Tam Xuân"
     assert counts(rows["unit", "20971"]) == ZERO | {
-        "received": 1, "finished_early": 1, "finished_on_time": 1, "finished_late": 1, "online": 1,
+        "carried_over": 2, "received": 1, "finished_early": 1, "finished_on_time": 1, "finished_late": 1, "online": 1,
         "partly_online_received": 1, "partly_online_online": 1, "online_procedures": 2, "online_procedures_used": 1,
         "fee_bearing": 1, "paid_online": 1, "portal_expected": 1, "portal_delivered": 1, "portal_current": 1,
     }  # fmt: skip
-    assert counts(rows["unit", "48"]) == ZERO | {"open_late": 1, "online_procedures": 1}
+    assert counts(rows["unit", "48"]) == ZERO | {"carried_over": 1, "open_late": 1, "online_procedures": 1}
     assert counts(rows["unit", "20965"]) == ZERO | {
-        "received": 1, "open_on_time": 1, "open_late": 1, "online": 1, "fully_online_received": 1,
+        "carried_over": 1, "received": 1, "open_on_time": 1, "open_late": 1, "online": 1, "fully_online_received": 1,
         "fully_online_online": 1, "online_procedures": 1, "online_procedures_used": 1,
         "portal_expected": 1, "portal_delivered": 1, "portal_current": 1,
     }  # fmt: skip
     assert counts(rows["level", "province"]) == counts(rows["unit", "48"])
     assert counts(rows["all", "all"]) == ZERO | {
-        "received": 2, "finished_early": 1, "finished_on_time": 1, "finished_late": 1, "open_on_time": 1,
-        "open_late": 2, "online": 2, "fully_online_received": 1, "fully_online_online": 1,
+        "carried_over": 4, "received": 2, "finished_early": 1, "finished_on_time": 1, "finished_late": 1,
+        "open_on_time": 1, "open_late": 2, "online": 2, "fully_online_received": 1, "fully_online_online": 1,
         "partly_online_received": 1, "partly_online_online": 1, "online_procedures": 3, "online_procedures_used": 2,
         "fee_bearing": 1, "paid_online": 1, "portal_expected": 2, "portal_delivered": 2, "portal_current": 2,
     }  # fmt: skip

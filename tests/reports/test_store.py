@@ -4,13 +4,16 @@ accepted version, portal deliveries, the period's window; on SQLite and PostgreS
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import timedelta
 
 import pytest
+from sqlalchemy import update
 from structlog.testing import capture_logs
 
 from foundation.topology import Topology, load
 from hub.store.db import Database
 from hub.store.models import Dossier as DossierRow
+from mappings.codes import Status
 from migrations import upgrade
 from reports.indicators import Calculator
 from reports.periods import parse_period
@@ -18,6 +21,7 @@ from reports.places import Placer
 from reports.register import register
 from reports.rules import Rules
 from reports.service import LateFilter, Reports
+from reports.store import known_until
 from tests.conftest import TOPOLOGIES
 from tests.reports import cases
 
@@ -46,18 +50,19 @@ def test_reports_from_the_store_equal_the_reports_from_the_facts(
     cases.store(store_db, facts)
     span = parse_period(period)
     assert isinstance(now, type(cases.QUANG_NAM_NOW))
-    judged = min(span.end, now.date())
 
     # When the reports read the store
     reports = Reports(store_db, topology, Rules())
     late = reports.late(span, now)
     indicators = reports.indicators(span, now)
 
-    # Then they are what the facts give
+    # Then they are what the facts give, judged at the moment the store knows the world until
+    as_of = reports.as_of(span, now)
+    judged = as_of.date()
     placer = Placer(topology, judged)
-    assert late.rows == register(facts, judged, placer, Rules())
-    assert indicators.rows == Calculator(span, placer, Rules(), now).compute(facts)
-    assert late.judged_on == judged
+    assert late.rows == register(facts, span.start, judged, placer, Rules())
+    assert indicators.rows == Calculator(span, placer, Rules(), now, as_of).compute(facts)
+    assert (late.judged_on, late.as_of, indicators.as_of) == (judged, as_of, as_of)
 
 
 def test_the_register_filters_by_unit_state_and_breach(store_db: Database) -> None:
@@ -102,3 +107,25 @@ def test_a_row_that_no_longer_validates_is_left_out_and_named_in_the_log(store_d
 
     assert broken not in loaded and len(loaded) == 8
     assert [(e["event"], e["dossier_code"]) for e in logs] == [("report_dossier_unreadable", broken)]
+
+
+def test_the_store_knows_the_world_until_its_newest_change_and_the_quiet_polls_after_it(db: Database) -> None:
+    now = cases.at(cases.D(2026, 12, 7), 21)
+    # An empty store holds nothing back
+    assert known_until(db, now) == now
+    # Given a store whose newest change happened at 17:00 on 12 October 2023 at its source, and was accepted by the
+    # hub at 10:00 on its own clock (another one: the demo's sources run on a simulated clock)
+    newest = cases.Case("newest", "20968", cases.D(2023, 10, 12), None, Status.PROCESSING, cases.ONLINE, "P1",
+                        changed_at=cases.at(cases.D(2023, 10, 12), 17))  # fmt: skip
+    cases.store(db, [newest.facts(1)])
+    with db.session() as session:
+        session.execute(update(DossierRow).values(updated_at=cases.at(cases.D(2026, 12, 7), 10)))
+    # Without a poll since, the store knows the world until that change
+    assert known_until(db, now) == cases.at(cases.D(2023, 10, 12), 17)
+    # A poll before the change was accepted says nothing about after it; one 90 minutes after it found nothing newer
+    cases.polled(db, cases.at(cases.D(2026, 12, 7), 9))
+    assert known_until(db, now) == cases.at(cases.D(2023, 10, 12), 17)
+    cases.polled(db, cases.at(cases.D(2026, 12, 7), 10) + timedelta(minutes=90))
+    assert known_until(db, now) == cases.at(cases.D(2023, 10, 12), 17) + timedelta(minutes=90)
+    # and never past now
+    assert known_until(db, cases.at(cases.D(2023, 10, 12), 18)) == cases.at(cases.D(2023, 10, 12), 18)

@@ -62,7 +62,8 @@ def test_the_monthly_workbook_holds_every_sheet_with_vietnamese_headers(stored: 
     sheet = book["Chỉ số"]
     province_row = [c.value for c in sheet[4 + len(indicators.rows)]]
     assert province_row[0] == "Toàn tỉnh"
-    assert province_row[2:5] == [8, 6, 2]  # received, finished, early
+    # to process = carried over + received = solved + in progress; solved = early + on time + late + dropped
+    assert province_row[2:13] == [9, 1, 8, 7, 2, 1, 3, 1, 2, 0, 2]
     assert book["Chỉ số"].freeze_panes == "B5"
 
 

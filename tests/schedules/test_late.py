@@ -51,6 +51,7 @@ def test_the_scan_stores_the_register_measured_against_the_first_appointment(db:
 
 def test_a_rescan_keeps_first_detection_and_clears_dossiers_no_longer_in_the_register(db: Database) -> None:
     cases.store(db, cases.facts(cases.QUANG_NAM))
+    cases.polled(db, cases.at(date(2023, 11, 6), 23))  # the hub kept polling until the second scan
     scan(db, QUANG_NAM, Rules(), date(2023, 10, 31))
     open_late = cases.by_name(cases.QUANG_NAM, "late open, no apology")
     finished_late = cases.by_name(cases.QUANG_NAM, "late finished, no apology")
@@ -67,6 +68,7 @@ def test_a_rescan_keeps_first_detection_and_clears_dossiers_no_longer_in_the_reg
 
 def test_the_dossiers_of_merged_communes_are_late_for_their_successors(db: Database) -> None:
     cases.store(db, cases.facts(cases.DA_NANG))
+    cases.polled(db, cases.at(date(2025, 7, 31), 23))
 
     scan(db, DA_NANG, Rules(), date(2025, 7, 31))
 
