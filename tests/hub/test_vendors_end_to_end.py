@@ -38,26 +38,36 @@ def _drain(db: Database, timeout: float = 120.0) -> None:
     )
 
 
-def test_every_vendor_syncs_to_the_portal_through_its_profile_alone(
-    start_simulators: type[Simulators], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+@pytest.fixture(autouse=True)
+def _credentials(monkeypatch: pytest.MonkeyPatch) -> None:
     for ref in SYSTEMS:
         monkeypatch.setenv(f"DVC_HUB_CRED_{ref}_USERNAME", "hub")
         monkeypatch.setenv(f"DVC_HUB_CRED_{ref}_PASSWORD", "hub-secret")
+
+
+def _hub(sims: Simulators, tmp_path: Path) -> HubContext:
+    """A hub on an SQLite store over the simulated province, every procedure mapped."""
+    settings = Settings(
+        _env_file=None,
+        database_url=f"sqlite:///{tmp_path / 'hub.sqlite3'}",
+        topology_file=sims.topology_file(tmp_path / "topology.yaml"),
+        retry_min_backoff_ms=20,
+        retry_max_backoff_ms=200,
+        reconcile_after_seconds=600,
+    )
+    upgrade(settings.database_url)
+    ctx = HubContext.from_settings(settings)
+    csv = "local_code,national_code\n" + "".join(f"{k},{v}\n" for k, v in sims.catalogue.mapping().items())
+    procedures.import_csv(ctx.db, csv, user="test")
+    return ctx
+
+
+def test_every_vendor_syncs_to_the_portal_through_its_profile_alone(
+    start_simulators: type[Simulators], tmp_path: Path
+) -> None:
     # Given the three-vendor province with a backlog of dossiers and every procedure mapped
     with start_simulators(load(TOPOLOGIES / "quang-nam-2023-three-vendors.yaml"), seed=12, dossiers=400) as sims:
-        settings = Settings(
-            _env_file=None,
-            database_url=f"sqlite:///{tmp_path / 'hub.sqlite3'}",
-            topology_file=sims.topology_file(tmp_path / "topology.yaml"),
-            retry_min_backoff_ms=20,
-            retry_max_backoff_ms=200,
-            reconcile_after_seconds=600,
-        )
-        upgrade(settings.database_url)
-        ctx = HubContext.from_settings(settings)
-        csv = "local_code,national_code\n" + "".join(f"{k},{v}\n" for k, v in sims.catalogue.mapping().items())
-        procedures.import_csv(ctx.db, csv, user="test")
+        ctx = _hub(sims, tmp_path)
         units = [(u.system, u.code) for u in ctx.topology.active_units(sims.now().date()) if u.system]
         # When the hub polls every unit, plays a day, and polls again
         with workers(ctx):
@@ -94,24 +104,10 @@ def test_every_vendor_syncs_to_the_portal_through_its_profile_alone(
     ids=["soap-feed", "json-feed"],
 )
 def test_one_unreadable_feed_entry_is_parked_by_name_and_every_other_entry_syncs(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, unit: str, fault: str, element: str
+    start_simulators: type[Simulators], tmp_path: Path, unit: str, fault: str, element: str
 ) -> None:
-    for ref in SYSTEMS:
-        monkeypatch.setenv(f"DVC_HUB_CRED_{ref}_USERNAME", "hub")
-        monkeypatch.setenv(f"DVC_HUB_CRED_{ref}_PASSWORD", "hub-secret")
-    with Simulators(load(TOPOLOGIES / "quang-nam-2023-three-vendors.yaml"), seed=21, dossiers=150) as sims:
-        settings = Settings(
-            _env_file=None,
-            database_url=f"sqlite:///{tmp_path / 'hub.sqlite3'}",
-            topology_file=sims.topology_file(tmp_path / "topology.yaml"),
-            retry_min_backoff_ms=20,
-            retry_max_backoff_ms=200,
-            reconcile_after_seconds=600,
-        )
-        upgrade(settings.database_url)
-        ctx = HubContext.from_settings(settings)
-        csv = "local_code,national_code\n" + "".join(f"{k},{v}\n" for k, v in sims.catalogue.mapping().items())
-        procedures.import_csv(ctx.db, csv, user="test")
+    with start_simulators(load(TOPOLOGIES / "quang-nam-2023-three-vendors.yaml"), seed=21, dossiers=150) as sims:
+        ctx = _hub(sims, tmp_path)
         system = str(ctx.topology.unit(unit).system)
         at_source = {r.MaHoSo for r in sims.store.records(unit)}
         with workers(ctx):
