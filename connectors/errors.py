@@ -9,7 +9,7 @@ the verdict into the hub's error tree (:mod:`hub.errors`)::
     connection refused / reset / DNS        RETRY          RemoteUnavailable
     no answer within the timeout            TIMEOUT        RemoteTimeout
     answer not complete within the deadline DEADLINE       DeadlineExceeded (a server trickling its answer)
-    answer larger than the size cap         TOO_LARGE      AnswerTooLarge
+    answer larger than the size cap         TOO_LARGE      AnswerTooLarge: parked (the same answer again)
     complete answer that cannot be parsed   UNREADABLE     UnreadableAnswer (HTML page in a 200, truncated XML,
       (HTML, truncated, wrong encoding)                    empty body, wrong encoding declaration): parked
     answer with a DTD / entity / external   FORBIDDEN      ForbiddenXml (entity bomb, XXE): parked
@@ -35,8 +35,8 @@ errors inside a successful body (:data:`BodyCheck`). Which codes count as accept
 transient failure is configuration (``System.options``), because no official specification is public.
 The remote's own message is kept verbatim in ``remote_message`` up to :attr:`Bounds.error_text_max` characters: it
 is usually Vietnamese and it is what the administrator needs to read. Where an error arises decides its class: only
-a failure to get a whole answer (transport, deadline, size, 5xx, 429) may be retried; a complete answer that cannot
-be read is a problem of that record, so retrying it would fetch the same bytes again.
+a failure to get a whole answer (transport, deadline, 5xx, 429) may be retried; a complete answer that cannot be
+read, or one over the size cap, is a problem of that record, so retrying it would fetch the same bytes again.
 """
 
 from __future__ import annotations
@@ -149,8 +149,9 @@ class DeadlineExceeded(RetryableError):
     error_class = "deadline_exceeded"
 
 
-class AnswerTooLarge(RetryableError):
-    """Raised when an answer is larger than the system's size cap; reading stops at the cap."""
+class AnswerTooLarge(PermanentError):
+    """Raised when an answer is larger than the system's size cap; reading stops at the cap. The same question gets
+    the same answer again, so it is parked at once: the message names the cap and the system option that raises it."""
 
     error_class = "answer_too_large"
 
@@ -373,7 +374,9 @@ def to_error(verdict: Verdict, *, system: str, operation: str, dossier_code: str
             )
         case Resolution.TOO_LARGE:
             return AnswerTooLarge(
-                f"Câu trả lời của {system} quá lớn ({operation}) / {where} answered more than the size cap",
+                f"Câu trả lời của {system} quá lớn ({operation}): {verdict.remote_message}; nếu câu trả lời này là "
+                f"đúng, tăng options.max_answer_bytes của {system} rồi chạy lại / {where} answered more than the "
+                "size cap: raise the system's options.max_answer_bytes if the answer is genuine, then replay",
                 remote_message=verdict.remote_message,
                 dossier_code=dossier_code,
                 target=system,

@@ -202,7 +202,8 @@ class Endpoint:
 
     def _bounded(self, resolution: Resolution, operation: str, seen: int | None) -> HubError:
         if resolution is Resolution.TOO_LARGE:
-            said = f"hơn {self.bounds.max_answer_bytes} byte (more than {self.bounds.max_answer_bytes} bytes)"
+            cap, size = self.bounds.max_answer_bytes, seen or self.bounds.max_answer_bytes
+            said = f"đã đọc {size} byte, giới hạn {cap} byte (read {size} bytes, the cap is {cap})"
         else:
             said = f"quá {self.bounds.deadline:g} giây (over {self.bounds.deadline:g} s)"
         return to_error(Verdict(resolution, remote_message=said), system=self.system, operation=operation)

@@ -115,7 +115,11 @@ class JsonConnector(ProfileDrivenSource):
             return response.json()
         except requests.JSONDecodeError as exc:
             raise to_error(
-                Verdict(Resolution.RETRY, status_code=response.status_code, remote_message="JSON không đọc được"),
+                Verdict(
+                    Resolution.UNREADABLE,
+                    status_code=response.status_code,
+                    remote_message=f"JSON không đọc được: {exc.msg} ở ký tự {exc.pos} (truncated or not JSON)",
+                ),
                 system=self.system,
                 operation=operation,
                 dossier_code=dossier_code,

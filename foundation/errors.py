@@ -47,7 +47,7 @@ ERROR_CLASSES: Final[Mapping[str, Action]] = MappingProxyType(
         "remote_timeout": Action.RETRY,
         "rate_limited": Action.RETRY,
         "deadline_exceeded": Action.RETRY,
-        "answer_too_large": Action.RETRY,
+        "answer_too_large": Action.PARK,
         "remote_rejected": Action.PARK,
         "feed_entry_unreadable": Action.PARK,
         "redirect_refused": Action.PARK,

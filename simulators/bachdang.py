@@ -21,7 +21,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from simulators.faults import FaultInjector
+from simulators.faults import FaultInjector, truncate
 from simulators.motcua import OneStopShop
 from simulators.records import HoSo
 from simulators.soap import Credentials, _before
@@ -78,6 +78,9 @@ class BachDangApi:
         status, body = work()
         if decision.feed_unreadable and operation == "changes" and body.get("changes"):
             body["changes"][0]["revision"] = None  # a row the vendor's export wrote without its revision
+        if decision.truncate:  # the connection cut mid-answer by a proxy that still said 200
+            whole = JSONResponse(body, status_code=status).body
+            return Response(truncate(bytes(whole)), status_code=status, media_type="application/json")
         return JSONResponse(body, status_code=status)
 
     def _authorised(self, header: str) -> bool:

@@ -93,7 +93,7 @@ def _peak_growth(call: Callable[[], object]) -> tuple[HubError, int]:
 
 @pytest.mark.parametrize("path", ["/huge", "/huge/unsized"])
 @pytest.mark.parametrize("via", CALLS)
-def test_a_50_mb_answer_ends_as_a_retryable_size_error_growing_memory_less_than_twice_the_cap(
+def test_a_50_mb_answer_ends_as_a_parked_size_error_naming_the_cap_growing_memory_less_than_twice_the_cap(
     server: str, via: str, path: str
 ) -> None:
     call = CALLS[via](server + path, pooled_session(2))
@@ -101,5 +101,6 @@ def test_a_50_mb_answer_ends_as_a_retryable_size_error_growing_memory_less_than_
     error, growth = _peak_growth(call)
     assert time.monotonic() - started < DEADLINE + SLACK
     assert isinstance(error, AnswerTooLarge), error
-    assert error.action is Action.RETRY
+    assert error.action is Action.PARK  # the same question gets the same answer: no retry
+    assert str(CAP) in str(error) and "options.max_answer_bytes" in str(error)
     assert growth < 2 * CAP, f"memory grew by {growth / 2**20:.1f} MiB reading a 50 MB answer (cap 4 MiB)"

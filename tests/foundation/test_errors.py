@@ -32,13 +32,16 @@ def test_the_table_names_every_error_class_of_the_project_and_nothing_else() -> 
 
 def test_the_names_that_park_are_read_from_the_table() -> None:
     assert error_classes(Action.PARK) == [
+        "answer_too_large",
         "authentication_failed",
         "catalogue_record_invalid",
         "configuration_error",
+        "feed_entry_unreadable",
         "forbidden_xml",
         "hub_error",
         "mapping_missing",
         "permanent",
+        "redirect_refused",
         "remote_rejected",
         "unreadable_answer",
         "validation_failed",

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
 import pytest
+import yaml
 from sqlalchemy import select
 
 from foundation.settings import Settings
@@ -45,12 +47,19 @@ def _credentials(monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.setenv(f"DVC_HUB_CRED_{ref}_PASSWORD", "hub-secret")
 
 
-def _hub(sims: Simulators, tmp_path: Path) -> HubContext:
-    """A hub on an SQLite store over the simulated province, every procedure mapped."""
+def _hub(sims: Simulators, tmp_path: Path, options: dict[str, dict[str, Any]] | None = None) -> HubContext:
+    """A hub on an SQLite store over the simulated province, every procedure mapped; ``options`` adds to systems'
+    options by name."""
+    topology_file = sims.topology_file(tmp_path / "topology.yaml")
+    if options:
+        spec = yaml.safe_load(topology_file.read_text(encoding="utf-8"))
+        for system in spec["systems"]:
+            system.setdefault("options", {}).update(options.get(system["name"], {}))
+        topology_file.write_text(yaml.safe_dump(spec, allow_unicode=True), encoding="utf-8")
     settings = Settings(
         _env_file=None,
         database_url=f"sqlite:///{tmp_path / 'hub.sqlite3'}",
-        topology_file=sims.topology_file(tmp_path / "topology.yaml"),
+        topology_file=topology_file,
         retry_min_backoff_ms=20,
         retry_max_backoff_ms=200,
         reconcile_after_seconds=600,
@@ -143,3 +152,44 @@ def test_one_unreadable_feed_entry_is_parked_by_name_and_every_other_entry_syncs
             _drain(ctx.db)
             assert at_source <= set(sims.portal_dossiers())
         ctx.close()
+
+
+@pytest.mark.parametrize(
+    ("unit", "fault", "options", "kind", "error_class"),
+    [
+        ("503", "bachdang:dossier", {}, "sync", "unreadable_answer"),
+        ("20965", "soap:LayChiTietHoSo", {}, "sync", "unreadable_answer"),
+        ("503", None, {"motcua-hoian": {"max_answer_bytes": 1024}}, "poll", "answer_too_large"),
+    ],
+    ids=["truncated-json", "truncated-soap", "oversize"],
+)
+def test_an_answer_that_cannot_be_read_whole_is_parked_after_one_attempt_by_name(
+    start_simulators: type[Simulators],
+    tmp_path: Path,
+    unit: str,
+    fault: str | None,
+    options: dict[str, dict[str, Any]],
+    kind: str,
+    error_class: str,
+) -> None:
+    """Fetching again gets the same bytes again: a truncated answer (a proxy cutting it after a 200) or one over the
+    system's size cap is the record's problem, parked at once with its name, never retried to the cap."""
+    with start_simulators(load(TOPOLOGIES / "quang-nam-2023-three-vendors.yaml"), seed=33, dossiers=150) as sims:
+        ctx = _hub(sims, tmp_path, options)
+        system = str(ctx.topology.unit(unit).system)
+        if fault is not None:
+            sims.set_fault(fault, truncate_rate=1.0, times=1)  # the unit's first dossier answer comes cut
+        with workers(ctx):
+            request_poll(ctx.db, system, unit, reason="test")
+            _drain(ctx.db)
+        with ctx.db.session() as session:
+            parked = list(session.execute(select(Message).where(Message.state == MessageState.PARKED.value)).scalars())
+            others = Counter(session.execute(select(Message.state).where(Message.state != "parked")).scalars())
+        ctx.close()
+
+    [message] = parked
+    assert (message.kind, message.error_class, message.attempts) == (kind, error_class, 1)
+    if error_class == "answer_too_large":
+        assert "1024" in str(message.error_message) and "options.max_answer_bytes" in str(message.error_message)
+    else:
+        assert set(others) == {MessageState.SUCCEEDED.value} and others[MessageState.SUCCEEDED.value] > 10
