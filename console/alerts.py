@@ -15,7 +15,7 @@ from typing import Any
 import requests
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
-from sqlalchemy import func, select
+from sqlalchemy import distinct, func, or_, select
 from sqlalchemy.orm import Session
 
 from console.models import Incident
@@ -24,8 +24,10 @@ from foundation import logs
 from foundation.clock import VN_TZ, utcnow
 from hub.store.db import Database
 from hub.store.models import Message, MessageState, ScheduleJob
+from mappings.errors import MappingMissing
 
 log = logs.get_logger(__name__)
+MAPPING_MISSING = MappingMissing.error_class
 
 
 class AlertSettings(BaseSettings):
@@ -95,10 +97,35 @@ def conditions(session: Session, settings: AlertSettings, now: datetime) -> list
             )
     parked = (
         session.scalar(
-            select(func.count()).where(Message.state == MessageState.PARKED.value, Message.updated_at >= now - RECENT)
+            select(func.count()).where(
+                Message.state == MessageState.PARKED.value,
+                Message.updated_at >= now - RECENT,
+                # unmapped procedures have an incident of their own, which says what to fix
+                or_(Message.error_class.is_(None), Message.error_class != MAPPING_MISSING),
+            )
         )
         or 0
     )
+    unmapped = session.execute(
+        select(func.count(distinct(Message.dossier_code)), func.count(distinct(Message.procedure_code))).where(
+            Message.state == MessageState.PARKED.value, Message.error_class == MAPPING_MISSING
+        )
+    ).one()
+    if unmapped[0]:
+        dossiers, procedures = int(unmapped[0]), int(unmapped[1])
+        found.append(
+            Condition(
+                key="procedures_unmapped",
+                kind="procedures_unmapped",
+                subject="procedures",
+                summary=(
+                    f"{dossiers} hồ sơ chưa gửi được vì {procedures} thủ tục chưa có mã TTHC quốc gia: ánh xạ ở trang "
+                    f"Thủ tục (/mappings), các hồ sơ sẽ được gửi lại ({dossiers} dossiers not sent: {procedures} "
+                    "procedures have no national code; map them and they are sent again)"
+                ),
+                details={"dossiers": dossiers, "procedures": procedures, "fix": "/mappings"},
+            )
+        )
     if parked >= settings.parked_rising:
         found.append(
             Condition(

@@ -17,11 +17,12 @@ from datetime import UTC, datetime, time, timedelta
 from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, Field, field_validator
-from sqlalchemy import ColumnElement, case, func, select
+from sqlalchemy import ColumnElement, case, func, or_, select
 from sqlalchemy.orm import Session
 
 from console.models import Incident
 from foundation.clock import VN_TZ, utcnow
+from foundation.errors import RAISED_BEFORE_SENDING
 from foundation.redaction import REDACTED, mask_data, mask_text, personal_values, redact_model
 from foundation.topology import Topology
 from hub.store.models import (
@@ -489,7 +490,12 @@ def targets_health(session: Session, *, now: datetime, known: list[str], recent:
     outcomes: dict[str, list[int]] = defaultdict(lambda: [0, 0])
     for target, state, count in session.execute(
         select(Message.target, Message.state, func.count())
-        .where(Message.created_at >= now - recent, Message.target.is_not(None))
+        .where(
+            Message.created_at >= now - recent,
+            Message.target.is_not(None),
+            # an unmapped procedure or an invalid record never reached the target: not the target's failure
+            or_(Message.error_class.is_(None), Message.error_class.not_in(RAISED_BEFORE_SENDING)),
+        )
         .group_by(Message.target, Message.state)
     ):
         if state == MessageState.SUCCEEDED.value:

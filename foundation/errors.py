@@ -69,6 +69,12 @@ ERROR_CLASSES: Final[Mapping[str, Action]] = MappingProxyType(
 )
 
 
+# The error classes raised before anything reaches the remote: the hub's own configuration (an unmapped procedure,
+# a unit without a system) or the record itself. They never count against a target's error rate, circuit or
+# incidents: the target did nothing wrong, and an operator fixes them in the hub.
+RAISED_BEFORE_SENDING: Final = frozenset({"configuration_error", "mapping_missing", "validation_failed"})
+
+
 @dataclass(frozen=True, slots=True)
 class Problem:
     """One problem found in a record: where, what value, and why in Vietnamese and English."""

@@ -12,9 +12,14 @@ from sqlalchemy import select, update
 
 from console.alerts import AlertSettings, evaluate
 from console.models import Incident
+from console.queries import dashboard
 from foundation.clock import utcnow
 from hub.store.db import Database
 from hub.store.models import Message, MessageState, ScheduleJob
+from hub.sync import request_poll
+from tests.hub.conftest import running_hub
+from tests.hub.factories import COMMUNE, dossier_code, record
+from tests.hub.test_pipeline import put
 
 HOOK = "https://chat.example.vn/hooks/dvc"
 
@@ -109,3 +114,30 @@ def test_an_old_waiting_message_and_a_stalled_schedule_are_incidents(db: Databas
     result = evaluate(db, AlertSettings(oldest_waiting_minutes=30))
 
     assert sorted(result.opened) == ["oldest_waiting:dvcqg", "schedule_stalled:poll:motcua:20965"]
+
+
+def test_a_first_day_without_mappings_keeps_the_portal_healthy_and_raises_one_configuration_incident(
+    db: Database,
+) -> None:
+    """Unmapped procedures park every delivery before a request is sent: that is the hub's configuration, not the
+    portal failing. The DVCQG row stays healthy, and the one incident says what to fix (#23, point 4)."""
+    with running_hub(db) as hub:
+        # Given a first day: dossiers of two procedures nobody has mapped to a national code yet
+        for n in range(1, 7):
+            put(hub, COMMUNE, record(dossier_code(COMMUNE, n), procedure="NT-XVH-004" if n % 2 else "NT-XCT-002"))
+        request_poll(hub.db, "motcua-quangnam", COMMUNE, reason="test")
+        hub.drain()
+        assert [c for c in hub.portal.calls if c.operation == "push_dossiers"] == []  # nothing reached the portal
+
+    # When the dashboard and the alerts look at the hub
+    with db.session() as session:
+        [portal] = [t for t in dashboard(session).targets if t.target == "dvcqg"]
+    evaluation = evaluate(db, AlertSettings(failing_min_failures=3, parked_rising=5))
+
+    # Then the portal is healthy, and the only incident is the configuration one, with its counts and its fix
+    assert (portal.parked, portal.recent_failed, portal.error_rate, portal.circuit) == (6, 0, 0.0, "closed")
+    assert evaluation.opened == ["procedures_unmapped"]
+    with db.session() as session:
+        [incident] = session.scalars(select(Incident)).all()
+    assert "6 hồ sơ chưa gửi được vì 2 thủ tục chưa có mã TTHC quốc gia" in incident.summary
+    assert incident.details["fix"] == "/mappings"
