@@ -140,4 +140,4 @@ def test_a_first_day_without_mappings_keeps_the_portal_healthy_and_raises_one_co
     with db.session() as session:
         [incident] = session.scalars(select(Incident)).all()
     assert "6 hồ sơ chưa gửi được vì 2 thủ tục chưa có mã TTHC quốc gia" in incident.summary
-    assert incident.details["fix"] == "/mappings"
+    assert incident.details is not None and incident.details["fix"] == "/mappings"
