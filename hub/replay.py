@@ -15,6 +15,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 from sqlalchemy.sql import Select
 
 from foundation.clock import utcnow
@@ -98,7 +99,17 @@ def _replay(db: Database, message_ids: list[int], *, mode: Mode, user: str | Non
     created: list[Message] = []
     with db.session() as session:
         originals = session.scalars(select(Message).where(Message.id.in_(message_ids)).with_for_update()).all()
+        successors = _successors(session, [o.id for o in originals if o.state == MessageState.REPLAYED.value])
+        if job_id is None and successors:  # one message asked for: say where its replay went
+            [(original_id, successor)] = successors.items()
+            raise AlreadyReplayed(
+                f"Thông điệp {original_id} đã được gửi lại thành thông điệp {successor.id} ({successor.state}); "
+                f"xem hoặc gửi lại thông điệp {successor.id} (message {original_id} was replayed as {successor.id})",
+                dossier_code=successor.dossier_code,
+            )
         for original in originals:
+            if original.id in successors:
+                continue  # a job never replays a replayed message again: its successor carries on
             kind, payload, version = _replay_payload(original, mode)
             replay = outbox.record(
                 session,
@@ -129,6 +140,18 @@ def _replay(db: Database, message_ids: list[int], *, mode: Mode, user: str | Non
                 )
     outbox.send(created)
     return [m.id for m in created]
+
+
+class AlreadyReplayed(ConfigurationError):
+    """Raised when a message asked to replay was replayed already; the message names its successor."""
+
+
+def _successors(session: Session, replayed: list[int]) -> dict[int, Message]:
+    """The newest replay of each of ``replayed`` (messages already replayed)."""
+    if not replayed:
+        return {}
+    rows = session.scalars(select(Message).where(Message.replay_of.in_(replayed)).order_by(Message.id)).all()
+    return {row.replay_of: row for row in rows if row.replay_of is not None}
 
 
 def create_job(

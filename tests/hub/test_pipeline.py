@@ -299,6 +299,30 @@ def test_a_missing_national_code_parks_then_fix_and_replay_succeeds(hub: Hub) ->
     assert hub.portal.lookup(COMMUNE, code)["MaTTHC"] == "1.004227"  # type: ignore[index]
 
 
+def test_replaying_a_replayed_message_again_points_at_its_replay_and_creates_nothing(hub: Hub) -> None:
+    code = dossier_code(COMMUNE, 8)
+    put(hub, COMMUNE, record(code, procedure="NT-DD-042"))
+    poll(hub)
+    [parked] = hub.messages(kind="deliver", target=PORTAL)
+    # Given a parked delivery replayed once (still unmapped: its replay parks again)
+    first = replay.replay_message(hub.db, parked.id, user="operator")
+    hub.drain()
+
+    # When an operator replays the original again (a second click, a stale page)
+    with pytest.raises(replay.AlreadyReplayed, match=rf"đã được gửi lại thành thông điệp {first}\b"):
+        replay.replay_message(hub.db, parked.id, user="operator")
+    hub.drain()
+
+    # Then the dossier has one delivery per replay asked of a message that still needed one, not two
+    assert [m.id for m in hub.messages(kind="deliver", target=PORTAL)] == [parked.id, first]
+    # and a job over replayed messages takes none of them again
+    job = replay.create_job(hub.db, replay.ReplayFilter(state=MessageState.REPLAYED.value), user="operator")
+    replay.start_job(hub.db, job, user="operator")
+    replay.run_job(hub.db, job)
+    hub.drain()
+    assert [m.id for m in hub.messages(kind="deliver", target=PORTAL)] == [parked.id, first]
+
+
 def test_retryable_errors_are_retried_with_attempts_recorded(hub: Hub) -> None:
     code = dossier_code(COMMUNE, 1)
     hub.portal.fail("push_dossiers", RemoteUnavailable("503 Service Unavailable", status_code=503))
