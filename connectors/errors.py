@@ -39,13 +39,15 @@ The portal rows apply to answers that arrive with HTTP 200: that is the override
 errors inside a successful body (:data:`BodyCheck`). Which codes count as accepted, as an expired session or as a
 transient failure is configuration (``System.options``), because no official specification is public.
 The remote's own message is kept verbatim in ``remote_message`` up to :attr:`Bounds.error_text_max` characters: it
-is usually Vietnamese and it is what the administrator needs to read. Where an error arises decides its class: only
-a failure to get a whole answer (transport, deadline, size, 5xx, 429) may be retried; a complete answer that cannot
-be read is a problem of that record, so retrying it would fetch the same bytes again.
+is usually Vietnamese and it is what the administrator needs to read; an HTML error page (IIS's "Server Error in '/'
+Application") is kept as its readable text (:func:`readable_text`), never its style sheet. Where an error arises
+decides its class: only a failure to get a whole answer (transport, deadline, size, 5xx, 429) may be retried; a
+complete answer that cannot be read is a problem of that record, so retrying it would fetch the same bytes again.
 """
 
 from __future__ import annotations
 
+import html
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -233,10 +235,8 @@ class Bounds:
     error_text_max: int = 500  # characters of a remote's error text kept in messages and the log
 
     def cut(self, text: str | None) -> str | None:
-        """``text`` shortened to ``error_text_max`` characters, marked when cut."""
-        if text is None or len(text) <= self.error_text_max:
-            return text
-        return text[: self.error_text_max - 1] + "…"
+        """``text`` as a person reads it (:func:`readable_text`), in at most ``error_text_max`` characters."""
+        return readable_text(text, self.error_text_max)
 
 
 DEFAULT_BOUNDS = Bounds()
@@ -573,16 +573,47 @@ def from_transport(exc: requests.RequestException, *, system: str, operation: st
     return to_error(transport_verdict(exc), system=system, operation=operation)
 
 
-_TAGS = re.compile(r"<[^>]+>")
+# HTML's own tags only: a fault's text that names an element (``<MaHoSo>`` is missing) is not a page.
+_MARKUP = re.compile(
+    r"<(?:!--|!doctype\s+html\b|/?(?:html|head|body|title|style|script|div|span|p|br|hr|b|i|h[1-6]|table|pre|font|center)"
+    r"\b[^<>]*>)",
+    re.IGNORECASE,
+)
+_TITLE = re.compile(r"<title\b[^>]*>(.*?)</title\s*>", re.IGNORECASE | re.DOTALL)
+# What a browser does not show: comments (IIS puts the stack trace in one), the head with its style sheet, scripts.
+_HIDDEN = re.compile(r"<!--.*?(?:-->|$)|<(head|style|script)\b[^>]*>.*?(?:</\1\s*>|$)", re.IGNORECASE | re.DOTALL)
+_TAGS = re.compile(r"<[^>]*>")
+_MARKUP_READ = 256 * 1024  # characters of a page read for its text; an error page's message is near its top
+
+
+def readable_text(text: str | None, limit: int = 500) -> str | None:
+    """What a person reads of a remote's error text, in at most ``limit`` characters (ending "…" when cut).
+
+    An HTML page (IIS's "Server Error in '/' Application", a gateway's error page) becomes its title and the
+    text a browser shows, without style sheet, scripts, comments or tags, entities decoded, whitespace folded; text
+    without markup is kept as it came (a fault's Vietnamese reason, verbatim).
+    """
+    if not text:
+        return None
+    if _MARKUP.search(text, 0, _MARKUP_READ):
+        page = text[:_MARKUP_READ]
+        found = _TITLE.search(page)
+        title = " ".join(html.unescape(_TAGS.sub(" ", found.group(1))).split()) if found else ""
+        shown = " ".join(html.unescape(_TAGS.sub(" ", _HIDDEN.sub(" ", page))).split())
+        text = f"{title}: {shown}" if title and shown and not shown.startswith(title) else shown or title
+        if not text:
+            return None
+    if len(text) <= limit:
+        return text
+    return text[: limit - 1] + "…"
 
 
 def _short_text(response: requests.Response, limit: int = 500) -> str | None:
-    """The start of an error body, with markup stripped: enough for an administrator to recognise it."""
+    """The start of an error body as a person reads it: enough for an administrator to recognise it."""
     # Without a declared charset requests assumes ISO-8859-1 for text/*; Vietnamese portals write UTF-8.
     declared = "charset=" in response.headers.get("Content-Type", "").lower()
     try:
         text = response.content.decode(response.encoding if declared and response.encoding else "utf-8", "replace")
     except LookupError:
         return None
-    text = " ".join(_TAGS.sub(" ", text).split())
-    return text[:limit] or None
+    return readable_text(" ".join(text[:_MARKUP_READ].split()), limit)
