@@ -147,3 +147,55 @@ def test_a_fault_match_the_hub_cannot_use_is_refused_naming_the_key(
         load_profile(path)
     assert problem in caught.value.message
     assert "faults." in caught.value.message
+
+
+def _soap12(tmp_path: Path) -> Path:
+    """The contract's WSDL bound to SOAP 1.2, as an ASMX service publishes it beside its SOAP 1.1 binding."""
+    wsdl = CONTRACT_WSDL.read_text(encoding="utf-8").replace(
+        'xmlns:soap="http://schemas.xmlsoap.org/wsdl/soap/"', 'xmlns:soap="http://schemas.xmlsoap.org/wsdl/soap12/"'
+    )
+    (tmp_path / "motcua.xsd").write_bytes((CONTRACT_WSDL.parent / "motcua.xsd").read_bytes())
+    (tmp_path / "motcua12.wsdl").write_text(wsdl, encoding="utf-8")
+    return tmp_path / "motcua12.wsdl"
+
+
+def _fault12(code: str, reason: str, subcode: str | None = None) -> str:
+    sub = (
+        f'<soap:Subcode><soap:Value xmlns:q0="http://tempuri.org/">{subcode}</soap:Value></soap:Subcode>'
+        if subcode
+        else ""
+    )
+    return (
+        '<?xml version="1.0" encoding="utf-8"?>'
+        '<soap:Envelope xmlns:soap="http://www.w3.org/2003/05/soap-envelope"><soap:Body><soap:Fault>'
+        f"<soap:Code><soap:Value>{code}</soap:Value>{sub}</soap:Code>"
+        f'<soap:Reason><soap:Text xml:lang="vi">{reason}</soap:Text></soap:Reason><soap:Detail />'
+        "</soap:Fault></soap:Body></soap:Envelope>"
+    )
+
+
+@pytest.mark.parametrize(
+    ("answer", "outcome"),
+    [
+        (_fault12("soap:Sender", "Hồ sơ không tồn tại", "q0:Client.KhongTimThay"), None),
+        (_fault12("soap:Sender", "Hệ thống bận", "q0:ERR_BUSY"), RemoteUnavailable),
+        (
+            _fault12("soap:Receiver", "Server was unable to process request. ---&gt; Sai thông tin xác thực"),
+            AuthenticationFailed,
+        ),
+    ],
+    ids=["not found by Subcode", "retry by Subcode under Sender", "auth by Reason under Receiver"],
+)
+def test_soap12_faults_are_classed_by_subcode_and_reason(
+    answer: str, outcome: type[Exception] | None, exchanges: ExchangeLog, tmp_path: Path
+) -> None:
+    ep = endpoint(SOAP_URL, exchanges)
+    connector = SoapConnector(ep, _asmx(), CREDS, wsdl=str(_soap12(tmp_path)))
+    with responses.RequestsMock() as wire:
+        wire.add(responses.POST, SOAP_URL, status=500, body=answer, content_type="application/soap+xml; charset=utf-8")
+        if outcome is None:
+            assert connector.lookup("501", "000.00.01.H49-240301-0001") is None
+        else:
+            with pytest.raises(outcome):
+                connector.lookup("501", "000.00.01.H49-240301-0001")
+        assert len(wire.calls) == 1
