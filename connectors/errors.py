@@ -23,6 +23,11 @@ the verdict into the hub's error tree (:mod:`hub.errors`)::
     SOAP fault Server / Receiver            RETRY          RemoteUnavailable
     SOAP fault FailedAuthentication, ...    REAUTH         retry once, then AuthenticationFailed
     SOAP fault, any other code              PERMANENT      RemoteRejected
+    SOAP fault the vendor profile names     (its meaning)  by ``faults`` (detail code, fault code, text):
+      auth / not_found / park / retry       AUTH_FAILED    AuthenticationFailed at once (no retry, circuit closed)
+                                            NOT_FOUND      RemoteNotFound: a look-up's "none", else parked
+                                            PERMANENT      RemoteRejected
+                                            RETRY          RemoteUnavailable
     portal error_code "0" / "00"            OK             (accepted)
     portal error_code in ``reauth_codes``   REAUTH         log in again, retry once, then AuthenticationFailed
     portal error_code in ``retry_codes``    RETRY          RemoteUnavailable
@@ -34,20 +39,23 @@ The portal rows apply to answers that arrive with HTTP 200: that is the override
 errors inside a successful body (:data:`BodyCheck`). Which codes count as accepted, as an expired session or as a
 transient failure is configuration (``System.options``), because no official specification is public.
 The remote's own message is kept verbatim in ``remote_message`` up to :attr:`Bounds.error_text_max` characters: it
-is usually Vietnamese and it is what the administrator needs to read. Where an error arises decides its class: only
-a failure to get a whole answer (transport, deadline, 5xx, 429) may be retried; a complete answer that cannot be
-read, or one over the size cap, is a problem of that record, so retrying it would fetch the same bytes again.
+is usually Vietnamese and it is what the administrator needs to read; an HTML error page (IIS's "Server Error in '/'
+Application") is kept as its readable text (:func:`readable_text`), never its style sheet. Where an error arises
+decides its class: only a failure to get a whole answer (transport, deadline, 5xx, 429) may be retried; a complete
+answer that cannot be read, or one over the size cap, is a problem of that record, so retrying it would fetch the
+same bytes again.
 """
 
 from __future__ import annotations
 
+import html
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from email.utils import parsedate_to_datetime
 from enum import StrEnum
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 import requests
 
@@ -126,6 +134,10 @@ class RemoteRejected(PermanentError):
         self.fault_code = fault_code
 
 
+class RemoteNotFound(RemoteRejected):
+    """Raised when the remote says the record asked for does not exist; a look-up reads it as "none"."""
+
+
 class UnreadableEntry(RemoteRejected):
     """Raised when an entry of a change feed lacks its dossier code, a whole revision or a readable change time;
     ``field_path`` names the vendor's element. The feed leaves the entry out and reads on."""
@@ -138,9 +150,20 @@ class UnreadableEntry(RemoteRejected):
 
 
 class AuthenticationFailed(PermanentError):
-    """Raised when the remote refuses our credentials even after a fresh login."""
+    """Raised when the remote refuses our credentials (after a fresh login, where one can help)."""
 
     error_class = "authentication_failed"
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        remote_message: str | None = None,
+        dossier_code: str | None = None,
+        target: str | None = None,
+    ) -> None:
+        super().__init__(message, dossier_code=dossier_code, target=target)
+        self.remote_message = remote_message
 
 
 class DeadlineExceeded(RetryableError):
@@ -198,7 +221,9 @@ class Resolution(StrEnum):
     TOO_LARGE = "too_large"
     SLOW_DOWN = "slow_down"
     REAUTH = "reauth"
+    AUTH_FAILED = "auth_failed"
     PERMANENT = "permanent"
+    NOT_FOUND = "not_found"
     UNREADABLE = "unreadable"
     FORBIDDEN = "forbidden"
 
@@ -212,10 +237,8 @@ class Bounds:
     error_text_max: int = 500  # characters of a remote's error text kept in messages and the log
 
     def cut(self, text: str | None) -> str | None:
-        """``text`` shortened to ``error_text_max`` characters, marked when cut."""
-        if text is None or len(text) <= self.error_text_max:
-            return text
-        return text[: self.error_text_max - 1] + "…"
+        """``text`` as a person reads it (:func:`readable_text`), in at most ``error_text_max`` characters."""
+        return readable_text(text, self.error_text_max)
 
 
 DEFAULT_BOUNDS = Bounds()
@@ -315,11 +338,58 @@ class ErrorTable:
 DEFAULT_TABLE = ErrorTable()
 
 
+@dataclass(frozen=True, slots=True)
+class SoapFault:
+    """A SOAP fault as it came: ``code`` (1.1 ``faultcode``, 1.2 ``Code/Value``), the 1.2 subcodes, the reason text
+    (``faultstring``, ``Reason/Text``) and the vendor's code read from the detail element."""
+
+    code: str | None
+    subcodes: tuple[str, ...] = ()
+    reason: str | None = None
+    detail_code: str | None = None
+
+    @property
+    def codes(self) -> tuple[str, ...]:
+        """Every code and subcode by local name (``soap:Client.XacThuc`` → ``Client.XacThuc``)."""
+        return tuple(c.rsplit(":", 1)[-1].rsplit("}", 1)[-1] for c in (self.code, *self.subcodes) if c)
+
+
+class FaultRules(Protocol):
+    """A vendor's declared faults (``mappings.vendors.Faults``): what one means, or None when it is not declared."""
+
+    def meaning(self, *, codes: Sequence[str], reason: str, detail: str | None) -> str | None: ...
+
+
+# A vendor's word for a fault (its profile's ``faults``) → what the caller must do.
+FAULT_MEANINGS: Mapping[str, Resolution] = {
+    "retry": Resolution.RETRY,
+    "reauth": Resolution.REAUTH,
+    "auth": Resolution.AUTH_FAILED,
+    "permanent": Resolution.PERMANENT,
+    "park": Resolution.PERMANENT,
+    "not_found": Resolution.NOT_FOUND,
+}
+
+
+def fault_verdict(fault: SoapFault, rules: FaultRules, table: ErrorTable = DEFAULT_TABLE) -> Verdict:
+    """Classify a SOAP fault: by what the vendor's profile declares, else by its code in the table."""
+    meaning = rules.meaning(codes=fault.codes, reason=fault.reason or "", detail=fault.detail_code)
+    resolution = FAULT_MEANINGS[meaning] if meaning is not None else table.fault(fault.code)
+    return Verdict(
+        resolution,
+        error_code=fault.detail_code,
+        fault_code=fault.code or None,
+        remote_message=fault.reason or None,
+    )
+
+
 def to_error(verdict: Verdict, *, system: str, operation: str, dossier_code: str | None = None) -> HubError:
     """The hub error a non-OK verdict stands for; the message names the system, the operation and the dossier."""
     where = f"{system}.{operation}"
     status = f"HTTP {verdict.status_code}" if verdict.status_code else ""
     reason = verdict.error_code or verdict.fault_code or ""
+    code = verdict.error_code or verdict.fault_code or status
+    with_code = f" (mã {code})" if code else ""
     match verdict.resolution:
         case Resolution.RETRY:
             return RemoteUnavailable(
@@ -345,18 +415,34 @@ def to_error(verdict: Verdict, *, system: str, operation: str, dossier_code: str
                 target=system,
             )
         case Resolution.REAUTH:
-            failed = AuthenticationFailed(
+            return AuthenticationFailed(
                 f"Hệ thống {system} từ chối thông tin đăng nhập kể cả sau khi đăng nhập lại ({operation}) "
                 f"/ {where} refused our credentials after a fresh login",
+                remote_message=verdict.remote_message,
                 dossier_code=dossier_code,
                 target=system,
             )
-            failed.remote_message = verdict.remote_message
-            return failed
+        case Resolution.AUTH_FAILED:
+            return AuthenticationFailed(
+                f"Hệ thống {system} từ chối thông tin xác thực{with_code}: kiểm tra tài khoản của hệ thống "
+                f"/ {where} refused our credentials ({operation})",
+                remote_message=verdict.remote_message,
+                dossier_code=dossier_code,
+                target=system,
+            )
+        case Resolution.NOT_FOUND:
+            return RemoteNotFound(
+                f"Hệ thống {system} không có hồ sơ được hỏi ({operation}){with_code} / {where}: no such record",
+                remote_message=verdict.remote_message,
+                status_code=verdict.status_code,
+                error_code=verdict.error_code,
+                fault_code=verdict.fault_code,
+                dossier_code=dossier_code,
+                target=system,
+            )
         case Resolution.PERMANENT:
-            code = verdict.error_code or verdict.fault_code or status
             return RemoteRejected(
-                f"Hệ thống {system} từ chối yêu cầu {operation} (mã {code}) / {where} rejected the request",
+                f"Hệ thống {system} từ chối yêu cầu {operation}{with_code} / {where} rejected the request",
                 remote_message=verdict.remote_message,
                 status_code=verdict.status_code,
                 error_code=verdict.error_code,
@@ -418,7 +504,9 @@ def with_reauth(call: Callable[[], T], reauthenticate: Callable[[], None]) -> T:
     try:
         return call()
     except ReauthRequired as exc:
-        raise AuthenticationFailed(exc.message, dossier_code=exc.dossier_code, target=exc.target) from exc
+        raise AuthenticationFailed(
+            exc.message, remote_message=exc.remote_message, dossier_code=exc.dossier_code, target=exc.target
+        ) from exc
 
 
 def raise_for(verdict: Verdict, *, system: str, operation: str, dossier_code: str | None = None) -> None:
@@ -427,7 +515,9 @@ def raise_for(verdict: Verdict, *, system: str, operation: str, dossier_code: st
         return
     error = to_error(verdict, system=system, operation=operation, dossier_code=dossier_code)
     if verdict.resolution is Resolution.REAUTH:
-        raise ReauthRequired(error.message, dossier_code=dossier_code, target=system)
+        raise ReauthRequired(
+            error.message, remote_message=verdict.remote_message, dossier_code=dossier_code, target=system
+        )
     raise error
 
 
@@ -487,16 +577,47 @@ def from_transport(exc: requests.RequestException, *, system: str, operation: st
     return to_error(transport_verdict(exc), system=system, operation=operation)
 
 
-_TAGS = re.compile(r"<[^>]+>")
+# HTML's own tags only: a fault's text that names an element (``<MaHoSo>`` is missing) is not a page.
+_MARKUP = re.compile(
+    r"<(?:!--|!doctype\s+html\b|/?(?:html|head|body|title|style|script|div|span|p|br|hr|b|i|h[1-6]|table|pre|font|center)"
+    r"\b[^<>]*>)",
+    re.IGNORECASE,
+)
+_TITLE = re.compile(r"<title\b[^>]*>(.*?)</title\s*>", re.IGNORECASE | re.DOTALL)
+# What a browser does not show: comments (IIS puts the stack trace in one), the head with its style sheet, scripts.
+_HIDDEN = re.compile(r"<!--.*?(?:-->|$)|<(head|style|script)\b[^>]*>.*?(?:</\1\s*>|$)", re.IGNORECASE | re.DOTALL)
+_TAGS = re.compile(r"<[^>]*>")
+_MARKUP_READ = 256 * 1024  # characters of a page read for its text; an error page's message is near its top
+
+
+def readable_text(text: str | None, limit: int = 500) -> str | None:
+    """What a person reads of a remote's error text, in at most ``limit`` characters (ending "…" when cut).
+
+    An HTML page (IIS's "Server Error in '/' Application", a gateway's error page) becomes its title and the
+    text a browser shows, without style sheet, scripts, comments or tags, entities decoded, whitespace folded; text
+    without markup is kept as it came (a fault's Vietnamese reason, verbatim).
+    """
+    if not text:
+        return None
+    if _MARKUP.search(text, 0, _MARKUP_READ):
+        page = text[:_MARKUP_READ]
+        found = _TITLE.search(page)
+        title = " ".join(html.unescape(_TAGS.sub(" ", found.group(1))).split()) if found else ""
+        shown = " ".join(html.unescape(_TAGS.sub(" ", _HIDDEN.sub(" ", page))).split())
+        text = f"{title}: {shown}" if title and shown and not shown.startswith(title) else shown or title
+        if not text:
+            return None
+    if len(text) <= limit:
+        return text
+    return text[: limit - 1] + "…"
 
 
 def _short_text(response: requests.Response, limit: int = 500) -> str | None:
-    """The start of an error body, with markup stripped: enough for an administrator to recognise it."""
+    """The start of an error body as a person reads it: enough for an administrator to recognise it."""
     # Without a declared charset requests assumes ISO-8859-1 for text/*; Vietnamese portals write UTF-8.
     declared = "charset=" in response.headers.get("Content-Type", "").lower()
     try:
         text = response.content.decode(response.encoding if declared and response.encoding else "utf-8", "replace")
     except LookupError:
         return None
-    text = " ".join(_TAGS.sub(" ", text).split())
-    return text[:limit] or None
+    return readable_text(" ".join(text[:_MARKUP_READ].split()), limit)

@@ -59,7 +59,7 @@ class JsonConnector(ProfileDrivenSource):
         try:
             return self.get_dossier(unit_code, dossier_code)
         except RemoteRejected as exc:
-            if exc.error_code in self.vendor.faults.not_found or exc.status_code == 404:
+            if self.vendor.faults.names_not_found(exc.error_code) or exc.status_code == 404:
                 return None
             raise
 

@@ -15,7 +15,7 @@ import re
 import threading
 import time
 from collections.abc import Collection, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, Self
 
@@ -31,9 +31,11 @@ from connectors.base import Health, PushResult, RawRecord
 from connectors.changes import ChangeFeed, ProfileDrivenSource, request_body
 from connectors.errors import (
     AuthenticationFailed,
-    RemoteRejected,
+    RemoteNotFound,
     Resolution,
+    SoapFault,
     Verdict,
+    fault_verdict,
     http_verdict,
     raise_for,
     transport_verdict,
@@ -191,8 +193,6 @@ class SoapConnector(ProfileDrivenSource):
             settings=zeep_settings(strict=strict),
         )
         self.service = self._bind(document, endpoint.base_url)
-        fault_codes = {code: Resolution(value) for code, value in vendor.faults.codes.items()}
-        self._fault_codes = fault_codes
 
     def _bind(self, document: Document, address: str) -> Any:
         services = document.services
@@ -221,10 +221,8 @@ class SoapConnector(ProfileDrivenSource):
     def lookup(self, unit_code: str, dossier_code: str) -> RawRecord | None:
         try:
             return self.get_dossier(unit_code, dossier_code)
-        except RemoteRejected as exc:
-            if exc.error_code in self.vendor.faults.not_found:
-                return None
-            raise
+        except RemoteNotFound:
+            return None
 
     def push_dossiers(
         self, unit_code: str, records: Sequence[RawRecord], *, existing: Collection[str] | None = None
@@ -353,14 +351,7 @@ class SoapConnector(ProfileDrivenSource):
     def _error(self, verdict: Verdict, operation: str, dossier_code: str | None) -> HubError:
         secrets = (self._password,)
         if verdict.remote_message:
-            verdict = Verdict(
-                verdict.resolution,
-                verdict.status_code,
-                verdict.error_code,
-                verdict.fault_code,
-                self.endpoint.bounds.cut(scrub(verdict.remote_message, secrets)),
-                verdict.retry_after,
-            )
+            verdict = replace(verdict, remote_message=self.endpoint.bounds.cut(scrub(verdict.remote_message, secrets)))
         try:
             raise_for(verdict, system=self.system, operation=operation, dossier_code=dossier_code)
         except HubError as exc:
@@ -380,24 +371,17 @@ class SoapConnector(ProfileDrivenSource):
         return Verdict(resolution, status_code=exc.status_code, remote_message="XML không đọc được (unreadable XML)")
 
     def _fault_verdict(self, fault: zeep.exceptions.Fault) -> Verdict:
-        table = self.endpoint.table
-        code = str(fault.code or "")
-        detail_code = self._detail_code(fault.detail)
-        if detail_code is not None and detail_code in self._fault_codes:
-            resolution = self._fault_codes[detail_code]
-        else:
-            local = code.rsplit(":", 1)[-1]
-            resolution = table.faults.get(local) or table.fault(code)
-        return Verdict(
-            resolution,
-            error_code=detail_code,
-            fault_code=code or None,
-            remote_message=str(fault.message) if fault.message else None,
+        seen = SoapFault(
+            code=str(fault.code) if fault.code else None,
+            subcodes=tuple(_qname_local(c) for c in fault.subcodes or ()),
+            reason=str(fault.message) if fault.message else None,
+            detail_code=self._detail_code(fault.detail),
         )
+        return fault_verdict(seen, self.vendor.faults, self.endpoint.table)
 
     def _detail_code(self, detail: Any) -> str | None:
         path = self.vendor.faults.detail_code
-        if detail is None or path is None:
+        if path is None or not etree.iselement(detail):  # zeep gives text when the Fault element is not found
             return None
         node = detail
         for step in path.split("."):
@@ -443,6 +427,11 @@ class SoapConnector(ProfileDrivenSource):
 
 def _ms(started: float) -> float:
     return (time.perf_counter() - started) * 1000
+
+
+def _qname_local(code: Any) -> str:
+    """A SOAP 1.2 subcode's local name (zeep gives QNames; text when it could not resolve the prefix)."""
+    return str(getattr(code, "localname", None) or code)
 
 
 def _local(element: Any) -> str:

@@ -12,7 +12,7 @@ Everything here is pure: loading a profile reads a file, reshaping touches no I/
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import date, datetime
 from functools import cache
 from pathlib import Path
@@ -29,6 +29,9 @@ from mappings.normalize import day_written
 VENDORS_DIR = Path(__file__).resolve().parent / "vendors"
 
 FaultResolution = Literal["retry", "reauth", "permanent"]
+# What a fault means for the call that met it: retry later, log in again once, park the record, the record does not
+# exist (a look-up's "none"), or the credentials are refused (parked at once: trying again cannot help).
+FaultMeaning = Literal["retry", "reauth", "permanent", "park", "not_found", "auth"]
 CodeTableName = Literal["status", "channel", "applicant_type", "return_method", "service_level"]
 FeedField = Literal["updated_at", "version"]
 
@@ -251,10 +254,78 @@ class RecordShape(_Frozen):
     from_feed: dict[str, FeedField] = Field(default_factory=dict)
 
 
+def _match(raw: Any) -> Any:
+    """The short form of a fault match: a bare string is the vendor's code in the detail element."""
+    return {"detail": raw} if isinstance(raw, str) else raw
+
+
+class FaultMatch(_Frozen):
+    """How to recognise one of a vendor's faults; every condition given must hold.
+
+    ``detail``: the vendor's code in the detail element (``faults.detail_code``); ``code``: the SOAP 1.1
+    ``faultcode`` or a SOAP 1.2 ``Code``/``Subcode`` value by local name (``soap:Client.XacThuc`` is
+    ``Client.XacThuc``); ``text``: words of ``faultstring``/``Reason``, case-insensitive; ``pattern``: a regular
+    expression searched in them. A fault with an empty ``<detail />`` is recognised by its code or its text.
+    """
+
+    detail: str | None = None
+    code: str | None = None
+    text: str | None = None
+    pattern: str | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _short_form(cls, data: Any) -> Any:
+        return _match(data)
+
+    @model_validator(mode="after")
+    def _something_to_match(self) -> FaultMatch:
+        if self.detail is None and self.code is None and self.text is None and self.pattern is None:
+            raise ValueError("a fault match needs detail, code, text or pattern")
+        if self.pattern is not None:
+            try:
+                re.compile(self.pattern)
+            except re.error as exc:
+                raise ValueError(f"pattern {self.pattern!r} is not a regular expression: {exc}") from exc
+        return self
+
+    def matches(self, *, codes: Sequence[str], reason: str, detail: str | None) -> bool:
+        """Whether a fault with these codes (local names), reason text and detail code is this one."""
+        return (
+            (self.detail is None or self.detail == detail)
+            and (self.code is None or self.code in codes)
+            and (self.text is None or self.text.casefold() in reason.casefold())
+            and (self.pattern is None or re.search(self.pattern, reason) is not None)
+        )
+
+
 class Faults(_Frozen):
+    """What a vendor's SOAP faults mean. ``codes`` reads the detail code alone (the first profiles' form); the
+    lists match by detail, fault code or text and are tried first, in the order auth, not_found, park, retry."""
+
     detail_code: str | None = None
     codes: dict[str, FaultResolution] = Field(default_factory=dict)
-    not_found: tuple[str, ...] = ()
+    auth: tuple[FaultMatch, ...] = ()
+    not_found: tuple[FaultMatch, ...] = ()
+    park: tuple[FaultMatch, ...] = ()
+    retry: tuple[FaultMatch, ...] = ()
+
+    def meaning(self, *, codes: Sequence[str], reason: str, detail: str | None) -> FaultMeaning | None:
+        """What the profile says a fault means, or None when it does not know the fault."""
+        ordered: tuple[tuple[FaultMeaning, tuple[FaultMatch, ...]], ...] = (
+            ("auth", self.auth),
+            ("not_found", self.not_found),
+            ("park", self.park),
+            ("retry", self.retry),
+        )
+        for meaning, matches in ordered:
+            if any(m.matches(codes=codes, reason=reason, detail=detail) for m in matches):
+                return meaning
+        return self.codes.get(detail) if detail is not None else None
+
+    def names_not_found(self, code: str | None) -> bool:
+        """Whether a vendor's error code alone (a JSON vendor's ``error_code``) says the record does not exist."""
+        return code is not None and self.meaning(codes=(code,), reason="", detail=code) == "not_found"
 
 
 class VendorProfile(_Frozen):

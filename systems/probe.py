@@ -15,8 +15,9 @@ from typing import Any
 
 from connectors.base import ChangeRef
 from connectors.changes import ProfiledSource, feed_of
+from connectors.errors import AuthenticationFailed
 from foundation.errors import ConfigurationError, HubError
-from foundation.redaction import personal_keys, redact_data, redact_model
+from foundation.redaction import mask_text, personal_keys, redact_data, redact_model
 from foundation.settings import Settings
 from foundation.topology import System
 from mappings.errors import ValidationFailed
@@ -25,6 +26,7 @@ from systems import registry
 
 FEED_KEYS = ("operations.changes", "requests.changes", "responses.changes", "paging")
 DOSSIER_KEYS = ("operations.dossier", "requests.dossier", "responses.dossier.record")
+CREDENTIAL_KEYS = ("the system's credentials (DVC_HUB_CRED_…)", "faults.auth")
 
 
 @dataclass(frozen=True)
@@ -97,7 +99,7 @@ def probe(
             try:
                 raw = source.raw_dossier(unit, report.dossier_code)
             except HubError as exc:
-                report.findings.append(Finding("dossier", exc.message, DOSSIER_KEYS))
+                report.findings.append(refused_finding("dossier", exc, DOSSIER_KEYS))
                 return report
     except ConfigurationError as exc:
         report.findings.append(Finding("record", exc.message, DOSSIER_KEYS))
@@ -112,7 +114,7 @@ def _feed(
     try:
         page = source.fetch_changes(unit, since)
     except HubError as exc:
-        report.findings.append(Finding("changes", exc.message, FEED_KEYS))
+        report.findings.append(refused_finding("changes", exc, FEED_KEYS))
         return None
     for problem in page.problems:
         where = f"changes[{problem.position}].{problem.field_path}"
@@ -121,6 +123,14 @@ def _feed(
     report.next_token = page.next_token
     wanted = [r for r in page.items if code is None or r.dossier_code == code]
     return wanted[0] if wanted else None
+
+
+def refused_finding(where: str, exc: HubError, keys: tuple[str, ...]) -> Finding:
+    """A call that failed, with the vendor's own words (masked: they may echo a citizen's data or a token); refused
+    credentials point at the credentials first."""
+    said = getattr(exc, "remote_message", None)
+    message = f"{exc.message}\nNhà cung cấp trả lời (the vendor said): {mask_text(said)}" if said else exc.message
+    return Finding(where, message, CREDENTIAL_KEYS if isinstance(exc, AuthenticationFailed) else keys)
 
 
 def _map(

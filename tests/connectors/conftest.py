@@ -31,11 +31,14 @@ def envelope(body: str) -> str:
     )
 
 
-def fault(code: str, message: str, detail_code: str | None = None) -> str:
+def fault(code: str, message: str, detail_code: str | None = None, *, empty_detail: bool = False) -> str:
+    """A SOAP 1.1 fault; ``empty_detail`` gives ``<detail />`` as ASP.NET services send it."""
     detail = (
         f'<detail><LoiNghiepVu xmlns="urn:motcua:hoso:v1"><MaLoi>{detail_code}</MaLoi>'
         f"<MoTa>{message}</MoTa></LoiNghiepVu></detail>"
         if detail_code
+        else "<detail />"
+        if empty_detail
         else ""
     )
     return envelope(

@@ -11,6 +11,7 @@ import responses
 
 from connectors.errors import (
     DEFAULT_TABLE,
+    FAULT_MEANINGS,
     AnswerTooLarge,
     AuthenticationFailed,
     Bounds,
@@ -18,6 +19,7 @@ from connectors.errors import (
     ErrorTable,
     ForbiddenXml,
     RateLimited,
+    RemoteNotFound,
     RemoteRejected,
     RemoteTimeout,
     RemoteUnavailable,
@@ -30,7 +32,7 @@ from connectors.rest import DvcqgConnector, ServiceEnvelope, SessionLogin, porta
 from connectors.soap import SoapConnector
 from foundation.clock import VN_TZ
 from foundation.errors import HubError
-from mappings.vendors import profile
+from mappings.vendors import Faults, VendorProfile, profile
 from tests.connectors.conftest import CONTRACT_WSDL, CREDS, PORTAL_URL, SOAP_URL, endpoint, envelope, fault
 
 VIETNAMESE = "Mã TTHC 1.000046 không tồn tại trong CSDL quốc gia"
@@ -181,7 +183,7 @@ SOAP_ROWS = [
     Row("fault other code", ({"status": 500, "body": fault("ns:Whatever", "khác")},), RemoteRejected),
     Row(
         "error inside 200 body",
-        ({"status": 200, "body": fault("soap:Client", VIETNAMESE, "NOT_FOUND")},),
+        ({"status": 200, "body": fault("soap:Client", VIETNAMESE, "VALIDATION")},),
         RemoteRejected,
         remote_message=VIETNAMESE,
     ),
@@ -191,7 +193,48 @@ SOAP_ROWS = [
         ForbiddenXml,
     ),
     Row("ok", ({"status": 200, "body": HEALTH_OK},), None),
+    # An ASP.NET vendor: faults with an empty <detail />, told apart by faultcode and faultstring (VENDOR_FAULTS).
+    Row(
+        "profile auth by text",
+        ({"status": 500, "body": fault("soap:Server", "Sai thông tin xác thực", empty_detail=True)},),
+        AuthenticationFailed,
+        calls=1,
+    ),
+    Row(
+        "profile not_found by faultcode",
+        ({"status": 500, "body": fault("soap:Client.KhongTimThay", VIETNAMESE, empty_detail=True)},),
+        RemoteNotFound,
+        remote_message=VIETNAMESE,
+    ),
+    Row(
+        "profile park by code and pattern",
+        ({"status": 500, "body": fault("soap:Server", "Mã hồ sơ X-1 không hợp lệ", empty_detail=True)},),
+        RemoteRejected,
+        remote_message="Mã hồ sơ X-1 không hợp lệ",
+    ),
+    Row(
+        "profile retry by faultcode",
+        ({"status": 500, "body": fault("q0:ERR_BUSY", "Hệ thống bận", empty_detail=True)},),
+        RemoteUnavailable,
+    ),
+    Row(
+        "profile detail code still first-class",
+        ({"status": 500, "body": fault("soap:Client", VIETNAMESE, "NOT_FOUND")},),
+        RemoteNotFound,
+    ),
 ]
+VENDOR_FAULTS = {
+    "auth": [{"text": "sai thông tin xác thực"}],
+    "not_found": ["NOT_FOUND", {"code": "Client.KhongTimThay"}],
+    "park": [{"code": "Server", "pattern": r"^Mã hồ sơ \S+ không hợp lệ"}],
+    "retry": [{"code": "ERR_BUSY"}],
+}
+
+
+def _vendor() -> VendorProfile:
+    default = profile("default")
+    faults = Faults.model_validate({**default.faults.model_dump(), **VENDOR_FAULTS})
+    return default.model_copy(update={"faults": faults})
 
 
 def _rest(log: ExchangeLog) -> DvcqgConnector:
@@ -220,7 +263,7 @@ def test_rest_answers_are_classified_by_the_table(row: Row, exchanges: ExchangeL
 def test_soap_answers_are_classified_by_the_table(row: Row, exchanges: ExchangeLog) -> None:
     ep = endpoint(SOAP_URL, exchanges)
     ep.bounds = BOUNDS
-    connector = SoapConnector(ep, profile("default"), CREDS, wsdl=str(CONTRACT_WSDL))
+    connector = SoapConnector(ep, _vendor(), CREDS, wsdl=str(CONTRACT_WSDL))
     with responses.RequestsMock() as wire:
         for reply in row.replies:
             wire.add(responses.POST, SOAP_URL, **reply)  # type: ignore[arg-type]
@@ -239,6 +282,7 @@ def _check(row: Row, call: object) -> None:
     with pytest.raises(row.expect) as caught:
         call()
     error = caught.value
+    assert type(error) is row.expect  # a subclass would be another row (RemoteNotFound is not a plain refusal)
     assert "hub-secret-password" not in str(error)
     if row.retry_after is not None:
         assert isinstance(error, RateLimited)
@@ -257,17 +301,22 @@ def test_every_row_of_the_table_has_a_wire_case() -> None:
             assert any(name.startswith(f"http {hundreds}") for name in covered), hundreds
     for code in DEFAULT_TABLE.faults:
         assert any(code.lower() in name.lower() for name in covered), code
+    for meaning in FAULT_MEANINGS:
+        if meaning not in ("reauth", "permanent"):  # the default profile's detail codes: the "fault auth" rows
+            assert any(name.startswith(f"profile {meaning}") for name in covered), meaning
     expected = {r.expect for r in REST_ROWS} | {r.expect for r in SOAP_ROWS}
     raised_by = {
         Resolution.UNREADABLE: UnreadableAnswer,
         Resolution.FORBIDDEN: ForbiddenXml,
         Resolution.TOO_LARGE: AnswerTooLarge,
         Resolution.DEADLINE: DeadlineExceeded,  # a real trickling server: tests/connectors/test_bounds.py
+        Resolution.NOT_FOUND: RemoteNotFound,
     }
     for resolution in Resolution:
         if resolution is Resolution.DEADLINE:
             continue
-        assert resolution in set(DEFAULT_TABLE.http.values()) | set(DEFAULT_TABLE.faults.values()) | {
+        declared = set(DEFAULT_TABLE.http.values()) | set(DEFAULT_TABLE.faults.values()) | set(FAULT_MEANINGS.values())
+        assert resolution in declared | {
             Resolution.OK,
             Resolution.PERMANENT,
             *raised_by,

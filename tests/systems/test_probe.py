@@ -12,13 +12,14 @@ import yaml
 from typer.testing import CliRunner
 
 from cli.main import app
+from connectors.errors import AuthenticationFailed
 from connectors.soap import forget_wsdl_documents
 from foundation.settings import Settings
 from foundation.topology import Topology, load
 from mappings.vendors import VENDORS_DIR
 from simulators.server import Simulators
 from systems import registry
-from systems.probe import probe
+from systems.probe import CREDENTIAL_KEYS, FEED_KEYS, probe, refused_finding
 from tests.conftest import TOPOLOGIES
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -165,3 +166,32 @@ def test_an_unreadable_feed_entry_fails_the_probe_by_name_without_a_traceback(
     assert report.feed and not report.ok
     assert result.exit_code == 1 and "Traceback" not in result.output
     assert f"changes[0].{element}" in result.output
+
+
+def test_refused_credentials_show_the_vendors_own_words_and_point_at_the_credentials(
+    world: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sims, topology_file = world
+    monkeypatch.setenv("DVC_HUB_CRED_MOTCUA_QUANGNAM_PASSWORD", "wrong-password-123")
+    since = sims.now() - timedelta(days=30)
+    report = probe(_topology(world).systems["motcua-quangnam"], _settings(), unit="20965", since=since)
+    result = CliRunner().invoke(
+        app,
+        ["vendor", "probe", "motcua-quangnam", "--unit", "20965", "--topology", str(topology_file)],
+        env={"COLUMNS": "250"},
+    )
+    [finding] = report.findings
+    assert finding.where == "changes" and finding.keys == CREDENTIAL_KEYS
+    assert "Sai tên đăng nhập hoặc mật khẩu" in finding.message  # the simulated vendor's own refusal
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert "Sai tên đăng nhập hoặc mật khẩu" in result.output and "faults.auth" in result.output
+    assert "wrong-password-123" not in result.output
+
+
+def test_the_vendors_words_are_masked_before_the_probe_shows_them() -> None:
+    refused = AuthenticationFailed(
+        "refused", remote_message="Sai mật khẩu cho 0905 123 456 (Authorization: Basic aHViOmh1Yi1zZWNyZXQ=)"
+    )
+    finding = refused_finding("changes", refused, FEED_KEYS)
+    assert "Sai mật khẩu cho ***" in finding.message
+    assert "0905" not in finding.message and "aHViOmh1Yi1zZWNyZXQ=" not in finding.message
