@@ -42,6 +42,11 @@ def dry_run(db: Database, flt: dict[str, Any]) -> int:
     return replay.count(db, replay.ReplayFilter(**flt))
 
 
+def dry_run_causes(db: Database, flt: dict[str, Any]) -> list[replay.Cause]:
+    """The dry run by cause, with how many will stop again for the same cause."""
+    return replay.causes(db, replay.ReplayFilter(**flt))
+
+
 def control_job(db: Database, job_id: int, verb: str, *, user: str, client: str | None = None) -> None:
     """Start (or resume), pause or cancel a replay job."""
     operations = {"start": replay.start_job, "pause": replay.pause_job, "cancel": replay.cancel_job}

@@ -105,6 +105,10 @@ _TEXTS: Final[dict[str, tuple[str, str]]] = {
     "client": ("Máy trạm", "Client"),
     "dry_run": ("Đếm thử", "Dry-run count"),
     "would_replay": ("Sẽ chạy lại {n} thông điệp. Xác nhận?", "{n} messages would be replayed. Confirm?"),
+    "park_again": (
+        "{n} sẽ dừng lại vì thủ tục vẫn chưa có mã TTHC quốc gia",
+        "{n} will park again: their procedures still have no national code",
+    ),
     "confirm": ("Xác nhận", "Confirm"),
     "start": ("Bắt đầu", "Start"),
     "cancel": ("Hủy", "Cancel"),

@@ -206,10 +206,12 @@ async def replay_preview(request: Request, user: Operator) -> HTMLResponse:
     form = dict(await request.form())
     flt = _job_filter(form)
     count = actions.dry_run(console(request).db, flt)
+    by_cause = actions.dry_run_causes(console(request).db, flt)
     with console(request).db.session() as session:
         jobs = list(session.scalars(select(ReplayJob).order_by(ReplayJob.id.desc()).limit(50)))
     mode = form.get("mode") if form.get("mode") in {"original", "fresh"} else "original"
-    return render(request, "replay.html", {"jobs": jobs, "preview": count, "flt": flt, "mode": mode, "flash": None})
+    context = {"jobs": jobs, "preview": count, "causes": by_cause, "flt": flt, "mode": mode, "flash": None}
+    return render(request, "replay.html", context)
 
 
 @router.post("/replay/jobs", dependencies=[CsrfChecked])

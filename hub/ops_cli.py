@@ -98,6 +98,9 @@ def replay_bulk(
     )
     total = replays.count(db, flt)
     console.print(f"{total} thông điệp khớp bộ lọc (messages match).")
+    for cause in replays.causes(db, flt):
+        again = "" if cause.again is None else f"; {cause.again} sẽ dừng lại vì thủ tục vẫn chưa có mã quốc gia"
+        console.print(f"  {cause.error_class or 'không lỗi'}: {cause.count}{again}")
     if dry_run or total == 0:
         return
     if not yes and not typer.confirm(f"Gửi lại {total} thông điệp? (replay {total} messages?)"):

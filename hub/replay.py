@@ -10,6 +10,7 @@ its source and lets the pipeline decide what to deliver.
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
@@ -21,9 +22,11 @@ from sqlalchemy.sql import Select
 from foundation.clock import utcnow
 from foundation.errors import ConfigurationError
 from hub import outbox
+from hub.procedures import active_mappings
 from hub.routing import split_target
 from hub.store.db import Database
 from hub.store.models import AuditEntry, Message, MessageState, ReplayJob
+from mappings.errors import MappingMissing
 
 Mode = Literal["original", "fresh"]
 REPLAYABLE = (MessageState.PARKED.value, MessageState.HELD.value, MessageState.RETRYING.value)
@@ -70,6 +73,42 @@ def count(db: Database, flt: ReplayFilter) -> int:
     """How many messages ``flt`` matches now: the dry run."""
     with db.session() as session:
         return int(session.execute(select(func.count()).select_from(flt.select_ids().subquery())).scalar_one())
+
+
+@dataclass(frozen=True, slots=True)
+class Cause:
+    """What a bulk replay would take, by the error that stopped the messages: how many, and how many of them will
+    stop again for the same cause as things stand (``again``; None where the hub cannot tell without trying)."""
+
+    error_class: str | None
+    count: int
+    again: int | None = None
+
+
+def causes(db: Database, flt: ReplayFilter) -> list[Cause]:
+    """The dry run by cause, largest first: a confirmation that says "60 messages" should also say that all 60 will
+    park again because their procedures are still unmapped."""
+    matched = flt.select_ids().subquery()
+    with db.session() as session:
+        rows = session.execute(
+            select(Message.error_class, Message.procedure_code, func.count())
+            .where(Message.id.in_(select(matched.c.id)))
+            .group_by(Message.error_class, Message.procedure_code)
+        ).all()
+    mapped = set(active_mappings(db)) if any(e == MappingMissing.error_class for e, _, _ in rows) else set()
+    counts: dict[str | None, list[int]] = {}
+    for error_class, procedure, n in rows:
+        total = counts.setdefault(error_class, [0, 0])
+        total[0] += n
+        if error_class == MappingMissing.error_class and procedure not in mapped:
+            total[1] += n
+    return sorted(
+        (
+            Cause(error_class, n, again if error_class == MappingMissing.error_class else None)
+            for error_class, (n, again) in counts.items()
+        ),
+        key=lambda c: (-c.count, c.error_class or ""),
+    )
 
 
 def _replay_payload(original: Message, mode: Mode) -> tuple[str, dict[str, Any], int | None]:

@@ -131,3 +131,10 @@ def test_vietnamese_by_default_english_on_request(client: httpx.Client) -> None:
     assert switched.status_code == 303 and switched.headers["location"] == "/search"
     assert "Dashboard" in client.get("/").text
     assert client.get("/lang/en", params={"next": "//evil.example"}).headers["location"] == "/"
+
+
+def test_the_bulk_replay_preview_counts_by_cause(client: httpx.Client, seeded: seed.Seeded) -> None:
+    login(client, "operator")
+    preview = client.post("/replay/preview", data={"csrf": csrf_of(client), "state": "parked"})
+    assert preview.status_code == 200
+    assert "<code>remote_rejected</code>: 1" in preview.text  # the seeded portal refusal, by its cause

@@ -572,3 +572,17 @@ def test_a_delivery_whose_dossier_is_being_delivered_elsewhere_comes_back_withou
     assert list(pushes(hub.portal).values()) == [1]
     loud = [r.getMessage() for r in caplog.records if r.name.startswith("dramatiq") and r.levelno >= logging.INFO]
     assert [line for line in loud if "ClaimedElsewhere" in line or "Failed to process" in line] == []
+
+
+def test_a_bulk_replays_dry_run_says_by_cause_how_many_will_park_again(hub: Hub) -> None:
+    # Given deliveries parked for two unmapped procedures, one of which has been mapped since
+    for n, procedure in enumerate(["NT-DD-042", "NT-DD-042", "NT-XVH-004"], start=1):
+        put(hub, COMMUNE, record(dossier_code(COMMUNE, 20 + n), procedure=procedure))
+    poll(hub)
+    procedures.set_mapping(hub.db, "NT-XVH-004", "1.003767", user="operator")
+
+    # When an operator previews a bulk replay of what is parked
+    causes = replay.causes(hub.db, replay.ReplayFilter(target=PORTAL))
+
+    # Then the preview says three will be replayed and two of them will park again for the same cause
+    assert causes == [replay.Cause("mapping_missing", 3, again=2)]
