@@ -144,7 +144,8 @@ class Reconciler:
                 continue
             checked += 1
             self.pace()
-            dossier = self.to_canonical(self.source.get_dossier(unit_code, code))
+            # the feed entry, as a sync passes it: a vendor whose records lack their change time takes it from there
+            dossier = self.to_canonical(self.source.get_dossier(unit_code, code, seen=listed[code]))
             self.pace()
             copy = self.portal.lookup(unit_code, code)
             hub_version, read = hub_versions.get(code, (None, None))

@@ -8,6 +8,7 @@ profile; at the end the national portal holds every dossier of every unit with t
 from __future__ import annotations
 
 from collections import Counter
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +24,7 @@ from hub.store.db import Database
 from hub.store.models import Message, MessageState
 from hub.sync import request_poll
 from migrations import upgrade
+from reports.reconciliation import connected
 from simulators.server import Simulators, vendor_of
 from tests.conftest import TOPOLOGIES
 from tests.hub.conftest import in_flight_count, workers
@@ -193,3 +195,34 @@ def test_an_answer_that_cannot_be_read_whole_is_parked_after_one_attempt_by_name
         assert "1024" in str(message.error_message) and "options.max_answer_bytes" in str(message.error_message)
     else:
         assert set(others) == {MessageState.SUCCEEDED.value} and others[MessageState.SUCCEEDED.value] > 10
+
+
+def test_reconciliation_and_a_fresh_replay_read_a_vendor_whose_records_take_their_change_time_from_the_feed(
+    start_simulators: type[Simulators], tmp_path: Path
+) -> None:
+    """Phương Nam's records carry no change time (``record.from_feed``): the reconciler must hand the feed entry to
+    the fetch as a sync does, and a fresh replay of a delivery (which has no feed entry) takes the fetch's time, or
+    every dossier fails validation (#22, point 5)."""
+    with start_simulators(load(TOPOLOGIES / "quang-nam-2023-three-vendors.yaml"), seed=44, dossiers=150) as sims:
+        ctx = _hub(sims, tmp_path)
+        with workers(ctx):
+            # Given Tam Ky's dossiers synced to the portal
+            request_poll(ctx.db, "motcua-tamky", "502", reason="test")
+            _drain(ctx.db)
+            # When the unit is reconciled against the portal, and one delivery is replayed fresh from its source
+            with connected(ctx.db, ctx.topology, "502", settings=ctx.settings) as reconciler:
+                run = reconciler.run("502", sims.now() - timedelta(days=60), sims.now() + timedelta(minutes=1))
+            with ctx.db.session() as session:
+                delivery = session.execute(select(Message.id).where(Message.kind == "deliver").limit(1)).scalar_one()
+            fresh = replay.replay_message(ctx.db, delivery, mode="fresh", user="test")
+            _drain(ctx.db)
+            with ctx.db.session() as session:
+                replayed = session.get(Message, fresh)
+                assert replayed is not None
+                outcome = (replayed.kind, replayed.state, replayed.error_class)
+        ctx.close()
+
+    # Then every dossier was read and compared, none differs, and the fresh replay read its dossier
+    assert run.checked == run.listed > 10
+    assert run.differences == []
+    assert outcome in {("sync", "succeeded", None), ("sync", "skipped", None)}
