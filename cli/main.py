@@ -88,6 +88,8 @@ def config_check(
                 errors.print(f"  {problem}", markup=False, highlight=False)
         else:
             console.print(f"[green]✓ {path}[/green] hợp lệ (valid)")
+            for warning in registry.without_updates(load(path, overlay)):
+                console.print(f"  [yellow]⚠[/yellow] {warning}", highlight=False, soft_wrap=True)
     if failed:
         raise typer.Exit(1)
 

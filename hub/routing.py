@@ -13,6 +13,7 @@ from datetime import date
 from foundation.errors import ConfigurationError
 from foundation.topology import Topology, Unit
 from mappings.canonical import Dossier
+from systems.registry import receives_updates
 
 
 def unit_target(system: str, unit_code: str) -> str:
@@ -43,7 +44,8 @@ def holds_owners_copy(topology: Topology, dossier: Dossier, unit_code: str, on: 
 
 
 def targets_for(topology: Topology, dossier: Dossier, *, source_unit: str, on: date) -> list[str]:
-    """The national targets (the portal first), plus each other unit holding a copy, by its current system."""
+    """The national targets (the portal first), plus each other unit holding a copy, by its current system when that
+    system takes updates."""
     found = list(topology.spec.targets)
     for code in dict.fromkeys(c for c in (dossier.receiving_unit, dossier.processing_unit) if c):
         if code == source_unit:
@@ -52,7 +54,8 @@ def targets_for(topology: Topology, dossier: Dossier, *, source_unit: str, on: d
         if unit.code == source_unit:
             continue  # merged into the unit whose copy this is (July 2025): the source already holds it
         system = topology.system_for(unit)
-        if system is not None:
+        # a system that takes no updates (a read-only vendor) only ever gets copies to park; config check says so
+        if system is not None and receives_updates(system):
             found.append(unit_target(system.name, code))
     return found
 

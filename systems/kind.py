@@ -34,6 +34,11 @@ class Options(BaseModel):
     burst: int = 1
     rate_max_wait: float = 30.0
     redis_url: str | None = None  # where the rate limit is shared; the broker's Redis by default
+
+    def takes_updates(self) -> bool:
+        """Whether the system's contract has an operation for a unit copy's updates (a profile may have none)."""
+        return True
+
     breaker_failures: int = 5
     breaker_cooldown: float = 30.0
     accepted_codes: list[str] | None = None
@@ -111,6 +116,11 @@ class SystemKind:
     @property
     def is_source(self) -> bool:
         return self.to_canonical is not None
+
+    def receives_updates(self, system: System) -> bool:
+        """Whether ``system`` can take a unit copy's updates (liên thông): the kind maps a dossier to it, and its
+        contract (a vendor profile's ``operations.update``) has the operation."""
+        return self.to_target is not None and self.parse_options(system).takes_updates()
 
     def parse_options(self, system: System) -> Options:
         """The system's options, validated; ConfigurationError names the system and the key."""

@@ -11,6 +11,7 @@ readable through :func:`breaker_snapshot`; its rate limit is shared through Redi
 
 from __future__ import annotations
 
+import functools
 import importlib
 import threading
 from collections.abc import Mapping
@@ -88,6 +89,33 @@ def check(topology: Topology) -> list[str]:
     return problems
 
 
+def receives_updates(system: System) -> bool:
+    """Whether ``system`` takes a unit copy's updates (liên thông); asked per routed dossier, so remembered."""
+    return _receives_updates(system.model_dump_json())
+
+
+@functools.lru_cache(maxsize=256)
+def _receives_updates(system_json: str) -> bool:
+    system = System.model_validate_json(system_json)
+    return kind_of(system).receives_updates(system)
+
+
+def without_updates(topology: Topology) -> list[str]:
+    """A warning for every unit whose system cannot take liên thông updates: the hub reads its dossiers, but a
+    dossier transferred to or from it is never written back there (routing leaves it out)."""
+    register(topology.spec.kinds)
+    warnings = []
+    for unit in topology.units:
+        system = topology.system_for(unit)
+        if system is not None and not receives_updates(system):
+            warnings.append(
+                f"units.{unit.code} ({unit.name}): hệ thống {system.name} ({system.kind}) không nhận cập nhật liên "
+                f"thông; hồ sơ liên thông sẽ không được ghi về đơn vị này (khai báo operations.update trong hồ sơ nhà "
+                f"cung cấp nếu hệ thống có) / {system.name} takes no liên thông updates: none is routed there"
+            )
+    return warnings
+
+
 def build_source(system: System, settings: Settings | None = None, *, recorder: Recorder | None = None) -> Source:
     """The connector that reads dossiers from ``system``."""
     if not kind_of(system).is_source:
@@ -113,6 +141,7 @@ def breaker_snapshot() -> list[CircuitStatus]:
 
 def reset() -> None:
     """Forget every built connector, breaker and session (tests; a reloaded topology)."""
+    _receives_updates.cache_clear()
     with _lock:
         for session in _sessions.values():
             session.close()

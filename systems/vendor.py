@@ -57,3 +57,6 @@ class VendorOptions(Options):
 
     def profile(self) -> VendorProfile:
         return load_profile(self.vendor_file) if self.vendor_file else profile(self.vendor)
+
+    def takes_updates(self) -> bool:
+        return self.profile().operations.update is not None

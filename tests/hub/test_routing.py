@@ -7,13 +7,16 @@ from datetime import date, datetime
 from typing import Any
 
 import pytest
+from typer.testing import CliRunner
 
+from cli.main import app
 from foundation.clock import VN_TZ
-from foundation.topology import Topology, TopologyFile
+from foundation.topology import Topology, TopologyFile, load
 from hub.routing import owner_unit, split_target, targets_for, unit_target
 from mappings.canonical import Dossier
 from mappings.procedures import InMemoryProcedureLookup, NationalProcedure
 from systems import motcua
+from tests.conftest import TOPOLOGIES
 from tests.hub.factories import record
 
 BEFORE_MERGER = date(2025, 3, 1)
@@ -148,3 +151,25 @@ def test_split_target_undoes_unit_target(target: str, parts: tuple[str, str | No
 def test_the_owner_is_the_processing_unit_during_lien_thong_else_the_receiving_unit() -> None:
     assert owner_unit(_dossier("100", "10")) == "10"
     assert owner_unit(_dossier("100")) == "100"
+
+
+@pytest.mark.parametrize(
+    ("processing", "expected"),
+    [
+        ("517", ["dvcqg", "motcua-quangnam:517"]),  # the default contract takes updates
+        ("502", ["dvcqg"]),  # Phương Nam's profile has no update operation
+        ("503", ["dvcqg"]),  # nor has Bạch Đằng's read-only JSON API
+    ],
+)
+def test_a_copy_is_never_routed_to_a_system_that_takes_no_updates(processing: str, expected: list[str]) -> None:
+    topology = load(TOPOLOGIES / "quang-nam-2023-three-vendors.yaml")
+    dossier = _dossier("20965", processing, received=date(2023, 10, 2))
+    assert targets_for(topology, dossier, source_unit="20965", on=date(2023, 10, 2)) == expected
+
+
+def test_config_check_warns_for_every_unit_whose_system_takes_no_updates() -> None:
+    result = CliRunner().invoke(app, ["config", "check", str(TOPOLOGIES / "quang-nam-2023-three-vendors.yaml")])
+    assert result.exit_code == 0, result.output  # a warning, not an error: the hub still reads those units
+    warned = [line for line in result.output.splitlines() if "⚠" in line]
+    assert [line.split("units.")[1].split(" ")[0] for line in warned] == ["502", "503"]
+    assert all("không nhận cập nhật liên thông" in line for line in warned)
