@@ -14,10 +14,11 @@ from pathlib import Path
 from urllib.parse import quote
 
 from fastapi import FastAPI, HTTPException, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
-from console import api, metrics, pages
+from console import api, i18n, metrics, pages
 from console import reports as report_views
 from console.actions import ActionError
 from console.auth import UserError
@@ -73,6 +74,16 @@ def create_app(console_: Console) -> FastAPI:
         return render(
             request, "error.html", {"status_code": exc.status_code, "message": exc.detail}, status_code=exc.status_code
         )
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(request: Request, exc: RequestValidationError) -> Response:
+        # FastAPI's shape (a list of loc/msg/type) as the schema documents it, each msg Vietnamese first.
+        errors = [{**e, "msg": i18n.invalid_input(e)} for e in exc.errors()]
+        if request.url.path.startswith("/api/"):
+            fields = [{k: e[k] for k in ("loc", "msg", "type") if k in e} for e in errors]
+            return JSONResponse({"detail": fields}, status_code=422)
+        message = "; ".join(e["msg"] for e in errors)
+        return render(request, "error.html", {"status_code": 422, "message": message}, status_code=422)
 
     @app.exception_handler(HubError)
     @app.exception_handler(ActionError)
