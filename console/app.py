@@ -23,7 +23,7 @@ from console import reports as report_views
 from console.actions import ActionError
 from console.auth import UserError
 from console.deps import CSRF_COOKIE, Console, LoginRequired
-from console.hardening import BodyLimit, security_headers
+from console.hardening import BodyLimit, SecurityHeaders, security_headers
 from console.rendering import render, templates
 from foundation.errors import HubError
 
@@ -32,6 +32,7 @@ __all__ = ["Console", "create_app"]  # an application is built from the Console 
 HERE = Path(__file__).resolve().parent
 # Swagger UI's script and stylesheet, as the fastapi-offline package ships them (the console fetches nothing online).
 SWAGGER_ASSETS = files("fastapi_offline") / "static"
+SERVER_ERROR = "Lỗi máy chủ, đã ghi vào nhật ký: hãy thử lại hoặc báo quản trị viên (internal server error)"
 
 
 def create_app(console_: Console) -> FastAPI:
@@ -58,9 +59,17 @@ def create_app(console_: Console) -> FastAPI:
             response.set_cookie(
                 CSRF_COOKIE, request.state.csrf, httponly=True, samesite="strict", secure=console_.secure_cookies
             )
-        for name, value in security_headers(request.url.path, production=console_.production).items():
-            response.headers.setdefault(name, value)
         return response
+
+    @app.exception_handler(Exception)
+    async def server_error(request: Request, _exc: Exception) -> Response:
+        # Starlette answers an unexpected exception outside every middleware, so this answer carries the headers
+        # itself; it renders no template (the failure may be the database a page needs). The traceback is logged.
+        headers = security_headers(request.url.path, production=console_.production)
+        if request.url.path.startswith("/api/") or request.url.path == "/metrics":
+            return JSONResponse({"detail": SERVER_ERROR}, status_code=500, headers=headers)
+        page = f'<!doctype html><html lang="vi"><title>500</title><h1>500</h1><p>{SERVER_ERROR}</p><a href="/">↩</a>'
+        return HTMLResponse(page, status_code=500, headers=headers)
 
     @app.exception_handler(LoginRequired)
     async def to_login(request: Request, _exc: LoginRequired) -> RedirectResponse:
@@ -104,6 +113,7 @@ def create_app(console_: Console) -> FastAPI:
 
         app.mount("/api/docs/assets", StaticFiles(directory=str(SWAGGER_ASSETS)), name="api-docs-assets")
     app.add_middleware(BodyLimit, limit=console_.max_body_bytes)
+    app.add_middleware(SecurityHeaders, production=console_.production)  # outermost: BodyLimit's 413 included
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
     app.include_router(pages.router)
     app.include_router(api.router)

@@ -390,6 +390,37 @@ def test_production_adds_hsts_and_turns_the_api_docs_off(start_console: Serve, d
         assert httpx.get(f"{live.url}/api/docs").status_code == 404
 
 
+def _carries_the_security_headers(response: httpx.Response) -> None:
+    where = f"{response.request.method} {response.request.url.path} -> {response.status_code}"
+    assert response.headers.get("content-security-policy") == CSP, where
+    assert response.headers.get("x-frame-options") == "DENY", where
+    assert response.headers.get("x-content-type-options") == "nosniff", where
+    assert response.headers.get("referrer-policy") == "same-origin", where
+    assert response.headers.get("cache-control") == "no-store", where
+    assert response.headers.get("strict-transport-security", "").startswith("max-age="), where
+
+
+def test_error_responses_carry_the_security_headers_too(start_console: Serve, sqlite_url: str) -> None:
+    # Given a production console whose database has no tables (a failed migration): every sign-in is a server error
+    broken = Database(sqlite_url)
+    for live in start_console(Console(db=broken, production=True, max_body_bytes=1000)):
+        # When each kind of error is asked for, on a connection of its own (the server closes one after a 500 or 413)
+        asked: list[tuple[str, str, dict[str, Any]]] = [
+            ("POST", "/api/v1/session", {"json": {"username": "admin", "password": "x"}}),  # 500, the API
+            ("GET", "/", {"headers": {"Cookie": "dvc_session=a-session-token"}}),  # 500, a page
+            ("POST", "/api/v1/session", {"content": b"x" * 2000}),  # 413, refused before the application
+            ("GET", "/no-such-page", {}),  # 404
+            ("DELETE", "/login", {}),  # 405
+            ("GET", f"/api/v1/messages/{10**30}", {}),  # 401 before 422
+        ]
+        answers = [httpx.request(method, live.url + path, timeout=10, **kw) for method, path, kw in asked]
+        # Then each says so with the headers every normal answer carries
+        assert [a.status_code for a in answers] == [500, 500, 413, 404, 405, 401]
+        for answer in answers:
+            _carries_the_security_headers(answer)
+        assert "máy chủ" in answers[0].json()["detail"] and "máy chủ" in answers[1].text
+
+
 # --- bounded inputs, body limit, proxy headers, logout, logs --------------------------------------------------------
 
 
