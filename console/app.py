@@ -2,7 +2,7 @@
 and the error pages. Build it with ``create_app(Console(db))``; the dependencies live in :mod:`console.deps`.
 
 Every response carries the headers of :mod:`console.hardening`; the API description is served from the
-fastapi-offline package's assets, never from a CDN.
+fastapi-offline package's assets, never from a CDN, and in production its schema only to a signed-in user.
 """
 
 from __future__ import annotations
@@ -11,9 +11,10 @@ import secrets
 from collections.abc import Awaitable, Callable
 from importlib.resources import files
 from pathlib import Path
+from typing import Annotated
 from urllib.parse import quote
 
-from fastapi import FastAPI, HTTPException, Request
+from fastapi import Depends, FastAPI, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
@@ -21,8 +22,8 @@ from fastapi.staticfiles import StaticFiles
 from console import api, i18n, metrics, pages
 from console import reports as report_views
 from console.actions import ActionError
-from console.auth import UserError
-from console.deps import CSRF_COOKIE, Console, LoginRequired
+from console.auth import CurrentUser, UserError
+from console.deps import CSRF_COOKIE, Console, LoginRequired, api_user
 from console.hardening import BodyLimit, SecurityHeaders, security_headers
 from console.rendering import render, templates
 from foundation.errors import HubError
@@ -32,6 +33,7 @@ __all__ = ["Console", "create_app"]  # an application is built from the Console 
 HERE = Path(__file__).resolve().parent
 # Swagger UI's script and stylesheet, as the fastapi-offline package ships them (the console fetches nothing online).
 SWAGGER_ASSETS = files("fastapi_offline") / "static"
+OPENAPI_URL = "/api/v1/openapi.json"
 SERVER_ERROR = "Lỗi máy chủ, đã ghi vào nhật ký: hãy thử lại hoặc báo quản trị viên (internal server error)"
 
 
@@ -44,7 +46,8 @@ def create_app(console_: Console) -> FastAPI:
         "replay and operations). Sign in with POST /api/v1/session and send the token as a bearer token.",
         docs_url=None,
         redoc_url=None,
-        openapi_url="/api/v1/openapi.json",
+        # In production the schema is a map for an attacker: served below, behind sign-in, instead.
+        openapi_url=None if console_.production else OPENAPI_URL,
     )
     app.state.console = console_
     app.state.metrics_registry = metrics.registry_for(console_.db)
@@ -104,6 +107,12 @@ def create_app(console_: Console) -> FastAPI:
         if request.url.path.startswith("/api/"):
             return JSONResponse({"detail": str(exc)}, status_code=status)
         return render(request, "error.html", {"status_code": status, "message": str(exc)}, status_code=status)
+
+    if console_.production:
+
+        @app.get(OPENAPI_URL, include_in_schema=False)
+        def openapi_schema(user: Annotated[CurrentUser, Depends(api_user())]) -> JSONResponse:
+            return JSONResponse(app.openapi())
 
     if console_.serves_api_docs:
 

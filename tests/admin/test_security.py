@@ -421,6 +421,23 @@ def test_error_responses_carry_the_security_headers_too(start_console: Serve, sq
         assert "máy chủ" in answers[0].json()["detail"] and "máy chủ" in answers[1].text
 
 
+def test_in_production_the_openapi_schema_is_served_only_to_a_signed_in_user(
+    start_console: Serve, db: Database
+) -> None:
+    seed.users(db)
+    for live in start_console(Console(db=db, production=True)):
+        with httpx.Client(base_url=live.url, timeout=10) as http:
+            stranger = http.get("/api/v1/openapi.json")
+            token = http.post("/api/v1/session", json={"username": "viewer", "password": seed.PASSWORD}).json()
+            signed_in = http.get("/api/v1/openapi.json", headers={"Authorization": f"Bearer {token['token']}"})
+    assert stranger.status_code == 401 and "paths" not in stranger.text
+    assert signed_in.status_code == 200 and "/api/v1/messages" in signed_in.json()["paths"]
+
+
+def test_outside_production_the_openapi_schema_stays_public(client: httpx.Client) -> None:
+    assert client.get("/api/v1/openapi.json").status_code == 200
+
+
 # --- bounded inputs, body limit, proxy headers, logout, logs --------------------------------------------------------
 
 
