@@ -321,11 +321,21 @@ def add_user(
     return _back("/users")
 
 
-@router.post("/users/{username}/{verb}", dependencies=[CsrfChecked])
-def toggle_user(request: Request, username: str, verb: str, user: Admin) -> RedirectResponse:
+# One route per action: a catch-all "/users/{username}/{verb}" enabled a user on any verb but "disable".
+@router.post("/users/{username}/enable", dependencies=[CsrfChecked])
+def enable_user(request: Request, username: str, user: Admin) -> RedirectResponse:
+    return _set_disabled(request, username, False, user)
+
+
+@router.post("/users/{username}/disable", dependencies=[CsrfChecked])
+def disable_user(request: Request, username: str, user: Admin) -> RedirectResponse:
+    return _set_disabled(request, username, True, user)
+
+
+def _set_disabled(request: Request, username: str, disabled: bool, user: CurrentUser) -> RedirectResponse:
     try:
         with console(request).db.session() as session:
-            set_disabled(session, username, verb == "disable", actor=user.username)
+            set_disabled(session, username, disabled, actor=user.username)
     except UserError as exc:
         return _back("/users", error=str(exc))
     return _back("/users")

@@ -28,7 +28,7 @@ from foundation import logs
 from foundation.clock import utcnow
 from foundation.redaction import mask_text, redact_data, redact_model
 from hub.store.db import Database
-from hub.store.models import Attempt, AuditEntry, Dossier, DossierVersion, Message, MessageState, ReplayJob
+from hub.store.models import Attempt, AuditEntry, Dossier, DossierVersion, Message, MessageState, ReplayJob, User
 from mappings.canonical import Dossier as CanonicalDossier
 from tests.admin import seed
 from tests.admin.conftest import METRICS_TOKEN, csrf_of, login
@@ -538,6 +538,27 @@ def test_uvicorn_errors_are_json_lines_in_production(capsys: pytest.CaptureFixtu
         structlog.reset_defaults()
     event = json.loads(line)
     assert event["event"] == "Exception in ASGI application" and "RuntimeError: boom" in event["exception"]
+
+
+def _disabled(db: Database, username: str) -> bool:
+    with db.session() as session:
+        return bool(session.scalar(select(User.disabled).where(User.username == username)))
+
+
+def test_only_enable_and_disable_change_a_user_and_no_other_verb_enables(db: Database, client: httpx.Client) -> None:
+    csrf = login(client, "admin")
+    # Given a user the admin disabled through the users page's own form
+    assert client.post("/users/viewer/disable", data={"csrf": csrf}).status_code == 303
+    assert _disabled(db, "viewer")
+    # When anything else is posted as the action
+    for verb in ("anything", "enablex", "Enable", "delete"):
+        answer = client.post(f"/users/viewer/{verb}", data={"csrf": csrf})
+        # Then there is no such route and the user stays disabled
+        assert answer.status_code in {404, 405}, verb
+        assert _disabled(db, "viewer"), verb
+    # while the real action still works
+    assert client.post("/users/viewer/enable", data={"csrf": csrf}).status_code == 303
+    assert not _disabled(db, "viewer")
 
 
 def test_create_user_applies_the_policy(db: Database) -> None:
