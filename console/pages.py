@@ -21,6 +21,7 @@ from console.auth import (
     close_session,
     create_user,
     lift_block,
+    password_context,
     set_disabled,
     sign_in,
 )
@@ -28,6 +29,7 @@ from console.deps import CSRF_COOKIE, SESSION_COOKIE, CsrfChecked, client_of, co
 from console.models import Incident
 from console.rendering import render
 from console.reports import PeriodQuery, late_now
+from foundation.clock import vietnam_now
 from hub import procedures
 from hub.store.models import Message, MessageState, ReplayJob, User
 
@@ -315,7 +317,8 @@ def add_user(
 ) -> RedirectResponse:
     try:
         with console(request).db.session() as session:
-            create_user(session, username, password, role, actor=user.username)
+            context = password_context(console(request).topology, vietnam_now().year)
+            create_user(session, username, password, role, actor=user.username, context=context)
     except UserError as exc:
         return _back("/users", error=str(exc))
     return _back("/users")

@@ -22,17 +22,18 @@ from sqlalchemy import func, select
 from starlette.routing import Route
 
 from console.app import Console, create_app
-from console.auth import Role, ThrottlePolicy, UserError, check_password, create_user, set_totp
+from console.auth import Role, ThrottlePolicy, UserError, check_password, create_user, password_context, set_totp
 from console.hardening import CSP, server_config
 from foundation import logs
-from foundation.clock import utcnow
+from foundation.clock import utcnow, vietnam_now
 from foundation.redaction import mask_text, redact_data, redact_model
+from foundation.topology import load
 from hub.store.db import Database
 from hub.store.models import Attempt, AuditEntry, Dossier, DossierVersion, Message, MessageState, ReplayJob, User
 from mappings.canonical import Dossier as CanonicalDossier
 from tests.admin import seed
 from tests.admin.conftest import METRICS_TOKEN, csrf_of, login
-from tests.conftest import Serve
+from tests.conftest import TOPOLOGIES, Serve
 from tests.servers import Live
 
 # --- 1. personal data never reaches a viewer --------------------------------------------------------------------
@@ -559,6 +560,41 @@ def test_only_enable_and_disable_change_a_user_and_no_other_verb_enables(db: Dat
     # while the real action still works
     assert client.post("/users/viewer/enable", data={"csrf": csrf}).status_code == 303
     assert not _disabled(db, "viewer")
+
+
+@pytest.mark.parametrize(
+    ("topology", "password"),
+    [
+        ("quang-nam-2023.yaml", "Quangnam@{year}"),
+        ("quang-nam-2023.yaml", "TAMKY.{year}.tamky"),
+        ("quang-nam-2023.yaml", "Núi-Thành#{year}!"),
+        ("da-nang-2025.yaml", "Danang@{year}!"),
+        ("da-nang-2025.yaml", "Đà Nẵng {year} ơi"),
+    ],
+)
+def test_the_admin_cannot_give_a_password_made_of_the_province_s_places_and_the_year(
+    start_console: Serve, db: Database, topology: str, password: str
+) -> None:
+    # Given the console of a province, its units in the topology
+    seed.users(db)
+    for live in start_console(Console(db=db, topology=load(TOPOLOGIES / topology))):
+        with httpx.Client(base_url=live.url, timeout=10) as admin:
+            csrf = login(admin, "admin")
+            # When the admin gives a new user a password built from a place name and this year
+            chosen = password.format(year=vietnam_now().year)
+            answer = admin.post("/users", data={"csrf": csrf, "username": "tram", "password": chosen, "role": "viewer"})
+    # Then the console refuses it, saying why, and creates no user
+    assert answer.status_code == 303 and "error=" in answer.headers["location"], chosen
+    with db.session() as session:
+        assert session.scalar(select(User.id).where(User.username == "tram")) is None
+
+
+def test_place_names_refuse_only_passwords_that_contain_them() -> None:
+    context = password_context(load(TOPOLOGIES / "quang-nam-2023.yaml"), year=2023)
+    assert {"quangnam", "tamky", "nuithanh", "2023"} <= set(context)
+    with pytest.raises(UserError, match="địa danh"):
+        check_password("operator", "quangnam-2023-ok?", context)
+    check_password("operator", "ruộng-lúa-xanh-mướt-ven-sông-Thu-Bồn", context)
 
 
 def test_create_user_applies_the_policy(db: Database) -> None:
