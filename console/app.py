@@ -2,7 +2,7 @@
 and the error pages. Build it with ``create_app(Console(db))``; the dependencies live in :mod:`console.deps`.
 
 Every response carries the headers of :mod:`console.hardening`; the API description is served from the
-fastapi-offline package's assets, never from a CDN.
+fastapi-offline package's assets, never from a CDN, and in production its schema only to a signed-in user.
 """
 
 from __future__ import annotations
@@ -11,18 +11,20 @@ import secrets
 from collections.abc import Awaitable, Callable
 from importlib.resources import files
 from pathlib import Path
+from typing import Annotated
 from urllib.parse import quote
 
-from fastapi import FastAPI, HTTPException, Request
+from fastapi import Depends, FastAPI, HTTPException, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
-from console import api, metrics, pages
+from console import api, i18n, metrics, pages
 from console import reports as report_views
 from console.actions import ActionError
-from console.auth import UserError
-from console.deps import CSRF_COOKIE, Console, LoginRequired
-from console.hardening import BodyLimit, security_headers
+from console.auth import CurrentUser, UserError
+from console.deps import CSRF_COOKIE, Console, LoginRequired, api_user
+from console.hardening import BodyLimit, SecurityHeaders, security_headers
 from console.rendering import render, templates
 from foundation.errors import HubError
 
@@ -31,6 +33,8 @@ __all__ = ["Console", "create_app"]  # an application is built from the Console 
 HERE = Path(__file__).resolve().parent
 # Swagger UI's script and stylesheet, as the fastapi-offline package ships them (the console fetches nothing online).
 SWAGGER_ASSETS = files("fastapi_offline") / "static"
+OPENAPI_URL = "/api/v1/openapi.json"
+SERVER_ERROR = "Lỗi máy chủ, đã ghi vào nhật ký: hãy thử lại hoặc báo quản trị viên (internal server error)"
 
 
 def create_app(console_: Console) -> FastAPI:
@@ -42,7 +46,8 @@ def create_app(console_: Console) -> FastAPI:
         "replay and operations). Sign in with POST /api/v1/session and send the token as a bearer token.",
         docs_url=None,
         redoc_url=None,
-        openapi_url="/api/v1/openapi.json",
+        # In production the schema is a map for an attacker: served below, behind sign-in, instead.
+        openapi_url=None if console_.production else OPENAPI_URL,
     )
     app.state.console = console_
     app.state.metrics_registry = metrics.registry_for(console_.db)
@@ -57,9 +62,17 @@ def create_app(console_: Console) -> FastAPI:
             response.set_cookie(
                 CSRF_COOKIE, request.state.csrf, httponly=True, samesite="strict", secure=console_.secure_cookies
             )
-        for name, value in security_headers(request.url.path, production=console_.production).items():
-            response.headers.setdefault(name, value)
         return response
+
+    @app.exception_handler(Exception)
+    async def server_error(request: Request, _exc: Exception) -> Response:
+        # Starlette answers an unexpected exception outside every middleware, so this answer carries the headers
+        # itself; it renders no template (the failure may be the database a page needs). The traceback is logged.
+        headers = security_headers(request.url.path, production=console_.production)
+        if request.url.path.startswith("/api/") or request.url.path == "/metrics":
+            return JSONResponse({"detail": SERVER_ERROR}, status_code=500, headers=headers)
+        page = f'<!doctype html><html lang="vi"><title>500</title><h1>500</h1><p>{SERVER_ERROR}</p><a href="/">↩</a>'
+        return HTMLResponse(page, status_code=500, headers=headers)
 
     @app.exception_handler(LoginRequired)
     async def to_login(request: Request, _exc: LoginRequired) -> RedirectResponse:
@@ -74,6 +87,16 @@ def create_app(console_: Console) -> FastAPI:
             request, "error.html", {"status_code": exc.status_code, "message": exc.detail}, status_code=exc.status_code
         )
 
+    @app.exception_handler(RequestValidationError)
+    async def invalid(request: Request, exc: RequestValidationError) -> Response:
+        # FastAPI's shape (a list of loc/msg/type) as the schema documents it, each msg Vietnamese first.
+        errors = [{**e, "msg": i18n.invalid_input(e)} for e in exc.errors()]
+        if request.url.path.startswith("/api/"):
+            fields = [{k: e[k] for k in ("loc", "msg", "type") if k in e} for e in errors]
+            return JSONResponse({"detail": fields}, status_code=422)
+        message = "; ".join(e["msg"] for e in errors)
+        return render(request, "error.html", {"status_code": 422, "message": message}, status_code=422)
+
     @app.exception_handler(HubError)
     @app.exception_handler(ActionError)
     @app.exception_handler(UserError)
@@ -85,6 +108,12 @@ def create_app(console_: Console) -> FastAPI:
             return JSONResponse({"detail": str(exc)}, status_code=status)
         return render(request, "error.html", {"status_code": status, "message": str(exc)}, status_code=status)
 
+    if console_.production:
+
+        @app.get(OPENAPI_URL, include_in_schema=False)
+        def openapi_schema(user: Annotated[CurrentUser, Depends(api_user())]) -> JSONResponse:
+            return JSONResponse(app.openapi())
+
     if console_.serves_api_docs:
 
         @app.get("/api/docs", include_in_schema=False)
@@ -93,6 +122,7 @@ def create_app(console_: Console) -> FastAPI:
 
         app.mount("/api/docs/assets", StaticFiles(directory=str(SWAGGER_ASSETS)), name="api-docs-assets")
     app.add_middleware(BodyLimit, limit=console_.max_body_bytes)
+    app.add_middleware(SecurityHeaders, production=console_.production)  # outermost: BodyLimit's 413 included
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
     app.include_router(pages.router)
     app.include_router(api.router)

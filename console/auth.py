@@ -10,7 +10,8 @@ limit, and an account is locked only when failures come from several addresses, 
 only itself. A waiting key is refused without looking at the password; every attempt is audited, and each failure
 is counted with one UPSERT per key in a transaction of its own (parallel guesses neither race nor fail). An admin
 lifts a lockout in the console or with ``dvc-hub users unlock``.
-Passwords must be 12+ characters and not guessable (zxcvbn, with the username and the product's words as context);
+Passwords must be 12+ characters and not guessable (zxcvbn, with the username, the product's words and the province's
+place names and year as context: :func:`password_context`);
 a user with a TOTP secret (pyotp) also needs the current code.
 """
 
@@ -18,7 +19,10 @@ from __future__ import annotations
 
 import hashlib
 import math
+import re
 import secrets
+import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -35,6 +39,7 @@ from zxcvbn import zxcvbn
 
 from console.models import AdminSession, SignInThrottle
 from foundation.clock import utcnow
+from foundation.topology import Topology
 from hub.store.db import Database
 from hub.store.models import AuditEntry, User
 
@@ -88,9 +93,31 @@ MIN_PASSWORD_SCORE = 3
 CONTEXT_WORDS = ("dvc-hub", "dvchub", "dvcqg", "dichvucong", "motcua", "mot cua", "admin", "quantri", "lienthong")
 
 
-def check_password(username: str, password: str) -> None:
-    """Refuse a password shorter than 12 characters, containing the username or the product's words, or guessable
-    from common passwords, words and patterns (zxcvbn's dictionaries, maintained upstream)."""
+# What a unit's name starts with; the place name after it is what an attacker tries ("Tỉnh Quảng Nam" → "quangnam").
+_UNIT_KINDS = re.compile(r"^(ubnd |tinh |thanh pho |thi xa |thi tran |huyen |quan |phuong |xa |so )+")
+
+
+def _folded(text: str) -> str:
+    """Lower case without accents, đ as d: how a place name is typed into a password ("Đà Nẵng" → "da nang")."""
+    marks = unicodedata.normalize("NFD", text.casefold().replace("đ", "d"))
+    return "".join(c for c in marks if not unicodedata.combining(c))
+
+
+def password_context(topology: Topology | None, year: int) -> tuple[str, ...]:
+    """The words of this deployment an attacker tries first: the province's and its units' place names, folded and
+    without spaces ("quangnam", "tamky", "nuithanh"), and the year with the one before it."""
+    names = [] if topology is None else [topology.name, *(unit.name for unit in topology.spec.units)]
+    places = set()
+    for name in names:
+        bare = _UNIT_KINDS.sub("", re.sub(r"[\d\s]+", " ", _folded(name)).strip())
+        places.add(re.sub(r"[^a-z]", "", bare))
+    return (*sorted(p for p in places if len(p) >= 4), str(year), str(year - 1))
+
+
+def check_password(username: str, password: str, context: Sequence[str] = ()) -> None:
+    """Refuse a password shorter than 12 characters, containing the username, the product's words or a place name
+    of ``context`` (:func:`password_context`), or guessable from common passwords, words and patterns (zxcvbn's
+    dictionaries, maintained upstream, with ``context`` among them)."""
     if len(password) < MIN_PASSWORD:
         raise UserError(
             f"Mật khẩu của {username!r} phải có ít nhất {MIN_PASSWORD} ký tự "
@@ -102,18 +129,32 @@ def check_password(username: str, password: str) -> None:
             f"Mật khẩu của {username!r} không được chứa tên đăng nhập hay tên hệ thống "
             "(password must not contain the username or the product's name)"
         )
-    verdict = zxcvbn(password, user_inputs=[username, *CONTEXT_WORDS], max_length=500)
+    letters = re.sub(r"[^a-z]", "", _folded(password))
+    if any(word.isalpha() and word in letters for word in context):
+        raise UserError(
+            f"Mật khẩu của {username!r} không được chứa địa danh của tỉnh hay đơn vị "
+            "(password must not contain the name of the province or one of its units)"
+        )
+    verdict = zxcvbn(password, user_inputs=[username, *CONTEXT_WORDS, *context], max_length=500)
     if verdict["score"] < MIN_PASSWORD_SCORE:
         hint = verdict["feedback"].get("warning") or "too easy to guess"
         raise UserError(f"Mật khẩu của {username!r} quá dễ đoán (password refused: {hint})")
 
 
-def create_user(session: Session, username: str, password: str, role: Role, *, actor: str | None = None) -> User:
-    """Add a user; the password must pass :func:`check_password`."""
+def create_user(
+    session: Session,
+    username: str,
+    password: str,
+    role: Role,
+    *,
+    actor: str | None = None,
+    context: Sequence[str] = (),
+) -> User:
+    """Add a user; the password must pass :func:`check_password` with ``context`` (:func:`password_context`)."""
     username = username.strip()
     if not username:
         raise UserError("Tên đăng nhập không được để trống (username must not be empty)")
-    check_password(username, password)
+    check_password(username, password, context)
     if session.scalar(select(User.id).where(User.username == username)) is not None:
         raise UserError(f"Người dùng {username!r} đã tồn tại (user already exists)")
     user = User(username=username, password_hash=hash_password(password), role=Role(role).value)

@@ -16,11 +16,12 @@ from rich.table import Table
 from sqlalchemy import select
 
 from console.alerts import AlertSettings
-from console.auth import Role, ThrottlePolicy, UserError, create_user, set_disabled, unlock_user
+from console.auth import Role, ThrottlePolicy, UserError, create_user, password_context, set_disabled, unlock_user
 from console.formatting import local_time
 from console.queries import SearchFilter, search, timeline
 from console.runner import Background
 from foundation import dates
+from foundation.clock import vietnam_now
 from foundation.settings import Environment, get_settings
 from foundation.topology import configured
 from hub.store.db import Database
@@ -98,10 +99,14 @@ def users_create(
     ] = "",
 ) -> None:
     """Create a console user (the first admin: `dvc-hub users create admin --role admin`)."""
+    settings = get_settings()
+    # The province's place names when its topology is in place (a first admin may be created before it is).
+    topology = configured(settings) if settings.topology_file.exists() else None
+    context = password_context(topology, vietnam_now().year)
     db = _db()
     try:
         with db.session() as session:
-            create_user(session, username, password, role, actor="cli")
+            create_user(session, username, password, role, actor="cli", context=context)
     except UserError as exc:
         errors.print(f"[red]✗[/red] {exc}", highlight=False)
         raise typer.Exit(1) from exc

@@ -1,5 +1,6 @@
 """What every console response carries and what every request may not exceed: security headers (CSP without inline
-script, no-store, HSTS in production), a request body size limit that refuses before reading, and the server's
+script, no-store, HSTS in production) on every answer, errors included, a request body size limit that refuses before
+reading, and the server's
 configuration (proxy headers believed only from configured proxies, uvicorn's logs through the structured handler).
 """
 
@@ -32,6 +33,33 @@ def security_headers(path: str, *, production: bool) -> dict[str, str]:
     if production:
         headers["Strict-Transport-Security"] = HSTS
     return headers
+
+
+class SecurityHeaders:
+    """Add :func:`security_headers` to every response that passes through, whoever wrote it (a route, an error
+    handler, :class:`BodyLimit`); a header the response already set is kept."""
+
+    def __init__(self, app: ASGIApp, *, production: bool) -> None:
+        self.app = app
+        self.production = production
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        extra = [
+            (k.lower().encode(), v.encode())
+            for k, v in security_headers(scope["path"], production=self.production).items()
+        ]
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                present = {name.lower() for name, _ in message.get("headers", [])}
+                added = [(name, value) for name, value in extra if name not in present]
+                message = {**message, "headers": [*message.get("headers", []), *added]}
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
 
 
 class BodyLimit:

@@ -21,6 +21,7 @@ from console.auth import (
     close_session,
     create_user,
     lift_block,
+    password_context,
     set_disabled,
     sign_in,
 )
@@ -28,6 +29,7 @@ from console.deps import CSRF_COOKIE, SESSION_COOKIE, CsrfChecked, client_of, co
 from console.models import Incident
 from console.rendering import render
 from console.reports import PeriodQuery, late_now
+from foundation.clock import vietnam_now
 from hub import procedures
 from hub.store.models import Message, MessageState, ReplayJob, User
 
@@ -317,17 +319,28 @@ def add_user(
 ) -> RedirectResponse:
     try:
         with console(request).db.session() as session:
-            create_user(session, username, password, role, actor=user.username)
+            context = password_context(console(request).topology, vietnam_now().year)
+            create_user(session, username, password, role, actor=user.username, context=context)
     except UserError as exc:
         return _back("/users", error=str(exc))
     return _back("/users")
 
 
-@router.post("/users/{username}/{verb}", dependencies=[CsrfChecked])
-def toggle_user(request: Request, username: str, verb: str, user: Admin) -> RedirectResponse:
+# One route per action: a catch-all "/users/{username}/{verb}" enabled a user on any verb but "disable".
+@router.post("/users/{username}/enable", dependencies=[CsrfChecked])
+def enable_user(request: Request, username: str, user: Admin) -> RedirectResponse:
+    return _set_disabled(request, username, False, user)
+
+
+@router.post("/users/{username}/disable", dependencies=[CsrfChecked])
+def disable_user(request: Request, username: str, user: Admin) -> RedirectResponse:
+    return _set_disabled(request, username, True, user)
+
+
+def _set_disabled(request: Request, username: str, disabled: bool, user: CurrentUser) -> RedirectResponse:
     try:
         with console(request).db.session() as session:
-            set_disabled(session, username, verb == "disable", actor=user.username)
+            set_disabled(session, username, disabled, actor=user.username)
     except UserError as exc:
         return _back("/users", error=str(exc))
     return _back("/users")

@@ -178,6 +178,8 @@ def _remove(folder: Path) -> None:
 
 PageOperator = Annotated[CurrentUser, Depends(page_user(Role.OPERATOR))]
 ApiOperator = Annotated[CurrentUser, Depends(api_user(Role.OPERATOR))]
+# Within BIGINT, so a huge run id is a 422 on the page as on the API, not a database overflow.
+RunId = Annotated[int, PathParam(ge=1, le=2**62)]
 
 
 class RepairOut(BaseModel):
@@ -192,7 +194,7 @@ def reconciliation_api(request: Request, user: ApiViewer, unit: UnitQuery = None
 
 
 @api.post("/reconciliation/{run_id}/repair", response_model=RepairOut, dependencies=[CsrfChecked])
-def repair_api(request: Request, run_id: Annotated[int, PathParam(ge=1, le=2**62)], user: ApiOperator) -> RepairOut:
+def repair_api(request: Request, run_id: RunId, user: ApiOperator) -> RepairOut:
     """Turn a run's missing and mismatched dossiers into a replay job (counted; start it like any replay job)."""
     job_id = repair(console(request).db, run_id, user=user.username)
     return RepairOut(run_id=run_id, replay_job_id=job_id)
@@ -208,7 +210,7 @@ def reconciliation_page(request: Request, user: PageViewer, unit: UnitQuery = No
 
 
 @pages.post("/reports/reconciliation/{run_id}/repair", dependencies=[CsrfChecked])
-def repair_page(request: Request, run_id: int, user: PageOperator) -> RedirectResponse:
+def repair_page(request: Request, run_id: RunId, user: PageOperator) -> RedirectResponse:
     job_id = repair(console(request).db, run_id, user=user.username)
     if job_id is None:
         return RedirectResponse("/reports/reconciliation?nothing=1", status_code=303)

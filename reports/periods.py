@@ -14,6 +14,10 @@ _DAY: Final = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
 _MONTH: Final = re.compile(r"^(\d{4})-(\d{2})$")
 _QUARTER: Final = re.compile(r"^(\d{4})-[Qq]([1-4])$")
 _YEAR: Final = re.compile(r"^(\d{4})$")
+# The years a report may cover: wide enough for any record a province keeps, narrow enough that a period, the one
+# before it and its Vietnam-time bounds in UTC stay inside the calendar (0001-01 and 9999-12-31 overflow).
+FIRST_YEAR: Final = 1990
+LAST_YEAR: Final = 2099
 
 
 class Grain(StrEnum):
@@ -80,8 +84,11 @@ def period_of(grain: Grain, day: date) -> Period:
 
 
 def parse_period(text: str) -> Period:
-    """``2023-10-05`` (day), ``2023-10`` (month), ``2023-Q4`` (quarter) or ``2023`` (year); ValueError otherwise."""
+    """``2023-10-05`` (day), ``2023-10`` (month), ``2023-Q4`` (quarter) or ``2023`` (year), in the years
+    FIRST_YEAR to LAST_YEAR; ValueError otherwise."""
     value = text.strip()
+    if value[:4].isdigit() and not FIRST_YEAR <= int(value[:4]) <= LAST_YEAR:
+        raise ValueError(f"kỳ báo cáo {text!r} nằm ngoài các năm {FIRST_YEAR}–{LAST_YEAR} (period out of range)")
     try:
         if match := _DAY.match(value):
             return period_of(Grain.DAY, date(*(int(g) for g in match.groups())))

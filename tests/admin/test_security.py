@@ -22,17 +22,18 @@ from sqlalchemy import func, select
 from starlette.routing import Route
 
 from console.app import Console, create_app
-from console.auth import Role, ThrottlePolicy, UserError, check_password, create_user, set_totp
+from console.auth import Role, ThrottlePolicy, UserError, check_password, create_user, password_context, set_totp
 from console.hardening import CSP, server_config
 from foundation import logs
-from foundation.clock import utcnow
+from foundation.clock import utcnow, vietnam_now
 from foundation.redaction import mask_text, redact_data, redact_model
+from foundation.topology import load
 from hub.store.db import Database
-from hub.store.models import Attempt, AuditEntry, Dossier, DossierVersion, Message, MessageState, ReplayJob
+from hub.store.models import Attempt, AuditEntry, Dossier, DossierVersion, Message, MessageState, ReplayJob, User
 from mappings.canonical import Dossier as CanonicalDossier
 from tests.admin import seed
 from tests.admin.conftest import METRICS_TOKEN, csrf_of, login
-from tests.conftest import Serve
+from tests.conftest import TOPOLOGIES, Serve
 from tests.servers import Live
 
 # --- 1. personal data never reaches a viewer --------------------------------------------------------------------
@@ -390,6 +391,54 @@ def test_production_adds_hsts_and_turns_the_api_docs_off(start_console: Serve, d
         assert httpx.get(f"{live.url}/api/docs").status_code == 404
 
 
+def _carries_the_security_headers(response: httpx.Response) -> None:
+    where = f"{response.request.method} {response.request.url.path} -> {response.status_code}"
+    assert response.headers.get("content-security-policy") == CSP, where
+    assert response.headers.get("x-frame-options") == "DENY", where
+    assert response.headers.get("x-content-type-options") == "nosniff", where
+    assert response.headers.get("referrer-policy") == "same-origin", where
+    assert response.headers.get("cache-control") == "no-store", where
+    assert response.headers.get("strict-transport-security", "").startswith("max-age="), where
+
+
+def test_error_responses_carry_the_security_headers_too(start_console: Serve, sqlite_url: str) -> None:
+    # Given a production console whose database has no tables (a failed migration): every sign-in is a server error
+    broken = Database(sqlite_url)
+    for live in start_console(Console(db=broken, production=True, max_body_bytes=1000)):
+        # When each kind of error is asked for, on a connection of its own (the server closes one after a 500 or 413)
+        asked: list[tuple[str, str, dict[str, Any]]] = [
+            ("POST", "/api/v1/session", {"json": {"username": "admin", "password": "x"}}),  # 500, the API
+            ("GET", "/", {"headers": {"Cookie": "dvc_session=a-session-token"}}),  # 500, a page
+            ("POST", "/api/v1/session", {"content": b"x" * 2000}),  # 413, refused before the application
+            ("GET", "/no-such-page", {}),  # 404
+            ("DELETE", "/login", {}),  # 405
+            ("GET", f"/api/v1/messages/{10**30}", {}),  # 401 before 422
+        ]
+        answers = [httpx.request(method, live.url + path, timeout=10, **kw) for method, path, kw in asked]
+        # Then each says so with the headers every normal answer carries
+        assert [a.status_code for a in answers] == [500, 500, 413, 404, 405, 401]
+        for answer in answers:
+            _carries_the_security_headers(answer)
+        assert "máy chủ" in answers[0].json()["detail"] and "máy chủ" in answers[1].text
+
+
+def test_in_production_the_openapi_schema_is_served_only_to_a_signed_in_user(
+    start_console: Serve, db: Database
+) -> None:
+    seed.users(db)
+    for live in start_console(Console(db=db, production=True)):
+        with httpx.Client(base_url=live.url, timeout=10) as http:
+            stranger = http.get("/api/v1/openapi.json")
+            token = http.post("/api/v1/session", json={"username": "viewer", "password": seed.PASSWORD}).json()
+            signed_in = http.get("/api/v1/openapi.json", headers={"Authorization": f"Bearer {token['token']}"})
+    assert stranger.status_code == 401 and "paths" not in stranger.text
+    assert signed_in.status_code == 200 and "/api/v1/messages" in signed_in.json()["paths"]
+
+
+def test_outside_production_the_openapi_schema_stays_public(client: httpx.Client) -> None:
+    assert client.get("/api/v1/openapi.json").status_code == 200
+
+
 # --- bounded inputs, body limit, proxy headers, logout, logs --------------------------------------------------------
 
 
@@ -490,6 +539,62 @@ def test_uvicorn_errors_are_json_lines_in_production(capsys: pytest.CaptureFixtu
         structlog.reset_defaults()
     event = json.loads(line)
     assert event["event"] == "Exception in ASGI application" and "RuntimeError: boom" in event["exception"]
+
+
+def _disabled(db: Database, username: str) -> bool:
+    with db.session() as session:
+        return bool(session.scalar(select(User.disabled).where(User.username == username)))
+
+
+def test_only_enable_and_disable_change_a_user_and_no_other_verb_enables(db: Database, client: httpx.Client) -> None:
+    csrf = login(client, "admin")
+    # Given a user the admin disabled through the users page's own form
+    assert client.post("/users/viewer/disable", data={"csrf": csrf}).status_code == 303
+    assert _disabled(db, "viewer")
+    # When anything else is posted as the action
+    for verb in ("anything", "enablex", "Enable", "delete"):
+        answer = client.post(f"/users/viewer/{verb}", data={"csrf": csrf})
+        # Then there is no such route and the user stays disabled
+        assert answer.status_code in {404, 405}, verb
+        assert _disabled(db, "viewer"), verb
+    # while the real action still works
+    assert client.post("/users/viewer/enable", data={"csrf": csrf}).status_code == 303
+    assert not _disabled(db, "viewer")
+
+
+@pytest.mark.parametrize(
+    ("topology", "password"),
+    [
+        ("quang-nam-2023.yaml", "Quangnam@{year}"),
+        ("quang-nam-2023.yaml", "TAMKY.{year}.tamky"),
+        ("quang-nam-2023.yaml", "Núi-Thành#{year}!"),
+        ("da-nang-2025.yaml", "Danang@{year}!"),
+        ("da-nang-2025.yaml", "Đà Nẵng {year} ơi"),
+    ],
+)
+def test_the_admin_cannot_give_a_password_made_of_the_province_s_places_and_the_year(
+    start_console: Serve, db: Database, topology: str, password: str
+) -> None:
+    # Given the console of a province, its units in the topology
+    seed.users(db)
+    for live in start_console(Console(db=db, topology=load(TOPOLOGIES / topology))):
+        with httpx.Client(base_url=live.url, timeout=10) as admin:
+            csrf = login(admin, "admin")
+            # When the admin gives a new user a password built from a place name and this year
+            chosen = password.format(year=vietnam_now().year)
+            answer = admin.post("/users", data={"csrf": csrf, "username": "tram", "password": chosen, "role": "viewer"})
+    # Then the console refuses it, saying why, and creates no user
+    assert answer.status_code == 303 and "error=" in answer.headers["location"], chosen
+    with db.session() as session:
+        assert session.scalar(select(User.id).where(User.username == "tram")) is None
+
+
+def test_place_names_refuse_only_passwords_that_contain_them() -> None:
+    context = password_context(load(TOPOLOGIES / "quang-nam-2023.yaml"), year=2023)
+    assert {"quangnam", "tamky", "nuithanh", "2023"} <= set(context)
+    with pytest.raises(UserError, match="địa danh"):
+        check_password("operator", "quangnam-2023-ok?", context)
+    check_password("operator", "ruộng-lúa-xanh-mướt-ven-sông-Thu-Bồn", context)
 
 
 def test_create_user_applies_the_policy(db: Database) -> None:

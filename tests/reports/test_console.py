@@ -78,6 +78,46 @@ def test_the_api_needs_a_session_and_a_valid_period(http: httpx.Client) -> None:
     assert "2025-13" in wrong.text
 
 
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/v1/reports/late?period=0001-01",
+        "/api/v1/reports/indicators?period=9999-12-31",
+        "/api/v1/reports/indicators?period=0001",
+        "/api/v1/dashboard?period=9999-Q4",
+        "/reports/late?period=0001-01",
+        "/reports/indicators?period=9999-12-31",
+        "/reports/monthly.xlsx?month=0001-01",
+        "/?period=0001-01",
+        f"/api/v1/messages/{10**30}",
+        f"/messages/{10**30}",
+    ],
+)
+def test_periods_and_ids_beyond_the_calendar_are_refused_in_vietnamese(http: httpx.Client, path: str) -> None:
+    # Given a signed-in viewer (a cookie for the pages, a bearer token for the API)
+    login(http, "viewer")
+    headers = _token(http) if path.startswith("/api/") else {}
+    # When they ask for a period at the calendar's ends or an id beyond the database's integers
+    answer = http.get(path, headers=headers)
+    # Then the console says what is wrong, in Vietnamese first, and does not crash
+    assert answer.status_code == 422, answer.text
+    assert "không hợp lệ" in answer.text or "ngoài" in answer.text, answer.text
+
+
+def test_a_huge_run_id_is_refused_in_vietnamese_on_the_page_and_the_api(http: httpx.Client) -> None:
+    csrf = login(http, "operator")
+    huge = 10**30
+    page = http.post(f"/reports/reconciliation/{huge}/repair", data={"csrf": csrf})
+    api = http.post(f"/api/v1/reports/reconciliation/{huge}/repair", headers=_token_of(http, "operator"))
+    assert page.status_code == 422 and "không hợp lệ" in page.text, page.text
+    assert api.status_code == 422 and "không hợp lệ" in api.json()["detail"][0]["msg"], api.text
+
+
+def _token_of(http: httpx.Client, username: str) -> dict[str, str]:
+    answer = http.post("/api/v1/session", json={"username": username, "password": seed.PASSWORD})
+    return {"Authorization": f"Bearer {answer.json()['token']}"}
+
+
 def test_the_late_page_shows_apologies_and_breaches(http: httpx.Client) -> None:
     login(http, "viewer")
 
