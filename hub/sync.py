@@ -131,7 +131,7 @@ def poll_unit(
                 "feed_entry_unreadable", dossier_code=problem.dossier_code, field=problem.field_path, page=pages
             )
         unreadable.extend(page.problems)
-        if page.problems:  # durable before the watermark can pass them (a page's own transaction, below)
+        if page.problems:  # committed before the page's own transaction (below) moves the watermark past them
             with ctx.db.session() as session:
                 _park_unreadable(session, system, unit_code, page.problems)
         refs = [r for r in page.items if until is None or r.updated_at < until]
