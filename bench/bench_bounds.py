@@ -20,11 +20,11 @@ from pydantic import SecretStr
 
 from connectors.errors import Bounds
 from connectors.http import Endpoint, Timeouts, pooled_session
-from connectors.soap import SoapConnector
 from devtools.hostile import HUGE_BYTES, hostile_server
 from foundation.credentials import Credentials
 from foundation.errors import HubError
 from mappings.vendors import profile
+from systems.motcua.connector import SoapConnector
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results" / "bounds.txt"

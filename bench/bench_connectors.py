@@ -19,10 +19,10 @@ from typing import Any
 import requests
 from lxml import etree
 
-from connectors.soap import SoapConnector
 from foundation.clock import VN_TZ
 from foundation.topology import System
 from systems import registry
+from systems.motcua.connector import SoapConnector
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results" / "connectors.txt"

@@ -22,9 +22,11 @@ from typing import Any, cast
 import pydantic
 import pydantic_core
 
-from mappings import canonical, dvcqg, motcua
+from mappings import canonical
 from mappings.canonical import Dossier
 from mappings.procedures import InMemoryProcedureLookup, NationalProcedure
+from systems.dvcqg import mapping as dvcqg
+from systems.motcua import mapping as motcua
 
 RESULTS = Path(__file__).resolve().parent / "results" / "mappings.txt"
 TARGET_PER_SECOND = 15_000  # record → canonical → portal JSON, issue #15

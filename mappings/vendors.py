@@ -4,7 +4,7 @@ Provinces buy one-stop-shop software from different vendors. Onboarding another 
 ``mappings/vendors/`` (or any file a system's ``vendor_file`` option names), never new code: the connectors read
 operation and element names, request value formats and the paging style from the profile, and :func:`to_default`
 reshapes a vendor's record (nested groups, converters, sentinels, the vendor's code spellings, the change feed's time)
-into the default vendor's record (``simulators/contracts``), which ``mappings/motcua.py`` maps to the canonical
+into the default vendor's record (``simulators/contracts``), which ``systems/motcua/mapping.py`` maps to the canonical
 dossier; :func:`from_default` is the reverse, for pushes. ``default.yaml`` is the annotated reference of every key.
 Everything here is pure: loading a profile reads a file, reshaping touches no I/O.
 """

@@ -15,7 +15,14 @@ from pydantic import Field
 
 from connectors.errors import ErrorTable
 from connectors.http import Endpoint
-from connectors.rest import (
+from foundation.credentials import credentials_for
+from foundation.redaction import declare_personal
+from foundation.settings import Settings
+from foundation.topology import System
+from mappings.canonical import Dossier, ProgressEntry
+from mappings.procedures import ProcedureLookup
+from systems.dvcqg import mapping as dvcqg
+from systems.dvcqg.connector import (
     BasicAuth,
     ClientCredentials,
     DvcqgConnector,
@@ -25,14 +32,7 @@ from connectors.rest import (
     SessionLogin,
     UrlPerOperation,
 )
-from connectors.rest import portal_body as portal_body_check
-from foundation.credentials import credentials_for
-from foundation.redaction import declare_personal
-from foundation.settings import Settings
-from foundation.topology import System
-from mappings import dvcqg
-from mappings.canonical import Dossier, ProgressEntry
-from mappings.procedures import ProcedureLookup
+from systems.dvcqg.connector import portal_body as portal_body_check
 from systems.kind import Builder, Options, Outgoing, SystemKind
 
 PERSONAL = frozenset(

@@ -6,13 +6,13 @@ import threading
 from collections.abc import Mapping
 from typing import Any
 
-from connectors.fake import FakeConnector
 from connectors.http import Endpoint
 from foundation.settings import Settings
 from foundation.topology import System
-from mappings.motcua import status_of
 from systems import motcua
+from systems.fake.connector import FakeConnector
 from systems.kind import Options, SystemKind
+from systems.motcua.mapping import status_of
 
 _lock = threading.Lock()
 _fakes: dict[str, FakeConnector] = {}

@@ -11,16 +11,16 @@ from collections.abc import Mapping, Sequence
 
 from connectors.base import RawRecord
 from connectors.http import Endpoint
-from connectors.soap import SoapConnector
 from foundation.credentials import credentials_for
 from foundation.errors import ConfigurationError
 from foundation.redaction import declare_personal
 from foundation.settings import Settings
 from foundation.topology import System
-from mappings import motcua
 from mappings.canonical import Dossier, ProgressEntry
 from mappings.procedures import ProcedureLookup
 from systems.kind import Outgoing, SystemKind
+from systems.motcua import mapping as motcua
+from systems.motcua.connector import SoapConnector
 from systems.vendor import VendorOptions
 
 # The applicant's fields in the default contract (ChuHoSo is the applicant as a whole).

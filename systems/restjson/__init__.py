@@ -2,8 +2,8 @@
 
 Its API is described by a vendor profile with ``transport: json`` (``mappings/vendors/``): operations are URL
 templates, response paths are dotted JSON paths, and the record is reshaped to the default one-stop-shop record
-exactly as the SOAP kind's is, so the same mapping (``mappings/motcua.py``) makes canonical dossiers of it. It is a
-source only: the vendors seen so far take no status updates over their JSON API.
+exactly as the SOAP kind's is, so the same mapping (``systems/motcua/mapping.py``) makes canonical dossiers of it.
+It is a source only: the vendors seen so far take no status updates over their JSON API.
 """
 
 from __future__ import annotations
@@ -12,7 +12,6 @@ from collections.abc import Mapping
 from typing import ClassVar, Literal
 
 from connectors.http import Endpoint
-from connectors.restjson import JsonConnector
 from foundation.credentials import credentials
 from foundation.errors import ConfigurationError
 from foundation.redaction import declare_personal
@@ -20,6 +19,7 @@ from foundation.settings import Settings
 from foundation.topology import System
 from systems import motcua
 from systems.kind import SystemKind
+from systems.restjson.connector import JsonConnector
 from systems.vendor import VendorOptions
 
 

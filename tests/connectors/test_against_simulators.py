@@ -14,7 +14,6 @@ import pytest
 from connectors.base import ChangeRef
 from connectors.errors import RateLimited, RemoteRejected, RemoteTimeout, RemoteUnavailable
 from connectors.recording import ExchangeLog
-from connectors.rest import DvcqgConnector
 from foundation.clock import VN_TZ
 from foundation.topology import System, load
 from hub.store.db import Database
@@ -22,6 +21,7 @@ from schedules.catalogue import refresh_agencies
 from schedules.models import CatalogueAgency
 from simulators.server import Simulators
 from systems import registry
+from systems.dvcqg.connector import DvcqgConnector
 from tests.conftest import TOPOLOGIES
 
 

@@ -17,10 +17,10 @@ import requests
 from connectors.errors import AnswerTooLarge, Bounds, DeadlineExceeded
 from connectors.http import Endpoint, Timeouts, pooled_session
 from connectors.recording import ExchangeLog
-from connectors.soap import SoapConnector
 from devtools.hostile import hostile_server
 from foundation.errors import Action, HubError
 from mappings.vendors import profile
+from systems.motcua.connector import SoapConnector
 from tests.connectors.conftest import CONTRACT_WSDL, CREDS
 
 DEADLINE = 2.0

@@ -28,11 +28,11 @@ from connectors.errors import (
     retry_after_seconds,
 )
 from connectors.recording import ExchangeLog
-from connectors.rest import DvcqgConnector, ServiceEnvelope, SessionLogin, portal_body
-from connectors.soap import SoapConnector
 from foundation.clock import VN_TZ
 from foundation.errors import HubError
 from mappings.vendors import Faults, VendorProfile, profile
+from systems.dvcqg.connector import DvcqgConnector, ServiceEnvelope, SessionLogin, portal_body
+from systems.motcua.connector import SoapConnector
 from tests.connectors.conftest import CONTRACT_WSDL, CREDS, PORTAL_URL, SOAP_URL, endpoint, envelope, fault
 
 VIETNAMESE = "Mã TTHC 1.000046 không tồn tại trong CSDL quốc gia"

@@ -9,8 +9,8 @@ import pytest
 
 from connectors.base import ChangeRef, Source, Target
 from connectors.errors import RemoteRejected, RemoteUnavailable
-from connectors.fake import FakeConnector
 from foundation.clock import VN_TZ
+from systems.fake.connector import FakeConnector
 
 T0 = datetime(2024, 3, 1, 8, 0, tzinfo=VN_TZ)
 

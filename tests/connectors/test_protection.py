@@ -16,9 +16,9 @@ from connectors.errors import CircuitOpen, RateLimited, RemoteTimeout, RemoteUna
 from connectors.http import Endpoint, Timeouts
 from connectors.protection import BreakerState, CircuitBreaker, LocalRateLimiter, RedisRateLimiter
 from connectors.recording import ExchangeLog
-from connectors.rest import DvcqgConnector, NoAuth, ServiceEnvelope
-from connectors.soap import SoapConnector
 from mappings.vendors import profile
+from systems.dvcqg.connector import DvcqgConnector, NoAuth, ServiceEnvelope
+from systems.motcua.connector import SoapConnector
 from tests.connectors.conftest import CONTRACT_WSDL, CREDS
 
 

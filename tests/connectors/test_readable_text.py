@@ -7,8 +7,8 @@ import responses
 
 from connectors.errors import Bounds, RemoteUnavailable, readable_text
 from connectors.recording import ExchangeLog
-from connectors.soap import SoapConnector
 from mappings.vendors import profile
+from systems.motcua.connector import SoapConnector
 from tests.connectors.conftest import CONTRACT_WSDL, CREDS, FIXTURES, SOAP_URL, endpoint
 
 IIS_PAGE = (FIXTURES / "iis-server-error.html").read_text(encoding="utf-8")

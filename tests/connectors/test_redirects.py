@@ -10,12 +10,12 @@ import responses
 
 from connectors.errors import RedirectRefused
 from connectors.recording import ExchangeLog
-from connectors.rest import DvcqgConnector, NoAuth, ServiceEnvelope, SessionLogin, portal_body
-from connectors.soap import SoapConnector
 from foundation.errors import Action
 from foundation.topology import System
 from mappings.vendors import profile
 from systems import registry
+from systems.dvcqg.connector import DvcqgConnector, NoAuth, ServiceEnvelope, SessionLogin, portal_body
+from systems.motcua.connector import SoapConnector
 from tests.connectors.conftest import CONTRACT_WSDL, CREDS, PORTAL_URL, SOAP_URL, endpoint
 
 STRANGER = "http://stranger.test/collect"

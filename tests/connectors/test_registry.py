@@ -9,13 +9,13 @@ import requests
 import responses
 
 from connectors.errors import AuthenticationFailed
-from connectors.fake import FakeConnector
 from connectors.recording import ExchangeLog
-from connectors.rest import DvcqgConnector
 from foundation.errors import ConfigurationError
 from foundation.topology import System
 from systems import registry
+from systems.dvcqg.connector import DvcqgConnector
 from systems.fake import fake_connector
+from systems.fake.connector import FakeConnector
 
 PASSWORD = "portal-pass-Zq93"
 SESSION = "sess-7f3a9c1e55"

@@ -14,9 +14,9 @@ import yaml
 from connectors.errors import AuthenticationFailed, CircuitOpen, RemoteUnavailable, Resolution, SoapFault, fault_verdict
 from connectors.protection import CircuitBreaker
 from connectors.recording import ExchangeLog
-from connectors.soap import SoapConnector
 from foundation.errors import ConfigurationError
 from mappings.vendors import Faults, VendorProfile, load_profile, profile
+from systems.motcua.connector import SoapConnector
 from tests.connectors.conftest import CONTRACT_WSDL, CREDS, SOAP_URL, endpoint, fault
 
 # An ASMX service's faults as a profile declares them: the vendor puts its codes in faultcode and its words in

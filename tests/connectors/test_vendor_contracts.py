@@ -23,7 +23,6 @@ from connectors.recording import ExchangeLog
 from foundation.clock import VN_TZ
 from foundation.errors import ConfigurationError
 from foundation.topology import System, Topology, load
-from mappings import motcua
 from mappings.codes import Status
 from mappings.errors import ValidationFailed
 from mappings.tables import tables
@@ -31,6 +30,7 @@ from mappings.vendors import VENDORS_DIR, ChangesRequest, load_profile, to_defau
 from simulators.phuongnam import UNKNOWN_TIME
 from simulators.server import Simulators
 from systems import registry
+from systems.motcua import mapping as motcua
 from tests.conftest import TOPOLOGIES
 
 SYSTEMS = ("MOTCUA_QUANGNAM", "MOTCUA_TAMKY", "MOTCUA_HOIAN")

@@ -21,7 +21,6 @@ from dramatiq.errors import QueueJoinTimeout
 from sqlalchemy import func, select
 from structlog.testing import capture_logs
 
-from connectors.fake import FakeConnector
 from foundation.settings import Settings
 from foundation.topology import load
 from hub import context, procedures
@@ -31,6 +30,7 @@ from hub.middleware import IntegrationLog
 from hub.store.db import Database
 from hub.store.models import Message, MessageState
 from hub.worker import embedded_workers
+from systems.fake.connector import FakeConnector
 from tests.conftest import TOPOLOGIES
 from tests.hub.factories import T0
 from tests.waiting import eventually

@@ -22,7 +22,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from connectors.http import Endpoint, Timeouts
-from connectors.soap import SoapConnector, forget_wsdl_documents
+from connectors.soap import forget_wsdl_documents
 from foundation.errors import HubError
 from foundation.settings import Settings
 from foundation.topology import load
@@ -30,9 +30,10 @@ from hub import procedures
 from hub.context import ConnectorPool, HubContext
 from hub.store.db import Database
 from hub.sync import apply
-from mappings import motcua
 from mappings.vendors import profile
 from migrations import upgrade
+from systems.motcua import mapping as motcua
+from systems.motcua.connector import SoapConnector
 from tests.conftest import TOPOLOGIES
 from tests.connectors.conftest import CONTRACT_WSDL, CREDS
 from tests.hub.factories import COMMUNE, T0

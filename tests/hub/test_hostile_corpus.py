@@ -23,14 +23,15 @@ import yaml
 from sqlalchemy import select
 
 from connectors.base import ChangeRef
-from connectors.fake import FakeConnector
 from connectors.http import Endpoint, Timeouts
-from connectors.soap import SoapConnector, forget_wsdl_documents
+from connectors.soap import forget_wsdl_documents
 from hub.store.db import Database
 from hub.store.models import Attempt, Message, MessageState
 from hub.sync import request_poll
 from mappings.vendors import profile
 from migrations import upgrade
+from systems.fake.connector import FakeConnector
+from systems.motcua.connector import SoapConnector
 from tests.connectors.conftest import CONTRACT_WSDL, CREDS
 from tests.hub.conftest import Hub, running_hub
 from tests.hub.factories import COMMUNE

@@ -10,12 +10,12 @@ import pytest
 from sqlalchemy import func, select
 
 from connectors.errors import RemoteRejected
-from connectors.fake import FakeConnector
 from foundation.errors import HubError
 from hub import outbox
 from hub.reconcile import reconcile
 from hub.store.db import Database
 from hub.store.models import TRANSITIONS, Attempt, Message, MessageState
+from systems.fake.connector import FakeConnector
 from tests.hub.conftest import Hub, running_hub
 from tests.hub.factories import COMMUNE, dossier_code, record
 from tests.waiting import eventually

@@ -13,13 +13,13 @@ from sqlalchemy import func, select
 
 from connectors.base import PushResult
 from connectors.errors import RemoteRejected, RemoteUnavailable
-from connectors.fake import FakeConnector
 from hub import control, outbox, procedures, replay
 from hub.broker import dossier_mutex
 from hub.reconcile import reconcile
 from hub.store.db import Database
 from hub.store.models import Attempt, Delivery, Dossier, MessageState, Watermark
 from hub.sync import request_poll
+from systems.fake.connector import FakeConnector
 from tests.hub.conftest import Hub, running_hub
 from tests.hub.factories import COMMUNE, DISTRICT, T0, dossier_code, progress, record
 from tests.waiting import eventually

@@ -13,11 +13,11 @@ from sqlalchemy import select
 
 from connectors.base import PushResult, RawRecord
 from connectors.errors import RemoteUnavailable
-from connectors.fake import FakeConnector
 from foundation.errors import HubError
 from hub.store.db import Database
 from hub.store.models import Delivery, Dossier, MessageState
 from hub.sync import request_poll
+from systems.fake.connector import FakeConnector
 from tests.hub.conftest import Hub, running_hub
 from tests.hub.factories import COMMUNE, DISTRICT, T0, dossier_code, progress, record
 from tests.hub.test_pipeline import PORTAL, pushes, put, record_at, transferred

@@ -7,9 +7,9 @@ from typing import Any
 import pytest
 
 from foundation.errors import Problem
-from mappings import motcua
 from mappings.errors import ValidationFailed
 from mappings.procedures import InMemoryProcedureLookup
+from systems.motcua import mapping as motcua
 
 
 def broken_record() -> dict[str, Any]:

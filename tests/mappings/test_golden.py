@@ -14,11 +14,12 @@ from typing import Any
 
 import pytest
 
-from mappings import dvcqg, motcua
 from mappings.canonical import Dossier
 from mappings.codes import Status
 from mappings.errors import MappingMissing
 from mappings.procedures import InMemoryProcedureLookup
+from systems.dvcqg import mapping as dvcqg
+from systems.motcua import mapping as motcua
 from tests.mappings.soap import record_from_envelope
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "mappings"

@@ -15,12 +15,13 @@ from typing import Any
 
 import pytest
 
-from mappings import dvcqg, motcua
 from mappings.canonical import Dossier
 from mappings.codes import Status
 from mappings.procedures import InMemoryProcedureLookup
 from mappings.vendors import get_path, profile, to_default
 from simulators import catalogue
+from systems.dvcqg import mapping as dvcqg
+from systems.motcua import mapping as motcua
 from tests.mappings.soap import ROOT, vendor_reply
 from tests.mappings.test_golden import FIXTURES, check_golden
 

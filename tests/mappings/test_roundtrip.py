@@ -10,11 +10,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from foundation.clock import VN_TZ
-from mappings import dvcqg, motcua
 from mappings.canonical import Dossier
 from mappings.codes import ApplicantType, Channel, ReturnMethod, Status
 from mappings.procedures import InMemoryProcedureLookup
 from mappings.vendors import from_default, profile, to_default
+from systems.dvcqg import mapping as dvcqg
+from systems.motcua import mapping as motcua
 
 # Vietnamese letters, digits and inner spaces; the canonical model trims and folds, so generate what it keeps
 _LETTERS = (

@@ -13,7 +13,6 @@ import pytest
 from sqlalchemy import select
 
 from connectors.base import RawRecord
-from connectors.fake import FakeConnector
 from foundation.clock import VN_TZ
 from foundation.settings import Settings
 from foundation.topology import load
@@ -27,6 +26,7 @@ from reports.periods import parse_period
 from reports.reconciliation import Reconciler
 from reports.rules import Rules
 from reports.service import Reports
+from systems.fake.connector import FakeConnector
 from systems.registry import kind_of
 from tests.conftest import TOPOLOGIES
 from tests.hub.conftest import Hub, workers

@@ -10,13 +10,13 @@ import sys
 from datetime import datetime, timedelta
 
 from cli.main import app
-from connectors.fake import FakeConnector
 from foundation.clock import VN_TZ
 from foundation.settings import get_settings
 from foundation.topology import load
 from hub import context, procedures
 from hub.context import ConnectorPool, HubContext
 from hub.store.db import Database
+from systems.fake.connector import FakeConnector
 from tests.hub.factories import AGENCY, record
 
 SOURCE = "motcua-quangnam"

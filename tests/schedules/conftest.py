@@ -13,13 +13,13 @@ from typing import IO
 
 import pytest
 
-from connectors.fake import FakeConnector
 from foundation.settings import Settings
 from foundation.topology import load
 from hub import context, procedures
 from hub.context import ConnectorPool, HubContext
 from hub.store.db import Database
 from hub.worker import embedded_workers
+from systems.fake.connector import FakeConnector
 from tests.conftest import ROOT, TOPOLOGIES
 from tests.hub.conftest import Hub, fresh_queues
 from tests.hub.factories import T0

@@ -3,7 +3,7 @@
 The profile's operations are ``"METHOD /path/{element}"`` templates relative to the system's base URL: request
 elements named in the path are filled in, the others go to the query string. Response paths are dotted paths into
 the JSON body. Records come back in the default vendor's shape (:func:`mappings.vendors.to_default`), exactly as the
-SOAP connector's do, so ``mappings/motcua.py`` maps both. Calls go through the :class:`Endpoint` (breaker, rate
+SOAP connector's do, so ``systems/motcua/mapping.py`` maps both. Calls go through the :class:`Endpoint` (breaker, rate
 limit, recording); HTTP Basic authentication; a status that is not 2xx is classified by the error table here.
 """
 
