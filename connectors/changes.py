@@ -11,6 +11,8 @@ from datetime import datetime
 from typing import Any, Protocol, runtime_checkable
 
 from connectors.base import ChangePage, ChangeRef, FeedProblem, RawRecord
+from connectors.dataset import dataset_rows
+from connectors.embedded import UnreadableText, parse_json_text, parse_xml_text
 from connectors.errors import Resolution, UnreadableEntry, Verdict, to_error
 from connectors.http import Endpoint
 from connectors.paging import paging_for
@@ -59,7 +61,10 @@ class ProfileDrivenSource(ABC):
 
     def _record(self, reply: Any, dossier_code: str | None) -> Mapping[str, Any]:
         """The dossier record an answer of the dossier operation holds, read as the feed reads its answers."""
-        record = self.feed.read(reply, self.vendor.responses.dossier.record)
+        where = self.vendor.responses.dossier.record
+        record = self.feed.read(reply, where.path)
+        if isinstance(record, str) and (where.xml_string or where.json_string):
+            record = self._record_in_text(record, dossier_code)
         if not isinstance(record, Mapping):
             raise to_error(
                 Verdict(Resolution.PERMANENT, remote_message="câu trả lời không có hồ sơ (no record in the answer)"),
@@ -68,6 +73,21 @@ class ProfileDrivenSource(ABC):
                 dossier_code=dossier_code,
             )
         return record
+
+    def _record_in_text(self, text: str, dossier_code: str | None) -> Any:
+        """A record the answer holds as XML or JSON text, parsed as hardened as the answer itself."""
+        where = self.vendor.responses.dossier.record
+        cap = self.endpoint.bounds.max_answer_bytes
+        try:
+            return parse_xml_text(text, max_bytes=cap) if where.xml_string else parse_json_text(text, max_bytes=cap)
+        except UnreadableText as exc:
+            shown = f"hồ sơ {dossier_code}: " if dossier_code else ""
+            raise to_error(
+                Verdict(Resolution.UNREADABLE, remote_message=f"{shown}{where.path} (responses.dossier.record): {exc}"),
+                system=self.system,
+                operation=self.vendor.operations.dossier,
+                dossier_code=dossier_code,
+            ) from None
 
     def fetch_changes(self, unit_code: str, since: datetime, token: str | None = None) -> ChangePage:
         return self.feed.page(self._changes, unit_code, since, token)
@@ -113,7 +133,8 @@ class ChangeFeed:
         }
         reply = call(request_body(self.vendor.requests.changes, values))
         shape = self.vendor.responses.changes
-        entries = as_list(self.read(reply, shape.items))
+        found = self.read(reply, shape.items)
+        entries = dataset_rows(found, shape.dataset) if shape.dataset else as_list(found)
         refs: list[ChangeRef] = []
         problems: list[FeedProblem] = []
         first_error: UnreadableEntry | None = None

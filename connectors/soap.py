@@ -88,9 +88,15 @@ class EnvelopeRecorder:
     Nothing is parsed or redacted here (the attempt writer makes the viewers' copy, only for what is recorded).
     """
 
-    def __init__(self, personal: frozenset[str] = frozenset()) -> None:
+    def __init__(self, personal: frozenset[str] = frozenset(), cut: re.Pattern[bytes] | None = None) -> None:
         self.personal = personal  # a vendor's own names, beside the one list (foundation.redaction)
+        self.cut = cut  # a profile's custom headers (connectors.soap_headers): credentials, cut like WS-Security
         self._local = threading.local()
+
+    def kept(self, message: bytes) -> bytes:
+        """A request envelope as it may be kept: without the WS-Security header or the profile's custom headers."""
+        message = _SECURITY.sub(b"", message)
+        return self.cut.sub(b"", message) if self.cut is not None else message
 
     def begin(self, operation: str, started_at: datetime) -> None:
         self._local.pending = _Pending(operation, started_at, time.perf_counter())
@@ -121,7 +127,7 @@ class GuardedTransport(zeep.Transport):
         pending = self.recorder.pending()
         operation = pending.operation if pending is not None else "post"
         if pending is not None:
-            pending.request = _SECURITY.sub(b"", message)  # the credentials never reach the log
+            pending.request = self.recorder.kept(message)  # the credentials never reach the log
         response = self.endpoint.fetch(operation, "POST", address, data=message, headers=headers)
         if pending is not None:
             pending.status_code = response.status_code

@@ -25,6 +25,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from foundation.clock import VN_TZ
 from foundation.errors import ConfigurationError
 from mappings.normalize import day_written
+from mappings.record_values import FieldValue
 
 VENDORS_DIR = Path(__file__).resolve().parent / "vendors"
 
@@ -201,10 +202,32 @@ class ChangesResponse(_Frozen):
     token: str | None = None
     total_pages: str | None = None
     times: Converter = Field(default_factory=Converter, description="how the feed's change times are read")
+    dataset: str | None = Field(
+        default=None, description="items is a .NET DataSet: the diffgram table whose rows are the entries"
+    )
+
+
+class RecordPath(_Frozen):
+    """Where the answer holds the record, and whether it is a text to parse first (XML or JSON in a string)."""
+
+    path: str
+    xml_string: bool = False
+    json_string: bool = False
+
+    @model_validator(mode="after")
+    def _one_text_kind(self) -> RecordPath:
+        if self.xml_string and self.json_string:
+            raise ValueError("a record string is either xml_string or json_string")
+        return self
 
 
 class DossierResponse(_Frozen):
-    record: str
+    record: RecordPath
+
+    @field_validator("record", mode="before")
+    @classmethod
+    def _short_form(cls, value: Any) -> Any:
+        return {"path": value} if isinstance(value, str) else value
 
 
 class UpdateResponse(_Frozen):
@@ -241,7 +264,7 @@ class Group(_Frozen):
 
     path: str
     each: bool = False
-    fields: dict[str, str | Group]
+    fields: dict[str, str | Group | FieldValue]
 
 
 class RecordShape(_Frozen):
@@ -250,7 +273,7 @@ class RecordShape(_Frozen):
     ``from_feed``: default fields the record lacks, taken from the change feed's entry (its time or revision).
     """
 
-    fields: dict[str, str | Group]
+    fields: dict[str, str | Group | FieldValue]
     from_feed: dict[str, FeedField] = Field(default_factory=dict)
 
 
@@ -328,6 +351,27 @@ class Faults(_Frozen):
         return code is not None and self.meaning(codes=(code,), reason="", detail=code) == "not_found"
 
 
+class SoapHeader(_Frozen):
+    """A custom SOAP header element every call carries (an ASMX ``AuthHeader``): its children by element name, each
+    ``username``, ``password`` (from the system's credentials) or a fixed text."""
+
+    element: str
+    namespace: str | None = None
+    fields: dict[str, str]
+
+    @field_validator("fields")
+    @classmethod
+    def _values_known(cls, fields: dict[str, str]) -> dict[str, str]:
+        if not fields:
+            raise ValueError("a header needs at least one field")
+        return fields
+
+    def values(self, username: str, password: str) -> dict[str, str]:
+        """Each child's text: ``username`` / ``password`` from the credentials, anything else as written."""
+        given = {"username": username, "password": password}
+        return {name: given.get(source, source) for name, source in self.fields.items()}
+
+
 class VendorProfile(_Frozen):
     """One vendor's names; see ``mappings/vendors/default.yaml`` for the meaning of every key."""
 
@@ -337,6 +381,8 @@ class VendorProfile(_Frozen):
     wsdl: str | None = Field(default=None, description="local WSDL path, relative to the profile file")
     service: str | None = Field(default=None, description="wsdl:service name when the WSDL declares several")
     port: str | None = None
+    ws_security: bool = Field(default=True, description="send a WS-Security UsernameToken (SOAP)")
+    headers: tuple[SoapHeader, ...] = Field(default=(), description="custom SOAP headers every call carries")
     operations: Operations
     requests: Requests
     responses: Responses
@@ -482,12 +528,14 @@ def as_list(value: Any) -> list[Any]:
     return list(value) if isinstance(value, list | tuple) else [value]
 
 
-def _project(data: Any, fields: Mapping[str, str | Group]) -> dict[str, Any]:
+def _project(data: Any, fields: Mapping[str, str | Group | FieldValue]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for target, source in fields.items():
         value: Any
         if isinstance(source, str):
             value = get_path(data, source)
+        elif isinstance(source, FieldValue):
+            value = source.pick(get_path(data, source.path) if source.path else None)
         elif source.each:
             value = [_project(item, source.fields) for item in as_list(get_path(data, source.path))]
         else:
@@ -498,7 +546,7 @@ def _project(data: Any, fields: Mapping[str, str | Group]) -> dict[str, Any]:
     return out
 
 
-def _unproject(data: Any, fields: Mapping[str, str | Group]) -> dict[str, Any]:
+def _unproject(data: Any, fields: Mapping[str, str | Group | FieldValue]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for target, source in fields.items():
         value = get_path(data, target)
@@ -506,6 +554,9 @@ def _unproject(data: Any, fields: Mapping[str, str | Group]) -> dict[str, Any]:
             continue
         if isinstance(source, str):
             set_path(out, source, value)
+        elif isinstance(source, FieldValue):
+            if source.path is not None:  # a constant has nowhere to go in the vendor's record
+                set_path(out, source.path, value)
         elif source.each:
             set_path(out, source.path, [_unproject(item, source.fields) for item in as_list(value)])
         elif isinstance(value, Mapping):
@@ -600,7 +651,7 @@ def unread_paths(record: Any, vendor: VendorProfile) -> list[str]:
     return sorted(p for p in _leaves(record, "") if not any(p == r or p.startswith(r + ".") for r in read))
 
 
-def _field_key(fields: Mapping[str, str | Group], path: str, prefix: str) -> str | None:
+def _field_key(fields: Mapping[str, str | Group | FieldValue], path: str, prefix: str) -> str | None:
     for target, source in fields.items():
         if path == target:
             return f"{prefix}.{target}"
@@ -609,10 +660,13 @@ def _field_key(fields: Mapping[str, str | Group], path: str, prefix: str) -> str
     return None
 
 
-def _read_paths(fields: Mapping[str, str | Group], base: str) -> Iterator[str]:
+def _read_paths(fields: Mapping[str, str | Group | FieldValue], base: str) -> Iterator[str]:
     for source in fields.values():
         if isinstance(source, str):
             yield base + source
+        elif isinstance(source, FieldValue):
+            if source.path is not None:
+                yield base + source.path
         else:
             yield from _read_paths(source.fields, f"{base}{source.path}.")
 

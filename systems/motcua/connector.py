@@ -1,7 +1,8 @@
 """The one-stop-shop's SOAP service (zeep) as a :class:`Source` and a :class:`Target`, named by a vendor profile.
 
-Every call has explicit connect and operation timeouts, carries a WS-Security UsernameToken (text or digest), and goes
-through the shared transport of :mod:`connectors.soap`. :meth:`SoapConnector._operation` is the one place where
+Every call has explicit connect and operation timeouts, carries a WS-Security UsernameToken (text or digest) and/or
+the profile's custom headers (:mod:`connectors.soap_headers`), and goes through the shared transport of
+:mod:`connectors.soap`. :meth:`SoapConnector._operation` is the one place where
 zeep's, lxml's and requests' exceptions become the hub's errors. Records come back as plain dicts in the default
 vendor's shape (:func:`mappings.vendors.to_default`); :mod:`systems.motcua.mapping` makes canonical dossiers of them.
 """
@@ -23,6 +24,7 @@ from zeep.wsse.username import UsernameToken
 
 from connectors.base import Health, PushResult, RawRecord
 from connectors.changes import ChangeFeed, ProfileDrivenSource, request_body
+from connectors.dataset import DataSetAsElements
 from connectors.errors import (
     AuthenticationFailed,
     RemoteNotFound,
@@ -47,6 +49,7 @@ from connectors.soap import (
     wsdl_document,
     zeep_settings,
 )
+from connectors.soap_headers import CustomHeaders, HeaderElement, header_pattern
 from foundation.credentials import Credentials
 from foundation.errors import ConfigurationError, HubError, RetryableError
 from foundation.redaction import scrub
@@ -74,7 +77,11 @@ class SoapConnector(ProfileDrivenSource):
         self.feed = ChangeFeed(vendor, page_size, _at, endpoint.clock)
         self._password = credentials.password.get_secret_value()
         endpoint.secrets = lambda: (self._password,)
-        self.envelopes = EnvelopeRecorder(frozenset(vendor.personal))
+        headers = [
+            HeaderElement(h.element, h.namespace, h.values(credentials.username, self._password))
+            for h in vendor.headers
+        ]
+        self.envelopes = EnvelopeRecorder(frozenset(vendor.personal), header_pattern([h.element for h in headers]))
         location = wsdl or (str(vendor.wsdl_path) if vendor.wsdl_path else f"{endpoint.base_url}?wsdl")
         try:
             document = wsdl_document(location, endpoint.session, strict=strict, timeout=endpoint.timeouts.read)
@@ -85,7 +92,13 @@ class SoapConnector(ProfileDrivenSource):
         self.client = zeep.Client(  # type: ignore[no-untyped-call]
             document,
             transport=GuardedTransport(endpoint, self.envelopes),
-            wsse=UsernameToken(credentials.username, self._password, use_digest=use_digest),  # type: ignore[no-untyped-call]
+            wsse=UsernameToken(credentials.username, self._password, use_digest=use_digest)  # type: ignore[no-untyped-call]
+            if vendor.ws_security
+            else None,
+            plugins=[
+                *([CustomHeaders(headers)] if headers else []),
+                *([DataSetAsElements()] if vendor.responses.changes.dataset else []),
+            ],
             settings=zeep_settings(strict=strict),
         )
         self.service = self._bind(document, endpoint.base_url)
@@ -338,6 +351,8 @@ def _at(reply: Any, path: str) -> Any:
     """The value at ``path`` in an answer; zeep unwraps a response whose wrapper has a single child, so the path's
     first step may already be gone."""
     first, _, rest = path.partition(".")
+    if not isinstance(reply, Mapping) and not rest:
+        return reply  # a single-valued answer (a result string) unwrapped whole
     if isinstance(reply, Mapping) and first not in reply:
         return get_path(reply, rest) if rest else reply
     return get_path(reply, path)

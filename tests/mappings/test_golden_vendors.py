@@ -51,7 +51,8 @@ def vendor_record(name: str) -> dict[str, Any]:
     else:
         reply = json.loads(path.read_text(encoding="utf-8"))
         feed = None
-    record = get_path(reply, vendor.responses.dossier.record) if vendor.responses.dossier.record in reply else reply
+    where = vendor.responses.dossier.record.path
+    record = get_path(reply, where) if where in reply else reply
     result: dict[str, Any] = to_default(record, vendor, feed=feed)
     return result
 
