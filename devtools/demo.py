@@ -53,7 +53,8 @@ DEMO_DIR = PROJECT_ROOT / "var" / "demo"
 DEMO_TOPOLOGY = PROJECT_ROOT / "config" / "topologies" / "quang-nam-2023-three-vendors.yaml"
 # The simulators' default credentials, for the demo only; production reads them from the environment or files.
 DEMO_CREDENTIALS = {
-    ref: ("hub", "hub-secret") for ref in ("MOTCUA_QUANGNAM", "MOTCUA_TAMKY", "MOTCUA_HOIAN", "MOTCUA_DANANG", "DVCQG")
+    ref: ("hub", "hub-secret")
+    for ref in ("MOTCUA_QUANGNAM", "MOTCUA_TAMKY", "MOTCUA_HOIAN", "MOTCUA_DANANG", "MOTCUA_DIENBAN", "DVCQG")
 }
 TOPOLOGIES = PROJECT_ROOT / "config" / "topologies"
 # What goes wrong during the demo's day: a flaky portal, a slow and occasionally failing one-stop-shop, a feed

@@ -20,7 +20,7 @@ from starlette.applications import Starlette
 
 from foundation.clock import VN_TZ
 from foundation.topology import System, Topology
-from simulators import bachdang, phuongnam, portal, soap
+from simulators import bachdang, phuongnam, portal, soap, thubon
 from simulators import catalogue as catalogue_module
 from simulators.clock import SimClock
 from simulators.faults import FaultInjector, FaultSpec
@@ -30,7 +30,12 @@ from simulators.records import HoSo
 from simulators.soap import Credentials
 
 # Which simulated vendor serves a system: its profile's name (options.vendor) → the path it is served under.
-VENDOR_PATHS = {"default": "/motcua", "phuongnam": phuongnam.PATH, "bachdang": bachdang.PATH}
+VENDOR_PATHS = {
+    "default": "/motcua",
+    "phuongnam": phuongnam.PATH,
+    "bachdang": bachdang.PATH,
+    "thubon": thubon.PATH,
+}
 
 
 def vendor_of(system: System) -> str:
@@ -124,6 +129,7 @@ class Simulators:
             self.store, served.get("phuongnam", ()), self.faults, self.credentials, self.clock
         )
         self.bachdang = bachdang.BachDangApi(self.store, served.get("bachdang", ()), self.faults, self.credentials)
+        self.thubon = thubon.ThuBonService(self.store, served.get("thubon", ()), self.faults, self.credentials)
         if dossiers:
             self.lifecycle.populate(dossiers)
         self._host, self._ports = host, (soap_port, portal_port)
@@ -133,7 +139,7 @@ class Simulators:
 
     def start(self) -> Self:
         # One port serves every simulated one-stop-shop vendor, each under its own path.
-        extra = [*phuongnam.routes(self.phuongnam), *bachdang.routes(self.bachdang)]
+        extra = [*phuongnam.routes(self.phuongnam), *bachdang.routes(self.bachdang), *thubon.routes(self.thubon)]
         soap_server = ServerThread(soap.create_app(self.soap_service, extra), self._host, self._ports[0])
         portal_server = ServerThread(portal.create_app(self.portal_app), self._host, self._ports[1])
         for server in (soap_server, portal_server):
