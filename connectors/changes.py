@@ -89,6 +89,22 @@ class ProfileDrivenSource(ABC):
                 dossier_code=dossier_code,
             ) from None
 
+    def answers(self, unit_code: str, since: datetime, dossier_code: str | None) -> dict[str, Any]:
+        """The feed's first page and a dossier's answer as the transport decodes them, before any profile path is
+        read (what ``vendor probe --show-paths`` lists); no dossier code: the feed's answer only."""
+        feed = self.feed
+        ask = feed.paging.ask(since, None, feed.clock())
+        values = {"unit": unit_code, "since": ask.since, "until": ask.until, "page_size": feed.page_size}
+        out = {"changes": self._changes(request_body(self.vendor.requests.changes, {**values, "page": ask.page}))}
+        if dossier_code is not None:
+            out["dossier"] = self._operation(
+                "dossier",
+                self.vendor.operations.dossier,
+                request_body(self.vendor.requests.dossier, {"unit": unit_code, "code": dossier_code}),
+                dossier_code=dossier_code,
+            )
+        return out
+
     def fetch_changes(self, unit_code: str, since: datetime, token: str | None = None) -> ChangePage:
         return self.feed.page(self._changes, unit_code, since, token)
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from connectors.answer_paths import answer_paths
 from connectors.base import ChangeRef
 from connectors.changes import ProfiledSource, feed_of
 from connectors.errors import AuthenticationFailed
@@ -52,6 +53,7 @@ class ProbeReport:
     canonical: dict[str, Any] | None = None
     findings: list[Finding] = field(default_factory=list)
     unread: list[str] = field(default_factory=list)
+    paths: dict[str, list[str]] = field(default_factory=dict)  # --show-paths: each answer's paths, by role
 
     @property
     def ok(self) -> bool:
@@ -66,8 +68,11 @@ def probe(
     since: datetime | None = None,
     code: str | None = None,
     saved: bytes | None = None,
+    show_paths: bool = False,
 ) -> ProbeReport:
-    """Probe ``system`` live (``unit``'s feed from ``since``, dossier ``code`` or the feed's first) or ``saved``."""
+    """Probe ``system`` live (``unit``'s feed from ``since``, dossier ``code`` or the feed's first) or ``saved``;
+    ``show_paths`` also lists the paths of both answers as the transport decodes them
+    (:mod:`connectors.answer_paths`)."""
     report = ProbeReport(system=system.name)
     kind = registry.kind_of(system)
     try:
@@ -94,6 +99,8 @@ def probe(
                 raise ConfigurationError("Cần --since khi thăm dò trực tuyến / a live probe needs --since")
             seen = _feed(report, source, unit, since, code)
             report.dossier_code = code or (seen.dossier_code if seen else None)
+            if show_paths and not any(f.where == "changes" for f in report.findings):  # a refusal is said once
+                _paths(report, source, unit, since)
             if report.dossier_code is None:
                 return report
             try:
@@ -123,6 +130,18 @@ def _feed(
     report.next_token = page.next_token
     wanted = [r for r in page.items if code is None or r.dossier_code == code]
     return wanted[0] if wanted else None
+
+
+def _paths(report: ProbeReport, source: ProfiledSource, unit: str, since: datetime) -> None:
+    answers = getattr(source, "answers", None)
+    if answers is None:
+        return
+    try:
+        decoded = answers(unit, since, report.dossier_code)
+    except HubError as exc:
+        report.findings.append(refused_finding("paths", exc, FEED_KEYS))
+        return
+    report.paths = {role: answer_paths(answer) for role, answer in decoded.items()}
 
 
 def refused_finding(where: str, exc: HubError, keys: tuple[str, ...]) -> Finding:

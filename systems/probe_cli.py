@@ -33,6 +33,14 @@ def probe_command(
         Path | None, typer.Option(help="A saved answer of the dossier operation (SOAP envelope or JSON), offline.")
     ] = None,
     topology: Annotated[Path | None, typer.Option(help="Topology YAML (default: the configured one).")] = None,
+    show_paths: Annotated[
+        bool,
+        typer.Option(
+            "--show-paths",
+            help="List every path of the feed's and the dossier's answers, with the profile key each needs "
+            "(a DataSet's table, a record in XML or JSON text): what responses.* and record.fields name.",
+        ),
+    ] = False,
 ) -> None:
     """Read a unit's change feed and one dossier through the system's vendor profile; show every problem at once."""
     console = Console()
@@ -56,6 +64,7 @@ def probe_command(
             since=start,
             code=code,
             saved=record.read_bytes() if record else None,
+            show_paths=show_paths,
         )
     except ConfigurationError as exc:
         console.print(f"[red]{exc.message}[/red]")
@@ -76,6 +85,10 @@ def render(console: Console, report: ProbeReport) -> None:
         for ref in report.feed[:10]:
             table.add_row(ref.dossier_code, str(ref.version), ref.updated_at.isoformat())
         console.print(table)
+    for role, paths in report.paths.items():
+        console.print(f"[bold]Đường dẫn trong câu trả lời (paths in the answer) {role}[/bold]")
+        for line in paths:
+            console.print(f"  {line}", markup=False, highlight=False)
     if report.raw is not None:
         console.print(f"[bold]Bản ghi của nhà cung cấp (the vendor's record) {report.dossier_code or ''}[/bold]")
         console.print_json(_json(report.raw))

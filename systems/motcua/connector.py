@@ -12,6 +12,7 @@ from __future__ import annotations
 import time
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import replace
+from datetime import datetime
 from typing import Any, Self
 
 import requests
@@ -124,6 +125,21 @@ class SoapConnector(ProfileDrivenSource):
                 f"not a saved {operation} answer envelope: {exc}"
             ) from exc
         return self._record(zeep.helpers.serialize_object(reply, target_cls=dict), None)  # type: ignore[no-untyped-call]
+
+    def answers(self, unit_code: str, since: datetime, dossier_code: str | None) -> dict[str, Any]:
+        out = super().answers(unit_code, since, dossier_code)
+        roles = {"changes": self.vendor.operations.changes, "dossier": self.vendor.operations.dossier}
+        return {role: self._named(roles[role], reply) for role, reply in out.items()}
+
+    def _named(self, operation: str, reply: Any) -> Any:
+        """zeep unwraps an answer whose wrapper holds one element (``_at`` allows for it); the probe shows the answer
+        under that element's name, the name a profile path starts with."""
+        elements = self._binding.get(operation).output.body.type.elements
+        if len(elements) == 1:
+            name = elements[0][0]
+            if not isinstance(reply, Mapping) or name not in reply:
+                return {name: reply}
+        return reply
 
     # ── Target ──
 
