@@ -125,7 +125,9 @@ class _Record(BaseModel):
 
 
 class Applicant(_Record):
-    """The applicant (chủ hồ sơ)."""
+    """The applicant (chủ hồ sơ). Required: ``name`` (the portal's ChuHoSo). ``kind`` is a citizen unless the vendor
+    says otherwise (a vendor may write it only for organisations: a profile's ``{default: ...}``); the rest is
+    optional contact data the portal takes when it is there."""
 
     name: PersonalText  # ChuHoSo
     kind: ApplicantType = ApplicantType.CITIZEN  # LoaiDoiTuong
@@ -139,7 +141,9 @@ class Applicant(_Record):
 
 
 class SubmittedFile(_Record):
-    """A file in the dossier (TaiLieuNop)."""
+    """A file in the dossier (TaiLieuNop). Required: ``file_id`` and ``name``, which identify it. The portal requires
+    none of the others: a vendor that keeps no component code or URL sends none, and a flag it does not keep is "no"
+    (or a profile's ``{const: ...}``)."""
 
     file_id: Text  # TepDinhKemId
     name: Name  # TenTepDinhKem
@@ -220,7 +224,15 @@ class ProgressEntry(_Record):
 
 
 class Dossier(_Record):
-    """An administrative dossier (hồ sơ thủ tục hành chính) as the hub knows it."""
+    """An administrative dossier (hồ sơ thủ tục hành chính) as the hub knows it.
+
+    Required, because the portal requires it (MaHoSo, TenTTHC, KenhThucHien, ChuHoSo, TrangThaiHoSo:
+    ``shared/domain/dvcqg-contract.md``): ``code``, ``procedure_name``, ``channel``, ``applicant``, ``status``; and
+    because the hub needs it: ``receiving_unit`` (routing), ``local_procedure_code`` (mapped to the portal's MaTTHC),
+    ``version`` and ``updated_at`` (which copy is newer). Everything else is optional: a vendor that does not keep a
+    field sends nothing. The portal's conditional rule (NgayTiepNhan for statuses 2, 4, 5, 6, 8, 9, 10) is not
+    repeated here: the portal refuses such a record itself (error 20), naming the field.
+    """
 
     code: DossierCode  # MaHoSo, the business key of everything
     receiving_unit: UnitCode  # the unit that received it; kept forever, even after the unit is merged
