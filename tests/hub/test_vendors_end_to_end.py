@@ -1,8 +1,9 @@
-"""Three one-stop-shop vendors, each described only by its profile, synced end to end: change feed → hub → portal.
+"""One-stop-shop vendors, each described only by its profile, synced end to end: change feed → hub → portal.
 
 The simulated province runs the default contract's SOAP service (province, Núi Thành and its communes), Phương
-Nam's SOAP service (Tam Kỳ) and Bạch Đằng's JSON API (Hội An). The hub polls every unit through its system's
-profile; at the end the national portal holds every dossier of every unit with the source's status.
+Nam's SOAP service (Tam Kỳ), Bạch Đằng's JSON API (Hội An) and Thu Bồn's ASMX service (Điện Bàn, Duy Xuyên). The hub
+polls every unit through its system's profile; at the end the national portal holds every dossier of every unit with
+the source's status.
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ from tests.waiting import eventually
 pytestmark = pytest.mark.slow
 
 IN_FLIGHT = [s.value for s in MessageState if s.in_flight]
-SYSTEMS = ("MOTCUA_QUANGNAM", "MOTCUA_TAMKY", "MOTCUA_HOIAN", "DVCQG")
+SYSTEMS = ("MOTCUA_QUANGNAM", "MOTCUA_TAMKY", "MOTCUA_HOIAN", "MOTCUA_DIENBAN", "DVCQG")
 
 
 def _drain(db: Database, timeout: float = 120.0) -> None:
@@ -102,7 +103,7 @@ def test_every_vendor_syncs_to_the_portal_through_its_profile_alone(
     topology = load(TOPOLOGIES / "quang-nam-2023-three-vendors.yaml")
     vendor_by_unit = {u.code: vendor_of(topology.systems[u.system]) for u in topology.units if u.system}
     at_source = Counter(vendor_by_unit[r.MaDonViTiepNhan] for r in source.values())
-    assert set(at_source) == {"default", "phuongnam", "bachdang"}
+    assert set(at_source) == {"default", "phuongnam", "bachdang", "thubon"}
     assert all(n >= 10 for n in at_source.values()), at_source
     missing = [code for code in source if code not in portal]
     mismatched = [c for c, r in source.items() if c in portal and str(portal[c]["TrangThaiHoSo"]) != str(r.TrangThai)]
@@ -111,13 +112,17 @@ def test_every_vendor_syncs_to_the_portal_through_its_profile_alone(
 
 @pytest.mark.parametrize(
     ("unit", "fault", "element"),
-    [("502", "phuongnam:TraCuuBienDong", "thoiDiemSua"), ("503", "bachdang:changes", "revision")],
-    ids=["soap-feed", "json-feed"],
+    [
+        ("502", "phuongnam:TraCuuBienDong", "thoiDiemSua"),
+        ("503", "bachdang:changes", "revision"),
+        ("507", "thubon:GetChangedDossiers", "PHIEN_BAN"),
+    ],
+    ids=["soap-feed", "json-feed", "dataset-feed"],
 )
 def test_one_unreadable_feed_entry_is_parked_by_name_and_every_other_entry_syncs(
     start_simulators: type[Simulators], tmp_path: Path, unit: str, fault: str, element: str
 ) -> None:
-    with start_simulators(load(TOPOLOGIES / "quang-nam-2023-three-vendors.yaml"), seed=21, dossiers=150) as sims:
+    with start_simulators(load(TOPOLOGIES / "quang-nam-2023-three-vendors.yaml"), seed=21, dossiers=200) as sims:
         ctx = _hub(sims, tmp_path)
         system = str(ctx.topology.unit(unit).system)
         at_source = {r.MaHoSo for r in sims.store.records(unit)}
@@ -226,3 +231,27 @@ def test_reconciliation_and_a_fresh_replay_read_a_vendor_whose_records_take_thei
     assert run.checked == run.listed > 10
     assert run.differences == []
     assert outcome in {("sync", "succeeded", None), ("sync", "skipped", None)}
+
+
+def test_a_wrong_password_for_a_header_authenticated_vendor_parks_the_poll_after_one_attempt(
+    start_simulators: type[Simulators], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Thu Bồn's ASMX service refuses a wrong AuthHeader password with a *server* fault "Sai thông tin xác thực":
+    its profile's ``faults.auth`` makes it a refusal of the credentials, parked at once, never retried as an outage
+    (issue 29, done-when 3)."""
+    monkeypatch.setenv("DVC_HUB_CRED_MOTCUA_DIENBAN_PASSWORD", "wrong-password-123")
+    with start_simulators(load(TOPOLOGIES / "quang-nam-2023-three-vendors.yaml"), seed=29, dossiers=100) as sims:
+        ctx = _hub(sims, tmp_path)
+        with workers(ctx):
+            # When the hub polls one of the vendor's units with a wrong password
+            request_poll(ctx.db, "motcua-dienban", "507", reason="test")
+            _drain(ctx.db)
+        with ctx.db.session() as session:
+            messages = list(session.execute(select(Message)).scalars())
+        ctx.close()
+
+    # Then the poll is parked after its one attempt as refused credentials, with the vendor's words and no password
+    [message] = messages
+    assert (message.kind, message.state, message.attempts) == ("poll", MessageState.PARKED.value, 1)
+    assert message.error_class == "authentication_failed"
+    assert "wrong-password-123" not in str(message.error_message)
