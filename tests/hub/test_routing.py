@@ -171,5 +171,6 @@ def test_config_check_warns_for_every_unit_whose_system_takes_no_updates() -> No
     result = CliRunner().invoke(app, ["config", "check", str(TOPOLOGIES / "quang-nam-2023-three-vendors.yaml")])
     assert result.exit_code == 0, result.output  # a warning, not an error: the hub still reads those units
     warned = [line for line in result.output.splitlines() if "⚠" in line]
-    assert [line.split("units.")[1].split(" ")[0] for line in warned] == ["502", "503"]
+    # Phương Nam (502), Bạch Đằng (503) and Thu Bồn (507, 508) take no status updates
+    assert [line.split("units.")[1].split(" ")[0] for line in warned] == ["502", "503", "507", "508"]
     assert all("không nhận cập nhật liên thông" in line for line in warned)
