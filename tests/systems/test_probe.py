@@ -24,7 +24,7 @@ from tests.conftest import TOPOLOGIES
 
 ROOT = Path(__file__).resolve().parents[2]
 FIXTURES = ROOT / "tests" / "fixtures" / "mappings"
-SERVED = [("motcua-quangnam", "20965"), ("motcua-tamky", "502"), ("motcua-hoian", "503")]
+SERVED = [("motcua-quangnam", "20965"), ("motcua-tamky", "502"), ("motcua-hoian", "503"), ("motcua-dienban", "507")]
 
 
 @pytest.fixture(scope="module")
@@ -37,7 +37,7 @@ def world(
 
 @pytest.fixture(autouse=True)
 def _fresh(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    for ref in ("MOTCUA_QUANGNAM", "MOTCUA_TAMKY", "MOTCUA_HOIAN"):
+    for ref in ("MOTCUA_QUANGNAM", "MOTCUA_TAMKY", "MOTCUA_HOIAN", "MOTCUA_DIENBAN"):
         monkeypatch.setenv(f"DVC_HUB_CRED_{ref}_USERNAME", "hub")
         monkeypatch.setenv(f"DVC_HUB_CRED_{ref}_PASSWORD", "hub-secret")
     registry.reset()
@@ -143,6 +143,7 @@ def test_the_cli_probes_a_saved_record_offline(
     [
         ("motcua-tamky", "502", "phuongnam:TraCuuBienDong", "thoiDiemSua"),
         ("motcua-hoian", "503", "bachdang:changes", "revision"),
+        ("motcua-dienban", "507", "thubon:GetChangedDossiers", "PHIEN_BAN"),
     ],
 )
 def test_an_unreadable_feed_entry_fails_the_probe_by_name_without_a_traceback(
@@ -195,3 +196,16 @@ def test_the_vendors_words_are_masked_before_the_probe_shows_them() -> None:
     finding = refused_finding("changes", refused, FEED_KEYS)
     assert "Sai mật khẩu cho ***" in finding.message
     assert "0905" not in finding.message and "aHViOmh1Yi1zZWNyZXQ=" not in finding.message
+
+
+def test_show_paths_lists_the_answers_paths_with_the_keys_they_need_and_no_values(world: Any) -> None:
+    sims, topology_file = world
+    since = (sims.now() - timedelta(days=30)).strftime("%Y-%m-%dT%H:%M:%S%z")
+    args = ["vendor", "probe", "motcua-dienban", "--unit", "507", "--since", since, "--topology", str(topology_file)]
+    result = CliRunner().invoke(app, [*args, "--show-paths"], env={"COLUMNS": "250"})
+    assert result.exit_code == 0, result.output
+    assert "GetChangedDossiersResult  → DataSet: items: GetChangedDossiersResult, dataset: Table" in result.output
+    assert "GetDossierResult  → record in text: record: {path: GetDossierResult, xml_string: true}" in result.output
+    assert "CONG_DAN.HO_TEN  (str)" in result.output and "_value_1" not in result.output
+    without = CliRunner().invoke(app, args, env={"COLUMNS": "250"})
+    assert without.exit_code == 0 and "GetChangedDossiersResult" not in without.output
