@@ -17,6 +17,7 @@ import pytest
 import yaml
 from sqlalchemy import select
 
+from connectors.protection import BreakerState
 from foundation.settings import Settings
 from foundation.topology import load
 from hub import procedures, replay
@@ -27,6 +28,7 @@ from hub.sync import request_poll
 from migrations import upgrade
 from reports.reconciliation import connected
 from simulators.server import Simulators, vendor_of
+from systems import registry
 from tests.conftest import TOPOLOGIES
 from tests.hub.conftest import in_flight_count, workers
 from tests.waiting import eventually
@@ -241,17 +243,24 @@ def test_a_wrong_password_for_a_header_authenticated_vendor_parks_the_poll_after
     (issue 29, done-when 3)."""
     monkeypatch.setenv("DVC_HUB_CRED_MOTCUA_DIENBAN_PASSWORD", "wrong-password-123")
     with start_simulators(load(TOPOLOGIES / "quang-nam-2023-three-vendors.yaml"), seed=29, dossiers=100) as sims:
-        ctx = _hub(sims, tmp_path)
+        # a circuit that would open at the first failure it counts
+        ctx = _hub(sims, tmp_path, {"motcua-dienban": {"breaker_failures": 1}})
         with workers(ctx):
-            # When the hub polls one of the vendor's units with a wrong password
-            request_poll(ctx.db, "motcua-dienban", "507", reason="test")
-            _drain(ctx.db)
+            # When the hub polls the vendor's two units with a wrong password
+            for unit in ("507", "508"):
+                request_poll(ctx.db, "motcua-dienban", unit, reason="test")
+                _drain(ctx.db)
+            circuits = [c for c in registry.breaker_snapshot() if c.endpoint == "motcua-dienban"]
         with ctx.db.session() as session:
-            messages = list(session.execute(select(Message)).scalars())
+            messages = list(session.execute(select(Message).order_by(Message.id)).scalars())
         ctx.close()
 
-    # Then the poll is parked after its one attempt as refused credentials, with the vendor's words and no password
-    [message] = messages
-    assert (message.kind, message.state, message.attempts) == ("poll", MessageState.PARKED.value, 1)
-    assert message.error_class == "authentication_failed"
-    assert "wrong-password-123" not in str(message.error_message)
+    # Then each poll is parked after its one attempt as refused credentials (the second not stopped by an open
+    # circuit: the refusal says nothing about the endpoint's health), with no password in what is stored
+    assert [(m.kind, m.unit_code, m.state, m.attempts) for m in messages] == [
+        ("poll", "507", MessageState.PARKED.value, 1),
+        ("poll", "508", MessageState.PARKED.value, 1),
+    ]
+    assert {m.error_class for m in messages} == {"authentication_failed"}
+    assert all("wrong-password-123" not in str(m.error_message) for m in messages)
+    assert circuits and all(c.state is BreakerState.CLOSED and c.consecutive_failures == 0 for c in circuits)
