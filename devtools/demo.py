@@ -1,12 +1,12 @@
 """``make demo``: a day of Quảng Nam traffic through the hub on the embedded default, with faults.
 
-The province runs one-stop-shop software from three vendors (``config/topologies/quang-nam-2023-three-vendors.yaml``):
-the default contract's SOAP service, Phương Nam's SOAP service and Bạch Đằng's JSON API, each read through its vendor
-profile alone. Every simulator runs in this process on free ports; the hub runs on SQLite with the in-process broker
-and worker threads. The demo plays simulated hours, polls every unit after each, shows live progress, then does what
-an administrator would after an incident — map the procedures that were missing, replay what was parked — and ends
-with a reconciliation of every unit: dossiers at the source, at the national portal, at the other levels, missing,
-mismatched, parked and why, and the month's indicators with the path of its Excel workbook.
+The province runs one-stop-shop software from several vendors (``config/topologies/quang-nam-2023-three-vendors.yaml``):
+the default contract's SOAP service, Phương Nam's SOAP service, Bạch Đằng's JSON API and Thu Bồn's ASMX service, each
+read through its vendor profile alone. Every simulator runs in this process on free ports; the hub runs on SQLite
+with the in-process broker and worker threads. The demo plays simulated hours, polls every unit after each, shows live
+progress, then does what an administrator would after an incident — map the procedures that were missing, replay
+what was parked — and ends with a reconciliation of every unit: dossiers at the source, at the national portal, at the
+other levels, missing, mismatched, parked and why, and the month's indicators with the path of its Excel workbook.
 
 A topology with a merger (``da-nang-2025``: Quảng Nam's units served until 30 June 2025, then merged into Đà Nẵng's)
 is played across it: four weeks of June traffic at the old units, then the day runs over midnight into 1 July, when
@@ -65,6 +65,8 @@ DEMO_FAULTS: dict[str, dict[str, float | int]] = {
     "soap:LayChiTietHoSo": {"soap_fault_rate": 0.03, "latency_ms": 2, "latency_jitter_ms": 2},
     "soap:LayDanhSachHoSoThayDoi": {"feed_duplicate_rate": 0.2, "feed_shuffle_rate": 0.2},
     "phuongnam:LayHoSo": {"soap_fault_rate": 0.03},
+    # an ASMX server fault with an empty <detail />, which no profile list names: retried by the table
+    "thubon:GetDossier": {"soap_fault_rate": 0.03},
     # Not errors: a failed window restarts the whole poll from the watermark, which empty windows do not move.
     "bachdang": {"latency_ms": 2, "latency_jitter_ms": 2},
 }
@@ -140,7 +142,8 @@ def run(
         unmapped = _load_procedure_mappings(ctx.db, sims.catalogue.procedures)
         console.print(
             f"Simulators: one-stop-shops {sims.soap_url}, {sims.vendor_url('phuongnam')} (SOAP), "
-            f"{sims.vendor_url('bachdang')} (JSON); portal {sims.portal_url}. Database {directory / 'hub.sqlite3'}.\n"
+            f"{sims.vendor_url('bachdang')} (JSON), {sims.vendor_url('thubon')} (ASMX); portal {sims.portal_url}. "
+            f"Database {directory / 'hub.sqlite3'}.\n"
             f"{len(sims.catalogue.procedures) - len(unmapped)} procedure codes mapped to national codes; "
             f"{len(unmapped)} left unmapped on purpose: {', '.join(unmapped)}."
         )

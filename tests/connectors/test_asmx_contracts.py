@@ -307,23 +307,25 @@ def _dataset_answer(rows: str) -> str:
 
 
 def test_dataset_rows_are_read_by_column_even_when_the_inline_schema_omits_a_column() -> None:
-    # Given a DataSet whose inline schema declares only MA_HO_SO (zeep alone refuses the whole answer), with one row
-    # saved without its revision
+    # Given a DataSet whose inline schema declares only MA_HO_SO (zeep alone refuses the whole answer), with a row
+    # saved without its revision and one whose change time is DateTime.MinValue
     connector, _ = _offline()
     rows = (
         '<Table diffgr:id="Table1" msdata:rowOrder="0"><MA_HO_SO>A-1</MA_HO_SO><PHIEN_BAN>3</PHIEN_BAN>'
         "<NGAY_CAP_NHAT>2023-10-02T23:59:59+07:00</NGAY_CAP_NHAT></Table>"
         '<Table diffgr:id="Table2" msdata:rowOrder="1"><MA_HO_SO>A-2</MA_HO_SO>'
         "<NGAY_CAP_NHAT>2023-10-03T00:00:01+07:00</NGAY_CAP_NHAT></Table>"
+        '<Table diffgr:id="Table3" msdata:rowOrder="2"><MA_HO_SO>A-3</MA_HO_SO><PHIEN_BAN>1</PHIEN_BAN>'
+        f"<NGAY_CAP_NHAT>{MIN_VALUE}+07:00</NGAY_CAP_NHAT></Table>"
     )
     with responses.RequestsMock() as wire:
         wire.add(responses.POST, ASMX_URL, status=200, body=_dataset_answer(rows))
         page = connector.fetch_changes("507", datetime(2023, 10, 1, tzinfo=VN_TZ))
-    # Then the readable row is an entry and the other a named problem of its dossier
+    # Then the readable row is an entry, and each other a named problem of its dossier (no revision; a change time
+    # that is DateTime.MinValue, which is no time)
     assert [(r.dossier_code, r.version) for r in page.items] == [("A-1", 3)]
     assert page.items[0].updated_at == datetime(2023, 10, 2, 23, 59, 59, tzinfo=VN_TZ)
-    [problem] = page.problems
-    assert (problem.dossier_code, problem.field_path) == ("A-2", "PHIEN_BAN")
+    assert [(p.dossier_code, p.field_path) for p in page.problems] == [("A-2", "PHIEN_BAN"), ("A-3", "NGAY_CAP_NHAT")]
     with responses.RequestsMock() as wire:
         wire.add(responses.POST, ASMX_URL, status=200, body=_dataset_answer(""))
         assert connector.fetch_changes("507", datetime(2023, 10, 1, tzinfo=VN_TZ)).items == []

@@ -1,4 +1,4 @@
-"""The two simulated vendors hold to their own contracts: they refuse what the default contract would send."""
+"""The simulated vendors hold to their own contracts: they refuse what the default contract would send."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 import requests
+from lxml import etree
 
 from foundation.topology import Topology, load
 from simulators.server import Simulators
@@ -68,3 +69,56 @@ def test_the_json_vendor_answers_windows_of_at_most_31_days(vendors: Simulators)
     )
     assert too_long.status_code == 400 and too_long.json()["error"] == "BAD_WINDOW"
     assert requests.get(url, params={"from": "2023-09-15T00:00:00Z"}, timeout=10).status_code == 401
+
+
+ASMX = (
+    '<soap:Envelope xmlns:soap="{env}"><soap:Header><AuthHeader xmlns="http://tempuri.org/"><UserName>hub</UserName>'
+    "<Password>{password}</Password></AuthHeader></soap:Header><soap:Body>"
+    '<GetChangedDossiers xmlns="http://tempuri.org/"><unitCode>507</unitCode><fromDate>2023-09-01T00:00:00</fromDate>'
+    "<pageIndex>0</pageIndex><pageSize>5</pageSize></GetChangedDossiers></soap:Body></soap:Envelope>"
+)
+SOAP11 = "http://schemas.xmlsoap.org/soap/envelope/"
+SOAP12 = "http://www.w3.org/2003/05/soap-envelope"
+
+
+@pytest.mark.parametrize(
+    ("env", "content_type"),
+    [
+        (SOAP11, "text/xml; charset=utf-8"),
+        (SOAP12, 'application/soap+xml; charset=utf-8; action="http://tempuri.org/GetChangedDossiers"'),
+    ],
+    ids=["soap11", "soap12"],
+)
+def test_the_asmx_vendor_answers_both_soap_versions_on_one_endpoint_with_a_dataset(
+    vendors: Simulators, env: str, content_type: str
+) -> None:
+    headers = {"Content-Type": content_type, "SOAPAction": '"http://tempuri.org/GetChangedDossiers"'}
+    if env == SOAP12:
+        del headers["SOAPAction"]
+    ok = requests.post(
+        vendors.vendor_url("thubon"), data=ASMX.format(env=env, password="hub-secret"), headers=headers, timeout=10
+    )
+    assert ok.status_code == 200 and ok.headers["content-type"].startswith(content_type.split(";")[0])
+    answer = etree.fromstring(ok.content)
+    assert etree.QName(answer).namespace == env
+    rows = answer.findall(".//{urn:schemas-microsoft-com:xml-diffgram-v1}diffgram/NewDataSet/Table")
+    assert len(rows) == 5 and answer.find(".//{http://www.w3.org/2001/XMLSchema}schema") is not None
+    # a wrong password is a *server* fault with nothing in its detail, as ASP.NET writes an exception
+    refused = requests.post(
+        vendors.vendor_url("thubon"), data=ASMX.format(env=env, password="wrong"), headers=headers, timeout=10
+    )
+    assert refused.status_code == 500 and "Sai thông tin xác thực" in refused.text
+    fault = etree.fromstring(refused.content).find(f".//{{{env}}}Fault")
+    assert fault is not None
+    if env == SOAP11:
+        assert fault.findtext("faultcode") == "soap:Server" and len(fault.find("detail")) == 0
+    else:
+        assert fault.findtext(f"{{{env}}}Code/{{{env}}}Value") == "soap:Receiver"
+        assert len(fault.find(f"{{{env}}}Detail")) == 0
+
+
+def test_the_asmx_vendor_serves_its_own_wsdl_with_both_bindings(vendors: Simulators) -> None:
+    wsdl = requests.get(vendors.vendor_url("thubon") + "?WSDL", timeout=10)
+    assert wsdl.status_code == 200
+    assert 'binding name="DichVuHoSoSoap"' in wsdl.text and 'binding name="DichVuHoSoSoap12"' in wsdl.text
+    assert vendors.vendor_url("thubon") in wsdl.text  # the address of the running server, not the file's
