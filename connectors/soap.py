@@ -4,7 +4,8 @@ and the guarded transport that classifies HTTP answers carrying no fault.
 The WSDL is parsed once per process (:func:`wsdl_document`) and every connector of the process shares one
 ``requests.Session`` whose pool matches the worker's threads. Answers are parsed with DTDs, entities and external
 references forbidden. :class:`EnvelopeRecorder` (a zeep plugin) keeps each request and response envelope, with the
-security header removed, for the integration log. A kind's connector (``systems/motcua/connector.py``) builds on these.
+security header and a profile's custom headers (``connectors.soap_headers``) removed, for the integration log. A
+kind's connector (``systems/motcua/connector.py``) builds on these.
 """
 
 from __future__ import annotations

@@ -33,6 +33,7 @@ from systems import registry
 from systems.motcua import mapping as motcua
 from systems.motcua.connector import SoapConnector
 from systems.probe import probe
+from systems.restjson.connector import JsonConnector
 from tests.conftest import TOPOLOGIES
 from tests.connectors.conftest import endpoint
 
@@ -275,6 +276,24 @@ def test_a_record_given_as_json_text_is_read_with_json_string() -> None:
     data["responses"]["dossier"]["record"] = {"path": "X", "json_string": True, "xml_string": True}
     with pytest.raises(ValidationError, match="either xml_string or json_string"):
         VendorProfile.model_validate(data)
+
+
+def test_a_json_vendors_record_in_json_text_is_read_the_same_way() -> None:
+    # Given Bạch Đằng's JSON API, as a gateway that wraps each record as a JSON string would answer
+    data = profile("bachdang").model_dump(mode="json", exclude={"source"})
+    data["responses"]["dossier"]["record"] = {"path": "data", "json_string": True}
+    vendor = VendorProfile.model_validate(data)
+    url = "http://json.test/bachdang"
+    connector = JsonConnector(endpoint(url, ExchangeLog()), vendor, Credentials("hub", SecretStr("hub-secret")))
+    with responses.RequestsMock() as wire:
+        wire.add(responses.GET, f"{url}/api/v2/dossiers/A-1", json={"data": '{"dossierId": "A-1"}'})
+        wire.add(responses.GET, f"{url}/api/v2/dossiers/A-2", json={"data": '{"dossierId": "A-2", '})
+        # When it reads a whole record and a cut one
+        assert connector.raw_dossier("503", "A-1") == {"dossierId": "A-1"}
+        with pytest.raises(UnreadableAnswer) as caught:
+            connector.raw_dossier("503", "A-2")
+    # Then the cut one is that dossier's named problem
+    assert caught.value.dossier_code == "A-2" and "malformed JSON string" in str(caught.value.remote_message)
 
 
 # ── point 3: a DataSet feed, read by its table's name ───────────────────────────────────────────────────────
