@@ -3,8 +3,8 @@ Thu Bồn's ASMX answers (the record an escaped XML string) → their profiles �
 national-portal JSON.
 
 The payloads were recorded from ``simulators/phuongnam.py``, ``simulators/bachdang.py`` and ``simulators/thubon.py``;
-a Phương Nam record has no change time, so each has its change-feed entry beside it (``*.feed.json``). Set ``DVC_HUB_REGENERATE_GOLDENS=1``
-to rewrite the expected files; review the diff before committing it.
+a Phương Nam record has no change time, so each has its change-feed entry beside it (``*.feed.json``). Set
+``DVC_HUB_REGENERATE_GOLDENS=1`` to rewrite the expected files; review the diff before committing it.
 """
 
 from __future__ import annotations
@@ -16,10 +16,10 @@ from typing import Any
 
 import pytest
 
+from connectors.embedded import parse_xml_text
 from mappings.canonical import Dossier
 from mappings.codes import Status
 from mappings.procedures import InMemoryProcedureLookup
-from connectors.embedded import parse_xml_text
 from mappings.vendors import get_path, profile, to_default
 from simulators import catalogue
 from systems.dvcqg import mapping as dvcqg
