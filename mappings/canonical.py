@@ -129,7 +129,7 @@ class Applicant(_Record):
     says otherwise (a vendor may write it only for organisations: a profile's ``{default: ...}``); the rest is
     optional contact data the portal takes when it is there."""
 
-    name: PersonalText  # ChuHoSo
+    name: PersonalText  # ChuHoSo (required: portal)
     kind: ApplicantType = ApplicantType.CITIZEN  # LoaiDoiTuong
     id_number: PersonalText | None = None  # SoGiayToChuHoSo
     portal_account_id: Annotated[str, PERSONAL] | None = None  # MaDoiTuong, online dossiers only
@@ -234,25 +234,25 @@ class Dossier(_Record):
     repeated here: the portal refuses such a record itself (error 20), naming the field.
     """
 
-    code: DossierCode  # MaHoSo, the business key of everything
-    receiving_unit: UnitCode  # the unit that received it; kept forever, even after the unit is merged
+    code: DossierCode  # MaHoSo, the business key of everything (required: portal)
+    receiving_unit: UnitCode  # the unit that received it; kept forever, even after a merger (required: routing)
     processing_unit: UnitCode | None = None  # the unit now handling it, when another level (liên thông)
-    local_procedure_code: Text  # the one-stop-shop's own procedure code
+    local_procedure_code: Text  # the one-stop-shop's own procedure code (required: it gives the portal's MaTTHC)
     national_procedure_code: Text | None = None  # MaTTHC, filled from the procedure-code mapping
-    procedure_name: Name  # TenTTHC
+    procedure_name: Name  # TenTTHC (required: portal)
     field_code: Text | None = None  # MaLinhVuc
     field_name: Name | None = None  # TenLinhVuc
     service_level: ServiceLevel | None = None  # 4 fully online, 3 partly online
     receipt_number: Text | None = None  # SoBienNhan
-    channel: Channel  # KenhThucHien
-    applicant: Applicant
+    channel: Channel  # KenhThucHien (required: portal)
+    applicant: Applicant  # ChuHoSo (required: portal)
     summary: Annotated[  # TrichYeuHoSo: often names the applicant
         Annotated[str, Field(pattern=CLEAN_TEXT_PATTERN, max_length=SUMMARY_MAX)]
         | Annotated[str, AfterValidator(normalize_text), Field(max_length=SUMMARY_MAX)],
         Field(union_mode="left_to_right"),
         PERSONAL,
     ] = ""
-    status: Status  # TrangThaiHoSo
+    status: Status  # TrangThaiHoSo (required: portal)
     submitted_at: VnDatetime | None = None  # NgayNopHoSo
     received_at: VnDatetime | None = None  # NgayTiepNhan
     appointment_at: VnDatetime | None = None  # NgayHenTra
@@ -271,8 +271,8 @@ class Dossier(_Record):
     supplements: tuple[SupplementRound, ...] = ()
     results: tuple[ResultPaper, ...] = ()
     progress: tuple[ProgressEntry, ...] = ()
-    version: int = Field(ge=1)  # the source's revision counter; a lower one is older
-    updated_at: VnDatetime  # when the source last changed the dossier
+    version: int = Field(ge=1)  # the source's revision counter; a lower one is older (required: ordering)
+    updated_at: VnDatetime  # when the source last changed the dossier (required: ordering)
 
     @property
     def agency_id(self) -> str:
