@@ -66,8 +66,12 @@ class ProfileDrivenSource(ABC):
         if isinstance(record, str) and (where.xml_string or where.json_string):
             record = self._record_in_text(record, dossier_code)
         if not isinstance(record, Mapping):
+            said = "câu trả lời không có hồ sơ (no record in the answer)"
+            if isinstance(record, str) and record.lstrip()[:1] in ("<", "{"):
+                kind = "xml_string" if record.lstrip().startswith("<") else "json_string"
+                said += f": {where.path} là văn bản (is text): responses.dossier.record.{kind}: true"
             raise to_error(
-                Verdict(Resolution.PERMANENT, remote_message="câu trả lời không có hồ sơ (no record in the answer)"),
+                Verdict(Resolution.PERMANENT, remote_message=said),
                 system=self.system,
                 operation=self.vendor.operations.dossier,
                 dossier_code=dossier_code,

@@ -251,6 +251,17 @@ def test_a_record_string_that_cannot_be_read_is_a_named_problem_of_that_dossier(
         assert "GetDossierResult (responses.dossier.record)" in str(error.remote_message)
 
 
+def test_a_record_sent_as_text_to_a_profile_without_xml_string_says_which_key_reads_it() -> None:
+    data = profile("thubon").model_dump(mode="json", exclude={"source"})
+    data["responses"]["dossier"]["record"] = "GetDossierResult"  # a first draft: the path alone
+    connector, _ = _offline(VendorProfile.model_validate(data))
+    with responses.RequestsMock() as wire:
+        wire.add(responses.POST, ASMX_URL, status=200, body=_dossier_answer(ONE_FIELD))
+        with pytest.raises(RemoteRejected) as caught:
+            connector.get_dossier("507", "A-1")
+    assert "responses.dossier.record.xml_string: true" in str(caught.value.remote_message)
+
+
 def test_a_record_string_over_the_size_cap_is_refused() -> None:
     # The escaped answer is always larger than the text it holds, so the endpoint's cap meets it first; the text's
     # own cap stands for a record that arrives another way (a saved answer, a compressed one).
