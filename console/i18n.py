@@ -155,6 +155,16 @@ _TEXTS: Final[dict[str, tuple[str, str]]] = {
     "none": ("—", "—"),
     "late_register": ("Hồ sơ trễ hạn", "Late dossiers"),
     "indicators": ("Chỉ số", "Indicators"),
+    "scores": ("Điểm QĐ 766", "Decision 766 points"),
+    "scores_note": (
+        "Điểm các nhóm tính được từ hồ sơ (tiến độ, dịch vụ trực tuyến, thanh toán trực tuyến, số hóa); công khai, "
+        "minh bạch và mức độ hài lòng: không đủ dữ liệu. Xếp hạng theo tỷ lệ điểm đạt trên điểm tối đa có dữ liệu.",
+        "Points of the groups computable from dossiers (timeliness, online services, online payment, digitisation); "
+        "publicity and satisfaction: not enough data. Ranked by the share of the attainable points.",
+    ),
+    "rank": ("Xếp hạng", "Rank"),
+    "total_points": ("Tổng điểm", "Total"),
+    "trend_12": ("Xu hướng 12 tháng (tỷ lệ đạt)", "12-month trend (share attained)"),
     "reconciliation": ("Đối soát", "Reconciliation"),
     "late_rule": (
         "Trễ hạn so với hạn trả lần đầu (văn bản xin lỗi không làm hồ sơ thành đúng hạn)",

@@ -24,12 +24,13 @@ from console.deps import CsrfChecked, api_user, console, page_user
 from console.rendering import render
 from foundation.clock import vietnam_now
 from foundation.settings import get_settings
-from foundation.topology import load
+from foundation.topology import Level, load
 from reports.labels import INDICATOR_COLUMNS, INDICATOR_DEFINITIONS, LEVELS
 from reports.periods import Grain, Period, parse_period
 from reports.reconciliation import RunOut, repair, runs
 from reports.rules import load_rules
-from reports.service import IndicatorReport, LateFilter, LateReport, Reports
+from reports.scores import GROUPS
+from reports.service import IndicatorReport, LateFilter, LateReport, Reports, ScoreReport
 from reports.workbook import write_monthly
 
 pages = APIRouter(include_in_schema=False)
@@ -86,6 +87,13 @@ def indicators_api(request: Request, user: ApiViewer, period: PeriodQuery = None
     """The indicators per unit, level and province, with the period before (``dvc-hub report indicators --json``)."""
     source, now = reports_of(request), vietnam_now()
     return source.indicators(period_of_request(period, source, now), now)
+
+
+@api.get("/scores", response_model=ScoreReport)
+def scores_api(request: Request, user: ApiViewer, period: PeriodQuery = None) -> ScoreReport:
+    """Decision 766 points per group and in total, with rank and 12-month trend (``dvc-hub report scores --json``)."""
+    source, now = reports_of(request), vietnam_now()
+    return source.scores(period_of_request(period, source, now), now)
 
 
 @pages.get("/reports/late", response_class=HTMLResponse)
@@ -145,6 +153,24 @@ def indicators_page(request: Request, user: PageViewer, period: PeriodQuery = No
     )
 
 
+@pages.get("/reports/scores", response_class=HTMLResponse)
+def scores_page(request: Request, user: PageViewer, period: PeriodQuery = None) -> HTMLResponse:
+    source, now = reports_of(request), vietnam_now()
+    span = period_of_request(period, source, now)
+    report = source.scores(span, now)
+
+    def label(scope: str, level: Level | None, name: str, key: str) -> str:
+        if scope == "all":
+            return "Toàn tỉnh"
+        return LEVELS.get(level, key) if scope == "level" else f"{name} ({key})"
+
+    return render(
+        request,
+        "scores.html",
+        {"r": report, "period": span, "groups": GROUPS, "label": label, "spark": charts.sparkline},
+    )
+
+
 @pages.get("/reports/monthly.xlsx", response_class=FileResponse)
 def monthly_workbook(request: Request, user: PageViewer, month: PeriodQuery = None) -> FileResponse:
     source, now = reports_of(request), vietnam_now()
@@ -159,6 +185,7 @@ def monthly_workbook(request: Request, user: PageViewer, month: PeriodQuery = No
         indicators=source.indicators(span, now),
         late=source.late(span, now),
         now=now,
+        scores=source.scores(span, now),
     )
     return FileResponse(
         path,

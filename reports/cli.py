@@ -25,7 +25,8 @@ from reports.labels import LEVELS, number, percent, share
 from reports.periods import Grain, Period, parse_period
 from reports.reconciliation import RunOut, connected, repair, runs
 from reports.rules import load_rules
-from reports.service import IndicatorReport, LateFilter, LateReport, Reports
+from reports.scores import GROUPS
+from reports.service import IndicatorReport, LateFilter, LateReport, Reports, ScoreReport
 from reports.workbook import write_monthly
 
 app = typer.Typer(help="Reports: late dossiers and apologies, Decision 766 indicators, monthly workbook.")
@@ -93,6 +94,17 @@ def indicators(period: PeriodOption = None, as_json: JsonOption = False) -> None
     _print_indicators(report)
 
 
+@app.command("scores")
+def scores(period: PeriodOption = None, as_json: JsonOption = False) -> None:
+    """Decision 766 points per group and in total for each unit, level and the province, with rank and trend."""
+    now, source = vietnam_now(), reports()
+    report = source.scores(period_or_month(period, source, now), now)
+    if as_json:
+        typer.echo(report.model_dump_json(indent=2))
+        return
+    console.print(scores_table(report))
+
+
 @app.command("monthly")
 def monthly(
     month: Annotated[str, typer.Option(help="Tháng, ví dụ 10/2023 (hoặc 2023-10).")],
@@ -111,6 +123,7 @@ def monthly(
         indicators=source.indicators(period, now),
         late=late,
         now=now,
+        scores=source.scores(period, now),
     )
     console.print(f"Đã ghi báo cáo tháng {period.label}, số liệu {late.as_of_text}: {path} (monthly workbook written)")
 
@@ -145,6 +158,21 @@ def summary_table(report: IndicatorReport) -> Table:
             percent(r.online_rate), percent(r.online_target), percent(r.online_payment_rate),
             percent(r.digitisation_rate), percent(r.sync_coverage),
         )  # fmt: skip
+    return table
+
+
+def scores_table(report: ScoreReport) -> Table:
+    """Decision 766 points as a terminal table: each group "points/attainable" or "không đủ dữ liệu", the total,
+    the rank and the last twelve months' shares (oldest first)."""
+    table = Table("Đơn vị / cấp", *(name for _, name, _ in GROUPS), "Tổng điểm", "Tỷ lệ đạt", "Xếp hạng",
+                  f"Xu hướng 12 tháng ({report.months[0]} – {report.months[-1]}, %)",
+                  title=f"Điểm QĐ 766/QĐ-TTg {report.period}, {report.as_of_text}")  # fmt: skip
+    for r in report.rows:
+        name = "Toàn tỉnh" if r.scope == "all" else (LEVELS[r.level] if r.scope == "level" else f"{r.name} ({r.key})")
+        total = "–" if r.total is None else f"{r.total:.2f}".replace(".", ",") + f"/{r.maximum:g}"
+        rank = f"{r.rank}/{r.rank_of}" if r.rank is not None else ""
+        trend = " ".join("·" if value is None else f"{value:.0f}" for _, value in r.trend)
+        table.add_row(name, *(g.text for g in r.groups), total, percent(r.share), rank, trend)
     return table
 
 

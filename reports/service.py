@@ -16,6 +16,7 @@ from reports.periods import Grain, Period, period_of
 from reports.places import Place, Placer
 from reports.register import Facts, RegisterRow, register
 from reports.rules import Rules
+from reports.scores import ScoreRow, score, with_trend
 from reports.store import known_until, load_facts
 
 
@@ -73,6 +74,16 @@ class IndicatorReport(_Report):
     previous_as_of: datetime
     rows: list[Indicators]
     previous: list[Indicators]
+
+
+class ScoreReport(_Report):
+    """Decision 766 points per unit, level and province for a period, each with its rank and its last 12 months."""
+
+    months: list[str]
+    rows: list[ScoreRow]
+
+
+TREND_MONTHS = 12
 
 
 class Reports:
@@ -134,6 +145,21 @@ class Reports:
             previous_as_of=previous_as_of,
             rows=self._indicators(period, now, as_of),
             previous=self._indicators(before, now, previous_as_of),
+        )
+
+    def scores(self, period: Period, now: datetime) -> ScoreReport:
+        """The points of ``period`` and, for the trend, of each of the twelve months up to the one it ends in (each
+        judged at its own "as of" moment, as its own report would be)."""
+        as_of = self.as_of(period, now)
+        criteria = self.rules.qd766_criteria
+        month = period_of(Grain.MONTH, period.end)
+        months = [month]
+        while len(months) < TREND_MONTHS:
+            months.insert(0, months[0].previous())
+        history = [(m.label, score(self._indicators(m, now, self.as_of(m, now)), criteria)) for m in months]
+        rows = score(self._indicators(period, now, as_of), criteria)
+        return ScoreReport(
+            period=period.label, as_of=as_of, months=[m.label for m in months], rows=with_trend(rows, history)
         )
 
     def _indicators(self, period: Period, now: datetime, as_of: datetime) -> list[Indicators]:
