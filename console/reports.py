@@ -11,6 +11,7 @@ import tempfile
 from datetime import datetime
 from pathlib import Path
 from typing import Annotated
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi import Path as PathParam
@@ -25,6 +26,7 @@ from console.rendering import render
 from foundation.clock import vietnam_now
 from foundation.settings import get_settings
 from foundation.topology import Level, load
+from reports.apology import render as render_letter
 from reports.labels import INDICATOR_COLUMNS, INDICATOR_DEFINITIONS, LEVELS
 from reports.periods import Grain, Period, parse_period
 from reports.reconciliation import RunOut, repair, runs
@@ -37,10 +39,14 @@ pages = APIRouter(include_in_schema=False)
 api = APIRouter(prefix="/api/v1/reports", tags=["reports"])
 
 PageViewer = Annotated[CurrentUser, Depends(page_user(Role.VIEWER))]
+PageOperator = Annotated[CurrentUser, Depends(page_user(Role.OPERATOR))]
+ApiOperator = Annotated[CurrentUser, Depends(api_user(Role.OPERATOR))]
 ApiViewer = Annotated[CurrentUser, Depends(api_user(Role.VIEWER))]
 PeriodQuery = Annotated[
     str | None, Query(max_length=10, description="2023-10-05, 2023-10, 2023-Q4 or 2023; this month by default")
 ]
+PAGE_SIZE = 50  # register rows per page: 344 late dossiers once made a 25,000-pixel page
+DossierCodePath = Annotated[str, PathParam(max_length=40, pattern=r"^[0-9A-Za-z.\-]{1,40}$")]
 UnitQuery = Annotated[str | None, Query(max_length=8, pattern=r"^\d{1,6}$", description="a unit and those under it")]
 
 
@@ -105,6 +111,7 @@ def late_page(
     state: Annotated[str | None, Query(pattern="^(open|finished)?$")] = None,
     apology: Annotated[str | None, Query(pattern="^(yes|no)?$")] = None,
     breaches: bool = False,
+    page: Annotated[int, Query(ge=1, le=100_000)] = 1,
 ) -> HTMLResponse:
     source, now = reports_of(request), vietnam_now()
     span = period_of_request(period, source, now)
@@ -116,7 +123,41 @@ def late_page(
     )
     report = source.late(span, now, where)
     params = {"period": span.label, "unit": unit or "", "state": state or "", "apology": apology or ""}
-    return render(request, "late.html", {"r": report, "params": params, "breaches": breaches})
+    pages = max(1, -(-len(report.rows) // PAGE_SIZE))
+    shown = min(page, pages)
+    return render(
+        request,
+        "late.html",
+        {
+            "r": report,
+            "params": params,
+            "breaches": breaches,
+            "summary": report.summary(),
+            "rows": report.rows[(shown - 1) * PAGE_SIZE : shown * PAGE_SIZE],
+            "page": shown,
+            "pages": pages,
+            "query": urlencode(params | ({"breaches": "true"} if breaches else {})),
+            "operator": user.can(Role.OPERATOR),
+        },
+    )
+
+
+@pages.get("/reports/late/{code}/apology.docx", response_class=FileResponse)
+def apology_letter(request: Request, code: DossierCodePath, user: PageOperator) -> FileResponse:
+    """The apology letter of a late dossier, pre-filled, for an operator to print and sign (it names the applicant,
+    so viewers do not get it)."""
+    source = reports_of(request)
+    found = source.letter(code, vietnam_now())
+    if found is None:
+        raise HTTPException(status_code=404, detail="hồ sơ không có hoặc không trễ hạn (not late or unknown)")
+    folder = Path(tempfile.mkdtemp(prefix="dvc-hub-letter-"))
+    path = render_letter(found, folder / f"phieu-xin-loi-{code}.docx")
+    return FileResponse(
+        path,
+        filename=path.name,
+        media_type="application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        background=BackgroundTask(_remove, folder),
+    )
 
 
 @pages.get("/reports/indicators", response_class=HTMLResponse)
@@ -203,8 +244,6 @@ def _remove(folder: Path) -> None:
 
 # --- reconciliation ---------------------------------------------------------------------------------------------
 
-PageOperator = Annotated[CurrentUser, Depends(page_user(Role.OPERATOR))]
-ApiOperator = Annotated[CurrentUser, Depends(api_user(Role.OPERATOR))]
 # Within BIGINT, so a huge run id is a 422 on the page as on the API, not a database overflow.
 RunId = Annotated[int, PathParam(ge=1, le=2**62)]
 

@@ -21,6 +21,7 @@ from foundation.settings import get_settings
 from foundation.topology import load
 from hub import replay
 from hub.store.db import Database
+from reports.apology import render
 from reports.labels import LEVELS, number, percent, share
 from reports.periods import Grain, Period, parse_period
 from reports.reconciliation import RunOut, connected, repair, runs
@@ -103,6 +104,23 @@ def scores(period: PeriodOption = None, as_json: JsonOption = False) -> None:
         typer.echo(report.model_dump_json(indent=2))
         return
     console.print(scores_table(report))
+
+
+@app.command("apology")
+def apology(
+    code: Annotated[str, typer.Argument(help="Mã hồ sơ (the dossier's code).")],
+    out: Annotated[Path, typer.Option(help="Where to write the .docx letter.")],
+) -> None:
+    """Write the apology letter (phiếu xin lỗi và hẹn lại ngày trả kết quả) of a late dossier, ready to print."""
+    now, source = vietnam_now(), reports()
+    found = source.letter(code, now)
+    if found is None:
+        errors.print(
+            f"Hồ sơ {code} không có trong kho hoặc không trễ hạn: không có phiếu xin lỗi (not late or unknown)"
+        )
+        raise typer.Exit(1)
+    render(found, out)
+    console.print(f"Đã ghi phiếu xin lỗi hồ sơ {code} ({found.state.label}): {out} (apology letter written)")
 
 
 @app.command("monthly")

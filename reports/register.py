@@ -61,6 +61,19 @@ class Facts:
     changed_at: datetime | None = None  # when the hub accepted its current version
 
 
+class LetterState(StrEnum):
+    """Where a late dossier's apology letter (form 04) stands: the hub drafts one for every late dossier without
+    an apology; one sent in time is issued; one sent after the first appointment's deadline is late."""
+
+    DRAFTED = "drafted"
+    ISSUED = "issued"
+    LATE = "late"
+
+    @property
+    def label(self) -> str:
+        return {"drafted": "Dự thảo, chưa phát hành", "issued": "Đã phát hành", "late": "Phát hành muộn"}[self.value]
+
+
 class RegisterRow(_Row):
     """One late dossier: where it counts, its first and current appointment, its delay and its apologies."""
 
@@ -98,6 +111,14 @@ class RegisterRow(_Row):
     @property
     def apology_after_deadline(self) -> bool:
         return any(not e.in_time for e in self.extensions)
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def letter_state(self) -> LetterState:
+        """The apology letter's state: drafted (none sent yet), issued (sent in time) or late (sent too late)."""
+        if not self.extensions:
+            return LetterState.DRAFTED
+        return LetterState.LATE if self.apology_after_deadline else LetterState.ISSUED
 
 
 def received_on(dossier: Dossier) -> date:
