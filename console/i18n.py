@@ -203,6 +203,7 @@ _TEXTS: Final[dict[str, tuple[str, str]]] = {
     "delay_at": ("Đơn vị, bước gây trễ", "Delay made at"),
     "breach": ("Vi phạm", "Breach"),
     "letter": ("Phiếu xin lỗi", "Apology letter"),
+    "official_forms": ("Biểu mẫu báo cáo (06a/06b/06c, sổ theo dõi)", "Official forms (06a/06b/06c, register)"),
     "letter_drafted": ("Dự thảo, chưa phát hành", "Drafted, not issued"),
     "letter_issued": ("Đã phát hành", "Issued"),
     "letter_late": ("Phát hành muộn", "Issued late"),

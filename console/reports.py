@@ -28,6 +28,7 @@ from foundation.settings import get_settings
 from foundation.topology import Level, load
 from reports.apology import render as render_letter
 from reports.labels import INDICATOR_COLUMNS, INDICATOR_DEFINITIONS, LEVELS
+from reports.official import write_official
 from reports.periods import Grain, Period, parse_period
 from reports.reconciliation import RunOut, repair, runs
 from reports.rules import load_rules
@@ -227,6 +228,28 @@ def monthly_workbook(request: Request, user: PageViewer, month: PeriodQuery = No
         late=source.late(span, now),
         now=now,
         scores=source.scores(span, now),
+    )
+    return FileResponse(
+        path,
+        filename=path.name,
+        media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        background=BackgroundTask(_remove, folder),
+    )
+
+
+@pages.get("/reports/forms.xlsx", response_class=FileResponse)
+def official_workbook(request: Request, user: PageViewer, period: PeriodQuery = None) -> FileResponse:
+    """The official forms per level and the late register (no personal data on them: the same for every role)."""
+    source, now = reports_of(request), vietnam_now()
+    span = period_of_request(period, source, now)
+    folder = Path(tempfile.mkdtemp(prefix="dvc-hub-forms-"))
+    path = write_official(
+        folder / f"bieu-mau-{span.label}.xlsx",
+        topology=source.topology,
+        period=span,
+        forms=source.forms(span, now),
+        late=source.late(span, now),
+        now=now,
     )
     return FileResponse(
         path,

@@ -20,6 +20,7 @@ from pydantic import BaseModel, ConfigDict
 
 from foundation.clock import VN_TZ
 from foundation.topology import Topology
+from reports.labels import committee, place_name
 from reports.places import Placer
 from reports.register import Facts, LetterState, RegisterRow, received_on
 
@@ -63,7 +64,7 @@ def letter(facts: Facts, row: RegisterRow, topology: Topology, *, today: date) -
     placer = Placer(topology, today)
     received = received_on(dossier)
     issuer = placer.place(dossier.receiving_unit, received)
-    managing = _committee(placer.unit(issuer.ancestors[0]).name) if issuer.ancestors else ""
+    managing = committee(placer.unit(issuer.ancestors[0]).name) if issuer.ancestors else ""
     province = placer.unit(issuer.ancestors[-1]).name if issuer.ancestors else issuer.name
     latest = row.extensions[-1] if row.extensions else None
     dated = latest.issued_at.astimezone(VN_TZ).date() if latest is not None and latest.issued_at else today
@@ -75,10 +76,10 @@ def letter(facts: Facts, row: RegisterRow, topology: Topology, *, today: date) -
         dossier_code=dossier.code,
         state=row.letter_state,
         managing_body=managing.upper(),
-        issuing_unit=_committee(issuer.name).upper(),
-        issuing_unit_name=_committee(issuer.name),
+        issuing_unit=committee(issuer.name).upper(),
+        issuing_unit_name=committee(issuer.name),
         number=f"{BLANK}/PXL",
-        place=_place(province),
+        place=place_name(province),
         day=f"{dated.day:02d}",
         month=f"{dated.month:02d}",
         year=str(dated.year),
@@ -116,16 +117,3 @@ def _moved(row: RegisterRow) -> date | None:
     """A draft's new appointment: the current one if the source already moved it past the first, else unknown."""
     current = row.current_appointment
     return current if current is not None and current > row.first_appointment else None
-
-
-def _committee(unit: str) -> str:
-    """The people's committee of a unit as a letter names it: "UBND xã Tam Xuân II"."""
-    return f"UBND {unit[:1].lower()}{unit[1:]}"
-
-
-def _place(province: str) -> str:
-    """The place written before the date: the province's or city's name without "Tỉnh" / "Thành phố"."""
-    for prefix in ("Tỉnh ", "Thành phố "):
-        if province.startswith(prefix):
-            return province[len(prefix) :]
-    return province

@@ -23,6 +23,7 @@ from hub import replay
 from hub.store.db import Database
 from reports.apology import render
 from reports.labels import LEVELS, number, percent, share
+from reports.official import write_official
 from reports.periods import Grain, Period, parse_period
 from reports.reconciliation import RunOut, connected, repair, runs
 from reports.rules import load_rules
@@ -104,6 +105,21 @@ def scores(period: PeriodOption = None, as_json: JsonOption = False) -> None:
         typer.echo(report.model_dump_json(indent=2))
         return
     console.print(scores_table(report))
+
+
+@app.command("forms")
+def official_forms(
+    period: Annotated[str, typer.Option("--period", help="Tháng (10/2023), quý (2023-Q4) hay năm (2023).")],
+    out: Annotated[Path, typer.Option(help="Where to write the .xlsx workbook.")],
+) -> None:
+    """Write the official forms (Circular 01/2018/TT-VPCP 06a/06b/06c per level) and the late register, to print."""
+    now, source = vietnam_now(), reports()
+    span = period_or_month(period, source, now)
+    report = source.forms(span, now)
+    path = write_official(
+        out, topology=source.topology, period=span, forms=report, late=source.late(span, now), now=now
+    )
+    console.print(f"Đã ghi biểu mẫu {span.label}, số liệu {report.as_of_text}: {path} (official forms written)")
 
 
 @app.command("apology")

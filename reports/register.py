@@ -83,6 +83,7 @@ class RegisterRow(_Row):
     procedure_code: str
     procedure_name: str
     status: int
+    received_on: date
     first_appointment: date
     current_appointment: date | None
     finished_on: date | None
@@ -238,6 +239,7 @@ def row_for(facts: Facts, start: date, today: date, placer: Placer, rules: Rules
         procedure_code=dossier.national_procedure_code or dossier.local_procedure_code,
         procedure_name=dossier.procedure_name,
         status=int(dossier.status),
+        received_on=received_on(dossier),
         first_appointment=due,
         current_appointment=dossier.appointment_at.date() if dossier.appointment_at else None,
         finished_on=ended,

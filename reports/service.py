@@ -12,6 +12,7 @@ from foundation.clock import VN_TZ
 from foundation.topology import Topology
 from hub.store.db import Database
 from reports.apology import Letter, letter
+from reports.forms import LevelForm, forms
 from reports.indicators import Calculator, Indicators
 from reports.labels import LEVELS, as_of_text
 from reports.periods import Grain, Period, period_of
@@ -126,6 +127,12 @@ class ScoreReport(_Report):
     rows: list[ScoreRow]
 
 
+class FormsReport(_Report):
+    """The dossier-processing result forms of every level for a period (Circular 01/2018/TT-VPCP, 06a/06b/06c)."""
+
+    levels: list[LevelForm]
+
+
 TREND_MONTHS = 12
 
 
@@ -204,6 +211,13 @@ class Reports:
         return ScoreReport(
             period=period.label, as_of=as_of, months=[m.label for m in months], rows=with_trend(rows, history)
         )
+
+    def forms(self, period: Period, now: datetime) -> FormsReport:
+        """The forms of ``period``, judged at its "as of" moment as every other report."""
+        as_of = self.as_of(period, now)
+        judged_on = as_of.date()
+        levels = forms(self.facts(period), period.start, judged_on, Placer(self.topology, judged_on))
+        return FormsReport(period=period.label, as_of=as_of, levels=levels)
 
     def letter(self, code: str, now: datetime) -> Letter | None:
         """The apology letter of dossier ``code`` as late as the store knows it; None when the store does not hold

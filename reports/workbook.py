@@ -105,9 +105,15 @@ def _append(sheet: Worksheet, values: Sequence[Any]) -> None:
     stored as text and shown as typed with an apostrophe, so that editing the cell does not turn it into one."""
     sheet.append(list(values))
     for cell in sheet[sheet.max_row]:
-        if looks_like_formula(cell.value):
-            cell.data_type = "s"
-            cell.quotePrefix = True
+        keep_text(cell)
+
+
+def keep_text(cell: Any) -> None:
+    """Store a text that a spreadsheet would run as a formula as text, shown as typed (every writer of a cell of
+    text from a dossier goes through here)."""
+    if looks_like_formula(cell.value):
+        cell.data_type = "s"
+        cell.quotePrefix = True
 
 
 def _scope_name(scope: str, key: str, name: str, level: Any) -> str:
