@@ -52,7 +52,7 @@ def write(path: Path = TEMPLATE) -> Path:
     _line(left, "{{ issuing_unit }}", bold=True)
     _line(left, "-------")
     _line(left, "Số: {{ number }}")
-    _line(right, "{{ nation }}", bold=True, first=True)
+    _line(right, "{{ nation }}", bold=True, size=12, first=True)  # 12 pt keeps the nation's line on one line
     _line(right, "{{ motto }}", bold=True)
     _line(right, "---------------")
     _line(right, "{{ place }}, ngày {{ day }} tháng {{ month }} năm {{ year }}", italic=True)
@@ -62,6 +62,7 @@ def write(path: Path = TEMPLATE) -> Path:
     for text in BODY:
         _paragraph(document, text, align=JUSTIFY, indent=True)
 
+    _paragraph(document, "", after=6)
     footer = document.add_table(rows=1, cols=2)
     left, right = footer.rows[0].cells
     _line(left, "Nơi nhận:", bold=True, italic=True, size=12, first=True, align=WD_ALIGN_PARAGRAPH.LEFT)

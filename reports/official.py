@@ -39,6 +39,10 @@ COUNT_FORMAT: Final = "#,##0"
 SHARE_FORMAT: Final = "0.0%"
 DATE_FORMAT: Final = "DD/MM/YYYY"
 FOOTER: Final = "Trang &P/&N"
+ADDED_COLUMN: Final = (
+    "(*) Cột thêm vào biểu: hồ sơ không được tiếp nhận, công dân rút hoặc dừng xử lý; không có cột này "
+    "thì số nhận giải quyết không bằng số đã giải quyết cộng số đang giải quyết."
+)
 
 # Form columns (1)–(15): STT, name, then the counts of a FormLine and the in-time share.
 FORM_FIELDS: Final = ("total", "carried_over", "received_online", "received_other", "solved", "finished_early",
@@ -48,7 +52,7 @@ FORM_WIDTHS: Final = (6, 38, 9, 9, 10, 11, 9, 9, 9, 9, 10, 9, 9, 9, 11)
 REGISTER_HEADERS: Final = ("STT", "Mã hồ sơ", "Thủ tục hành chính", "Đơn vị tiếp nhận", "Ngày tiếp nhận",
                            "Hạn trả lần đầu", "Hạn trả hiện tại", "Ngày có kết quả", "Số ngày trễ",
                            "Đơn vị, bước gây trễ", "Phiếu xin lỗi", "Ghi chú")  # fmt: skip
-REGISTER_WIDTHS: Final = (6, 26, 34, 24, 11, 11, 11, 11, 8, 26, 16, 22)
+REGISTER_WIDTHS: Final = (6, 26, 30, 20, 11, 11, 11, 11, 8, 30, 24, 16)
 LETTER_LABELS: Final = {s: s.label for s in LetterState}
 
 _FONT = "Times New Roman"
@@ -115,7 +119,9 @@ def _form(
         for number, item in enumerate(unit.lines, start=1):
             _form_line(sheet, line, str(number), item, bold=False)
             line += 1
-    _signature(sheet, line + 1, width, ("Văn phòng Chính phủ (Cục Kiểm soát TTHC);", "Lưu: VT."))
+    note = sheet.cell(row=line, column=2, value=ADDED_COLUMN)
+    note.font = _font(italic=True, size=10)
+    _signature(sheet, line + 2, width, ("Văn phòng Chính phủ (Cục Kiểm soát TTHC);", "Lưu: VT."))
     _print(sheet, FORM_WIDTHS, f"{header}:{header + 3}", f"Biểu số {form}/VPCP/KSTT")
 
 
@@ -180,6 +186,7 @@ def _register(
     for column, text in enumerate(REGISTER_HEADERS, start=1):
         cell = sheet.cell(row=header, column=column, value=text)
         cell.font, cell.alignment, cell.border = _font(bold=True, size=11), _CENTER, _BORDER
+    sheet.row_dimensions[header].height = 32
     names = {u.code: u.name for u in topology.units}
     row = header
     for row, item in enumerate(late.rows, start=header + 1):
@@ -194,7 +201,7 @@ def _register(
             cell = sheet.cell(row=row, column=column, value=value)
             keep_text(cell)
             cell.font, cell.border = _font(), _BORDER
-            cell.alignment = Alignment(wrap_text=True, vertical="top")
+            cell.alignment = Alignment(wrap_text=True, vertical="top", horizontal="center" if column == 1 else None)
             if isinstance(value, date):
                 cell.number_format = DATE_FORMAT
             elif isinstance(value, int):
