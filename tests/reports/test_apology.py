@@ -8,7 +8,9 @@ from pathlib import Path
 
 import pytest
 from docx import Document
+from typer.testing import CliRunner
 
+from cli.main import app
 from foundation.topology import load
 from hub.store.db import Database
 from migrations import upgrade
@@ -122,3 +124,18 @@ def test_the_register_gives_each_late_dossier_its_letter_state_and_sums_them_per
     assert sum(t.late for (scope, _), t in totals.items() if scope == "month") == 5
     assert totals["unit", "517"].name == "Huyện Núi Thành (517)"
     assert totals["level", "commune"].name == "Cấp xã"
+
+
+def test_the_cli_refuses_a_dossier_that_is_not_late_in_one_line(db: Database, sqlite_url: str, tmp_path: Path) -> None:
+    cases.store(db, cases.facts(QUANG_NAM))
+    env = {"DVC_HUB_DATABASE_URL": sqlite_url, "DVC_HUB_TOPOLOGY_FILE": str(TOPOLOGIES / "quang-nam-2023.yaml")}
+    on_time = by_name(QUANG_NAM, "early")
+
+    result = CliRunner().invoke(app, ["report", "apology", on_time, "--out", str(tmp_path / "x.docx")], env=env)
+
+    assert result.exit_code == 1
+    # One message (rich wraps it to the terminal's width), no traceback
+    assert " ".join(result.output.split()) == (
+        f"Hồ sơ {on_time} không có trong kho hoặc không trễ hạn: không có phiếu xin lỗi (not late or unknown)"
+    )
+    assert not (tmp_path / "x.docx").exists()
