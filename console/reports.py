@@ -115,7 +115,7 @@ def late_page(
     page: Annotated[int, Query(ge=1, le=100_000)] = 1,
 ) -> HTMLResponse:
     source, now = reports_of(request), vietnam_now()
-    span = period_of_request(period, source, now)
+    span = period_of_request(period, source, now) if period else source.register_month(now)
     where = LateFilter(
         unit or None,
         {"open": True, "finished": False}.get(state or ""),

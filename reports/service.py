@@ -172,6 +172,16 @@ class Reports:
         """The month the store's newest knowledge falls in: what "this month" means for a report by default."""
         return period_of(Grain.MONTH, self.known_until(now).date())
 
+    def register_month(self, now: datetime, back: int = TREND_MONTHS) -> Period:
+        """The month the late register opens on: the store's newest month, or if nothing is late in it, the latest
+        of the ``back`` months before it that has a late dossier (a register opening empty shows nothing to do)."""
+        month = self.current_period(now)
+        for _ in range(back + 1):
+            if self.late(month, now).rows:
+                return month
+            month = month.previous()
+        return self.current_period(now)
+
     def facts(self, period: Period) -> list[Facts]:
         return load_facts(self.db, self.topology.portal.name, period.start, period.end)
 

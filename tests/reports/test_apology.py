@@ -139,3 +139,16 @@ def test_the_cli_refuses_a_dossier_that_is_not_late_in_one_line(db: Database, sq
         f"Hồ sơ {on_time} không có trong kho hoặc không trễ hạn: không có phiếu xin lỗi (not late or unknown)"
     )
     assert not (tmp_path / "x.docx").exists()
+
+
+def test_the_register_opens_on_the_last_month_with_a_late_dossier(db: Database) -> None:
+    # Given dossiers of October, one finished late, and one received in November: the store knows into November,
+    # where nothing is late
+    kept = ("late finished, no apology", "early", "received after the period")
+    cases.store(db, cases.facts(tuple(c for c in QUANG_NAM if c.name in kept)))
+    reports = Reports(db, load(TOPOLOGIES / "quang-nam-2023.yaml"), Rules())
+    assert reports.current_period(QUANG_NAM_NOW).label == "2023-11"
+    assert not reports.late(parse_period("2023-11"), QUANG_NAM_NOW).rows
+
+    # Then the register opens on October, not on an empty November
+    assert reports.register_month(QUANG_NAM_NOW).label == "2023-10"
