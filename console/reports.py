@@ -134,6 +134,9 @@ def late_page(
             "params": params,
             "breaches": breaches,
             "summary": report.summary(),
+            "late_chart": charts.bars(
+                [(f"{place.name} ({place.code})", count) for place, count, _ in report.by_unit()]
+            ),
             "rows": report.rows[(shown - 1) * PAGE_SIZE : shown * PAGE_SIZE],
             "page": shown,
             "pages": pages,

@@ -127,6 +127,8 @@ def test_the_late_page_shows_apologies_and_breaches(http: httpx.Client) -> None:
 
     assert page.status_code == 200
     assert page.text.count("Trễ hạn chưa xin lỗi") == 2  # the two dossiers late without apology
+    assert 'aria-label="bars"' in page.text  # late dossiers by unit, above the list
+    assert page.text.count("Dự thảo, chưa phát hành") >= 2  # their letters: drafted, in the list and the summary
     assert "15/07 → 10/08/2025" in page.text  # the district's apology: old and new appointment
     assert cases.by_name(cases.DA_NANG, "received by Xã Núi Thành, late open, no apology") in breaches.text
     assert cases.by_name(cases.DA_NANG, "received by Tam Xuân II before the merger, late") not in breaches.text
