@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from html import escape
 
@@ -82,4 +83,24 @@ def paired_bars(items: list[tuple[str, float | None, float | None]], *, width: i
     return Markup(  # noqa: S704  (labels are escaped above; the rest are numbers)
         f'<svg class="chart" viewBox="0 0 {width} {row * len(items)}" role="img" aria-label="paired bars">'
         f"{''.join(body)}</svg>"
+    )
+
+
+def sparkline(points: Sequence[tuple[str, float | None]], *, width: int = 120, height: int = 24) -> Markup:
+    """One small bar per month on a 0–100 % scale, its month and value in the tooltip; a month without data is a
+    gap, not a zero."""
+    if not points:
+        return Markup("")
+    bar = width / len(points)
+    body = []
+    for i, (label, value) in enumerate(points):
+        h = (height - 2) * (value or 0) / 100
+        body.append(
+            f"<g><title>{escape(label)}: {percent(value)}</title>"
+            f'<rect x="{i * bar:.1f}" y="{height - h:.1f}" width="{max(bar - 1, 1):.1f}" height="{h:.1f}" '
+            f'class="ok"/></g>'
+        )
+    return Markup(  # noqa: S704  (labels are escaped above; the rest are numbers)
+        f'<svg class="spark" viewBox="0 0 {width} {height}" width="{width}" height="{height}" role="img" '
+        f'aria-label="12 tháng">{"".join(body)}</svg>'
     )

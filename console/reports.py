@@ -11,6 +11,7 @@ import tempfile
 from datetime import datetime
 from pathlib import Path
 from typing import Annotated
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi import Path as PathParam
@@ -24,22 +25,29 @@ from console.deps import CsrfChecked, api_user, console, page_user
 from console.rendering import render
 from foundation.clock import vietnam_now
 from foundation.settings import get_settings
-from foundation.topology import load
+from foundation.topology import Level, load
+from reports.apology import render as render_letter
 from reports.labels import INDICATOR_COLUMNS, INDICATOR_DEFINITIONS, LEVELS
+from reports.official import write_official
 from reports.periods import Grain, Period, parse_period
 from reports.reconciliation import RunOut, repair, runs
 from reports.rules import load_rules
-from reports.service import IndicatorReport, LateFilter, LateReport, Reports
+from reports.scores import GROUPS
+from reports.service import IndicatorReport, LateFilter, LateReport, Reports, ScoreReport
 from reports.workbook import write_monthly
 
 pages = APIRouter(include_in_schema=False)
 api = APIRouter(prefix="/api/v1/reports", tags=["reports"])
 
 PageViewer = Annotated[CurrentUser, Depends(page_user(Role.VIEWER))]
+PageOperator = Annotated[CurrentUser, Depends(page_user(Role.OPERATOR))]
+ApiOperator = Annotated[CurrentUser, Depends(api_user(Role.OPERATOR))]
 ApiViewer = Annotated[CurrentUser, Depends(api_user(Role.VIEWER))]
 PeriodQuery = Annotated[
     str | None, Query(max_length=10, description="2023-10-05, 2023-10, 2023-Q4 or 2023; this month by default")
 ]
+PAGE_SIZE = 50  # register rows per page: 344 late dossiers once made a 25,000-pixel page
+DossierCodePath = Annotated[str, PathParam(max_length=40, pattern=r"^[0-9A-Za-z.\-]{1,40}$")]
 UnitQuery = Annotated[str | None, Query(max_length=8, pattern=r"^\d{1,6}$", description="a unit and those under it")]
 
 
@@ -88,6 +96,13 @@ def indicators_api(request: Request, user: ApiViewer, period: PeriodQuery = None
     return source.indicators(period_of_request(period, source, now), now)
 
 
+@api.get("/scores", response_model=ScoreReport)
+def scores_api(request: Request, user: ApiViewer, period: PeriodQuery = None) -> ScoreReport:
+    """Decision 766 points per group and in total, with rank and 12-month trend (``dvc-hub report scores --json``)."""
+    source, now = reports_of(request), vietnam_now()
+    return source.scores(period_of_request(period, source, now), now)
+
+
 @pages.get("/reports/late", response_class=HTMLResponse)
 def late_page(
     request: Request,
@@ -97,9 +112,10 @@ def late_page(
     state: Annotated[str | None, Query(pattern="^(open|finished)?$")] = None,
     apology: Annotated[str | None, Query(pattern="^(yes|no)?$")] = None,
     breaches: bool = False,
+    page: Annotated[int, Query(ge=1, le=100_000)] = 1,
 ) -> HTMLResponse:
     source, now = reports_of(request), vietnam_now()
-    span = period_of_request(period, source, now)
+    span = period_of_request(period, source, now) if period else source.register_month(now)
     where = LateFilter(
         unit or None,
         {"open": True, "finished": False}.get(state or ""),
@@ -108,7 +124,44 @@ def late_page(
     )
     report = source.late(span, now, where)
     params = {"period": span.label, "unit": unit or "", "state": state or "", "apology": apology or ""}
-    return render(request, "late.html", {"r": report, "params": params, "breaches": breaches})
+    pages = max(1, -(-len(report.rows) // PAGE_SIZE))
+    shown = min(page, pages)
+    return render(
+        request,
+        "late.html",
+        {
+            "r": report,
+            "params": params,
+            "breaches": breaches,
+            "summary": report.summary(),
+            "late_chart": charts.bars(
+                [(f"{place.name} ({place.code})", count) for place, count, _ in report.by_unit()]
+            ),
+            "rows": report.rows[(shown - 1) * PAGE_SIZE : shown * PAGE_SIZE],
+            "page": shown,
+            "pages": pages,
+            "query": urlencode(params | ({"breaches": "true"} if breaches else {})),
+            "operator": user.can(Role.OPERATOR),
+        },
+    )
+
+
+@pages.get("/reports/late/{code}/apology.docx", response_class=FileResponse)
+def apology_letter(request: Request, code: DossierCodePath, user: PageOperator) -> FileResponse:
+    """The apology letter of a late dossier, pre-filled, for an operator to print and sign (it names the applicant,
+    so viewers do not get it)."""
+    source = reports_of(request)
+    found = source.letter(code, vietnam_now())
+    if found is None:
+        raise HTTPException(status_code=404, detail="hồ sơ không có hoặc không trễ hạn (not late or unknown)")
+    folder = Path(tempfile.mkdtemp(prefix="dvc-hub-letter-"))
+    path = render_letter(found, folder / f"phieu-xin-loi-{code}.docx")
+    return FileResponse(
+        path,
+        filename=path.name,
+        media_type="application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        background=BackgroundTask(_remove, folder),
+    )
 
 
 @pages.get("/reports/indicators", response_class=HTMLResponse)
@@ -145,6 +198,24 @@ def indicators_page(request: Request, user: PageViewer, period: PeriodQuery = No
     )
 
 
+@pages.get("/reports/scores", response_class=HTMLResponse)
+def scores_page(request: Request, user: PageViewer, period: PeriodQuery = None) -> HTMLResponse:
+    source, now = reports_of(request), vietnam_now()
+    span = period_of_request(period, source, now)
+    report = source.scores(span, now)
+
+    def label(scope: str, level: Level | None, name: str, key: str) -> str:
+        if scope == "all":
+            return "Toàn tỉnh"
+        return LEVELS.get(level, key) if scope == "level" else f"{name} ({key})"
+
+    return render(
+        request,
+        "scores.html",
+        {"r": report, "period": span, "groups": GROUPS, "label": label, "spark": charts.sparkline},
+    )
+
+
 @pages.get("/reports/monthly.xlsx", response_class=FileResponse)
 def monthly_workbook(request: Request, user: PageViewer, month: PeriodQuery = None) -> FileResponse:
     source, now = reports_of(request), vietnam_now()
@@ -157,6 +228,29 @@ def monthly_workbook(request: Request, user: PageViewer, month: PeriodQuery = No
         province=source.topology.name,
         period=span,
         indicators=source.indicators(span, now),
+        late=source.late(span, now),
+        now=now,
+        scores=source.scores(span, now),
+    )
+    return FileResponse(
+        path,
+        filename=path.name,
+        media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        background=BackgroundTask(_remove, folder),
+    )
+
+
+@pages.get("/reports/forms.xlsx", response_class=FileResponse)
+def official_workbook(request: Request, user: PageViewer, period: PeriodQuery = None) -> FileResponse:
+    """The official forms per level and the late register (no personal data on them: the same for every role)."""
+    source, now = reports_of(request), vietnam_now()
+    span = period_of_request(period, source, now)
+    folder = Path(tempfile.mkdtemp(prefix="dvc-hub-forms-"))
+    path = write_official(
+        folder / f"bieu-mau-{span.label}.xlsx",
+        topology=source.topology,
+        period=span,
+        forms=source.forms(span, now),
         late=source.late(span, now),
         now=now,
     )
@@ -176,8 +270,6 @@ def _remove(folder: Path) -> None:
 
 # --- reconciliation ---------------------------------------------------------------------------------------------
 
-PageOperator = Annotated[CurrentUser, Depends(page_user(Role.OPERATOR))]
-ApiOperator = Annotated[CurrentUser, Depends(api_user(Role.OPERATOR))]
 # Within BIGINT, so a huge run id is a 422 on the page as on the API, not a database overflow.
 RunId = Annotated[int, PathParam(ge=1, le=2**62)]
 

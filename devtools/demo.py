@@ -205,6 +205,7 @@ def _indicators(console: Console, ctx: HubContext, started: datetime, directory:
         indicators=indicators,
         late=late,
         now=now,
+        scores=source.scores(month, now),
     )
     console.print(summary_table(indicators))
     months = [month]

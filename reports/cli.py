@@ -21,11 +21,14 @@ from foundation.settings import get_settings
 from foundation.topology import load
 from hub import replay
 from hub.store.db import Database
+from reports.apology import render
 from reports.labels import LEVELS, number, percent, share
+from reports.official import write_official
 from reports.periods import Grain, Period, parse_period
 from reports.reconciliation import RunOut, connected, repair, runs
 from reports.rules import load_rules
-from reports.service import IndicatorReport, LateFilter, LateReport, Reports
+from reports.scores import GROUPS
+from reports.service import IndicatorReport, LateFilter, LateReport, Reports, ScoreReport
 from reports.workbook import write_monthly
 
 app = typer.Typer(help="Reports: late dossiers and apologies, Decision 766 indicators, monthly workbook.")
@@ -93,6 +96,49 @@ def indicators(period: PeriodOption = None, as_json: JsonOption = False) -> None
     _print_indicators(report)
 
 
+@app.command("scores")
+def scores(period: PeriodOption = None, as_json: JsonOption = False) -> None:
+    """Decision 766 points per group and in total for each unit, level and the province, with rank and trend."""
+    now, source = vietnam_now(), reports()
+    report = source.scores(period_or_month(period, source, now), now)
+    if as_json:
+        typer.echo(report.model_dump_json(indent=2))
+        return
+    console.print(scores_table(report))
+
+
+@app.command("forms")
+def official_forms(
+    period: Annotated[str, typer.Option("--period", help="Tháng (10/2023), quý (2023-Q4) hay năm (2023).")],
+    out: Annotated[Path, typer.Option(help="Where to write the .xlsx workbook.")],
+) -> None:
+    """Write the official forms (Circular 01/2018/TT-VPCP 06a/06b/06c per level) and the late register, to print."""
+    now, source = vietnam_now(), reports()
+    span = period_or_month(period, source, now)
+    report = source.forms(span, now)
+    path = write_official(
+        out, topology=source.topology, period=span, forms=report, late=source.late(span, now), now=now
+    )
+    console.print(f"Đã ghi biểu mẫu {span.label}, số liệu {report.as_of_text}: {path} (official forms written)")
+
+
+@app.command("apology")
+def apology(
+    code: Annotated[str, typer.Argument(help="Mã hồ sơ (the dossier's code).")],
+    out: Annotated[Path, typer.Option(help="Where to write the .docx letter.")],
+) -> None:
+    """Write the apology letter (phiếu xin lỗi và hẹn lại ngày trả kết quả) of a late dossier, ready to print."""
+    now, source = vietnam_now(), reports()
+    found = source.letter(code, now)
+    if found is None:
+        errors.print(
+            f"Hồ sơ {code} không có trong kho hoặc không trễ hạn: không có phiếu xin lỗi (not late or unknown)"
+        )
+        raise typer.Exit(1)
+    render(found, out)
+    console.print(f"Đã ghi phiếu xin lỗi hồ sơ {code} ({found.state.label}): {out} (apology letter written)")
+
+
 @app.command("monthly")
 def monthly(
     month: Annotated[str, typer.Option(help="Tháng, ví dụ 10/2023 (hoặc 2023-10).")],
@@ -111,6 +157,7 @@ def monthly(
         indicators=source.indicators(period, now),
         late=late,
         now=now,
+        scores=source.scores(period, now),
     )
     console.print(f"Đã ghi báo cáo tháng {period.label}, số liệu {late.as_of_text}: {path} (monthly workbook written)")
 
@@ -145,6 +192,21 @@ def summary_table(report: IndicatorReport) -> Table:
             percent(r.online_rate), percent(r.online_target), percent(r.online_payment_rate),
             percent(r.digitisation_rate), percent(r.sync_coverage),
         )  # fmt: skip
+    return table
+
+
+def scores_table(report: ScoreReport) -> Table:
+    """Decision 766 points as a terminal table: each group "points/attainable" or "không đủ dữ liệu", the total,
+    the rank and the last twelve months' shares (oldest first)."""
+    table = Table("Đơn vị / cấp", *(name for _, name, _ in GROUPS), "Tổng điểm", "Tỷ lệ đạt", "Xếp hạng",
+                  f"Xu hướng 12 tháng ({report.months[0]} – {report.months[-1]}, %)",
+                  title=f"Điểm QĐ 766/QĐ-TTg {report.period}, {report.as_of_text}")  # fmt: skip
+    for r in report.rows:
+        name = "Toàn tỉnh" if r.scope == "all" else (LEVELS[r.level] if r.scope == "level" else f"{r.name} ({r.key})")
+        total = "–" if r.total is None else f"{r.total:.2f}".replace(".", ",") + f"/{r.maximum:g}"
+        rank = f"{r.rank}/{r.rank_of}" if r.rank is not None else ""
+        trend = " ".join("·" if value is None else f"{value:.0f}" for _, value in r.trend)
+        table.add_row(name, *(g.text for g in r.groups), total, percent(r.share), rank, trend)
     return table
 
 

@@ -11,7 +11,8 @@ Every definition, with the rule it follows:
   *in progress* at the "as of" moment, within or past the first appointment. So for every row carried over +
   received = solved + in progress. A dossier without appointment is on time. ``on_time_rate`` = (early + on time) /
   finished with a result; the dossiers in progress past their appointment are not in it and are stated beside it
-  (``open_late``).
+  (``open_late``). ``timely_rate`` (Decision 766 points, :mod:`reports.scores`) counts those against it too:
+  (early + on time) / (finished with a result + in progress past the appointment).
 - **Online rate** (766 "online service provision"): dossiers *received in the period* through channel 2
   (KenhThucHien = 2) / all received; split by the procedure's service level: fully online (4) and partly online (3).
   The level's target (``online_rate_targets``) is shown beside it.
@@ -131,6 +132,13 @@ class Indicators(BaseModel):
     @property
     def on_time_rate(self) -> float | None:
         return rate(self.finished_in_time, self.finished)
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def timely_rate(self) -> float | None:
+        """Decision 766's processing timeliness: early + on time over finished with a result plus in progress past
+        the appointment, so an overdue dossier still open counts against the unit (not only once it finishes)."""
+        return rate(self.finished_in_time, self.finished + self.open_late)
 
     @computed_field  # type: ignore[prop-decorator]
     @property

@@ -35,6 +35,19 @@ def share(value: float | None, part: int, whole: int) -> str:
     return f"{percent(value)} ({number(part)}/{number(whole)})"
 
 
+def committee(unit: str) -> str:
+    """The people's committee of a unit as documents name it: "UBND xã Tam Xuân II", "UBND tỉnh Quảng Nam"."""
+    return f"UBND {unit[:1].lower()}{unit[1:]}"
+
+
+def place_name(province: str) -> str:
+    """The place written before a document's date: the province's or city's name without "Tỉnh" / "Thành phố"."""
+    for prefix in ("Tỉnh ", "Thành phố "):
+        if province.startswith(prefix):
+            return province[len(prefix) :]
+    return province
+
+
 LEVELS: Final[dict[Level | None, str]] = {
     Level.PROVINCE: "Cấp tỉnh",
     Level.DISTRICT: "Cấp huyện",

@@ -61,6 +61,19 @@ class Facts:
     changed_at: datetime | None = None  # when the hub accepted its current version
 
 
+class LetterState(StrEnum):
+    """Where a late dossier's apology letter (form 04) stands: the hub drafts one for every late dossier without
+    an apology; one sent in time is issued; one sent after the first appointment's deadline is late."""
+
+    DRAFTED = "drafted"
+    ISSUED = "issued"
+    LATE = "late"
+
+    @property
+    def label(self) -> str:
+        return {"drafted": "Dự thảo, chưa phát hành", "issued": "Đã phát hành", "late": "Phát hành muộn"}[self.value]
+
+
 class RegisterRow(_Row):
     """One late dossier: where it counts, its first and current appointment, its delay and its apologies."""
 
@@ -70,6 +83,7 @@ class RegisterRow(_Row):
     procedure_code: str
     procedure_name: str
     status: int
+    received_on: date
     first_appointment: date
     current_appointment: date | None
     finished_on: date | None
@@ -98,6 +112,14 @@ class RegisterRow(_Row):
     @property
     def apology_after_deadline(self) -> bool:
         return any(not e.in_time for e in self.extensions)
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def letter_state(self) -> LetterState:
+        """The apology letter's state: drafted (none sent yet), issued (sent in time) or late (sent too late)."""
+        if not self.extensions:
+            return LetterState.DRAFTED
+        return LetterState.LATE if self.apology_after_deadline else LetterState.ISSUED
 
 
 def received_on(dossier: Dossier) -> date:
@@ -217,6 +239,7 @@ def row_for(facts: Facts, start: date, today: date, placer: Placer, rules: Rules
         procedure_code=dossier.national_procedure_code or dossier.local_procedure_code,
         procedure_name=dossier.procedure_name,
         status=int(dossier.status),
+        received_on=received_on(dossier),
         first_appointment=due,
         current_appointment=dossier.appointment_at.date() if dossier.appointment_at else None,
         finished_on=ended,

@@ -10,7 +10,7 @@ import os
 from pathlib import Path
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from foundation.errors import ConfigurationError
 from foundation.topology import Level
@@ -33,11 +33,35 @@ class Rules(BaseModel):
         default_factory=lambda: {Level.PROVINCE: 90.0, Level.DISTRICT: 90.0, Level.COMMUNE: 70.0},
         description="online-rate target per level, in percent",
     )
+    qd766_criteria: dict[str, dict[str, float]] = Field(
+        default_factory=lambda: {
+            "timeliness": {"timely_rate": 20.0},
+            "online_services": {"online_procedures_used_rate": 6.0, "online_rate": 6.0},
+            "online_payment": {"online_payment_rate": 10.0},
+            "digitisation": {"digitisation_rate": 8.0, "electronic_result_rate": 8.0, "reuse_rate": 6.0},
+        },
+        description="Decision 766 points the hub computes: per group (timeliness, online_services, online_payment, "
+        "digitisation), each indicator rate and the points it is worth at 100 % (reports/scores.py)",
+    )
     stale_after_hours: float = Field(
         default=24.0,
         gt=0,
         description="the portal's copy of a dossier is stale when the hub has held a newer version this long",
     )
+
+    @field_validator("qd766_criteria")
+    @classmethod
+    def _known_criteria(cls, value: dict[str, dict[str, float]]) -> dict[str, dict[str, float]]:
+        groups = {"timeliness", "online_services", "online_payment", "digitisation"}
+        rates = {"timely_rate", "on_time_rate", "online_rate", "fully_online_rate", "partly_online_rate",
+                 "online_procedures_used_rate", "online_payment_rate", "digitisation_rate", "reuse_rate",
+                 "electronic_result_rate", "sync_coverage"}  # fmt: skip
+        for group, criteria in value.items():
+            if group not in groups:
+                raise ValueError(f"nhóm chỉ số QĐ 766 không tính được: {group} (expected one of {sorted(groups)})")
+            if unknown := set(criteria) - rates:
+                raise ValueError(f"tỷ lệ không có: {sorted(unknown)} (expected some of {sorted(rates)})")
+        return value
 
     def online_target(self, level: Level | None) -> float | None:
         return self.online_rate_targets.get(level) if level is not None else None

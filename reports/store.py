@@ -39,30 +39,40 @@ def load_facts(db: Database, portal: str, start: date, end: date) -> list[Facts]
         )
         .order_by(Dossier.code)
     )
-    facts: list[Facts] = []
     with db.session() as session:
-        rows = list(session.scalars(query))
-        for chunk in _chunks(rows):
-            codes = [row.code for row in chunk]
-            firsts = _first_appointments(session, codes)
-            delivered = _delivered(session, codes, portal)
-            for row in chunk:
-                try:
-                    dossier = CanonicalDossier.model_validate(row.data)
-                except ValidationError as exc:
-                    # The hub only stores validated dossiers; a row that no longer validates (a model change, a
-                    # hand edit) is left out of the report and named in the log, not allowed to break every report.
-                    log.warning("report_dossier_unreadable", dossier_code=row.code, errors=exc.error_count())
-                    continue
-                facts.append(
-                    Facts(
-                        dossier=dossier,
-                        first_appointment=firsts.get(row.code),
-                        delivered_version=delivered.get(row.code),
-                        hub_version=row.version,
-                        changed_at=row.updated_at,
-                    )
+        return _facts(session, list(session.scalars(query)), portal)
+
+
+def load_dossier(db: Database, portal: str, code: str) -> Facts | None:
+    """One dossier's facts by its code (an apology letter's), or None when the store does not hold it."""
+    with db.session() as session:
+        found = _facts(session, list(session.scalars(select(Dossier).where(Dossier.code == code))), portal)
+    return found[0] if found else None
+
+
+def _facts(session: Session, rows: Sequence[Dossier], portal: str) -> list[Facts]:
+    facts: list[Facts] = []
+    for chunk in _chunks(rows):
+        codes = [row.code for row in chunk]
+        firsts = _first_appointments(session, codes)
+        delivered = _delivered(session, codes, portal)
+        for row in chunk:
+            try:
+                dossier = CanonicalDossier.model_validate(row.data)
+            except ValidationError as exc:
+                # The hub only stores validated dossiers; a row that no longer validates (a model change, a
+                # hand edit) is left out of the report and named in the log, not allowed to break every report.
+                log.warning("report_dossier_unreadable", dossier_code=row.code, errors=exc.error_count())
+                continue
+            facts.append(
+                Facts(
+                    dossier=dossier,
+                    first_appointment=firsts.get(row.code),
+                    delivered_version=delivered.get(row.code),
+                    hub_version=row.version,
+                    changed_at=row.updated_at,
                 )
+            )
     return facts
 
 

@@ -1,7 +1,8 @@
 """The monthly workbook a provincial office files: one sheet per report, Vietnamese headers, formatted for print.
 
 Sheets: "Tổng hợp" (province summary), "Chỉ số" (indicators per unit and level), "Hồ sơ trễ hạn" (the register),
-"Xin lỗi - gia hạn" (every extension), "Đồng bộ DVCQG" (portal sync coverage per unit). Every row goes through
+"Xin lỗi - gia hạn" (every extension), "Đồng bộ DVCQG" (portal sync coverage per unit), and when given the
+Decision 766 points, "Điểm QĐ 766" (per group, total, rank and twelve months). Every row goes through
 :func:`_append`, which keeps text that starts like a formula (a procedure name, an apology reason) text.
 """
 
@@ -20,9 +21,11 @@ from openpyxl.worksheet.worksheet import Worksheet
 from foundation.text import looks_like_formula
 from reports.labels import EXTENSION_COLUMNS, INDICATOR_COLUMNS, LEVELS, REGISTER_COLUMNS
 from reports.periods import Period
-from reports.service import IndicatorReport, LateReport
+from reports.scores import GROUPS, NOT_ENOUGH_DATA
+from reports.service import IndicatorReport, LateReport, ScoreReport
 
 SHEETS = ("Tổng hợp", "Chỉ số", "Hồ sơ trễ hạn", "Xin lỗi - gia hạn", "Đồng bộ DVCQG")
+SCORE_SHEET = "Điểm QĐ 766"
 SYNC_FIELDS = ("portal_expected", "portal_delivered", "portal_current", "portal_stale", "sync_coverage",
                "portal_max_lag_hours")  # fmt: skip
 
@@ -37,7 +40,14 @@ _DATE = "DD/MM/YYYY"
 
 
 def write_monthly(
-    path: Path, *, province: str, period: Period, indicators: IndicatorReport, late: LateReport, now: datetime
+    path: Path,
+    *,
+    province: str,
+    period: Period,
+    indicators: IndicatorReport,
+    late: LateReport,
+    now: datetime,
+    scores: ScoreReport | None = None,
 ) -> Path:
     """Write the workbook for ``period`` to ``path`` and return it."""
     book = Workbook()
@@ -49,6 +59,8 @@ def write_monthly(
     _register(book.create_sheet(SHEETS[2]), province, period, late)
     _extensions(book.create_sheet(SHEETS[3]), province, period, late)
     _sync(book.create_sheet(SHEETS[4]), province, period, indicators)
+    if scores is not None:
+        _scores(book.create_sheet(SCORE_SHEET), province, period, scores)
     path.parent.mkdir(parents=True, exist_ok=True)
     book.save(path)
     return path
@@ -93,9 +105,15 @@ def _append(sheet: Worksheet, values: Sequence[Any]) -> None:
     stored as text and shown as typed with an apostrophe, so that editing the cell does not turn it into one."""
     sheet.append(list(values))
     for cell in sheet[sheet.max_row]:
-        if looks_like_formula(cell.value):
-            cell.data_type = "s"
-            cell.quotePrefix = True
+        keep_text(cell)
+
+
+def keep_text(cell: Any) -> None:
+    """Store a text that a spreadsheet would run as a formula as text, shown as typed (every writer of a cell of
+    text from a dossier goes through here)."""
+    if looks_like_formula(cell.value):
+        cell.data_type = "s"
+        cell.quotePrefix = True
 
 
 def _scope_name(scope: str, key: str, name: str, level: Any) -> str:
@@ -180,3 +198,25 @@ def _sync(sheet: Worksheet, province: str, period: Period, report: IndicatorRepo
     header = _title(sheet, "Đồng bộ Cổng Dịch vụ công quốc gia", province, period, report.as_of_text, len(headers))
     rows = [[_scope_name(r.scope, r.key, r.name, r.level), *(getattr(r, f) for f in SYNC_FIELDS)] for r in report.rows]
     _table(sheet, header, headers, rows)
+
+
+def _scores(sheet: Worksheet, province: str, period: Period, report: ScoreReport) -> None:
+    """Points as numbers (two decimals), "không đủ dữ liệu" as text, the share and the trend as real percentages."""
+    months = [f"{label[5:]}/{label[:4]}" for label in report.months]
+    headers = ["Đơn vị / cấp", *(name for _, name, _ in GROUPS), "Tổng điểm", "Điểm tối đa có dữ liệu", "Tỷ lệ đạt",
+               "Xếp hạng", *(f"Tỷ lệ đạt {m}" for m in months)]  # fmt: skip
+    header = _title(sheet, "Điểm Bộ chỉ số QĐ 766/QĐ-TTg", province, period, report.as_of_text, len(headers))
+    rows = [
+        [_scope_name(r.scope, r.key, r.name, r.level),
+         *(NOT_ENOUGH_DATA if g.points is None else g.points for g in r.groups), r.total, r.maximum,
+         None if r.share is None else r.share / 100, f"{r.rank}/{r.rank_of}" if r.rank is not None else None,
+         *(None if value is None else value / 100 for _, value in r.trend)]
+        for r in report.rows
+    ]  # fmt: skip
+    _table(sheet, header, headers, rows)
+    first_share = len(GROUPS) + 4
+    for line in sheet.iter_rows(min_row=header + 1, max_row=sheet.max_row):
+        for cell in line[1 : first_share - 1]:
+            cell.number_format = "0.00"
+        for cell in (line[first_share - 1], *line[first_share + 1 :]):
+            cell.number_format = "0.0%"

@@ -39,6 +39,8 @@ FIXTURE_MARKS = {
     "serves_http": "server",
     "processes": "subprocess",
     "browser": "browser",
+    "office_tools": "subprocess",  # tests/reports/conftest.py: LibreOffice and poppler, installed when missing
+    "libreoffice": "slow",
 }
 PARAM_MARKS = {("any_db_url", "postgres"): "postgres"}
 UNIT_TIER = "DVC_HUB_TEST_TIER"  # "unit" in ``make test-unit``, which deselects every mark above

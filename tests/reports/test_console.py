@@ -17,7 +17,7 @@ from console.app import Console
 from foundation.topology import load
 from hub.store.db import Database
 from reports.models import ReconciliationRun
-from reports.workbook import SHEETS
+from reports.workbook import SCORE_SHEET, SHEETS
 from tests.admin import seed
 from tests.admin.conftest import login
 from tests.conftest import TOPOLOGIES, Serve
@@ -52,6 +52,7 @@ def _token(http: httpx.Client) -> dict[str, str]:
     [
         (["report", "indicators", "--period", "2025-07", "--json"], "/api/v1/reports/indicators?period=2025-07"),
         (["report", "late", "--period", "2025-07", "--json"], "/api/v1/reports/late?period=2025-07"),
+        (["report", "scores", "--period", "2025-07", "--json"], "/api/v1/reports/scores?period=2025-07"),
         (["report", "late", "--period", "2025-Q3", "--unit", "20965", "--json"],
          "/api/v1/reports/late?period=2025-Q3&unit=20965"),
     ],
@@ -126,6 +127,8 @@ def test_the_late_page_shows_apologies_and_breaches(http: httpx.Client) -> None:
 
     assert page.status_code == 200
     assert page.text.count("Trễ hạn chưa xin lỗi") == 2  # the two dossiers late without apology
+    assert 'aria-label="bars"' in page.text  # late dossiers by unit, above the list
+    assert page.text.count("Dự thảo, chưa phát hành") >= 2  # their letters: drafted, in the list and the summary
     assert "15/07 → 10/08/2025" in page.text  # the district's apology: old and new appointment
     assert cases.by_name(cases.DA_NANG, "received by Xã Núi Thành, late open, no apology") in breaches.text
     assert cases.by_name(cases.DA_NANG, "received by Tam Xuân II before the merger, late") not in breaches.text
@@ -157,13 +160,24 @@ def test_the_indicators_page_states_its_stamp_the_rate_with_what_it_divides_and_
     assert "<dt>Đang giải quyết quá hạn</dt>" in page and "<dt>Tỷ lệ đúng hạn (%)</dt>" in page
 
 
+def test_the_scores_page_shows_points_per_group_rank_and_trend(http: httpx.Client) -> None:
+    login(http, "viewer")
+
+    page = http.get("/reports/scores?period=2025-07").text
+
+    assert "tính đến 24:00 ngày 31/07/2025" in page
+    assert "Tiến độ giải quyết (20)" in page and "Số hóa hồ sơ (22)" in page
+    assert page.count("không đủ dữ liệu") >= 2 * page.count('aria-label="12 tháng"') > 0  # publicity, satisfaction
+    assert "Toàn tỉnh" in page and "Xã Tam Xuân (20971)" in page
+
+
 def test_the_monthly_workbook_downloads(http: httpx.Client) -> None:
     login(http, "viewer")
 
     answer = http.get("/reports/monthly.xlsx?month=2025-07")
 
     assert answer.status_code == 200
-    assert load_workbook(BytesIO(answer.content)).sheetnames == list(SHEETS)
+    assert load_workbook(BytesIO(answer.content)).sheetnames == [*SHEETS, SCORE_SHEET]
 
 
 def _run_with_differences(db: Database) -> int:

@@ -8,11 +8,13 @@ import io
 import json
 import logging
 from collections.abc import Iterator
+from datetime import date
 from pathlib import Path
 
 import httpx
 import pytest
 import structlog
+from docx import Document
 from rich.console import Console as Terminal
 from typer.testing import CliRunner
 
@@ -21,8 +23,11 @@ from console.app import Console
 from devtools import demo
 from foundation.topology import load
 from hub.store.db import Database
+from hub.store.models import Dossier as DossierRow
+from mappings.canonical import Dossier as CanonicalDossier
 from reports.labels import number
 from tests.admin import seed
+from tests.admin.conftest import login
 from tests.conftest import Serve
 
 NEW_UNITS = {
@@ -130,3 +135,64 @@ def test_the_demo_has_late_dossiers_and_apologies_and_rolls_merged_communes_up(h
     units = {row["key"]: row["name"] for row in july if row["scope"] == "unit"}
     assert len(units) > 1 and units == {code: NEW_UNITS[code] for code in units}
     assert {row["key"] for row in july if row["scope"] == "level"} <= {"province", "commune"}  # no district left
+
+
+def test_an_apology_letter_of_a_late_demo_dossier_holds_its_fields_and_the_register_shows_it(
+    played: tuple[Path, str], http: httpx.Client, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    directory, _ = played
+    monkeypatch.setenv("DVC_HUB_DATABASE_URL", f"sqlite:///{directory / 'hub.sqlite3'}")
+    monkeypatch.setenv("DVC_HUB_TOPOLOGY_FILE", str(directory / "topology.yaml"))
+    late = http.get("/api/v1/reports/late", params={"period": "2025-06"}).json()["rows"]
+    row = next(r for r in late if r["extensions"])  # apologised: every field of the letter is known
+    code, apology = row["dossier_code"], row["extensions"][-1]
+
+    # When an operator writes its letter through the CLI
+    out = tmp_path / "phieu.docx"
+    printed = CliRunner().invoke(app, ["report", "apology", code, "--out", str(out)])
+
+    # Then the letter holds what the store holds for the dossier (read here from the store, not from the letter code)
+    assert printed.exit_code == 0, printed.output
+    db = Database(f"sqlite:///{directory / 'hub.sqlite3'}")
+    with db.session() as session:
+        stored = session.get(DossierRow, code)
+        assert stored is not None
+        dossier = CanonicalDossier.model_validate(stored.data)
+    db.dispose()
+    document = Document(str(out))
+    cells = [cell.text for table in document.tables for cell in table._cells]
+    body = "\n".join(p.text for p in document.paragraphs)
+    issued = date.fromisoformat(apology["issued_at"][:10])
+    assert cells[1].startswith("CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM\nĐộc lập - Tự do - Hạnh phúc")
+    assert cells[1].endswith(f"ngày {issued:%d} tháng {issued:%m} năm {issued:%Y}")
+    assert "Số: …………/PXL" in cells[0] and "(Ký, ghi rõ họ tên và đóng dấu)" in cells[3]
+    assert "PHIẾU XIN LỖI VÀ HẸN LẠI NGÀY TRẢ KẾT QUẢ" in body
+    assert f"Kính gửi: {dossier.applicant.name}" in body
+    assert dossier.received_at is not None
+    assert f"Ngày {dossier.received_at:%d/%m/%Y}," in body
+    assert f"hồ sơ đề nghị {dossier.procedure_name} của" in body and f"mã hồ sơ {code}." in body
+    first = date.fromisoformat(row["first_appointment"])
+    new = date.fromisoformat(apology["new_appointment"])
+    assert f"ngày {first:%d/%m/%Y}." in body and f"vào ngày {new:%d/%m/%Y}." in body
+    assert "{{" not in body + "".join(cells)
+
+    # And the register shows it with its state; the operator gets the letter, a viewer neither link nor letter
+    state = {"issued": "Đã phát hành", "late": "Phát hành muộn"}[row["letter_state"]]
+    link = f"/reports/late/{code}/apology.docx"
+    with (
+        httpx.Client(base_url=http.base_url, timeout=30) as operator,
+        httpx.Client(base_url=http.base_url, timeout=30) as viewer,
+    ):
+        login(operator, "operator")
+        login(viewer, "viewer")
+        page = operator.get("/reports/late", params={"period": "2025-06"}).text
+        entry = page[page.index(f">{code}</a>") :].split("</tr>")[0]
+        assert state in entry and link in entry
+        assert "Tổng hợp sổ theo dõi" in page and "Tổng cộng" in page
+        letter = operator.get(link)
+        assert letter.status_code == 200
+        assert f"Kính gửi: {dossier.applicant.name}" in "\n".join(
+            p.text for p in Document(io.BytesIO(letter.content)).paragraphs
+        )
+        assert link not in viewer.get("/reports/late", params={"period": "2025-06"}).text
+        assert viewer.get(link).status_code == 403

@@ -17,7 +17,7 @@ from reports.labels import EXTENSION_COLUMNS, INDICATOR_COLUMNS, REGISTER_COLUMN
 from reports.periods import parse_period
 from reports.rules import Rules
 from reports.service import Reports
-from reports.workbook import SHEETS, write_monthly
+from reports.workbook import SCORE_SHEET, SHEETS, write_monthly
 from tests.conftest import TOPOLOGIES
 from tests.reports import cases
 
@@ -92,7 +92,7 @@ def test_report_monthly_writes_the_workbook(stored: Database, cli_env: None, tmp
     result = CliRunner().invoke(app, ["report", "monthly", "--month", "2023-10", "--out", str(out)])
 
     assert result.exit_code == 0, result.output
-    assert load_workbook(out).sheetnames == list(SHEETS)
+    assert load_workbook(out).sheetnames == [*SHEETS, SCORE_SHEET]
 
 
 def test_a_wrong_period_is_refused_with_the_form_it_needs(cli_env: None) -> None:
