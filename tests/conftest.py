@@ -38,6 +38,7 @@ FIXTURE_MARKS = {
     "start_console": "server",
     "serves_http": "server",
     "processes": "subprocess",
+    "shell": "subprocess",
     "browser": "browser",
 }
 PARAM_MARKS = {("any_db_url", "postgres"): "postgres"}
