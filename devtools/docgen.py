@@ -10,8 +10,10 @@ words in the runbook fails the build, so the runbook grows with the code.
 from __future__ import annotations
 
 import ast
+import functools
 import inspect
 import re
+import sys
 import types
 import typing
 from collections.abc import Callable, Iterator
@@ -96,18 +98,30 @@ def _cell(text: str) -> str:
 _BOUNDS = {"ge": "≥", "gt": ">", "le": "≤", "lt": "<", "min_length": "at least", "max_length": "at most"}
 
 
+@functools.cache
+def _module_classes(module: str) -> dict[str, dict[str, str]]:
+    """Class name → field name → the comment on the field's line, for every class of ``module`` (parsed once)."""
+    try:
+        source = inspect.getsource(sys.modules[module])
+    except (KeyError, OSError, TypeError):
+        return {}
+    lines = source.splitlines()
+    found: dict[str, dict[str, str]] = {}
+    for node in ast.walk(ast.parse(source)):
+        if not isinstance(node, ast.ClassDef):
+            continue
+        fields = found.setdefault(node.name, {})
+        for statement in node.body:
+            if isinstance(statement, ast.AnnAssign) and isinstance(statement.target, ast.Name):
+                match = re.search(r"#\s*(.+)$", lines[(statement.end_lineno or statement.lineno) - 1])
+                if match and not match.group(1).startswith(("type:", "noqa")):
+                    fields[statement.target.id] = match.group(1)
+    return found
+
+
 def _comments(model: type[BaseModel]) -> dict[str, str]:
     """Field name → the comment on its line in the class body, for fields that say what they mean that way."""
-    try:
-        source = inspect.getsource(model)
-    except (OSError, TypeError):
-        return {}
-    found: dict[str, str] = {}
-    for line in source.splitlines():
-        match = re.match(r"^\s{4}(\w+)\s*:[^#]*#\s*(.+)$", line)
-        if match and not match.group(2).startswith(("type:", "noqa")):
-            found[match.group(1)] = match.group(2)
-    return found
+    return _module_classes(model.__module__).get(model.__name__, {})
 
 
 def _description(name: str, field: FieldInfo, comments: dict[str, str]) -> str:
