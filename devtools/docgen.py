@@ -250,24 +250,23 @@ def commands(app: typer.Typer) -> str:
 
     # typer's own command classes (a vendored click): read by their attributes, not by click's class names
     def walk(command: Any, path: str) -> None:
-        subcommands: dict[str, Any] | None = getattr(command, "commands", None)
-        if subcommands is not None:
-            for name in sorted(subcommands):
-                walk(subcommands[name], f"{path} {name}")
-            return
-        summary = _cell((command.help or "").strip().split("\n\n")[0])
+        subcommands: dict[str, Any] = getattr(command, "commands", None) or {}
         params = [p for p in command.params if p.name != "help"]
-        lines = [f"### `{path}`", "", summary]
-        if params:
-            lines += ["", "| argument or option | meaning |", "|---|---|"]
-            for param in params:
-                if param.param_type_name == "option":
-                    shown = " / ".join([*param.opts, *param.secondary_opts])
-                else:
-                    shown = str(param.name).upper()
-                help_text = _cell(getattr(param, "help", None) or "")
-                lines.append(f"| `{shown}` | {help_text} |")
-        parts.append("\n".join(lines))
+        if params or not subcommands:  # a group of commands only is said by its commands
+            summary = _cell((command.help or "").strip().split("\n\n")[0])
+            lines = [f"### `{path}`", "", summary]
+            if params:
+                lines += ["", "| argument or option | meaning |", "|---|---|"]
+                for param in params:
+                    if param.param_type_name == "option":
+                        shown = " / ".join([*param.opts, *param.secondary_opts])
+                    else:
+                        shown = str(param.name).upper()
+                    help_text = _cell(getattr(param, "help", None) or "")
+                    lines.append(f"| `{shown}` | {help_text} |")
+            parts.append("\n".join(lines))
+        for name in sorted(subcommands):
+            walk(subcommands[name], f"{path} {name}")
 
     walk(root, "dvc-hub")
     return "\n\n".join(parts)
