@@ -35,10 +35,11 @@ chaos: $(STAMP)
 	$(BIN)/python -m pytest -m chaos -v
 
 # What a developer runs on every save: no server (PostgreSQL, Redis, the simulators, the console), no browser, no
-# child process; under a minute on the 2-core development machine. The marks come from the tests' fixtures
-# (tests/conftest.py), and in this tier a test that starts a server or a process anyway fails at once.
+# child process; under a minute on the 2-core development machine, on both its cores (pytest-xdist). The marks come
+# from the tests' fixtures (tests/conftest.py), and in this tier a test that starts a server or a process anyway
+# fails at once. Hypothesis runs a fifth of its examples here; make test runs them all.
 test-unit: $(STAMP)
-	$(OFFLINE) DVC_HUB_TEST_TIER=unit $(BIN)/python -m pytest -q \
+	$(OFFLINE) DVC_HUB_TEST_TIER=unit $(BIN)/python -m pytest -q -n 2 \
 		-m "not slow and not chaos and not postgres and not redis and not rabbitmq and not server and not subprocess and not browser"
 
 test-fast: $(STAMP)
@@ -49,6 +50,7 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 	$(BIN)/lint-imports --no-logo
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --quiet
 
 bench: $(STAMP)
 	$(BIN)/python -m bench $(BENCH)

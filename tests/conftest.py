@@ -14,7 +14,10 @@ from typing import Any
 import psycopg
 import pytest
 import redis
+from argon2 import PasswordHasher
+from hypothesis import settings as hypothesis_settings
 
+import console.auth
 from devtools.servers import PrivatePostgres
 from foundation.settings import get_settings
 from hub.store.db import Database
@@ -38,6 +41,7 @@ FIXTURE_MARKS = {
     "start_console": "server",
     "serves_http": "server",
     "processes": "subprocess",
+    "shell": "subprocess",
     "browser": "browser",
     "office_tools": "subprocess",  # tests/reports/conftest.py: LibreOffice and poppler, installed when missing
     "libreoffice": "slow",
@@ -48,11 +52,40 @@ UNIT_TIER = "DVC_HUB_TEST_TIER"  # "unit" in ``make test-unit``, which deselects
 Serve = Callable[..., Iterator[Live]]
 
 
-def pytest_configure(config: pytest.Config) -> None:
+# Hypothesis in the unit tier: a fifth of each test's examples (at least 10), so the tier stays under a minute; make
+# test and make test-fast run the full counts. A test's own @settings(max_examples=examples(n)) scales the same way.
+hypothesis_settings.register_profile("unit", max_examples=20)
+if os.environ.get(UNIT_TIER) == "unit":
+    hypothesis_settings.load_profile("unit")
+
+
+def examples(wanted: int) -> int:
+    """How many examples a Hypothesis test runs in this tier: ``wanted`` in the full suite, a fifth in the unit tier."""
+    return max(10, wanted // 5) if os.environ.get(UNIT_TIER) == "unit" else wanted
+
+
+# Argon2id at its production cost takes about a fifth of a CPU second per hash or check, by design. The tests seed
+# users and sign in thousands of times, so they hash at the lowest cost: the same code path and algorithm, with the
+# parameters each hash carries (a child process, e.g. a CLI test's, keeps the production cost).
+CHEAP_HASHER = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+CHEAP_DUMMY_HASH = CHEAP_HASHER.hash("not a password")
+
+
+@pytest.fixture(autouse=True)
+def cheap_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(console.auth, "_hasher", CHEAP_HASHER)
+    monkeypatch.setattr(console.auth, "_DUMMY_HASH", CHEAP_DUMMY_HASH)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtestloop(session: pytest.Session) -> None:
     """In the unit tier, a test that starts a server or a process without a fixture that says so fails at once,
-    instead of quietly making the tier slow (PostgreSQL and Redis are refused by their closed ports)."""
+    instead of quietly making the tier slow (PostgreSQL and Redis are refused by their closed ports). The refusal
+    starts with the tests, after pytest-xdist has started its workers (and asked `uname` in each)."""
     if os.environ.get(UNIT_TIER) != "unit":
         return
+    if getattr(session.config.option, "numprocesses", None) and not hasattr(session.config, "workerinput"):
+        return  # pytest-xdist's controller: it runs no test; each worker refuses for itself
 
     def refuse(what: str) -> Callable[..., Any]:
         def refused(*_args: Any, **_kwargs: Any) -> Any:

@@ -34,7 +34,7 @@ from mappings.vendors import profile
 from migrations import upgrade
 from systems.motcua import mapping as motcua
 from systems.motcua.connector import SoapConnector
-from tests.conftest import TOPOLOGIES
+from tests.conftest import TOPOLOGIES, examples
 from tests.connectors.conftest import CONTRACT_WSDL, CREDS
 from tests.hub.factories import COMMUNE, T0
 
@@ -158,7 +158,7 @@ def _map_and_apply(ctx: HubContext, raw: Any) -> None:
         assert exc.error_class in NAMED, (exc.error_class, str(exc))
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=examples(300), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(mutations=st.lists(MUTATION, min_size=1, max_size=4))
 def test_mutated_json_records_raise_only_named_hub_errors(
     ctx: HubContext, mutations: list[tuple[tuple[str | int, ...], Any]]
@@ -169,7 +169,7 @@ def test_mutated_json_records_raise_only_named_hub_errors(
     _map_and_apply(ctx, record)
 
 
-@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=examples(80), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(
     edits=st.lists(
         st.tuples(st.integers(min_value=0, max_value=len(ORDINARY) - 1), st.binary(max_size=6)), min_size=1, max_size=5

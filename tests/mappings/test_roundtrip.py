@@ -16,6 +16,7 @@ from mappings.procedures import InMemoryProcedureLookup
 from mappings.vendors import from_default, profile, to_default
 from systems.dvcqg import mapping as dvcqg
 from systems.motcua import mapping as motcua
+from tests.conftest import examples
 
 # Vietnamese letters, digits and inner spaces; the canonical model trims and folds, so generate what it keeps
 _LETTERS = (
@@ -148,7 +149,7 @@ dossier = st.fixed_dictionaries(
 ).map(Dossier.model_validate)
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=examples(40), deadline=None)
 @given(dossier)
 def test_canonical_to_vendor_record_and_back_is_lossless(d: Dossier) -> None:
     plain = d.model_copy(
@@ -169,7 +170,7 @@ def test_portal_dates_are_vietnam_time_strings() -> None:
     assert dvcqg.portal_time(None) == ""
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=examples(40), deadline=None)
 @given(dossier, st.sampled_from(["phuongnam", "bachdang"]))
 def test_canonical_to_another_vendors_record_and_back_through_its_profile_is_lossless(d: Dossier, name: str) -> None:
     # What the default contract carries (the test above), reshaped, spelled and formatted the vendor's way and read

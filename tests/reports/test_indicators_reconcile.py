@@ -23,7 +23,7 @@ from reports.places import Placer
 from reports.register import register
 from reports.rules import Rules
 from reports.service import IndicatorReport
-from tests.conftest import TOPOLOGIES
+from tests.conftest import TOPOLOGIES, examples
 from tests.reports.cases import Case, extension
 
 TOPOLOGY = load(TOPOLOGIES / "quang-nam-2023.yaml")
@@ -89,7 +89,7 @@ def _sum(rows: list[Indicators]) -> dict[str, int]:
     return {name: sum(getattr(r, name) for r in rows) for name in COUNTS}
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=examples(150), deadline=None)
 @given(cases=st.lists(dossiers(), max_size=25), span=periods())
 def test_every_row_reconciles_and_states_what_its_rate_divides(
     cases: list[Case], span: tuple[Period, datetime]
