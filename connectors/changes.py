@@ -11,7 +11,7 @@ from datetime import datetime
 from typing import Any, Protocol, runtime_checkable
 
 from connectors.base import ChangePage, ChangeRef, FeedProblem, RawRecord
-from connectors.errors import Resolution, UnreadableEntry, Verdict, to_error
+from connectors.errors import RemoteRejected, Resolution, UnreadableEntry, Verdict, to_error
 from connectors.http import Endpoint
 from connectors.paging import paging_for
 from mappings.errors import ValidationFailed
@@ -91,16 +91,12 @@ class ProfileDrivenSource(ABC):
         by the platform's own id that the feed entry gave (``requests.dossier.id``)."""
         request = self.vendor.requests.dossier
         if request.code is None and source_id is None:
-            raise to_error(
-                Verdict(
-                    Resolution.PERMANENT,
-                    remote_message="hồ sơ chỉ hỏi được bằng mã của nền tảng, lấy từ mục biến động; hãy thăm dò lại "
-                    "biến động của đơn vị (the platform is asked by its own id, which only a feed entry gives: poll "
-                    "the unit again)",
-                ),
-                system=self.system,
-                operation=self.vendor.operations.dossier,
+            raise RemoteRejected(
+                f"Hồ sơ {dossier_code}: {self.system} chỉ cho hỏi hồ sơ bằng mã của nền tảng, mà chỉ mục biến động có; "
+                "hãy thăm dò lại biến động của đơn vị (requests.dossier.id) / the platform is asked by its own id, "
+                "which only a feed entry gives: poll the unit again",
                 dossier_code=dossier_code,
+                target=self.system,
             )
         values = {"unit": self.units.to_vendor(unit_code), "code": dossier_code, "id": source_id}
         reply = self._operation(

@@ -53,7 +53,8 @@ DEMO_DIR = PROJECT_ROOT / "var" / "demo"
 DEMO_TOPOLOGY = PROJECT_ROOT / "config" / "topologies" / "quang-nam-2023-three-vendors.yaml"
 # The simulators' default credentials, for the demo only; production reads them from the environment or files.
 DEMO_CREDENTIALS = {
-    ref: ("hub", "hub-secret") for ref in ("MOTCUA_QUANGNAM", "MOTCUA_TAMKY", "MOTCUA_HOIAN", "MOTCUA_DANANG", "DVCQG")
+    ref: ("hub", "hub-secret")
+    for ref in ("MOTCUA_QUANGNAM", "MOTCUA_TAMKY", "MOTCUA_HOIAN", "MOTCUA_DIENBAN", "MOTCUA_DANANG", "DVCQG")
 }
 TOPOLOGIES = PROJECT_ROOT / "config" / "topologies"
 # What goes wrong during the demo's day: a flaky portal, a slow and occasionally failing one-stop-shop, a feed
@@ -139,7 +140,7 @@ def run(
         unmapped = _load_procedure_mappings(ctx.db, sims.catalogue.procedures)
         console.print(
             f"Simulators: one-stop-shops {sims.soap_url}, {sims.vendor_url('phuongnam')} (SOAP), "
-            f"{sims.vendor_url('bachdang')} (JSON); portal {sims.portal_url}. Database {directory / 'hub.sqlite3'}.\n"
+            f"{sims.vendor_url('bachdang')} (JSON), {sims.vendor_url('truongson')} (REST, OAuth2); portal {sims.portal_url}. Database {directory / 'hub.sqlite3'}.\n"
             f"{len(sims.catalogue.procedures) - len(unmapped)} procedure codes mapped to national codes; "
             f"{len(unmapped)} left unmapped on purpose: {', '.join(unmapped)}."
         )

@@ -20,7 +20,7 @@ from starlette.applications import Starlette
 
 from foundation.clock import VN_TZ
 from foundation.topology import System, Topology
-from simulators import bachdang, phuongnam, portal, soap
+from simulators import bachdang, phuongnam, portal, soap, truongson
 from simulators import catalogue as catalogue_module
 from simulators.clock import SimClock
 from simulators.faults import FaultInjector, FaultSpec
@@ -30,7 +30,12 @@ from simulators.records import HoSo
 from simulators.soap import Credentials
 
 # Which simulated vendor serves a system: its profile's name (options.vendor) → the path it is served under.
-VENDOR_PATHS = {"default": "/motcua", "phuongnam": phuongnam.PATH, "bachdang": bachdang.PATH}
+VENDOR_PATHS = {
+    "default": "/motcua",
+    "phuongnam": phuongnam.PATH,
+    "bachdang": bachdang.PATH,
+    "truongson": truongson.PATH,
+}
 
 
 def vendor_of(system: System) -> str:
@@ -124,6 +129,13 @@ class Simulators:
             self.store, served.get("phuongnam", ()), self.faults, self.credentials, self.clock
         )
         self.bachdang = bachdang.BachDangApi(self.store, served.get("bachdang", ()), self.faults, self.credentials)
+        self.truongson = truongson.TruongSonApi(
+            self.store,
+            served.get("truongson", ()),
+            self.faults,
+            self.credentials,
+            {u.code: u.agency_id for u in topology.units},
+        )
         if dossiers:
             self.lifecycle.populate(dossiers)
         self._host, self._ports = host, (soap_port, portal_port)
@@ -133,7 +145,7 @@ class Simulators:
 
     def start(self) -> Self:
         # One port serves every simulated one-stop-shop vendor, each under its own path.
-        extra = [*phuongnam.routes(self.phuongnam), *bachdang.routes(self.bachdang)]
+        extra = [*phuongnam.routes(self.phuongnam), *bachdang.routes(self.bachdang), *truongson.routes(self.truongson)]
         soap_server = ServerThread(soap.create_app(self.soap_service, extra), self._host, self._ports[0])
         portal_server = ServerThread(portal.create_app(self.portal_app), self._host, self._ports[1])
         for server in (soap_server, portal_server):

@@ -14,26 +14,44 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import requests
 import yaml
+from pydantic import SecretStr
 
+from connectors.auth import AuthOptions, ClientCredentials, build_auth
 from connectors.base import ChangeRef
-from connectors.changes import request_body
-from connectors.errors import RemoteRejected
+from connectors.changes import feed_of, request_body
+from connectors.errors import DEFAULT_TABLE, AuthenticationFailed, RemoteRejected
+from connectors.http import Endpoint
 from connectors.recording import ExchangeLog
 from foundation.clock import VN_TZ
-from foundation.errors import ConfigurationError
+from foundation.credentials import Credentials
+from foundation.errors import Action, ConfigurationError
+from foundation.settings import Settings
 from foundation.topology import System, Topology, load
+from mappings.canonical import parse_dossier_code
 from mappings.codes import Status
 from mappings.errors import ValidationFailed
+from mappings.steps import StepStatus
 from mappings.tables import tables
-from mappings.vendors import VENDORS_DIR, ChangesRequest, load_profile, to_default
+from mappings.units import UnitIdentity
+from mappings.vendors import (
+    VENDORS_DIR,
+    ChangesRequest,
+    Converter,
+    DossierResponse,
+    Undeclared,
+    get_path,
+    load_profile,
+    to_default,
+)
 from simulators.phuongnam import UNKNOWN_TIME
 from simulators.server import Simulators
 from systems import registry
 from systems.motcua import mapping as motcua
 from tests.conftest import TOPOLOGIES
 
-SYSTEMS = ("MOTCUA_QUANGNAM", "MOTCUA_TAMKY", "MOTCUA_HOIAN")
+SYSTEMS = ("MOTCUA_QUANGNAM", "MOTCUA_TAMKY", "MOTCUA_HOIAN", "MOTCUA_DIENBAN")
 
 
 def _none(local_code: str) -> None:
@@ -257,3 +275,260 @@ def test_a_json_profile_is_refused_for_a_soap_system() -> None:
     system = System(name="x", kind="soap", base_url="http://x.test", credentials="x", options={"vendor": "bachdang"})
     with pytest.raises(ConfigurationError, match="transport"):
         registry.kind_of(system).parse_options(system)
+
+
+# ══ issue 21: a REST platform behind OAuth2, read by configuration alone ═══════════════════════════════════════
+#
+# Trường Sơn Cloud (``simulators/truongson.py``) serves Điện Bàn (507) and Duy Xuyên (508): an OAuth2 token server
+# with 60-second tokens, units by agency id, epoch-millisecond times, numbers for every code, the dossier by its
+# object id with the record at the root, steps with task states. Its profile and topology entry close each point;
+# the default contract's record of the same dossier is the oracle.
+
+REST = "motcua-dienban"
+
+
+@pytest.fixture(scope="module")
+def rest_world(
+    start_simulators: type[Simulators], tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[Simulators, Topology, Settings]]:
+    with start_simulators(load(TOPOLOGIES / "quang-nam-2023-three-vendors.yaml"), seed=8, dossiers=300) as sims:
+        path = sims.topology_file(tmp_path_factory.mktemp("rest") / "topology.yaml")
+        yield sims, load(path), Settings(_env_file=None, topology_file=path)
+
+
+def _rest(world: Any, log: ExchangeLog | None = None, **options: Any) -> Any:
+    """A fresh connector to the platform (its own token cache), with ``options`` over the topology's."""
+    _, topology, settings = world
+    system = topology.systems[REST]
+    if options:
+        system = system.model_copy(update={"options": {**system.options, **options}})
+    return registry.build_source(system, settings, recorder=log or ExchangeLog())
+
+
+def _calls(log: ExchangeLog) -> list[Any]:
+    """The platform's API calls a connector made, without its token requests."""
+    return [e for e in log.take() if e.operation != "token"]
+
+
+def _since(sims: Simulators) -> datetime:
+    return sims.now() - timedelta(days=60)
+
+
+# ── point 1: authentication as configuration ───────────────────────────────────────────────────────────────────
+
+
+def test_an_oauth2_platform_is_read_with_one_token_for_every_call(rest_world: Any) -> None:
+    sims = rest_world[0]
+    issued = sims.truongson.tokens_issued
+    source = _rest(rest_world)
+    refs = _feed(source, "507", _since(sims))
+    for ref in refs[:5]:
+        source.get_dossier("507", ref.dossier_code, seen=ref)
+    assert len(refs) > 5
+    assert source.auth.fetched == 1 and sims.truongson.tokens_issued == issued + 1  # never a login per call
+
+
+def test_a_token_that_expires_mid_run_is_renewed_once(rest_world: Any) -> None:
+    sims = rest_world[0]
+    log = ExchangeLog()
+    source = _rest(rest_world, log)
+    [first, second, *_] = _feed(source, "508", _since(sims))
+    source.get_dossier("508", first.dossier_code, seen=first)
+    # When the platform stops accepting the token in the middle of the run
+    sims.truongson.expire_tokens()
+    record = source.get_dossier("508", second.dossier_code, seen=second)
+    # Then the call that met the 401 took one fresh token and went through
+    assert record["MaHoSo"] == second.dossier_code
+    assert source.auth.fetched == 2
+    calls = [(e.operation, e.status_code) for e in log.take()]
+    assert calls[-3:] == [("GET /api/v3/dossiers/{object_id}", 401), ("token", 200), (calls[-1][0], 200)]
+
+
+def test_a_wrong_client_secret_parks_with_authentication_failed_naming_the_token_url(
+    rest_world: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sims = rest_world[0]
+    monkeypatch.setenv("DVC_HUB_CRED_MOTCUA_DIENBAN_PASSWORD", "not-the-secret")
+    issued = sims.truongson.tokens_issued
+    log = ExchangeLog()
+    source = _rest(rest_world, log, page_size=7)  # another system entry: a connector of its own
+    with pytest.raises(AuthenticationFailed) as caught:
+        source.fetch_changes("507", _since(sims))
+    error = caught.value
+    assert error.error_class == "authentication_failed" and error.action is Action.PARK
+    assert sims.vendor_url("truongson") + "/oauth2/token" in error.message
+    assert "invalid_client" in str(error.remote_message)
+    assert [e.operation for e in log.take()] == ["token"]  # refused once, not retried
+    assert "not-the-secret" not in error.message and sims.truongson.tokens_issued == issued
+
+
+def test_api_key_and_basic_auth_are_configuration_too() -> None:
+    creds = Credentials("client", SecretStr("k3y"))
+    endpoint = Endpoint(system="x", session=requests.Session())
+    api_key = build_auth(
+        AuthOptions(type="api_key", header="X-Api-Token"), creds, base_url="http://x.test", table=DEFAULT_TABLE
+    )
+    assert api_key.authorize(endpoint, "").headers == {"X-Api-Token": "k3y"}
+    basic = build_auth(AuthOptions(), creds, base_url="http://x.test", table=DEFAULT_TABLE)
+    assert basic.authorize(endpoint, "").headers["Authorization"].startswith("Basic ")
+    with pytest.raises(ValueError, match="token_url"):
+        AuthOptions(type="oauth2")
+
+
+def test_the_portals_lgsp_gateway_uses_the_same_auth_module() -> None:
+    system = System(name="lgsp", kind="dvcqg-lgsp", base_url="http://lgsp.test", credentials="dvcqg")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("DVC_HUB_CRED_DVCQG_USERNAME", "hub")
+        mp.setenv("DVC_HUB_CRED_DVCQG_PASSWORD", "hub-secret")
+        connector = registry.build_target(system)
+    assert isinstance(connector.auth.outer, ClientCredentials)
+    assert connector.auth.outer.token_url == "http://lgsp.test/token"
+
+
+# ── point 2: units named by their agency id, or by the system's own table ──────────────────────────────────
+
+
+def test_the_feed_request_names_the_unit_by_its_agency_id_and_records_come_back_with_gso_codes(
+    rest_world: Any,
+) -> None:
+    sims = rest_world[0]
+    log = ExchangeLog()
+    source = _rest(rest_world, log)
+    ref = _feed(source, "507", _since(sims))[0]
+    assert "/agencies/000.00.07.H47/dossier-events" in _calls(log)[0].endpoint
+    record = source.get_dossier("507", ref.dossier_code, seen=ref)
+    assert record["MaDonViTiepNhan"] == "507"
+    assert all(step.get("MaDonVi") in (None, "49", "507") for step in record["DanhSachTienDo"]["TienDo"])
+
+
+def test_a_unit_table_names_units_by_the_vendors_own_codes_both_ways() -> None:
+    identity = UnitIdentity("table", {"507": "DB-01", "49": "QN"})
+    assert identity.to_vendor("507") == "DB-01"
+    record = {"MaDonViTiepNhan": "db-01", "MaDonViXuLy": "X-9", "DanhSachTienDo": {"TienDo": [{"MaDonVi": "QN"}]}}
+    [problem] = identity.translate(record)
+    assert record["MaDonViTiepNhan"] == "507" and record["DanhSachTienDo"]["TienDo"][0]["MaDonVi"] == "49"
+    assert problem.path == "MaDonViXuLy" and "unit_table" in str(problem) and "X-9" in str(problem)
+
+
+def test_an_agency_id_the_topology_does_not_know_is_a_named_validation_error(
+    rest_world: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sims = rest_world[0]
+    source = _rest(rest_world)
+    ref = _feed(source, "507", _since(sims))[0]
+    # Given a platform whose records name Điện Bàn by an identifier the topology does not give it
+    monkeypatch.setitem(sims.truongson.agency_of, "507", "000.99.07.H47")
+    with pytest.raises(ValidationFailed) as caught:
+        source.get_dossier("507", ref.dossier_code, seen=ref)
+    # Then the record is refused, naming the dossier, the field and the topology key to fix, never stored as-is
+    assert caught.value.dossier_code == ref.dossier_code
+    problem = next(p for p in caught.value.problems if p.path == "MaDonViTiepNhan")
+    assert "000.99.07.H47" in str(problem) and "units[].agency_id" in str(problem)
+
+
+# ── point 3: times as epoch milliseconds (or seconds), in requests and feeds ────────────────────────────────
+
+
+def test_the_feed_is_asked_and_read_in_epoch_milliseconds(rest_world: Any) -> None:
+    sims = rest_world[0]
+    log = ExchangeLog()
+    since = _since(sims)
+    refs = _feed(_rest(rest_world, log), "508", since)
+    assert f"modified_since={round(since.timestamp() * 1000)}" in _calls(log)[0].endpoint
+    copies = {r.MaHoSo: r for r in sims.store.records("508")}
+    assert len(refs) == len(copies) > 5
+    for ref in refs:
+        assert ref.updated_at.tzinfo is not None
+        assert abs(ref.updated_at - copies[ref.dossier_code].NgayCapNhat) < timedelta(milliseconds=1)
+
+
+def test_epoch_seconds_and_text_with_any_zone_read_and_write_by_profile() -> None:
+    seconds = Converter(epoch="s")
+    assert seconds.read(1709312400) == datetime(2024, 3, 2, 0, 0, tzinfo=VN_TZ)
+    assert seconds.read("1709312400") == datetime(2024, 3, 1, 17, 0, tzinfo=UTC)
+    assert seconds.read("soon") == "soon"  # left for the mapping to report at its field
+    zoned = Converter(dates=("%Y-%m-%dT%H:%M:%S%z",))
+    assert zoned.read("2024-03-01T19:00:00+02:00") == datetime(2024, 3, 1, 17, 0, tzinfo=UTC)
+    request = ChangesRequest.model_validate({"unit": "u", "since": {"element": "after", "epoch": "s"}})
+    assert request_body(request, {"unit": "1", "since": datetime(2024, 3, 1, 17, 0, tzinfo=UTC)})["after"] == 1709312400
+
+
+# ── points 4, 6 and 7: the record at the root, fetched by the platform's id, steps from the status history ──
+
+
+@pytest.mark.parametrize("unit", ["507", "508"])
+def test_the_rest_platforms_record_maps_to_the_same_dossier_as_the_default_contracts(
+    rest_world: Any, unit: str
+) -> None:
+    sims, topology, _ = rest_world
+    source = _rest(rest_world)
+    refs = _feed(source, unit, _since(sims))
+    assert len(refs) > 5
+    steps = 0
+    for ref in refs:
+        dossier = motcua.to_canonical(source.get_dossier(unit, ref.dossier_code, seen=ref), procedures=_none)
+        assert dossier.model_dump(mode="json", exclude={"updated_at"}) == _oracle(topology, unit, ref.dossier_code)
+        steps += len(dossier.progress)
+    assert steps > len(refs)
+
+
+def test_the_dossier_is_asked_by_the_platforms_id_and_known_by_its_code(rest_world: Any) -> None:
+    sims = rest_world[0]
+    log = ExchangeLog()
+    source = _rest(rest_world, log)
+    ref = _feed(source, "507", _since(sims))[0]
+    # the feed gives both: the object id to ask with, the dossier code the hub keys everything by
+    assert ref.source_id is not None and ref.source_id != ref.dossier_code
+    assert parse_dossier_code(ref.dossier_code).agency_id == "000.00.07.H47"
+    source.get_dossier("507", ref.dossier_code, seen=ref)
+    assert log.take()[-1].endpoint.endswith(f"/api/v3/dossiers/{ref.source_id}")
+    # without the feed's entry there is no id to ask with: a named refusal, not a request by the wrong key
+    with pytest.raises(RemoteRejected, match="poll the unit again") as caught:
+        source.get_dossier("507", ref.dossier_code)
+    assert caught.value.dossier_code == ref.dossier_code
+
+
+def test_the_record_at_the_root_is_named_by_a_dot() -> None:
+    answer = {"dossier_no": "x", "items": [1]}
+    assert get_path(answer, ".") is answer
+    assert DossierResponse(record=".").record == "."
+
+
+def test_step_statuses_come_from_the_step_state_table_when_the_profile_says_so() -> None:
+    vendor = load_profile(VENDORS_DIR / "truongson.yaml").model_copy(update={"steps": StepStatus(source="table")})
+    record = {"status_code": 3, "tasks": [{"task_state": 2}, {"task_state": 1}, {"task_state": 7}]}
+    default = to_default(record, vendor)
+    states = [step["TrangThai"] for step in default["DanhSachTienDo"]["TienDo"]]
+    assert states[:2] == [Status.DONE.value, Status.PROCESSING.value] and default["TrangThai"] == Status.PROCESSING
+    assert isinstance(states[2], Undeclared)  # a task state the table does not declare
+
+
+def test_without_a_history_entry_before_it_a_step_has_no_status_and_the_mapping_names_it() -> None:
+    vendor = load_profile(VENDORS_DIR / "truongson.yaml")
+    record = {"tasks": [{"performed_at": 1709312400000}], "status_history": [{"status_code": 3, "changed_at": 1}]}
+    assert to_default(record, vendor)["DanhSachTienDo"]["TienDo"][0]["TrangThai"] == Status.PROCESSING
+    record["status_history"][0]["changed_at"] = 1809312400000  # the only status change is after the step
+    assert to_default(record, vendor)["DanhSachTienDo"]["TienDo"][0]["TrangThai"] is None
+
+
+# ── point 5: vendor code tables keyed by numbers ────────────────────────────────────────────────────────────
+
+
+def test_the_vendors_numbers_are_translated_and_an_undeclared_number_is_a_named_validation_error(
+    rest_world: Any,
+) -> None:
+    sims = rest_world[0]
+    source = _rest(rest_world)
+    ref = _feed(source, "508", _since(sims))[0]
+    record = source.get_dossier("508", ref.dossier_code, seen=ref)
+    assert record["TrangThai"] == sims.source_copy("508", ref.dossier_code).TrangThai  # 0-9 became 1-10
+    vendor = load_profile(VENDORS_DIR / "truongson.yaml")
+    raw = dict(source.raw_dossier("508", ref.dossier_code, source_id=ref.source_id), status_code=10, channel_code=2)
+    default = to_default(raw, vendor, feed=feed_of(ref))
+    assert source.units.translate(default) == []
+    with pytest.raises(ValidationFailed) as caught:
+        motcua.to_canonical(default, procedures=_none)
+    problems = {p.path: str(p) for p in caught.value.problems}
+    # 10 is a national status and 2 a national channel, but not this vendor's: never read as if they were
+    assert set(problems) == {"TrangThai", "KenhThucHien"}
+    assert "codes.status" in problems["TrangThai"] and "codes.channel" in problems["KenhThucHien"]
