@@ -176,7 +176,7 @@ class ClientCredentials:
         if self.client_auth == "body":
             extra["client_secret"] = secret
         body = self._client.prepare_request_body(
-            scope=self.scope.split() if self.scope else None, include_client_id=self.client_auth == "body", **extra
+            scope=self.scope, include_client_id=self.client_auth == "body", **extra
         )
         headers = {"Content-Type": "application/x-www-form-urlencoded", "Accept": "application/json"}
         if self.client_auth == "basic":

@@ -140,7 +140,8 @@ def run(
         unmapped = _load_procedure_mappings(ctx.db, sims.catalogue.procedures)
         console.print(
             f"Simulators: one-stop-shops {sims.soap_url}, {sims.vendor_url('phuongnam')} (SOAP), "
-            f"{sims.vendor_url('bachdang')} (JSON), {sims.vendor_url('truongson')} (REST, OAuth2); portal {sims.portal_url}. Database {directory / 'hub.sqlite3'}.\n"
+            f"{sims.vendor_url('bachdang')} (JSON), {sims.vendor_url('truongson')} (REST, OAuth2); "
+            f"portal {sims.portal_url}. Database {directory / 'hub.sqlite3'}.\n"
             f"{len(sims.catalogue.procedures) - len(unmapped)} procedure codes mapped to national codes; "
             f"{len(unmapped)} left unmapped on purpose: {', '.join(unmapped)}."
         )

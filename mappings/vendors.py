@@ -614,9 +614,9 @@ class _CodeReader:
 
 
 class _CodeWriter:
-    """The national number → the vendor's first spelling of it."""
+    """The national number → the vendor's first spelling (or number) of it."""
 
-    def __init__(self, first: Mapping[int, str]) -> None:
+    def __init__(self, first: Mapping[int, str | int]) -> None:
         self.first = first
 
     def __call__(self, value: Any) -> Any:

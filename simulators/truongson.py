@@ -186,9 +186,9 @@ class TruongSonApi:
             return 400, _error("BAD_REQUEST", "modified_since (epoch ms) is required; page_size and cursor as given")
         with self.store.lock:
             rows = sorted(
-                (_ms(r.NgayCapNhat), r.MaHoSo, r.PhienBan)
+                (_epoch_ms(r.NgayCapNhat), r.MaHoSo, r.PhienBan)
                 for r in self.store.records(unit)
-                if r.NgayCapNhat is not None and _ms(r.NgayCapNhat) >= since
+                if r.NgayCapNhat is not None and _epoch_ms(r.NgayCapNhat) >= since
             )
         if after is not None:
             rows = [row for row in rows if (row[0], row[1]) > after]
@@ -392,7 +392,11 @@ def _decode_cursor(cursor: str) -> tuple[int, str]:
 
 
 def _ms(value: datetime | None) -> int | None:
-    return None if value is None else round(value.timestamp() * 1000)
+    return None if value is None else _epoch_ms(value)
+
+
+def _epoch_ms(value: datetime) -> int:
+    return round(value.timestamp() * 1000)
 
 
 def _number(value: Decimal) -> int | float:

@@ -380,7 +380,7 @@ def test_the_portals_lgsp_gateway_uses_the_same_auth_module() -> None:
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("DVC_HUB_CRED_DVCQG_USERNAME", "hub")
         mp.setenv("DVC_HUB_CRED_DVCQG_PASSWORD", "hub-secret")
-        connector = registry.build_target(system)
+        connector: Any = registry.build_target(system)
     assert isinstance(connector.auth.outer, ClientCredentials)
     assert connector.auth.outer.token_url == "http://lgsp.test/token"
 
@@ -396,7 +396,7 @@ def test_the_feed_request_names_the_unit_by_its_agency_id_and_records_come_back_
     source = _rest(rest_world, log)
     ref = _feed(source, "507", _since(sims))[0]
     assert "/agencies/000.00.07.H47/dossier-events" in _calls(log)[0].endpoint
-    record = source.get_dossier("507", ref.dossier_code, seen=ref)
+    record: Any = source.get_dossier("507", ref.dossier_code, seen=ref)
     assert record["MaDonViTiepNhan"] == "507"
     assert all(step.get("MaDonVi") in (None, "49", "507") for step in record["DanhSachTienDo"]["TienDo"])
 
@@ -404,7 +404,11 @@ def test_the_feed_request_names_the_unit_by_its_agency_id_and_records_come_back_
 def test_a_unit_table_names_units_by_the_vendors_own_codes_both_ways() -> None:
     identity = UnitIdentity("table", {"507": "DB-01", "49": "QN"})
     assert identity.to_vendor("507") == "DB-01"
-    record = {"MaDonViTiepNhan": "db-01", "MaDonViXuLy": "X-9", "DanhSachTienDo": {"TienDo": [{"MaDonVi": "QN"}]}}
+    record: dict[str, Any] = {
+        "MaDonViTiepNhan": "db-01",
+        "MaDonViXuLy": "X-9",
+        "DanhSachTienDo": {"TienDo": [{"MaDonVi": "QN"}]},
+    }
     [problem] = identity.translate(record)
     assert record["MaDonViTiepNhan"] == "507" and record["DanhSachTienDo"]["TienDo"][0]["MaDonVi"] == "49"
     assert problem.path == "MaDonViXuLy" and "unit_table" in str(problem) and "X-9" in str(problem)

@@ -2,8 +2,9 @@
 
 The simulated province runs the default contract's SOAP service (province, Núi Thành and its communes), Phương
 Nam's SOAP service (Tam Kỳ), Bạch Đằng's JSON API (Hội An) and Trường Sơn Cloud's REST platform behind OAuth2
-(Điện Bàn, Duy Xuyên: units by agency id, epoch times, numeric codes, dossiers by object id). The hub polls every unit through its system's
-profile; at the end the national portal holds every dossier of every unit with the source's status.
+(Điện Bàn, Duy Xuyên: units by agency id, epoch times, numeric codes, dossiers by object id). The hub polls every
+unit through its system's profile; at the end the national portal holds every dossier of every unit with the
+source's status.
 """
 
 from __future__ import annotations
