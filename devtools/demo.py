@@ -65,6 +65,7 @@ DEMO_FAULTS: dict[str, dict[str, float | int]] = {
     "soap:LayChiTietHoSo": {"soap_fault_rate": 0.03, "latency_ms": 2, "latency_jitter_ms": 2},
     "soap:LayDanhSachHoSoThayDoi": {"feed_duplicate_rate": 0.2, "feed_shuffle_rate": 0.2},
     "phuongnam:LayHoSo": {"soap_fault_rate": 0.03},
+    "truongson": {"rate_limit_rate": 0.02, "retry_after": 1},  # the REST platform throttles: 429 with Retry-After
     # Not errors: a failed window restarts the whole poll from the watermark, which empty windows do not move.
     "bachdang": {"latency_ms": 2, "latency_jitter_ms": 2},
 }

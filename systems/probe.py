@@ -17,7 +17,7 @@ from typing import Any
 
 from connectors.base import ChangeRef
 from connectors.changes import ProfiledSource, feed_of
-from connectors.errors import AuthenticationFailed
+from connectors.errors import AnswerTooLarge, AuthenticationFailed
 from foundation.errors import ConfigurationError, HubError
 from foundation.redaction import mask_text, personal_keys, redact_data, redact_model
 from foundation.settings import Settings
@@ -208,6 +208,8 @@ def refused_finding(where: str, exc: HubError, keys: tuple[str, ...]) -> Finding
     credentials point at the credentials first."""
     said = getattr(exc, "remote_message", None)
     message = f"{exc.message}\nNhà cung cấp trả lời (the vendor said): {mask_text(said)}" if said else exc.message
+    if isinstance(exc, AnswerTooLarge):  # a genuine record over the cap: the cap is the system's option
+        keys = (f"systems.{exc.target}.options.max_answer_bytes", *keys)
     return Finding(where, message, CREDENTIAL_KEYS if isinstance(exc, AuthenticationFailed) else keys)
 
 

@@ -312,3 +312,13 @@ def test_an_unread_path_is_reported_once_not_once_per_list_item() -> None:
     vendor = load_profile(VENDORS_DIR / "bachdang.yaml")
     record = {"attachments": [{"id": "1", "content": "AAAA"}, {"id": "2", "content": "BBBB"}, {"content": "C"}]}
     assert unread_paths(record, vendor) == ["attachments.content"]
+
+
+def test_a_record_over_the_size_cap_points_at_the_systems_cap(world: Any, tmp_path: Path) -> None:
+    sims = world[0]
+    topology = _with_options(world, tmp_path, max_answer_bytes=1024, page_size=1)  # feed pages under the cap
+    settings = Settings(_env_file=None, topology_file=topology)
+    report = probe(load(topology).systems["motcua-dienban"], settings, unit="507", since=sims.now() - timedelta(30))
+    [finding] = report.findings
+    assert finding.where == "dossier" and "1024" in finding.message
+    assert finding.keys[0] == "systems.motcua-dienban.options.max_answer_bytes"
