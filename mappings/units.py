@@ -8,7 +8,7 @@ everything the hub stores keep GSO codes. Pure: the tables are handed in.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any, Final, Literal
 
 from foundation.errors import Problem
@@ -29,10 +29,18 @@ KEYS: Final[Mapping[str, str]] = {
 class UnitIdentity:
     """One system's names for units: ``to_vendor`` for requests, ``from_vendor`` for records."""
 
-    def __init__(self, naming: UnitNaming = "gso", table: Mapping[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        naming: UnitNaming = "gso",
+        table: Mapping[str, str] | None = None,
+        *,
+        former: Iterable[tuple[str, str]] = (),
+    ) -> None:
         self.naming = naming
         self.forward = dict(table or {})  # GSO code → the vendor's name
-        self.back = {str(v).strip().lower(): k for k, v in self.forward.items()}
+        # ``former``: other (GSO code, vendor's name) pairs that records may still carry, e.g. a unit's agency id
+        # before a merger gave its code a new one; they are read, never sent.
+        self.back = {str(v).strip().lower(): k for k, v in [*former, *self.forward.items()]}
 
     @property
     def key(self) -> str:

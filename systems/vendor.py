@@ -72,7 +72,10 @@ class VendorOptions(Options):
         """The system's unit naming; agency ids are the topology's (``units[].agency_id``), read from its file."""
         if self.unit_identity == "agency_id":
             topology = load(settings.topology_file)
-            return UnitIdentity("agency_id", {u.code: u.agency_id for u in topology.units})
+            every = [(u.code, u.agency_id) for u in topology.units]
+            # a code carried by several units over time is asked for by today's; records may name any of them
+            today = dict(every) | {u.code: u.agency_id for u in topology.active_units()}
+            return UnitIdentity("agency_id", today, former=every)
         return UnitIdentity(self.unit_identity, self.unit_table)
 
     def profile(self) -> VendorProfile:

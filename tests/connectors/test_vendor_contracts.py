@@ -430,6 +430,13 @@ def test_an_agency_id_the_topology_does_not_know_is_a_named_validation_error(
     assert "000.99.07.H47" in str(problem) and "units[].agency_id" in str(problem)
 
 
+def test_a_merged_units_former_agency_id_is_still_read_but_never_sent() -> None:
+    identity = UnitIdentity("agency_id", {"20965": "000.30.01.H43"}, former=[("20965", "000.01.17.H47")])
+    assert identity.to_vendor("20965") == "000.30.01.H43"
+    record: dict[str, Any] = {"MaDonViTiepNhan": "000.01.17.H47", "MaDonViXuLy": "000.30.01.H43"}
+    assert identity.translate(record) == [] and record == {"MaDonViTiepNhan": "20965", "MaDonViXuLy": "20965"}
+
+
 # ── point 3: times as epoch milliseconds (or seconds), in requests and feeds ────────────────────────────────
 
 
