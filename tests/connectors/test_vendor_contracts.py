@@ -362,6 +362,24 @@ def test_a_wrong_client_secret_parks_with_authentication_failed_naming_the_token
     assert "not-the-secret" not in error.message and sims.truongson.tokens_issued == issued
 
 
+def test_a_token_is_renewed_before_it_expires_not_after(rest_world: Any) -> None:
+    sims = rest_world[0]
+    now = [1000.0]
+    auth = ClientCredentials(
+        sims.vendor_url("truongson") + "/oauth2/token",
+        Credentials("hub", SecretStr("hub-secret")),
+        leeway=10,
+        table=DEFAULT_TABLE,
+        monotonic=lambda: now[0],
+    )
+    endpoint = Endpoint(system="motcua-dienban", session=requests.Session())
+    first = auth.authorize(endpoint, "").headers["Authorization"]
+    now[0] += 49  # the platform's token lives 60 s: still 11 s to go, more than the leeway
+    assert auth.authorize(endpoint, "").headers["Authorization"] == first and auth.fetched == 1
+    now[0] += 2  # 9 s to go: inside the leeway, a new one is asked before the platform refuses the old
+    assert auth.authorize(endpoint, "").headers["Authorization"] != first and auth.fetched == 2
+
+
 def test_api_key_and_basic_auth_are_configuration_too() -> None:
     creds = Credentials("client", SecretStr("k3y"))
     endpoint = Endpoint(system="x", session=requests.Session())
