@@ -314,7 +314,7 @@ def _since(sims: Simulators) -> datetime:
     return sims.now() - timedelta(days=60)
 
 
-# ── point 1: authentication as configuration ───────────────────────────────────────────────────────────────────
+# ── point 1: authentication as configuration ──────────────────────────────────────────────────────────────────────
 
 
 def test_an_oauth2_platform_is_read_with_one_token_for_every_call(rest_world: Any) -> None:
@@ -403,7 +403,7 @@ def test_the_portals_lgsp_gateway_uses_the_same_auth_module() -> None:
     assert connector.auth.outer.token_url == "http://lgsp.test/token"
 
 
-# ── point 2: units named by their agency id, or by the system's own table ──────────────────────────────────
+# ── point 2: units named by their agency id, or by the system's own table ─────────────────────────────────────────
 
 
 def test_the_feed_request_names_the_unit_by_its_agency_id_and_records_come_back_with_gso_codes(
@@ -455,7 +455,7 @@ def test_a_merged_units_former_agency_id_is_still_read_but_never_sent() -> None:
     assert identity.translate(record) == [] and record == {"MaDonViTiepNhan": "20965", "MaDonViXuLy": "20965"}
 
 
-# ── point 3: times as epoch milliseconds (or seconds), in requests and feeds ────────────────────────────────
+# ── point 3: times as epoch milliseconds (or seconds), in requests and feeds ──────────────────────────────────────
 
 
 def test_the_feed_is_asked_and_read_in_epoch_milliseconds(rest_world: Any) -> None:
@@ -482,7 +482,13 @@ def test_epoch_seconds_and_text_with_any_zone_read_and_write_by_profile() -> Non
     assert request_body(request, {"unit": "1", "since": datetime(2024, 3, 1, 17, 0, tzinfo=UTC)})["after"] == 1709312400
 
 
-# ── points 4, 6 and 7: the record at the root, fetched by the platform's id, steps from the status history ──
+# ── point 4: the record at the root of the answer ─────────────────────────────────────────────────────────────────
+
+
+def test_the_record_at_the_root_is_named_by_a_dot() -> None:
+    answer = {"dossier_no": "x", "items": [1]}
+    assert get_path(answer, ".") is answer
+    assert DossierResponse(record=".").record == "."
 
 
 @pytest.mark.parametrize("unit", ["507", "508"])
@@ -501,46 +507,7 @@ def test_the_rest_platforms_record_maps_to_the_same_dossier_as_the_default_contr
     assert steps > len(refs)
 
 
-def test_the_dossier_is_asked_by_the_platforms_id_and_known_by_its_code(rest_world: Any) -> None:
-    sims = rest_world[0]
-    log = ExchangeLog()
-    source = _rest(rest_world, log)
-    ref = _feed(source, "507", _since(sims))[0]
-    # the feed gives both: the object id to ask with, the dossier code the hub keys everything by
-    assert ref.source_id is not None and ref.source_id != ref.dossier_code
-    assert parse_dossier_code(ref.dossier_code).agency_id == "000.00.07.H47"
-    source.get_dossier("507", ref.dossier_code, seen=ref)
-    assert log.take()[-1].endpoint.endswith(f"/api/v3/dossiers/{ref.source_id}")
-    # without the feed's entry there is no id to ask with: a named refusal, not a request by the wrong key
-    with pytest.raises(RemoteRejected, match="poll the unit again") as caught:
-        source.get_dossier("507", ref.dossier_code)
-    assert caught.value.dossier_code == ref.dossier_code
-
-
-def test_the_record_at_the_root_is_named_by_a_dot() -> None:
-    answer = {"dossier_no": "x", "items": [1]}
-    assert get_path(answer, ".") is answer
-    assert DossierResponse(record=".").record == "."
-
-
-def test_step_statuses_come_from_the_step_state_table_when_the_profile_says_so() -> None:
-    vendor = load_profile(VENDORS_DIR / "truongson.yaml").model_copy(update={"steps": StepStatus(source="table")})
-    record = {"status_code": 3, "tasks": [{"task_state": 2}, {"task_state": 1}, {"task_state": 7}]}
-    default = to_default(record, vendor)
-    states = [step["TrangThai"] for step in default["DanhSachTienDo"]["TienDo"]]
-    assert states[:2] == [Status.DONE.value, Status.PROCESSING.value] and default["TrangThai"] == Status.PROCESSING
-    assert isinstance(states[2], Undeclared)  # a task state the table does not declare
-
-
-def test_without_a_history_entry_before_it_a_step_has_no_status_and_the_mapping_names_it() -> None:
-    vendor = load_profile(VENDORS_DIR / "truongson.yaml")
-    record = {"tasks": [{"performed_at": 1709312400000}], "status_history": [{"status_code": 3, "changed_at": 1}]}
-    assert to_default(record, vendor)["DanhSachTienDo"]["TienDo"][0]["TrangThai"] == Status.PROCESSING
-    record["status_history"][0]["changed_at"] = 1809312400000  # the only status change is after the step
-    assert to_default(record, vendor)["DanhSachTienDo"]["TienDo"][0]["TrangThai"] is None
-
-
-# ── point 5: vendor code tables keyed by numbers ────────────────────────────────────────────────────────────
+# ── point 5: vendor code tables keyed by numbers ──────────────────────────────────────────────────────────────────
 
 
 def test_the_vendors_numbers_are_translated_and_an_undeclared_number_is_a_named_validation_error(
@@ -561,3 +528,42 @@ def test_the_vendors_numbers_are_translated_and_an_undeclared_number_is_a_named_
     # 10 is a national status and 2 a national channel, but not this vendor's: never read as if they were
     assert set(problems) == {"TrangThai", "KenhThucHien"}
     assert "codes.status" in problems["TrangThai"] and "codes.channel" in problems["KenhThucHien"]
+
+
+# ── point 6: a dossier fetched by the platform's own id, known by its code ────────────────────────────────────────
+
+
+def test_the_dossier_is_asked_by_the_platforms_id_and_known_by_its_code(rest_world: Any) -> None:
+    sims = rest_world[0]
+    log = ExchangeLog()
+    source = _rest(rest_world, log)
+    ref = _feed(source, "507", _since(sims))[0]
+    # the feed gives both: the object id to ask with, the dossier code the hub keys everything by
+    assert ref.source_id is not None and ref.source_id != ref.dossier_code
+    assert parse_dossier_code(ref.dossier_code).agency_id == "000.00.07.H47"
+    source.get_dossier("507", ref.dossier_code, seen=ref)
+    assert log.take()[-1].endpoint.endswith(f"/api/v3/dossiers/{ref.source_id}")
+    # without the feed's entry there is no id to ask with: a named refusal, not a request by the wrong key
+    with pytest.raises(RemoteRejected, match="poll the unit again") as caught:
+        source.get_dossier("507", ref.dossier_code)
+    assert caught.value.dossier_code == ref.dossier_code
+
+
+# ── point 7: processing steps whose state is a task state ─────────────────────────────────────────────────────────
+
+
+def test_step_statuses_come_from_the_step_state_table_when_the_profile_says_so() -> None:
+    vendor = load_profile(VENDORS_DIR / "truongson.yaml").model_copy(update={"steps": StepStatus(source="table")})
+    record = {"status_code": 3, "tasks": [{"task_state": 2}, {"task_state": 1}, {"task_state": 7}]}
+    default = to_default(record, vendor)
+    states = [step["TrangThai"] for step in default["DanhSachTienDo"]["TienDo"]]
+    assert states[:2] == [Status.DONE.value, Status.PROCESSING.value] and default["TrangThai"] == Status.PROCESSING
+    assert isinstance(states[2], Undeclared)  # a task state the table does not declare
+
+
+def test_without_a_history_entry_before_it_a_step_has_no_status_and_the_mapping_names_it() -> None:
+    vendor = load_profile(VENDORS_DIR / "truongson.yaml")
+    record = {"tasks": [{"performed_at": 1709312400000}], "status_history": [{"status_code": 3, "changed_at": 1}]}
+    assert to_default(record, vendor)["DanhSachTienDo"]["TienDo"][0]["TrangThai"] == Status.PROCESSING
+    record["status_history"][0]["changed_at"] = 1809312400000  # the only status change is after the step
+    assert to_default(record, vendor)["DanhSachTienDo"]["TienDo"][0]["TrangThai"] is None
