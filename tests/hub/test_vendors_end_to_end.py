@@ -202,21 +202,23 @@ def test_an_answer_that_cannot_be_read_whole_is_parked_after_one_attempt_by_name
         assert set(others) == {MessageState.SUCCEEDED.value} and others[MessageState.SUCCEEDED.value] > 10
 
 
+@pytest.mark.parametrize(("system", "unit"), [("motcua-tamky", "502"), ("motcua-dienban", "507")])
 def test_reconciliation_and_a_fresh_replay_read_a_vendor_whose_records_take_their_change_time_from_the_feed(
-    start_simulators: type[Simulators], tmp_path: Path
+    start_simulators: type[Simulators], tmp_path: Path, system: str, unit: str
 ) -> None:
     """Phương Nam's records carry no change time (``record.from_feed``): the reconciler must hand the feed entry to
     the fetch as a sync does, and a fresh replay of a delivery (which has no feed entry) takes the fetch's time, or
-    every dossier fails validation (#22, point 5)."""
+    every dossier fails validation (#22, point 5). The REST platform is asked by its own id, which only the feed
+    gives: the fresh replay takes the id the unit's last sync of the dossier had (#21, point 6)."""
     with start_simulators(load(TOPOLOGIES / "quang-nam-2023-three-vendors.yaml"), seed=44, dossiers=150) as sims:
         ctx = _hub(sims, tmp_path)
         with workers(ctx):
-            # Given Tam Ky's dossiers synced to the portal
-            request_poll(ctx.db, "motcua-tamky", "502", reason="test")
+            # Given the unit's dossiers synced to the portal
+            request_poll(ctx.db, system, unit, reason="test")
             _drain(ctx.db)
             # When the unit is reconciled against the portal, and one delivery is replayed fresh from its source
-            with connected(ctx.db, ctx.topology, "502", settings=ctx.settings) as reconciler:
-                run = reconciler.run("502", sims.now() - timedelta(days=60), sims.now() + timedelta(minutes=1))
+            with connected(ctx.db, ctx.topology, unit, settings=ctx.settings) as reconciler:
+                run = reconciler.run(unit, sims.now() - timedelta(days=60), sims.now() + timedelta(minutes=1))
             with ctx.db.session() as session:
                 delivery = session.execute(select(Message.id).where(Message.kind == "deliver").limit(1)).scalar_one()
             fresh = replay.replay_message(ctx.db, delivery, mode="fresh", user="test")
