@@ -177,4 +177,6 @@ def _error_code(response: requests.Response) -> str | None:
     except requests.JSONDecodeError:
         return None
     code = body.get("error") if isinstance(body, Mapping) else None
+    if isinstance(code, Mapping):  # {"error": {"code": "NOT_FOUND", "message": ...}}: the code, not the object
+        code = code.get("code")
     return str(code) if code is not None else None

@@ -547,6 +547,10 @@ def test_the_dossier_is_asked_by_the_platforms_id_and_known_by_its_code(rest_wor
     with pytest.raises(RemoteRejected, match="poll the unit again") as caught:
         source.get_dossier("507", ref.dossier_code)
     assert caught.value.dossier_code == ref.dossier_code
+    # an id the platform does not know: its error code read from its own envelope ({"error": {"code": ...}})
+    with pytest.raises(RemoteRejected) as missing:
+        source.raw_dossier("507", ref.dossier_code, source_id="f" * 24)
+    assert (missing.value.status_code, missing.value.error_code) == (404, "NOT_FOUND")
 
 
 # ── point 7: processing steps whose state is a task state ─────────────────────────────────────────────────────────
