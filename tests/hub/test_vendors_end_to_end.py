@@ -122,7 +122,7 @@ def test_every_vendor_syncs_to_the_portal_through_its_profile_alone(
 def test_one_unreadable_feed_entry_is_parked_by_name_and_every_other_entry_syncs(
     start_simulators: type[Simulators], tmp_path: Path, unit: str, fault: str, element: str
 ) -> None:
-    with start_simulators(load(TOPOLOGIES / "quang-nam-2023-three-vendors.yaml"), seed=21, dossiers=150) as sims:
+    with start_simulators(load(TOPOLOGIES / "quang-nam-2023-three-vendors.yaml"), seed=21, dossiers=200) as sims:
         ctx = _hub(sims, tmp_path)
         system = str(ctx.topology.unit(unit).system)
         at_source = {r.MaHoSo for r in sims.store.records(unit)}
