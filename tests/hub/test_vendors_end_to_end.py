@@ -233,3 +233,25 @@ def test_reconciliation_and_a_fresh_replay_read_a_vendor_whose_records_take_thei
     assert run.checked == run.listed > 10
     assert run.differences == []
     assert outcome in {("sync", "succeeded", None), ("sync", "skipped", None)}
+
+
+def test_a_wrong_client_secret_parks_the_poll_at_once_naming_the_token_url(
+    start_simulators: type[Simulators], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The REST platform's token server refuses the client: asking again cannot help, so the poll is parked after one
+    attempt as authentication_failed, naming where the token was asked for (#21, Done-when 1)."""
+    with start_simulators(load(TOPOLOGIES / "quang-nam-2023-three-vendors.yaml"), seed=55, dossiers=60) as sims:
+        monkeypatch.setenv("DVC_HUB_CRED_MOTCUA_DIENBAN_PASSWORD", "not-the-secret")
+        ctx = _hub(sims, tmp_path)
+        with workers(ctx):
+            request_poll(ctx.db, "motcua-dienban", "507", reason="test")
+            _drain(ctx.db)
+        with ctx.db.session() as session:
+            [message] = session.execute(select(Message)).scalars()
+            seen = (message.kind, message.state, message.error_class, message.attempts, str(message.error_message))
+        ctx.close()
+        token_url = sims.vendor_url("truongson") + "/oauth2/token"
+
+    kind, state, error_class, attempts, error = seen
+    assert (kind, state, error_class, attempts) == ("poll", MessageState.PARKED.value, "authentication_failed", 1)
+    assert token_url in error and "not-the-secret" not in error
