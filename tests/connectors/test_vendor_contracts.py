@@ -340,8 +340,12 @@ def test_a_token_that_expires_mid_run_is_renewed_once(rest_world: Any) -> None:
     # Then the call that met the 401 took one fresh token and went through
     assert record["MaHoSo"] == second.dossier_code
     assert source.auth.fetched == 2
-    calls = [(e.operation, e.status_code) for e in log.take()]
+    exchanges = log.take()
+    calls = [(e.operation, e.status_code) for e in exchanges]
     assert calls[-3:] == [("GET /api/v3/dossiers/{object_id}", 401), ("token", 200), (calls[-1][0], 200)]
+    # and the integration log keeps neither the secret nor the token
+    token_call = exchanges[-2]
+    assert '"access_token": "***"' in str(token_call.response) and "hub-secret" not in token_call.request
 
 
 def test_a_wrong_client_secret_parks_with_authentication_failed_naming_the_token_url(
