@@ -29,6 +29,8 @@ class StepStatus(BaseModel):
     def _history_path(self) -> StepStatus:
         if self.source == "history" and not self.history:
             raise ValueError("steps.source history needs steps.history (the status history's path in the record)")
+        if self.history and "." in self.history:
+            raise ValueError("steps.history names a top-level field of the default record (LichSuTrangThai)")
         return self
 
     @property
