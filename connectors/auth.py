@@ -13,6 +13,9 @@ accepting them, ``secrets`` to scrub from anything recorded). Schemes:
   per call;
 - ``api_key``: the credential store's password in a header (``X-API-Key`` by default);
 - ``none``.
+
+Client certificates (mutual TLS) are the transport's: :class:`ClientTls`, a system's ``options.tls``, presented on
+every call the system's :class:`Endpoint` makes, whatever the scheme above.
 """
 
 from __future__ import annotations
@@ -76,6 +79,25 @@ class AuthOptions(BaseModel):
         if self.type == "oauth2" and not self.token_url:
             raise ValueError("auth.type oauth2 needs auth.token_url (the token server's URL or a path under base_url)")
         return self
+
+
+class ClientTls(BaseModel):
+    """Mutual TLS: the client certificate every call presents (``options.tls``, any HTTP kind, SOAP or REST), and the
+    CA bundle the server's certificate is checked against when it is not signed by a public CA."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    cert: str = Field(description="PEM file of the client certificate (with its key, unless key is given)")
+    key: str | None = Field(default=None, description="PEM file of the certificate's private key")
+    ca_bundle: str | None = Field(default=None, description="PEM file of the CAs that sign the server's certificate")
+
+    @property
+    def requests_cert(self) -> str | tuple[str, str]:
+        return (self.cert, self.key) if self.key else self.cert
+
+    @property
+    def requests_verify(self) -> bool | str:
+        return self.ca_bundle or True
 
 
 class NoAuth:

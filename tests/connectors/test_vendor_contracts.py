@@ -8,6 +8,9 @@ local time and UTC fall on different days; dates the vendor does not know (``01/
 
 from __future__ import annotations
 
+import ssl
+import subprocess
+import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -15,8 +18,12 @@ from typing import Any
 
 import pytest
 import requests
+import uvicorn
 import yaml
 from pydantic import SecretStr
+from starlette.applications import Starlette
+from starlette.responses import JSONResponse
+from starlette.routing import Route
 
 from connectors.auth import AuthOptions, ClientCredentials, build_auth
 from connectors.base import ChangeRef
@@ -50,6 +57,7 @@ from simulators.server import Simulators
 from systems import registry
 from systems.motcua import mapping as motcua
 from tests.conftest import TOPOLOGIES
+from tests.waiting import eventually
 
 SYSTEMS = ("MOTCUA_QUANGNAM", "MOTCUA_TAMKY", "MOTCUA_HOIAN", "MOTCUA_DIENBAN")
 
@@ -382,6 +390,69 @@ def test_a_token_is_renewed_before_it_expires_not_after(rest_world: Any) -> None
     assert auth.authorize(endpoint, "").headers["Authorization"] == first and auth.fetched == 1
     now[0] += 2  # 9 s to go: inside the leeway, a new one is asked before the platform refuses the old
     assert auth.authorize(endpoint, "").headers["Authorization"] != first and auth.fetched == 2
+
+
+def _openssl(*args: str) -> None:
+    subprocess.run(["openssl", *args], check=True, capture_output=True)
+
+
+def _signed(d: Path, name: str, *extra: str) -> None:
+    """A key and a certificate for ``name``, signed by the test CA in ``d``."""
+    key, csr, pem = (str(d / f"{name}.{ext}") for ext in ("key", "csr", "pem"))
+    _openssl("req", "-newkey", "rsa:2048", "-nodes", "-subj", f"/CN={name}", "-keyout", key, "-out", csr, *extra)
+    ca, ca_key = str(d / "ca.pem"), str(d / "ca.key")
+    copy = ("-copy_extensions", "copy")
+    _openssl(
+        "x509", "-req", "-in", csr, "-CA", ca, "-CAkey", ca_key, "-CAcreateserial", "-days", "2", *copy, "-out", pem
+    )
+
+
+@pytest.fixture(scope="module")
+def mutual_tls(tmp_path_factory: pytest.TempPathFactory, serves_http: None) -> Iterator[tuple[str, Path]]:
+    """An HTTPS server that asks every client for a certificate signed by its CA; its URL and the PEM files."""
+    d = tmp_path_factory.mktemp("tls")
+    ca, ca_key = str(d / "ca.pem"), str(d / "ca.key")
+    _openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=test CA", "-keyout", ca_key,
+             "-out", ca)  # fmt: skip
+    _signed(d, "server", "-addext", "subjectAltName=IP:127.0.0.1")
+    _signed(d, "client")
+    _openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=stranger",
+             "-keyout", str(d / "stranger.key"), "-out", str(d / "stranger.pem"))  # fmt: skip
+
+    async def hello(request: Any) -> JSONResponse:
+        return JSONResponse({"status": "UP"})
+
+    config = uvicorn.Config(
+        Starlette(routes=[Route("/api/v2/health", hello)]),
+        host="127.0.0.1",
+        port=0,
+        log_level="warning",
+        lifespan="off",
+        ssl_certfile=str(d / "server.pem"),
+        ssl_keyfile=str(d / "server.key"),
+        ssl_ca_certs=str(d / "ca.pem"),
+        ssl_cert_reqs=ssl.CERT_REQUIRED,
+    )
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    eventually(lambda: server.started, timeout=10, what=lambda: "the TLS server to start")
+    port = server.servers[0].sockets[0].getsockname()[1]
+    yield f"https://127.0.0.1:{port}", d
+    server.should_exit = True
+    thread.join(timeout=5)
+
+
+def test_a_client_certificate_is_presented_when_the_system_configures_one(mutual_tls: tuple[str, Path]) -> None:
+    url, d = mutual_tls
+    options = {"vendor": "bachdang", "auth": {"type": "none"}}
+    tls = {"cert": str(d / "client.pem"), "key": str(d / "client.key"), "ca_bundle": str(d / "ca.pem")}
+    system = System(name="mtls", kind="rest-json", base_url=url, options={**options, "tls": tls})
+    assert registry.build_source(system).health().ok  # the server asked for a certificate and accepted ours
+    # a certificate its CA did not sign is refused in the handshake
+    stranger = {**tls, "cert": str(d / "stranger.pem"), "key": str(d / "stranger.key")}
+    refused = registry.build_source(system.model_copy(update={"options": {**options, "tls": stranger}})).health()
+    assert not refused.ok and "404" not in refused.detail
 
 
 def test_api_key_and_basic_auth_are_configuration_too() -> None:
