@@ -54,7 +54,7 @@ DEMO_TOPOLOGY = PROJECT_ROOT / "config" / "topologies" / "quang-nam-2023-three-v
 # The simulators' default credentials, for the demo only; production reads them from the environment or files.
 DEMO_CREDENTIALS = {
     ref: ("hub", "hub-secret")
-    for ref in ("MOTCUA_QUANGNAM", "MOTCUA_TAMKY", "MOTCUA_HOIAN", "MOTCUA_DIENBAN", "MOTCUA_DANANG", "DVCQG")
+    for ref in ("MOTCUA_QUANGNAM", "MOTCUA_TAMKY", "MOTCUA_HOIAN", "MOTCUA_THANGBINH", "MOTCUA_DANANG", "DVCQG")
 }
 TOPOLOGIES = PROJECT_ROOT / "config" / "topologies"
 # What goes wrong during the demo's day: a flaky portal, a slow and occasionally failing one-stop-shop, a feed

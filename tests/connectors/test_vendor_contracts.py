@@ -59,7 +59,7 @@ from systems.motcua import mapping as motcua
 from tests.conftest import TOPOLOGIES
 from tests.waiting import eventually
 
-SYSTEMS = ("MOTCUA_QUANGNAM", "MOTCUA_TAMKY", "MOTCUA_HOIAN", "MOTCUA_DIENBAN")
+SYSTEMS = ("MOTCUA_QUANGNAM", "MOTCUA_TAMKY", "MOTCUA_HOIAN", "MOTCUA_THANGBINH")
 
 
 def _none(local_code: str) -> None:
@@ -287,12 +287,12 @@ def test_a_json_profile_is_refused_for_a_soap_system() -> None:
 
 # ══ issue 21: a REST platform behind OAuth2, read by configuration alone ═══════════════════════════════════════
 #
-# Trường Sơn Cloud (``simulators/truongson.py``) serves Điện Bàn (507) and Duy Xuyên (508): an OAuth2 token server
+# Trường Sơn Cloud (``simulators/truongson.py``) serves Thăng Bình (513) and Phú Ninh (518): an OAuth2 token server
 # with 60-second tokens, units by agency id, epoch-millisecond times, numbers for every code, the dossier by its
 # object id with the record at the root, steps with task states. Its profile and topology entry close each point;
 # the default contract's record of the same dossier is the oracle.
 
-REST = "motcua-dienban"
+REST = "motcua-thangbinh"
 
 
 @pytest.fixture(scope="module")
@@ -329,9 +329,9 @@ def test_an_oauth2_platform_is_read_with_one_token_for_every_call(rest_world: An
     sims = rest_world[0]
     issued = sims.truongson.tokens_issued
     source = _rest(rest_world)
-    refs = _feed(source, "507", _since(sims))
+    refs = _feed(source, "513", _since(sims))
     for ref in refs[:5]:
-        source.get_dossier("507", ref.dossier_code, seen=ref)
+        source.get_dossier("513", ref.dossier_code, seen=ref)
     assert len(refs) > 5
     assert source.auth.fetched == 1 and sims.truongson.tokens_issued == issued + 1  # never a login per call
 
@@ -340,11 +340,11 @@ def test_a_token_that_expires_mid_run_is_renewed_once(rest_world: Any) -> None:
     sims = rest_world[0]
     log = ExchangeLog()
     source = _rest(rest_world, log)
-    [first, second, *_] = _feed(source, "508", _since(sims))
-    source.get_dossier("508", first.dossier_code, seen=first)
+    [first, second, *_] = _feed(source, "518", _since(sims))
+    source.get_dossier("518", first.dossier_code, seen=first)
     # When the platform stops accepting the token in the middle of the run
     sims.truongson.expire_tokens()
-    record = source.get_dossier("508", second.dossier_code, seen=second)
+    record = source.get_dossier("518", second.dossier_code, seen=second)
     # Then the call that met the 401 took one fresh token and went through
     assert record["MaHoSo"] == second.dossier_code
     assert source.auth.fetched == 2
@@ -360,12 +360,12 @@ def test_a_wrong_client_secret_parks_with_authentication_failed_naming_the_token
     rest_world: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     sims = rest_world[0]
-    monkeypatch.setenv("DVC_HUB_CRED_MOTCUA_DIENBAN_PASSWORD", "not-the-secret")
+    monkeypatch.setenv("DVC_HUB_CRED_MOTCUA_THANGBINH_PASSWORD", "not-the-secret")
     issued = sims.truongson.tokens_issued
     log = ExchangeLog()
     source = _rest(rest_world, log, page_size=7)  # another system entry: a connector of its own
     with pytest.raises(AuthenticationFailed) as caught:
-        source.fetch_changes("507", _since(sims))
+        source.fetch_changes("513", _since(sims))
     error = caught.value
     assert error.error_class == "authentication_failed" and error.action is Action.PARK
     assert sims.vendor_url("truongson") + "/oauth2/token" in error.message
@@ -384,7 +384,7 @@ def test_a_token_is_renewed_before_it_expires_not_after(rest_world: Any) -> None
         table=DEFAULT_TABLE,
         monotonic=lambda: now[0],
     )
-    endpoint = Endpoint(system="motcua-dienban", session=requests.Session())
+    endpoint = Endpoint(system="motcua-thangbinh", session=requests.Session())
     first = auth.authorize(endpoint, "").headers["Authorization"]
     now[0] += 49  # the platform's token lives 60 s: still 11 s to go, more than the leeway
     assert auth.authorize(endpoint, "").headers["Authorization"] == first and auth.fetched == 1
@@ -487,23 +487,23 @@ def test_the_feed_request_names_the_unit_by_its_agency_id_and_records_come_back_
     sims = rest_world[0]
     log = ExchangeLog()
     source = _rest(rest_world, log)
-    ref = _feed(source, "507", _since(sims))[0]
-    assert "/agencies/000.00.07.H47/dossier-events" in _calls(log)[0].endpoint
-    record: Any = source.get_dossier("507", ref.dossier_code, seen=ref)
-    assert record["MaDonViTiepNhan"] == "507"
-    assert all(step.get("MaDonVi") in (None, "49", "507") for step in record["DanhSachTienDo"]["TienDo"])
+    ref = _feed(source, "513", _since(sims))[0]
+    assert "/agencies/000.00.13.H47/dossier-events" in _calls(log)[0].endpoint
+    record: Any = source.get_dossier("513", ref.dossier_code, seen=ref)
+    assert record["MaDonViTiepNhan"] == "513"
+    assert all(step.get("MaDonVi") in (None, "49", "513") for step in record["DanhSachTienDo"]["TienDo"])
 
 
 def test_a_unit_table_names_units_by_the_vendors_own_codes_both_ways() -> None:
-    identity = UnitIdentity("table", {"507": "DB-01", "49": "QN"})
-    assert identity.to_vendor("507") == "DB-01"
+    identity = UnitIdentity("table", {"513": "DB-01", "49": "QN"})
+    assert identity.to_vendor("513") == "DB-01"
     record: dict[str, Any] = {
         "MaDonViTiepNhan": "db-01",
         "MaDonViXuLy": "X-9",
         "DanhSachTienDo": {"TienDo": [{"MaDonVi": "QN"}]},
     }
     [problem] = identity.translate(record)
-    assert record["MaDonViTiepNhan"] == "507" and record["DanhSachTienDo"]["TienDo"][0]["MaDonVi"] == "49"
+    assert record["MaDonViTiepNhan"] == "513" and record["DanhSachTienDo"]["TienDo"][0]["MaDonVi"] == "49"
     assert problem.path == "MaDonViXuLy" and "unit_table" in str(problem) and "X-9" in str(problem)
 
 
@@ -512,15 +512,15 @@ def test_an_agency_id_the_topology_does_not_know_is_a_named_validation_error(
 ) -> None:
     sims = rest_world[0]
     source = _rest(rest_world)
-    ref = _feed(source, "507", _since(sims))[0]
-    # Given a platform whose records name Điện Bàn by an identifier the topology does not give it
-    monkeypatch.setitem(sims.truongson.agency_of, "507", "000.99.07.H47")
+    ref = _feed(source, "513", _since(sims))[0]
+    # Given a platform whose records name Thăng Bình by an identifier the topology does not give it
+    monkeypatch.setitem(sims.truongson.agency_of, "513", "000.99.13.H47")
     with pytest.raises(ValidationFailed) as caught:
-        source.get_dossier("507", ref.dossier_code, seen=ref)
+        source.get_dossier("513", ref.dossier_code, seen=ref)
     # Then the record is refused, naming the dossier, the field and the topology key to fix, never stored as-is
     assert caught.value.dossier_code == ref.dossier_code
     problem = next(p for p in caught.value.problems if p.path == "MaDonViTiepNhan")
-    assert "000.99.07.H47" in str(problem) and "units[].agency_id" in str(problem)
+    assert "000.99.13.H47" in str(problem) and "units[].agency_id" in str(problem)
 
 
 def test_a_merged_units_former_agency_id_is_still_read_but_never_sent() -> None:
@@ -537,9 +537,9 @@ def test_the_feed_is_asked_and_read_in_epoch_milliseconds(rest_world: Any) -> No
     sims = rest_world[0]
     log = ExchangeLog()
     since = _since(sims)
-    refs = _feed(_rest(rest_world, log), "508", since)
+    refs = _feed(_rest(rest_world, log), "518", since)
     assert f"modified_since={round(since.timestamp() * 1000)}" in _calls(log)[0].endpoint
-    copies = {r.MaHoSo: r for r in sims.store.records("508")}
+    copies = {r.MaHoSo: r for r in sims.store.records("518")}
     assert len(refs) == len(copies) > 5
     for ref in refs:
         assert ref.updated_at.tzinfo is not None
@@ -566,7 +566,7 @@ def test_the_record_at_the_root_is_named_by_a_dot() -> None:
     assert DossierResponse(record=".").record == "."
 
 
-@pytest.mark.parametrize("unit", ["507", "508"])
+@pytest.mark.parametrize("unit", ["513", "518"])
 def test_the_rest_platforms_record_maps_to_the_same_dossier_as_the_default_contracts(
     rest_world: Any, unit: str
 ) -> None:
@@ -590,11 +590,11 @@ def test_the_vendors_numbers_are_translated_and_an_undeclared_number_is_a_named_
 ) -> None:
     sims = rest_world[0]
     source = _rest(rest_world)
-    ref = _feed(source, "508", _since(sims))[0]
-    record = source.get_dossier("508", ref.dossier_code, seen=ref)
-    assert record["TrangThai"] == sims.source_copy("508", ref.dossier_code).TrangThai  # 0-9 became 1-10
+    ref = _feed(source, "518", _since(sims))[0]
+    record = source.get_dossier("518", ref.dossier_code, seen=ref)
+    assert record["TrangThai"] == sims.source_copy("518", ref.dossier_code).TrangThai  # 0-9 became 1-10
     vendor = load_profile(VENDORS_DIR / "truongson.yaml")
-    raw = dict(source.raw_dossier("508", ref.dossier_code, source_id=ref.source_id), status_code=10, channel_code=2)
+    raw = dict(source.raw_dossier("518", ref.dossier_code, source_id=ref.source_id), status_code=10, channel_code=2)
     default = to_default(raw, vendor, feed=feed_of(ref))
     assert source.units.translate(default) == []
     with pytest.raises(ValidationFailed) as caught:
@@ -612,19 +612,19 @@ def test_the_dossier_is_asked_by_the_platforms_id_and_known_by_its_code(rest_wor
     sims = rest_world[0]
     log = ExchangeLog()
     source = _rest(rest_world, log)
-    ref = _feed(source, "507", _since(sims))[0]
+    ref = _feed(source, "513", _since(sims))[0]
     # the feed gives both: the object id to ask with, the dossier code the hub keys everything by
     assert ref.source_id is not None and ref.source_id != ref.dossier_code
-    assert parse_dossier_code(ref.dossier_code).agency_id == "000.00.07.H47"
-    source.get_dossier("507", ref.dossier_code, seen=ref)
+    assert parse_dossier_code(ref.dossier_code).agency_id == "000.00.13.H47"
+    source.get_dossier("513", ref.dossier_code, seen=ref)
     assert log.take()[-1].endpoint.endswith(f"/api/v3/dossiers/{ref.source_id}")
     # without the feed's entry there is no id to ask with: a named refusal, not a request by the wrong key
     with pytest.raises(RemoteRejected, match="poll the unit again") as caught:
-        source.get_dossier("507", ref.dossier_code)
+        source.get_dossier("513", ref.dossier_code)
     assert caught.value.dossier_code == ref.dossier_code
     # an id the platform does not know: its error code read from its own envelope ({"error": {"code": ...}})
     with pytest.raises(RemoteRejected) as missing:
-        source.raw_dossier("507", ref.dossier_code, source_id="f" * 24)
+        source.raw_dossier("513", ref.dossier_code, source_id="f" * 24)
     assert (missing.value.status_code, missing.value.error_code) == (404, "NOT_FOUND")
 
 

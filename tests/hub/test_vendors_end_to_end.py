@@ -2,7 +2,7 @@
 
 The simulated province runs the default contract's SOAP service (province, Núi Thành and its communes), Phương
 Nam's SOAP service (Tam Kỳ), Bạch Đằng's JSON API (Hội An) and Trường Sơn Cloud's REST platform behind OAuth2
-(Điện Bàn, Duy Xuyên: units by agency id, epoch times, numeric codes, dossiers by object id). The hub polls every
+(Thăng Bình, Phú Ninh: units by agency id, epoch times, numeric codes, dossiers by object id). The hub polls every
 unit through its system's profile; at the end the national portal holds every dossier of every unit with the
 source's status.
 """
@@ -35,7 +35,7 @@ from tests.waiting import eventually
 pytestmark = pytest.mark.slow
 
 IN_FLIGHT = [s.value for s in MessageState if s.in_flight]
-SYSTEMS = ("MOTCUA_QUANGNAM", "MOTCUA_TAMKY", "MOTCUA_HOIAN", "MOTCUA_DIENBAN", "DVCQG")
+SYSTEMS = ("MOTCUA_QUANGNAM", "MOTCUA_TAMKY", "MOTCUA_HOIAN", "MOTCUA_THANGBINH", "DVCQG")
 
 
 def _drain(db: Database, timeout: float = 120.0) -> None:
@@ -202,7 +202,7 @@ def test_an_answer_that_cannot_be_read_whole_is_parked_after_one_attempt_by_name
         assert set(others) == {MessageState.SUCCEEDED.value} and others[MessageState.SUCCEEDED.value] > 10
 
 
-@pytest.mark.parametrize(("system", "unit"), [("motcua-tamky", "502"), ("motcua-dienban", "507")])
+@pytest.mark.parametrize(("system", "unit"), [("motcua-tamky", "502"), ("motcua-thangbinh", "513")])
 def test_reconciliation_and_a_fresh_replay_read_a_vendor_whose_records_take_their_change_time_from_the_feed(
     start_simulators: type[Simulators], tmp_path: Path, system: str, unit: str
 ) -> None:
@@ -241,10 +241,10 @@ def test_a_wrong_client_secret_parks_the_poll_at_once_naming_the_token_url(
     """The REST platform's token server refuses the client: asking again cannot help, so the poll is parked after one
     attempt as authentication_failed, naming where the token was asked for (#21, Done-when 1)."""
     with start_simulators(load(TOPOLOGIES / "quang-nam-2023-three-vendors.yaml"), seed=55, dossiers=60) as sims:
-        monkeypatch.setenv("DVC_HUB_CRED_MOTCUA_DIENBAN_PASSWORD", "not-the-secret")
+        monkeypatch.setenv("DVC_HUB_CRED_MOTCUA_THANGBINH_PASSWORD", "not-the-secret")
         ctx = _hub(sims, tmp_path)
         with workers(ctx):
-            request_poll(ctx.db, "motcua-dienban", "507", reason="test")
+            request_poll(ctx.db, "motcua-thangbinh", "513", reason="test")
             _drain(ctx.db)
         with ctx.db.session() as session:
             [message] = session.execute(select(Message)).scalars()

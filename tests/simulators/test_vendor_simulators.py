@@ -114,27 +114,27 @@ def test_the_rest_platforms_cursor_walks_the_whole_feed_once(vendors: Simulators
     cursor = None
     while True:
         params = {"modified_since": "0", "page_size": "3", **({"cursor": cursor} if cursor else {})}
-        payload = _api(vendors, "GET", "/agencies/000.00.08.H47/dossier-events", token, params=params).json()["payload"]
+        payload = _api(vendors, "GET", "/agencies/000.00.18.H47/dossier-events", token, params=params).json()["payload"]
         seen.extend(event["dossier_no"] for event in payload["events"])
         cursor = payload["cursor"]["next"]
         if cursor is None:
             break
-    assert sorted(seen) == sorted(r.MaHoSo for r in vendors.store.records("508")) and len(seen) > 3
+    assert sorted(seen) == sorted(r.MaHoSo for r in vendors.store.records("518")) and len(seen) > 3
     # a unit asked for by its GSO code is not one the platform knows: an empty feed, not an error
-    other = _api(vendors, "GET", "/agencies/508/dossier-events", token, params={"modified_since": "0"})
+    other = _api(vendors, "GET", "/agencies/518/dossier-events", token, params={"modified_since": "0"})
     assert other.status_code == 200 and other.json()["payload"]["events"] == []
 
 
 def test_the_rest_platform_throttles_with_retry_after(vendors: Simulators) -> None:
     token = _token(vendors).json()["access_token"]
     vendors.set_fault("truongson:events", rate_limit_rate=1.0, retry_after=3, times=1)
-    throttled = _api(vendors, "GET", "/agencies/000.00.08.H47/dossier-events", token, params={"modified_since": "0"})
+    throttled = _api(vendors, "GET", "/agencies/000.00.18.H47/dossier-events", token, params={"modified_since": "0"})
     assert throttled.status_code == 429 and throttled.headers["Retry-After"] == "3"
 
 
 def test_the_rest_platform_stores_a_status_written_back_by_put(vendors: Simulators) -> None:
     token = _token(vendors).json()["access_token"]
-    record = vendors.store.records("507")[0]
+    record = vendors.store.records("513")[0]
     oid = truongson.object_id(record.MaHoSo)
     written = _api(vendors, "PUT", f"/dossiers/{oid}/status", token, json={"status_code": 9, "note": "trả kết quả"})
     assert written.status_code == 200 and written.json()["payload"]["dossier_no"] == record.MaHoSo
