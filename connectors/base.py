@@ -20,11 +20,13 @@ RawRecord = dict[str, Any]
 
 @dataclass(frozen=True, slots=True)
 class ChangeRef:
-    """One entry of a unit's change feed: which dossier changed, when, and to which revision."""
+    """One entry of a unit's change feed: which dossier changed, when, and to which revision; ``source_id`` is the
+    platform's own id of the dossier when it is asked by that id (the hub stores and shows the dossier code)."""
 
     dossier_code: str
     updated_at: datetime
     version: int
+    source_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

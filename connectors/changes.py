@@ -13,9 +13,11 @@ from typing import Any, Protocol, runtime_checkable
 from connectors.base import ChangePage, ChangeRef, FeedProblem, RawRecord
 from connectors.dataset import dataset_rows
 from connectors.embedded import UnreadableText, parse_json_text, parse_xml_text
-from connectors.errors import Resolution, UnreadableEntry, Verdict, to_error
+from connectors.errors import RemoteRejected, Resolution, UnreadableEntry, Verdict, to_error
 from connectors.http import Endpoint
 from connectors.paging import paging_for
+from mappings.errors import ValidationFailed
+from mappings.units import UnitIdentity
 from mappings.vendors import ChangesResponse, RequestValue, VendorProfile, as_list, get_path, set_path, to_default
 
 Call = Callable[[dict[str, Any]], Any]
@@ -33,8 +35,8 @@ class ProfiledSource(Protocol):
 
     def fetch_changes(self, unit_code: str, since: datetime, token: str | None = None) -> ChangePage: ...
 
-    def raw_dossier(self, unit_code: str, dossier_code: str) -> Mapping[str, Any]:
-        """The dossier in the vendor's own shape and names."""
+    def raw_dossier(self, unit_code: str, dossier_code: str, *, source_id: str | None = None) -> Mapping[str, Any]:
+        """The dossier in the vendor's own shape and names (asked by the platform's id when the feed gave one)."""
         ...
 
     def read_saved(self, payload: bytes) -> Mapping[str, Any]:
@@ -50,6 +52,7 @@ class ProfileDrivenSource(ABC):
     vendor: VendorProfile
     feed: ChangeFeed
     endpoint: Endpoint
+    units: UnitIdentity = UnitIdentity()  # how the vendor names units; GSO codes unless the system says otherwise
 
     @property
     def system(self) -> str:
@@ -98,6 +101,7 @@ class ProfileDrivenSource(ABC):
         read (what ``vendor probe --show-paths`` lists); no dossier code: the feed's answer only."""
         feed = self.feed
         ask = feed.paging.ask(since, None, feed.clock())
+        unit_code = self.units.to_vendor(unit_code)
         values = {"unit": unit_code, "since": ask.since, "until": ask.until, "page_size": feed.page_size}
         out = {"changes": self._changes(request_body(self.vendor.requests.changes, {**values, "page": ask.page}))}
         if dossier_code is not None:
@@ -110,21 +114,34 @@ class ProfileDrivenSource(ABC):
         return out
 
     def fetch_changes(self, unit_code: str, since: datetime, token: str | None = None) -> ChangePage:
-        return self.feed.page(self._changes, unit_code, since, token)
+        return self.feed.page(self._changes, self.units.to_vendor(unit_code), since, token)
 
     def _changes(self, body: dict[str, Any]) -> Any:
         return self._operation("changes", self.vendor.operations.changes, body)
 
     def get_dossier(self, unit_code: str, dossier_code: str, *, seen: ChangeRef | None = None) -> RawRecord:
-        return dict(to_default(self.raw_dossier(unit_code, dossier_code), self.vendor, feed=feed_of(seen)))
+        raw = self.raw_dossier(unit_code, dossier_code, source_id=seen.source_id if seen else None)
+        record = dict(to_default(raw, self.vendor, feed=feed_of(seen)))
+        problems = self.units.translate(record)  # the vendor's names for units → GSO codes, the hub's
+        if problems:
+            raise ValidationFailed(problems, dossier_code=dossier_code, target=self.system)
+        return record
 
-    def raw_dossier(self, unit_code: str, dossier_code: str) -> Mapping[str, Any]:
-        """The dossier in the vendor's own shape and names, before the profile reshapes it."""
+    def raw_dossier(self, unit_code: str, dossier_code: str, *, source_id: str | None = None) -> Mapping[str, Any]:
+        """The dossier in the vendor's own shape and names, before the profile reshapes it: asked by its code, or
+        by the platform's own id that the feed entry gave (``requests.dossier.id``)."""
+        request = self.vendor.requests.dossier
+        if request.code is None and source_id is None:
+            raise RemoteRejected(
+                f"Hồ sơ {dossier_code}: {self.system} chỉ cho hỏi hồ sơ bằng mã của nền tảng, mà chỉ mục biến động có; "
+                "hãy thăm dò lại biến động của đơn vị (requests.dossier.id) / the platform is asked by its own id, "
+                "which only a feed entry gives: poll the unit again",
+                dossier_code=dossier_code,
+                target=self.system,
+            )
+        values = {"unit": self.units.to_vendor(unit_code), "code": dossier_code, "id": source_id}
         reply = self._operation(
-            "dossier",
-            self.vendor.operations.dossier,
-            request_body(self.vendor.requests.dossier, {"unit": unit_code, "code": dossier_code}),
-            dossier_code=dossier_code,
+            "dossier", self.vendor.operations.dossier, request_body(request, values), dossier_code=dossier_code
         )
         return self._record(reply, dossier_code)
 
@@ -216,7 +233,15 @@ def change_ref(item: Any, shape: ChangesResponse) -> ChangeRef:
             shape.updated_at,
             dossier_code=code,
         )
-    return ChangeRef(dossier_code=code, updated_at=moment, version=version)
+    raw_id = get_path(item, shape.id) if shape.id else None
+    if shape.id and raw_id in (None, ""):
+        raise UnreadableEntry(
+            f"Hồ sơ {code}: mục biến động không có mã của nền tảng (feed entry without the platform's id)",
+            shape.id,
+            dossier_code=code,
+        )
+    source_id = None if raw_id in (None, "") else str(raw_id)
+    return ChangeRef(dossier_code=code, updated_at=moment, version=version, source_id=source_id)
 
 
 def _shown(value: Any) -> str:

@@ -95,6 +95,8 @@ class Endpoint:
     secrets: Callable[[], Iterable[str]] = lambda: ()
     bounds: Bounds = DEFAULT_BOUNDS
     redirect_hosts: frozenset[str] = frozenset()  # hosts besides the call's own a redirect may lead to
+    cert: str | tuple[str, str] | None = None  # the client certificate (and key) for mutual TLS
+    verify: bool | str = True  # the CA bundle the server's certificate is checked against (True: the system's)
 
     def __post_init__(self) -> None:
         with_deadlines(self.session)
@@ -175,6 +177,8 @@ class Endpoint:
                     timeout=self.timeouts.pair,
                     stream=True,
                     hooks={"response": _redirects_only_to(hosts)},
+                    cert=self.cert,
+                    verify=self.verify,
                     **kwargs,
                 )
                 try:

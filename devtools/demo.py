@@ -54,7 +54,15 @@ DEMO_TOPOLOGY = PROJECT_ROOT / "config" / "topologies" / "quang-nam-2023-three-v
 # The simulators' default credentials, for the demo only; production reads them from the environment or files.
 DEMO_CREDENTIALS = {
     ref: ("hub", "hub-secret")
-    for ref in ("MOTCUA_QUANGNAM", "MOTCUA_TAMKY", "MOTCUA_HOIAN", "MOTCUA_DANANG", "MOTCUA_DIENBAN", "DVCQG")
+    for ref in (
+        "MOTCUA_QUANGNAM",
+        "MOTCUA_TAMKY",
+        "MOTCUA_HOIAN",
+        "MOTCUA_DANANG",
+        "MOTCUA_DIENBAN",
+        "MOTCUA_THANGBINH",
+        "DVCQG",
+    )
 }
 TOPOLOGIES = PROJECT_ROOT / "config" / "topologies"
 # What goes wrong during the demo's day: a flaky portal, a slow and occasionally failing one-stop-shop, a feed
@@ -67,6 +75,7 @@ DEMO_FAULTS: dict[str, dict[str, float | int]] = {
     "phuongnam:LayHoSo": {"soap_fault_rate": 0.03},
     # an ASMX server fault with an empty <detail />, which no profile list names: retried by the table
     "thubon:GetDossier": {"soap_fault_rate": 0.03},
+    "truongson": {"rate_limit_rate": 0.02, "retry_after": 1},  # the REST platform throttles: 429 with Retry-After
     # Not errors: a failed window restarts the whole poll from the watermark, which empty windows do not move.
     "bachdang": {"latency_ms": 2, "latency_jitter_ms": 2},
 }
@@ -142,7 +151,8 @@ def run(
         unmapped = _load_procedure_mappings(ctx.db, sims.catalogue.procedures)
         console.print(
             f"Simulators: one-stop-shops {sims.soap_url}, {sims.vendor_url('phuongnam')} (SOAP), "
-            f"{sims.vendor_url('bachdang')} (JSON), {sims.vendor_url('thubon')} (ASMX); portal {sims.portal_url}. "
+            f"{sims.vendor_url('bachdang')} (JSON), {sims.vendor_url('thubon')} (ASMX), "
+            f"{sims.vendor_url('truongson')} (REST, OAuth2); portal {sims.portal_url}. "
             f"Database {directory / 'hub.sqlite3'}.\n"
             f"{len(sims.catalogue.procedures) - len(unmapped)} procedure codes mapped to national codes; "
             f"{len(unmapped)} left unmapped on purpose: {', '.join(unmapped)}."

@@ -111,7 +111,7 @@ def causes(db: Database, flt: ReplayFilter) -> list[Cause]:
     )
 
 
-def _replay_payload(original: Message, mode: Mode) -> tuple[str, dict[str, Any], int | None]:
+def _replay_payload(session: Session, original: Message, mode: Mode) -> tuple[str, dict[str, Any], int | None]:
     """The kind and payload of the replay of ``original`` in ``mode``."""
     if mode == "original" or original.kind == "poll":
         return original.kind, dict(original.payload), original.dossier_version
@@ -123,7 +123,20 @@ def _replay_payload(original: Message, mode: Mode) -> tuple[str, dict[str, Any],
     if unit is None:
         raise ConfigurationError(f"Thông điệp {original.id} không ghi nguồn để lấy lại (no source to fetch again)")
     payload = {"system": system, "unit_code": unit, "dossier_code": original.dossier_code, "version": 0, "fresh": True}
+    source_id = _source_id(session, system, unit, original.dossier_code)
+    if source_id is not None:  # a platform asked by its own id: the id its feed gave for the dossier
+        payload["source_id"] = source_id
     return "sync", payload, None
+
+
+def _source_id(session: Session, system: str, unit: str, dossier_code: str | None) -> str | None:
+    """The platform's own id of a dossier, as the unit's feed last gave it to a sync (None: asked by its code)."""
+    payloads = session.execute(
+        select(Message.payload)
+        .where(Message.dossier_code == dossier_code, Message.kind == "sync", Message.source == system)
+        .order_by(Message.id.desc())
+    ).scalars()
+    return next((p["source_id"] for p in payloads if p.get("unit_code") == unit and p.get("source_id")), None)
 
 
 def replay_message(db: Database, message_id: int, *, mode: Mode = "original", user: str | None = None) -> int:
@@ -149,7 +162,7 @@ def _replay(db: Database, message_ids: list[int], *, mode: Mode, user: str | Non
         for original in originals:
             if original.id in successors:
                 continue  # a job never replays a replayed message again: its successor carries on
-            kind, payload, version = _replay_payload(original, mode)
+            kind, payload, version = _replay_payload(session, original, mode)
             replay = outbox.record(
                 session,
                 kind=kind,

@@ -184,6 +184,8 @@ def _record_changes(session: Session, system: str, unit_code: str, refs: Sequenc
                 "dossier_code": ref.dossier_code,
                 "version": ref.version,
                 "updated_at": ref.updated_at.isoformat(),
+                # the platform's own id, when it is asked by that id: the dossier code stays the message's key
+                **({"source_id": ref.source_id} if ref.source_id else {}),
             },
             dossier_code=ref.dossier_code,
             dossier_version=ref.version,
@@ -301,9 +303,11 @@ def _announced(payload: dict[str, Any], fetched_at: datetime) -> ChangeRef:
     """The feed entry a sync message was recorded from. A sync with none (a fresh replay of a delivery, a parked
     feed entry whose time could not be read) takes the fetch as its change: the time the hub read the copy, and
     revision 0 (older than any the feed announces) for a record that does not carry its own."""
+    source_id = payload.get("source_id")
     if not payload.get("updated_at"):
-        return ChangeRef(payload["dossier_code"], fetched_at, int(payload.get("version") or 0))
-    return ChangeRef(payload["dossier_code"], datetime.fromisoformat(payload["updated_at"]), int(payload["version"]))
+        return ChangeRef(payload["dossier_code"], fetched_at, int(payload.get("version") or 0), source_id)
+    moment = datetime.fromisoformat(payload["updated_at"])
+    return ChangeRef(payload["dossier_code"], moment, int(payload["version"]), source_id)
 
 
 def apply(

@@ -26,6 +26,8 @@ from foundation.clock import VN_TZ
 from foundation.errors import ConfigurationError
 from mappings.normalize import day_written
 from mappings.record_values import FieldValue
+from mappings.steps import STEP_STATUS, StepStatus, statuses_from_history
+from mappings.times import Epoch, from_epoch, to_epoch
 
 VENDORS_DIR = Path(__file__).resolve().parent / "vendors"
 
@@ -33,7 +35,7 @@ FaultResolution = Literal["retry", "reauth", "permanent"]
 # What a fault means for the call that met it: retry later, log in again once, park the record, the record does not
 # exist (a look-up's "none"), or the credentials are refused (parked at once: trying again cannot help).
 FaultMeaning = Literal["retry", "reauth", "permanent", "park", "not_found", "auth"]
-CodeTableName = Literal["status", "channel", "applicant_type", "return_method", "service_level"]
+CodeTableName = Literal["status", "channel", "applicant_type", "return_method", "service_level", "step_state"]
 FeedField = Literal["updated_at", "version"]
 
 # Where each code table's values sit in the default record; a step through a list applies to every item.
@@ -43,6 +45,7 @@ CODE_FIELDS: Mapping[str, tuple[str, ...]] = {
     "applicant_type": ("ChuHoSo.LoaiDoiTuong",),
     "return_method": ("HinhThucTra",),
     "service_level": ("MucDo",),
+    "step_state": (STEP_STATUS,),  # a task state (pending / doing / done): see ``steps``
 }
 
 
@@ -69,10 +72,12 @@ class Operations(_Frozen):
 
 
 class RequestValue(_Frozen):
-    """One request element and how its value is written: ``format`` (strftime) for times, in ``tz``."""
+    """One request element and how its value is written: ``format`` (strftime) for times, in ``tz``, or ``epoch``
+    (``s`` / ``ms``: a number of seconds or milliseconds since 1970 UTC)."""
 
     element: str
     format: str | None = None
+    epoch: Epoch | None = None
     tz: str | None = None
     type: Literal["auto", "text", "number", "boolean"] = "auto"
     boolean: tuple[str, str] = ("true", "false")
@@ -84,6 +89,8 @@ class RequestValue(_Frozen):
         if value is None:
             return None
         if isinstance(value, datetime):
+            if self.epoch:
+                return to_epoch(value, self.epoch)
             moment = value.astimezone(ZoneInfo(self.tz)) if self.tz else value
             if self.format:
                 return moment.strftime(self.format)
@@ -123,8 +130,17 @@ class ChangesRequest(_Request):
 
 
 class DossierRequest(_Request):
+    """The dossier asked by its code, or by the platform's own id (``id``: the feed entry's responses.changes.id)."""
+
     unit: RequestValue | None = None
-    code: RequestValue
+    code: RequestValue | None = None
+    id: RequestValue | None = None
+
+    @model_validator(mode="after")
+    def _code_or_id(self) -> DossierRequest:
+        if self.code is None and self.id is None:
+            raise ValueError("requests.dossier needs code or id (the element that names the dossier)")
+        return self
 
 
 class UnitOnlyRequest(_Request):
@@ -142,6 +158,7 @@ class Converter(_Frozen):
     """How one field's text becomes a value: trimmed, case folded, "unknown" sentinels emptied, times parsed.
 
     ``dates`` are strftime formats tried in order; a time without an offset is in ``tz`` (Vietnam by default).
+    ``epoch`` (``s`` / ``ms``) reads numbers of seconds or milliseconds since 1970 UTC.
     A value no format reads is left as it came, so the mapping reports it at the field's path.
     """
 
@@ -150,10 +167,15 @@ class Converter(_Frozen):
     sentinels: tuple[str, ...] = ()
     dates: tuple[str, ...] = ()
     tz: str | None = None
+    epoch: Epoch | None = None
 
     _check_tz = field_validator("tz")(_zone)
 
     def read(self, value: Any) -> Any:
+        if self.epoch and not isinstance(value, datetime):
+            read = from_epoch(value, self.epoch, self.zone)
+            if isinstance(read, datetime):
+                return read
         if isinstance(value, datetime):
             return self._aware(value) if self.dates or self.tz else value
         if not isinstance(value, str):
@@ -174,6 +196,8 @@ class Converter(_Frozen):
 
     def write(self, value: Any) -> Any:
         """The reverse, for pushes and round trips: a time in the first format, in the vendor's zone."""
+        if isinstance(value, datetime) and self.epoch:
+            return to_epoch(value, self.epoch)
         if isinstance(value, datetime) and self.dates:
             return value.astimezone(self.zone).strftime(self.dates[0])
         return value
@@ -195,8 +219,12 @@ class FieldConverter(Converter):
 
 
 class ChangesResponse(_Frozen):
+    """Paths in a feed answer; ``.`` names the answer itself. ``id``: the platform's own id of the dossier, which
+    fills ``requests.dossier.id``; ``code`` is the dossier code the hub stores, logs and shows."""
+
     items: str
     code: str
+    id: str | None = None
     version: str
     updated_at: str
     token: str | None = None
@@ -210,7 +238,7 @@ class ChangesResponse(_Frozen):
 class RecordPath(_Frozen):
     """Where the answer holds the record, and whether it is a text to parse first (XML or JSON in a string)."""
 
-    path: str
+    path: str = Field(description="the record's path in the answer; ``.``: the answer is the record")
     xml_string: bool = False
     json_string: bool = False
 
@@ -392,7 +420,10 @@ class VendorProfile(_Frozen):
     renames: dict[str, str] = Field(default_factory=dict)
     within: dict[str, dict[str, str]] = Field(default_factory=dict)
     converters: tuple[FieldConverter, ...] = ()
-    codes: dict[CodeTableName, dict[int, tuple[str, ...]]] = Field(default_factory=dict)
+    codes: dict[CodeTableName, dict[int, tuple[str | int, ...]]] = Field(
+        default_factory=dict, description="national number → the vendor's codes for it (text or numbers)"
+    )
+    steps: StepStatus | None = Field(default=None, description="a step's status from a task state or the history")
     personal: tuple[str, ...] = Field(default=(), description="extra element names holding personal data")
     unknown_dates: frozenset[date] = Field(
         default=frozenset(), description="days this vendor writes for 'no date', beside mappings.normalize's own"
@@ -410,7 +441,7 @@ class VendorProfile(_Frozen):
             seen: dict[str, int] = {}
             for number, words in spellings.items():
                 for word in words:
-                    key = word.strip().lower()
+                    key = _key(word)
                     if seen.setdefault(key, number) != number:
                         raise ValueError(f"codes.{code_table}: {word!r} names both {seen[key]} and {number}")
         if self.paging.style == "page" and self.requests.changes.page is None:
@@ -472,9 +503,11 @@ def to_default(record: Any, vendor: VendorProfile, *, feed: Mapping[str, Any] | 
         for path in converter.fields:
             _apply_at(out, path, converter.read)
     for table, spellings in vendor.codes.items():
-        reader = _CodeReader({word.strip().lower(): number for number, words in spellings.items() for word in words})
-        for path in CODE_FIELDS[table]:
+        reader = _CodeReader({_key(word): n for n, words in spellings.items() for word in words}, table)
+        for path in code_paths(vendor, table):
             _apply_at(out, path, reader)
+    if vendor.steps is not None and vendor.steps.history:
+        statuses_from_history(out, vendor.steps, out.pop(vendor.steps.history, None))
     # A date the vendor writes for "no date" (``unknown_dates``) becomes None, so the mapping sees it as absent.
     return _blank_unknown_dates(out, vendor.unknown_dates) if vendor.unknown_dates else out
 
@@ -492,7 +525,7 @@ def from_default(record: Any, vendor: VendorProfile) -> Any:
     out = _copy(record)
     for table, spellings in vendor.codes.items():
         writer = _CodeWriter({number: words[0] for number, words in spellings.items() if words})
-        for path in CODE_FIELDS[table]:
+        for path in code_paths(vendor, table):
             _apply_at(out, path, writer)
     for converter in vendor.converters:
         for path in converter.fields:
@@ -504,8 +537,21 @@ def from_default(record: Any, vendor: VendorProfile) -> Any:
     return _rename(out, reverse, within, parent=None, forward=False)
 
 
+def code_paths(vendor: VendorProfile, table: str) -> tuple[str, ...]:
+    """Where ``table``'s values sit in the default record for this vendor: with ``steps`` the steps' states are the
+    step-state table's (or the history's), not the status table's; the status history holds statuses."""
+    paths = CODE_FIELDS[table]
+    if table == "status" and vendor.steps is not None:
+        paths = tuple(p for p in paths if p != STEP_STATUS)
+        if vendor.steps.history_status:
+            paths = (*paths, vendor.steps.history_status)
+    return paths
+
+
 def get_path(data: Any, path: str) -> Any:
-    """The value at a dotted path of nested mappings, or None when any step is missing."""
+    """The value at a dotted path of nested mappings (``.``: the data itself), or None when any step is missing."""
+    if path == ".":
+        return data
     for step in path.split("."):
         if not isinstance(data, Mapping):
             return None
@@ -579,20 +625,49 @@ def _apply_at(data: Any, path: str, fn: Callable[[Any], Any]) -> None:
         data[step] = fn(data[step])
 
 
-class _CodeReader:
-    """A vendor's spelling → the national number; other values are left for the packaged tables."""
+def _key(word: str | int) -> str:
+    return str(word).strip().lower()
 
-    def __init__(self, lookup: Mapping[str, int]) -> None:
+
+class Undeclared:
+    """A number the vendor's code table does not declare: never read as if it were the national code of that
+    number; the mapping refuses it at its field, naming the table to complete."""
+
+    __slots__ = ("table", "value")
+
+    def __init__(self, value: Any, table: str) -> None:
+        self.value = value
+        self.table = table
+
+    def __repr__(self) -> str:
+        return f"{self.value!r} (codes.{self.table} không khai báo / not declared in the profile's codes.{self.table})"
+
+
+class _CodeReader:
+    """A vendor's code (text or number) → the national number. A number a table that holds numbers does not
+    declare is :class:`Undeclared`; other text is left for the packaged tables (English names, national numbers)."""
+
+    def __init__(self, lookup: Mapping[str, int], table: str) -> None:
         self.lookup = lookup
+        self.table = table
+        self.numeric = any(key.lstrip("-").isdigit() for key in lookup)
 
     def __call__(self, value: Any) -> Any:
-        return self.lookup.get(value.strip().lower(), value) if isinstance(value, str) else value
+        if isinstance(value, bool) or not isinstance(value, str | int):
+            return value
+        key = _key(value)
+        found = self.lookup.get(key)
+        if found is not None:
+            return found
+        if self.numeric and key.lstrip("-").isdigit():
+            return Undeclared(value, self.table)
+        return value
 
 
 class _CodeWriter:
-    """The national number → the vendor's first spelling of it."""
+    """The national number → the vendor's first spelling (or number) of it."""
 
-    def __init__(self, first: Mapping[int, str]) -> None:
+    def __init__(self, first: Mapping[int, str | int]) -> None:
         self.first = first
 
     def __call__(self, value: Any) -> Any:
@@ -639,7 +714,9 @@ def profile_keys_for(vendor: VendorProfile, path: str) -> list[str]:
     else:
         keys.append("renames / within")
     keys.extend(f"converters[{i}]" for i, c in enumerate(vendor.converters) if plain in c.fields)
-    keys.extend(f"codes.{table}" for table, paths in CODE_FIELDS.items() if plain in paths)
+    keys.extend(f"codes.{table}" for table in CODE_FIELDS if plain in code_paths(vendor, table))
+    if vendor.steps is not None and plain == STEP_STATUS:
+        keys.append("steps")
     return keys
 
 
@@ -648,7 +725,9 @@ def unread_paths(record: Any, vendor: VendorProfile) -> list[str]:
     if vendor.record is None:
         return []
     read = set(_read_paths(vendor.record.fields, ""))
-    return sorted(p for p in _leaves(record, "") if not any(p == r or p.startswith(r + ".") for r in read))
+    # A list's items share their paths: each unread path once (``attachments.content``), not once per item.
+    leaves = set(_leaves(record, ""))
+    return sorted(p for p in leaves if not any(p == r or p.startswith(r + ".") for r in read))
 
 
 def _field_key(fields: Mapping[str, str | Group | FieldValue], path: str, prefix: str) -> str | None:

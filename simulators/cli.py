@@ -21,7 +21,10 @@ app = typer.Typer(help="Run the one-stop-shop (three vendors: SOAP, SOAP, JSON) 
 @app.callback(invoke_without_command=True)
 def simulate(
     soap_port: Annotated[
-        int, typer.Option(help="One-stop-shop port (/motcua, /phuongnam SOAP; /bachdang JSON; /thubon ASMX).")
+        int,
+        typer.Option(
+            help="One-stop-shop port (/motcua, /phuongnam SOAP; /bachdang JSON; /thubon ASMX; /truongson REST)."
+        ),
     ] = 8701,
     portal_port: Annotated[int, typer.Option(help="National portal port (/dvcqg, /api, /lgsp).")] = 8702,
     host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0.0.1",

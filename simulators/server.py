@@ -20,7 +20,7 @@ from starlette.applications import Starlette
 
 from foundation.clock import VN_TZ
 from foundation.topology import System, Topology
-from simulators import bachdang, phuongnam, portal, soap, thubon
+from simulators import bachdang, phuongnam, portal, soap, thubon, truongson
 from simulators import catalogue as catalogue_module
 from simulators.clock import SimClock
 from simulators.faults import FaultInjector, FaultSpec
@@ -35,6 +35,7 @@ VENDOR_PATHS = {
     "phuongnam": phuongnam.PATH,
     "bachdang": bachdang.PATH,
     "thubon": thubon.PATH,
+    "truongson": truongson.PATH,
 }
 
 
@@ -130,6 +131,13 @@ class Simulators:
         )
         self.bachdang = bachdang.BachDangApi(self.store, served.get("bachdang", ()), self.faults, self.credentials)
         self.thubon = thubon.ThuBonService(self.store, served.get("thubon", ()), self.faults, self.credentials)
+        self.truongson = truongson.TruongSonApi(
+            self.store,
+            served.get("truongson", ()),
+            self.faults,
+            self.credentials,
+            {u.code: u.agency_id for u in topology.units},
+        )
         if dossiers:
             self.lifecycle.populate(dossiers)
         self._host, self._ports = host, (soap_port, portal_port)
@@ -139,7 +147,12 @@ class Simulators:
 
     def start(self) -> Self:
         # One port serves every simulated one-stop-shop vendor, each under its own path.
-        extra = [*phuongnam.routes(self.phuongnam), *bachdang.routes(self.bachdang), *thubon.routes(self.thubon)]
+        extra = [
+            *phuongnam.routes(self.phuongnam),
+            *bachdang.routes(self.bachdang),
+            *thubon.routes(self.thubon),
+            *truongson.routes(self.truongson),
+        ]
         soap_server = ServerThread(soap.create_app(self.soap_service, extra), self._host, self._ports[0])
         portal_server = ServerThread(portal.create_app(self.portal_app), self._host, self._ports[1])
         for server in (soap_server, portal_server):

@@ -9,6 +9,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from connectors.auth import ClientTls
 from connectors.base import RawRecord
 from connectors.errors import DEFAULT_TABLE, ErrorTable
 from connectors.http import Endpoint
@@ -48,6 +49,7 @@ class Options(BaseModel):
     # Hosts besides the system's own that its redirects may lead to; any other redirect is refused (a 307 would
     # re-send the body, credentials included, to whoever the remote names).
     redirect_hosts: list[str] = Field(default_factory=list)
+    tls: ClientTls | None = None  # a client certificate for mutual TLS (connectors/auth.py)
 
 
 @dataclass(frozen=True)

@@ -45,7 +45,9 @@ def probe_command(
     """Read a unit's change feed and one dossier through the system's vendor profile; show every problem at once."""
     console = Console()
     settings = get_settings()
-    spec = load(topology or settings.topology_file)
+    if topology is not None:  # the topology given is the one whose units (agency ids) the system names
+        settings = settings.model_copy(update={"topology_file": topology})
+    spec = load(settings.topology_file)
     if system not in spec.systems:
         console.print(f"[red]Không có hệ thống {system} trong topology / no system {system}[/red]")
         raise typer.Exit(2)
@@ -84,6 +86,8 @@ def render(console: Console, report: ProbeReport) -> None:
             table.add_column(column)
         for ref in report.feed[:10]:
             table.add_row(ref.dossier_code, str(ref.version), ref.updated_at.isoformat())
+        if report.unit_sent is not None:
+            table.caption = f"đơn vị được hỏi là (the unit was asked for as) {report.unit_sent!r}"
         console.print(table)
     for role, paths in report.paths.items():
         console.print(f"[bold]Đường dẫn trong câu trả lời (paths in the answer) {role}[/bold]")
@@ -95,6 +99,14 @@ def render(console: Console, report: ProbeReport) -> None:
     if report.canonical is not None:
         console.print("[bold]Hồ sơ chuẩn (canonical dossier)[/bold]")
         console.print_json(_json(report.canonical))
+    if report.coded:
+        table = Table(title="Giá trị mã (coded values) → quốc gia (national)")
+        for column in ("table", "vendor's code", "national", "meaning"):
+            table.add_column(column)
+        for coded in report.coded:
+            national = "—" if coded.national is None else str(coded.national)
+            table.add_row(coded.table, coded.vendor, national, coded.label)
+        console.print(table)
     if report.unread:
         console.print(
             "[yellow]Trường chưa được đọc (fields no profile key reads):[/yellow] " + ", ".join(report.unread)

@@ -190,6 +190,8 @@ def _endpoint(system: System, kind: SystemKind, options: Options, settings: Sett
         recorder=recorder,
         table=table,
         redirect_hosts=frozenset(options.redirect_hosts),
+        cert=options.tls.requests_cert if options.tls else None,
+        verify=options.tls.requests_verify if options.tls else True,
     )
 
 

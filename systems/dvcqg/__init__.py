@@ -13,6 +13,7 @@ from dataclasses import replace
 
 from pydantic import Field
 
+from connectors.auth import BasicAuth, ClientCredentials, NoAuth
 from connectors.errors import ErrorTable
 from connectors.http import Endpoint
 from foundation.credentials import credentials_for
@@ -23,11 +24,8 @@ from mappings.canonical import Dossier, ProgressEntry
 from mappings.procedures import ProcedureLookup
 from systems.dvcqg import mapping as dvcqg
 from systems.dvcqg.connector import (
-    BasicAuth,
-    ClientCredentials,
     DvcqgConnector,
     Layered,
-    NoAuth,
     ServiceEnvelope,
     SessionLogin,
     UrlPerOperation,
@@ -83,6 +81,7 @@ class LgspOptions(Options):
     auth_path: str = "/dvcqg/auth"
     integration_path: str = "/dvcqg/integration"
     scope: str | None = None
+    audience: str | None = None  # sent with the token request when the gateway wants one
     token_leeway: float = 30.0  # seconds before expiry a token is renewed
     caller_unit: str | None = None
 
@@ -137,6 +136,7 @@ def build_lgsp(system: System, settings: Settings, endpoint: Endpoint, options: 
         creds,
         leeway=options.token_leeway,
         scope=options.scope,
+        audience=options.audience,
         table=endpoint.table,
     )
     # Behind the gateway sits the portal's session adapter: a bearer token to pass, then the portal's session.

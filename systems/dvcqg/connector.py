@@ -2,9 +2,9 @@
 
 A variant is two small strategies passed in (``docs/domain/dvcqg-contract.md``):
 
-- an :class:`Auth`: :class:`SessionLogin` (session adapter: log in, put the session in every body, log in again
-  when it expires), :class:`ClientCredentials` (LGSP gateway: OAuth2 bearer token cached until shortly before it
-  expires, fetched again on 401), or :class:`NoAuth`;
+- an :class:`~connectors.auth.Auth`: :class:`SessionLogin` (session adapter: log in, put the session in every body,
+  log in again when it expires), or one of :mod:`connectors.auth`'s, which every HTTP system shares (the LGSP
+  gateway's OAuth2 client credentials, HTTP Basic, none);
 - a :class:`Routing`: :class:`ServiceEnvelope` (one integration URL, the service named in the body) or
   :class:`UrlPerOperation` (a URL per operation, the records as a bare JSON array).
 
@@ -15,16 +15,16 @@ the ``error_code`` a portal puts inside an HTTP 200 body (:func:`portal_body`).
 
 from __future__ import annotations
 
-import base64
 import threading
 import time
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from typing import Any, Protocol, Self
 from urllib.parse import quote
 
 import requests
 
+from connectors.auth import Auth, Authorized
 from connectors.base import Health, PushResult, RawRecord
 from connectors.errors import (
     DEFAULT_BOUNDS,
@@ -76,53 +76,6 @@ def portal_body(table: ErrorTable) -> BodyCheck:
 
 
 # ── auth strategies ──────────────────────────────────────────────────────────────────────────────────────────
-
-
-@dataclass(frozen=True, slots=True)
-class Authorized:
-    """What a call must carry to be let in: headers and fields merged into the JSON body."""
-
-    headers: Mapping[str, str] = field(default_factory=dict)
-    fields: Mapping[str, Any] = field(default_factory=dict)
-
-
-class Auth(Protocol):
-    """How a call proves who we are; ``invalidate`` drops what the remote stopped accepting."""
-
-    def authorize(self, endpoint: Endpoint, unit_code: str) -> Authorized: ...
-
-    def invalidate(self, unit_code: str) -> None: ...
-
-    def secrets(self) -> Iterable[str]: ...
-
-
-class NoAuth:
-    """Nothing to prove (a portal behind a private network link, or a test)."""
-
-    def authorize(self, endpoint: Endpoint, unit_code: str) -> Authorized:
-        return Authorized()
-
-    def invalidate(self, unit_code: str) -> None:
-        return None
-
-    def secrets(self) -> Iterable[str]:
-        return ()
-
-
-class BasicAuth:
-    """HTTP Basic on every call (the URL-per-operation portal)."""
-
-    def __init__(self, credentials: Credentials) -> None:
-        self.credentials = credentials
-
-    def authorize(self, endpoint: Endpoint, unit_code: str) -> Authorized:
-        return Authorized(headers={"Authorization": _basic(self.credentials)})
-
-    def invalidate(self, unit_code: str) -> None:
-        return None
-
-    def secrets(self) -> Iterable[str]:
-        return [self.credentials.password.get_secret_value()]
 
 
 class Layered:
@@ -214,76 +167,6 @@ class SessionLogin:
                 operation="login",
             )
         return str(session)
-
-
-class ClientCredentials:
-    """OAuth2 client credentials (LGSP gateway): a bearer token cached until ``leeway`` seconds before expiry."""
-
-    def __init__(
-        self,
-        token_url: str,
-        credentials: Credentials,
-        *,
-        leeway: float = 30.0,
-        scope: str | None = None,
-        table: ErrorTable,
-        monotonic: Callable[[], float] = time.monotonic,
-    ) -> None:
-        self.token_url = token_url
-        self.credentials = credentials
-        self.leeway = leeway
-        self.scope = scope
-        self.table = table
-        self._monotonic = monotonic
-        self._token: str | None = None
-        self._expires_at = 0.0
-        self._lock = threading.RLock()  # secrets() is read while a login holds it
-
-    def authorize(self, endpoint: Endpoint, unit_code: str) -> Authorized:
-        with self._lock:
-            if self._token is None or self._monotonic() >= self._expires_at:
-                self._token, lifetime = self._fetch(endpoint)
-                self._expires_at = self._monotonic() + max(lifetime - self.leeway, 0.0)
-            token = self._token
-        return Authorized(headers={"Authorization": f"Bearer {token}"})
-
-    def invalidate(self, unit_code: str) -> None:
-        with self._lock:
-            self._token = None
-
-    def secrets(self) -> Iterable[str]:
-        with self._lock:
-            return [self.credentials.password.get_secret_value(), *([self._token] if self._token else [])]
-
-    def _fetch(self, endpoint: Endpoint) -> tuple[str, float]:
-        form = {"grant_type": "client_credentials"} | ({"scope": self.scope} if self.scope else {})
-        response = endpoint.send(
-            "token",
-            "POST",
-            self.token_url,
-            data="&".join(f"{k}={v}" for k, v in form.items()).encode(),
-            headers={
-                "Content-Type": "application/x-www-form-urlencoded",
-                "Authorization": _basic(self.credentials),
-            },
-            redacted_request="grant_type=client_credentials",
-            redact_response=_redacted_json,
-        )
-        verdict = http_verdict(self.table, response)
-        if verdict.resolution is Resolution.REAUTH:
-            # The gateway refused the client credentials themselves: logging in again cannot help.
-            verdict = Verdict(Resolution.PERMANENT, status_code=401, remote_message=verdict.remote_message)
-            raise_for(verdict, system=endpoint.system, operation="token")
-        raise_for(verdict, system=endpoint.system, operation="token")
-        body = _json(response, endpoint.system, "token")
-        token = body.get("access_token") if isinstance(body, Mapping) else None
-        if not token:
-            raise_for(
-                Verdict(Resolution.PERMANENT, status_code=response.status_code, remote_message="no access_token"),
-                system=endpoint.system,
-                operation="token",
-            )
-        return str(token), float(body.get("expires_in") or 300)
 
 
 # ── routing strategies ───────────────────────────────────────────────────────────────────────────────────────
@@ -659,11 +542,6 @@ def _scrub_error(exc: HubError, secrets: Iterable[str]) -> None:
 
 def _redacted_json(response: requests.Response) -> str | None:
     return redact_json_text(response.content)
-
-
-def _basic(credentials: Credentials) -> str:
-    pair = f"{credentials.username}:{credentials.password.get_secret_value()}".encode()
-    return "Basic " + base64.b64encode(pair).decode("ascii")
 
 
 def _ms(started: float) -> float:

@@ -55,7 +55,7 @@ def to_target(
 def build(system: System, settings: Settings, endpoint: Endpoint, options: SoapOptions) -> SoapConnector:
     vendor = options.profile()
     declare_personal(vendor.personal)
-    return SoapConnector(
+    connector = SoapConnector(
         endpoint,
         vendor,
         credentials_for(system, settings),
@@ -64,6 +64,8 @@ def build(system: System, settings: Settings, endpoint: Endpoint, options: SoapO
         page_size=options.page_size or (system.batch_size if system.batch_size > 1 else 100),
         strict=options.strict,
     )
+    connector.units = options.units(settings)  # the feed and dossier requests, and the records read (#21)
+    return connector
 
 
 declare_personal(PERSONAL)

@@ -157,7 +157,7 @@ class SoapConnector(ProfileDrivenSource):
         for record in records:
             code = str(record.get("MaHoSo", ""))
             body = {**from_default(dict(record), self.vendor)}
-            body.update(request_body(self.vendor.requests.update, {"unit": unit_code}))
+            body.update(request_body(self.vendor.requests.update, {"unit": self.units.to_vendor(unit_code)}))
             try:
                 reply = self._operation("update", self._update_operation(), body, dossier_code=code)
             except (RetryableError, AuthenticationFailed, ConfigurationError):

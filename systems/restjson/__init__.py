@@ -11,9 +11,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import ClassVar, Literal
 
+from connectors.auth import AuthOptions, build_auth
 from connectors.http import Endpoint
 from foundation.credentials import credentials
-from foundation.errors import ConfigurationError
 from foundation.redaction import declare_personal
 from foundation.settings import Settings
 from foundation.topology import System
@@ -24,21 +24,23 @@ from systems.vendor import VendorOptions
 
 
 class RestJsonOptions(VendorOptions):
-    """The vendor profile (``vendor`` / ``vendor_file``, ``transport: json``) and the change-feed page size."""
+    """The vendor profile (``vendor`` / ``vendor_file``, ``transport: json``), the change-feed page size, how the
+    vendor names units and how calls authenticate (``auth``: :mod:`connectors.auth`; HTTP Basic by default)."""
 
     transport: ClassVar[Literal["soap", "json"]] = "json"
+    auth: AuthOptions = AuthOptions()
 
 
 def build(system: System, settings: Settings, endpoint: Endpoint, options: RestJsonOptions) -> JsonConnector:
-    if system.credentials is None:
-        raise ConfigurationError(f"Hệ thống {system.name} chưa khai báo credentials / {system.name} has no credentials")
     vendor = options.profile()
     declare_personal(vendor.personal)
+    secrets = credentials(system.credentials, settings) if system.credentials else None
     return JsonConnector(
         endpoint,
         vendor,
-        credentials(system.credentials, settings),
+        build_auth(options.auth, secrets, base_url=endpoint.base_url, table=endpoint.table),
         page_size=options.page_size or (system.batch_size if system.batch_size > 1 else 100),
+        units=options.units(settings),
     )
 
 

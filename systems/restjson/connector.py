@@ -4,12 +4,12 @@ The profile's operations are ``"METHOD /path/{element}"`` templates relative to 
 elements named in the path are filled in, the others go to the query string. Response paths are dotted paths into
 the JSON body. Records come back in the default vendor's shape (:func:`mappings.vendors.to_default`), exactly as the
 SOAP connector's do, so ``systems/motcua/mapping.py`` maps both. Calls go through the :class:`Endpoint` (breaker, rate
-limit, recording); HTTP Basic authentication; a status that is not 2xx is classified by the error table here.
+limit, recording); authentication is the system's :mod:`connectors.auth` strategy (a 401 drops the token and the call
+is made once more with a fresh one); a status that is not 2xx is classified by the error table here.
 """
 
 from __future__ import annotations
 
-import base64
 import json
 import re
 import time
@@ -20,13 +20,22 @@ from urllib.parse import quote, urlencode
 
 import requests
 
+from connectors.auth import Auth
 from connectors.base import Health, PushResult, RawRecord
 from connectors.changes import ChangeFeed, ProfileDrivenSource, request_body
-from connectors.errors import RemoteRejected, Resolution, Verdict, http_verdict, raise_for, to_error
+from connectors.errors import (
+    RemoteRejected,
+    Resolution,
+    Verdict,
+    http_verdict,
+    raise_for,
+    to_error,
+    with_reauth,
+)
 from connectors.http import Endpoint
-from foundation.credentials import Credentials
 from foundation.errors import ConfigurationError, HubError
 from foundation.redaction import personal_keys, redact_data
+from mappings.units import UnitIdentity
 from mappings.vendors import VendorProfile, get_path
 
 _PLACEHOLDER = re.compile(r"\{([^{}]+)\}")
@@ -36,15 +45,20 @@ class JsonConnector(ProfileDrivenSource):
     """A vendor's JSON API: change feed and dossiers; it takes no pushes (the profile has no update operation)."""
 
     def __init__(
-        self, endpoint: Endpoint, vendor: VendorProfile, credentials: Credentials, *, page_size: int = 100
+        self,
+        endpoint: Endpoint,
+        vendor: VendorProfile,
+        auth: Auth,
+        *,
+        page_size: int = 100,
+        units: UnitIdentity | None = None,
     ) -> None:
         self.endpoint = endpoint
         self.vendor = vendor
+        self.auth = auth
+        self.units = units or UnitIdentity()
         self.feed = ChangeFeed(vendor, page_size, get_path, endpoint.clock)
-        password = credentials.password.get_secret_value()
-        endpoint.secrets = lambda: (password,)
-        token = base64.b64encode(f"{credentials.username}:{password}".encode()).decode()
-        self._headers = {"Authorization": f"Basic {token}", "Accept": "application/json"}
+        endpoint.secrets = auth.secrets
         self._personal = personal_keys() | frozenset(vendor.personal)
 
     def read_saved(self, payload: bytes) -> Mapping[str, Any]:
@@ -89,7 +103,15 @@ class JsonConnector(ProfileDrivenSource):
         return Health(ok=ok, latency_ms=(time.perf_counter() - started) * 1000, detail=str(status))
 
     def _operation(self, role: str, operation: str, body: Mapping[str, Any], *, dossier_code: str | None = None) -> Any:
-        """One call; a status that is not OK, or a body that is not JSON, becomes a hub error here."""
+        """One call; a status that is not OK, or a body that is not JSON, becomes a hub error here. A 401 drops the
+        credentials the auth strategy holds (an expired token) and the call is made once more; a second 401 parks."""
+
+        def reauthenticate() -> None:
+            self.auth.invalidate("")
+
+        return with_reauth(lambda: self._once(operation, body, dossier_code), reauthenticate)
+
+    def _once(self, operation: str, body: Mapping[str, Any], dossier_code: str | None) -> Any:
         method, _, template = operation.partition(" ")
         query = {k: _text(v) for k, v in body.items()}
         path = _PLACEHOLDER.sub(lambda m: quote(query.pop(m.group(1), ""), safe=""), template)
@@ -100,7 +122,7 @@ class JsonConnector(ProfileDrivenSource):
             operation,
             method.upper(),
             url,
-            headers=self._headers,
+            headers={"Accept": "application/json", **self.auth.authorize(self.endpoint, "").headers},
             redacted_request=url,
             redact_response=self._redacted,
         )
@@ -155,4 +177,6 @@ def _error_code(response: requests.Response) -> str | None:
     except requests.JSONDecodeError:
         return None
     code = body.get("error") if isinstance(body, Mapping) else None
+    if isinstance(code, Mapping):  # {"error": {"code": "NOT_FOUND", "message": ...}}: the code, not the object
+        code = code.get("code")
     return str(code) if code is not None else None

@@ -17,6 +17,7 @@ import yaml
 from pydantic import SecretStr, ValidationError
 
 from connectors.answer_paths import answer_paths
+from connectors.auth import BasicAuth
 from connectors.base import ChangeRef
 from connectors.embedded import UnreadableText, parse_json_text, parse_xml_text
 from connectors.errors import AuthenticationFailed, RemoteNotFound, RemoteRejected, RemoteUnavailable, UnreadableAnswer
@@ -295,7 +296,9 @@ def test_a_json_vendors_record_in_json_text_is_read_the_same_way() -> None:
     data["responses"]["dossier"]["record"] = {"path": "data", "json_string": True}
     vendor = VendorProfile.model_validate(data)
     url = "http://json.test/bachdang"
-    connector = JsonConnector(endpoint(url, ExchangeLog()), vendor, Credentials("hub", SecretStr("hub-secret")))
+    connector = JsonConnector(
+        endpoint(url, ExchangeLog()), vendor, BasicAuth(Credentials("hub", SecretStr("hub-secret")))
+    )
     with responses.RequestsMock() as wire:
         wire.add(responses.GET, f"{url}/api/v2/dossiers/A-1", json={"data": '{"dossierId": "A-1"}'})
         wire.add(responses.GET, f"{url}/api/v2/dossiers/A-2", json={"data": '{"dossierId": "A-2", '})

@@ -26,7 +26,7 @@ UNIT = "502"  # Tam Kỳ, served by the numbered-page vendor
 
 @pytest.fixture
 def sims(start_simulators: type[Simulators]) -> Iterator[Simulators]:
-    with start_simulators(load(TOPOLOGIES / "quang-nam-2023-three-vendors.yaml"), seed=5, dossiers=320) as running:
+    with start_simulators(load(TOPOLOGIES / "quang-nam-2023-three-vendors.yaml"), seed=5, dossiers=400) as running:
         yield running
 
 

@@ -12,12 +12,13 @@ import pytest
 import redis
 import requests
 
+from connectors.auth import NoAuth
 from connectors.errors import CircuitOpen, RateLimited, RemoteTimeout, RemoteUnavailable
 from connectors.http import Endpoint, Timeouts
 from connectors.protection import BreakerState, CircuitBreaker, LocalRateLimiter, RedisRateLimiter
 from connectors.recording import ExchangeLog
 from mappings.vendors import profile
-from systems.dvcqg.connector import DvcqgConnector, NoAuth, ServiceEnvelope
+from systems.dvcqg.connector import DvcqgConnector, ServiceEnvelope
 from systems.motcua.connector import SoapConnector
 from tests.connectors.conftest import CONTRACT_WSDL, CREDS
 

@@ -8,13 +8,14 @@ import json
 import pytest
 import responses
 
+from connectors.auth import NoAuth
 from connectors.errors import RedirectRefused
 from connectors.recording import ExchangeLog
 from foundation.errors import Action
 from foundation.topology import System
 from mappings.vendors import profile
 from systems import registry
-from systems.dvcqg.connector import DvcqgConnector, NoAuth, ServiceEnvelope, SessionLogin, portal_body
+from systems.dvcqg.connector import DvcqgConnector, ServiceEnvelope, SessionLogin, portal_body
 from systems.motcua.connector import SoapConnector
 from tests.connectors.conftest import CONTRACT_WSDL, CREDS, PORTAL_URL, SOAP_URL, endpoint
 

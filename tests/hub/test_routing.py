@@ -159,6 +159,7 @@ def test_the_owner_is_the_processing_unit_during_lien_thong_else_the_receiving_u
         ("517", ["dvcqg", "motcua-quangnam:517"]),  # the default contract takes updates
         ("502", ["dvcqg"]),  # Phương Nam's profile has no update operation
         ("503", ["dvcqg"]),  # nor has Bạch Đằng's read-only JSON API
+        ("513", ["dvcqg"]),  # nor has the REST platform's profile (its write-back is the write-back issue's)
     ],
 )
 def test_a_copy_is_never_routed_to_a_system_that_takes_no_updates(processing: str, expected: list[str]) -> None:
@@ -171,6 +172,6 @@ def test_config_check_warns_for_every_unit_whose_system_takes_no_updates() -> No
     result = CliRunner().invoke(app, ["config", "check", str(TOPOLOGIES / "quang-nam-2023-three-vendors.yaml")])
     assert result.exit_code == 0, result.output  # a warning, not an error: the hub still reads those units
     warned = [line for line in result.output.splitlines() if "⚠" in line]
-    # Phương Nam (502), Bạch Đằng (503) and Thu Bồn (507, 508) take no status updates
-    assert [line.split("units.")[1].split(" ")[0] for line in warned] == ["502", "503", "507", "508"]
+    # Phương Nam (502), Bạch Đằng (503), Thu Bồn (507, 508) and Trường Sơn (513, 518) take no status updates
+    assert [line.split("units.")[1].split(" ")[0] for line in warned] == ["502", "503", "507", "508", "513", "518"]
     assert all("không nhận cập nhật liên thông" in line for line in warned)

@@ -1,9 +1,10 @@
 """One-stop-shop vendors, each described only by its profile, synced end to end: change feed → hub → portal.
 
 The simulated province runs the default contract's SOAP service (province, Núi Thành and its communes), Phương
-Nam's SOAP service (Tam Kỳ), Bạch Đằng's JSON API (Hội An) and Thu Bồn's ASMX service (Điện Bàn, Duy Xuyên). The hub
-polls every unit through its system's profile; at the end the national portal holds every dossier of every unit with
-the source's status.
+Nam's SOAP service (Tam Kỳ), Bạch Đằng's JSON API (Hội An), Thu Bồn's ASMX service (Điện Bàn, Duy Xuyên) and
+Trường Sơn Cloud's REST platform behind OAuth2 (Thăng Bình, Phú Ninh: units by agency id, epoch times, numeric
+codes, dossiers by object id). The hub polls every unit through its system's profile; at the end the national
+portal holds every dossier of every unit with the source's status.
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ from tests.waiting import eventually
 pytestmark = pytest.mark.slow
 
 IN_FLIGHT = [s.value for s in MessageState if s.in_flight]
-SYSTEMS = ("MOTCUA_QUANGNAM", "MOTCUA_TAMKY", "MOTCUA_HOIAN", "MOTCUA_DIENBAN", "DVCQG")
+SYSTEMS = ("MOTCUA_QUANGNAM", "MOTCUA_TAMKY", "MOTCUA_HOIAN", "MOTCUA_DIENBAN", "MOTCUA_THANGBINH", "DVCQG")
 
 
 def _drain(db: Database, timeout: float = 120.0) -> None:
@@ -83,12 +84,15 @@ def test_every_vendor_syncs_to_the_portal_through_its_profile_alone(
     with start_simulators(load(TOPOLOGIES / "quang-nam-2023-three-vendors.yaml"), seed=12, dossiers=400) as sims:
         ctx = _hub(sims, tmp_path)
         units = [(u.system, u.code) for u in ctx.topology.active_units(sims.now().date()) if u.system]
-        # When the hub polls every unit, plays a day, and polls again
+        # When the hub polls every unit, plays a day, and polls again; the REST platform throttles now and then
+        # (429 with Retry-After) and its tokens expire between the polls
+        sims.set_fault("truongson", rate_limit_rate=0.05, retry_after=1)
         with workers(ctx):
             for system, code in units:
                 request_poll(ctx.db, str(system), code, reason="test")
             _drain(ctx.db)
             sims.advance(24)
+            sims.truongson.expire_tokens()
             for system, code in units:
                 request_poll(ctx.db, str(system), code, reason="test")
             _drain(ctx.db)
@@ -105,7 +109,7 @@ def test_every_vendor_syncs_to_the_portal_through_its_profile_alone(
     topology = load(TOPOLOGIES / "quang-nam-2023-three-vendors.yaml")
     vendor_by_unit = {u.code: vendor_of(topology.systems[u.system]) for u in topology.units if u.system}
     at_source = Counter(vendor_by_unit[r.MaDonViTiepNhan] for r in source.values())
-    assert set(at_source) == {"default", "phuongnam", "bachdang", "thubon"}
+    assert set(at_source) == {"default", "phuongnam", "bachdang", "thubon", "truongson"}
     assert all(n >= 10 for n in at_source.values()), at_source
     missing = [code for code in source if code not in portal]
     mismatched = [c for c, r in source.items() if c in portal and str(portal[c]["TrangThaiHoSo"]) != str(r.TrangThai)]
@@ -204,21 +208,23 @@ def test_an_answer_that_cannot_be_read_whole_is_parked_after_one_attempt_by_name
         assert set(others) == {MessageState.SUCCEEDED.value} and others[MessageState.SUCCEEDED.value] > 10
 
 
+@pytest.mark.parametrize(("system", "unit"), [("motcua-tamky", "502"), ("motcua-thangbinh", "513")])
 def test_reconciliation_and_a_fresh_replay_read_a_vendor_whose_records_take_their_change_time_from_the_feed(
-    start_simulators: type[Simulators], tmp_path: Path
+    start_simulators: type[Simulators], tmp_path: Path, system: str, unit: str
 ) -> None:
     """Phương Nam's records carry no change time (``record.from_feed``): the reconciler must hand the feed entry to
     the fetch as a sync does, and a fresh replay of a delivery (which has no feed entry) takes the fetch's time, or
-    every dossier fails validation (#22, point 5)."""
+    every dossier fails validation (#22, point 5). The REST platform is asked by its own id, which only the feed
+    gives: the fresh replay takes the id the unit's last sync of the dossier had (#21, point 6)."""
     with start_simulators(load(TOPOLOGIES / "quang-nam-2023-three-vendors.yaml"), seed=44, dossiers=150) as sims:
         ctx = _hub(sims, tmp_path)
         with workers(ctx):
-            # Given Tam Ky's dossiers synced to the portal
-            request_poll(ctx.db, "motcua-tamky", "502", reason="test")
+            # Given the unit's dossiers synced to the portal
+            request_poll(ctx.db, system, unit, reason="test")
             _drain(ctx.db)
             # When the unit is reconciled against the portal, and one delivery is replayed fresh from its source
-            with connected(ctx.db, ctx.topology, "502", settings=ctx.settings) as reconciler:
-                run = reconciler.run("502", sims.now() - timedelta(days=60), sims.now() + timedelta(minutes=1))
+            with connected(ctx.db, ctx.topology, unit, settings=ctx.settings) as reconciler:
+                run = reconciler.run(unit, sims.now() - timedelta(days=60), sims.now() + timedelta(minutes=1))
             with ctx.db.session() as session:
                 delivery = session.execute(select(Message.id).where(Message.kind == "deliver").limit(1)).scalar_one()
             fresh = replay.replay_message(ctx.db, delivery, mode="fresh", user="test")
@@ -264,3 +270,25 @@ def test_a_wrong_password_for_a_header_authenticated_vendor_parks_the_poll_after
     assert {m.error_class for m in messages} == {"authentication_failed"}
     assert all("wrong-password-123" not in str(m.error_message) for m in messages)
     assert circuits and all(c.state is BreakerState.CLOSED and c.consecutive_failures == 0 for c in circuits)
+
+
+def test_a_wrong_client_secret_parks_the_poll_at_once_naming_the_token_url(
+    start_simulators: type[Simulators], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The REST platform's token server refuses the client: asking again cannot help, so the poll is parked after one
+    attempt as authentication_failed, naming where the token was asked for (#21, Done-when 1)."""
+    with start_simulators(load(TOPOLOGIES / "quang-nam-2023-three-vendors.yaml"), seed=55, dossiers=60) as sims:
+        monkeypatch.setenv("DVC_HUB_CRED_MOTCUA_THANGBINH_PASSWORD", "not-the-secret")
+        ctx = _hub(sims, tmp_path)
+        with workers(ctx):
+            request_poll(ctx.db, "motcua-thangbinh", "513", reason="test")
+            _drain(ctx.db)
+        with ctx.db.session() as session:
+            [message] = session.execute(select(Message)).scalars()
+            seen = (message.kind, message.state, message.error_class, message.attempts, str(message.error_message))
+        ctx.close()
+        token_url = sims.vendor_url("truongson") + "/oauth2/token"
+
+    kind, state, error_class, attempts, error = seen
+    assert (kind, state, error_class, attempts) == ("poll", MessageState.PARKED.value, "authentication_failed", 1)
+    assert token_url in error and "not-the-secret" not in error

@@ -9,6 +9,7 @@ import requests
 from lxml import etree
 
 from foundation.topology import Topology, load
+from simulators import truongson
 from simulators.server import Simulators
 from tests.simulators.conftest import TOPOLOGIES
 
@@ -122,3 +123,77 @@ def test_the_asmx_vendor_serves_its_own_wsdl_with_both_bindings(vendors: Simulat
     assert wsdl.status_code == 200
     assert 'binding name="DichVuHoSoSoap"' in wsdl.text and 'binding name="DichVuHoSoSoap12"' in wsdl.text
     assert vendors.vendor_url("thubon") in wsdl.text  # the address of the running server, not the file's
+
+
+# ── the REST platform behind OAuth2 (Trường Sơn Cloud) ─────────────────────────────────────────────────────────
+
+
+def _token(sims: Simulators, secret: str = "hub-secret") -> requests.Response:  # noqa: S107
+    return requests.post(
+        sims.vendor_url("truongson") + "/oauth2/token",
+        data={"grant_type": "client_credentials"},
+        auth=("hub", secret),
+        timeout=10,
+    )
+
+
+def _api(sims: Simulators, method: str, path: str, token: str, **kwargs: object) -> requests.Response:
+    return requests.request(
+        method,
+        sims.vendor_url("truongson") + "/api/v3" + path,
+        headers={"Authorization": f"Bearer {token}"},
+        timeout=10,
+        **kwargs,  # type: ignore[arg-type]
+    )
+
+
+def test_the_rest_platforms_token_server_refuses_a_wrong_secret_as_keycloak_does(vendors: Simulators) -> None:
+    refused = _token(vendors, "wrong")
+    assert refused.status_code == 401 and refused.json()["error"] == "invalid_client"
+    granted = _token(vendors).json()
+    assert granted["token_type"] == "Bearer" and granted["expires_in"] == 60
+
+
+def test_an_expired_token_is_refused_with_401(vendors: Simulators) -> None:
+    token = _token(vendors).json()["access_token"]
+    assert _api(vendors, "GET", "/health", token).status_code == 200
+    vendors.truongson.expire_tokens()
+    refused = _api(vendors, "GET", "/health", token)
+    assert refused.status_code == 401 and "invalid_token" in refused.headers["WWW-Authenticate"]
+
+
+def test_the_rest_platforms_cursor_walks_the_whole_feed_once(vendors: Simulators) -> None:
+    token = _token(vendors).json()["access_token"]
+    seen: list[str] = []
+    cursor = None
+    while True:
+        params = {"modified_since": "0", "page_size": "3", **({"cursor": cursor} if cursor else {})}
+        payload = _api(vendors, "GET", "/agencies/000.00.18.H47/dossier-events", token, params=params).json()["payload"]
+        seen.extend(event["dossier_no"] for event in payload["events"])
+        cursor = payload["cursor"]["next"]
+        if cursor is None:
+            break
+    assert sorted(seen) == sorted(r.MaHoSo for r in vendors.store.records("518")) and len(seen) > 3
+    # a unit asked for by its GSO code is not one the platform knows: an empty feed, not an error
+    other = _api(vendors, "GET", "/agencies/518/dossier-events", token, params={"modified_since": "0"})
+    assert other.status_code == 200 and other.json()["payload"]["events"] == []
+
+
+def test_the_rest_platform_throttles_with_retry_after(vendors: Simulators) -> None:
+    token = _token(vendors).json()["access_token"]
+    vendors.set_fault("truongson:events", rate_limit_rate=1.0, retry_after=3, times=1)
+    throttled = _api(vendors, "GET", "/agencies/000.00.18.H47/dossier-events", token, params={"modified_since": "0"})
+    assert throttled.status_code == 429 and throttled.headers["Retry-After"] == "3"
+
+
+def test_the_rest_platform_stores_a_status_written_back_by_put(vendors: Simulators) -> None:
+    token = _token(vendors).json()["access_token"]
+    record = vendors.store.records("513")[0]
+    oid = truongson.object_id(record.MaHoSo)
+    written = _api(vendors, "PUT", f"/dossiers/{oid}/status", token, json={"status_code": 9, "note": "trả kết quả"})
+    assert written.status_code == 200 and written.json()["payload"]["dossier_no"] == record.MaHoSo
+    [stored] = vendors.truongson.written(record.MaHoSo)
+    assert (stored.status_code, stored.note) == (9, "trả kết quả")
+    refused = _api(vendors, "PUT", f"/dossiers/{oid}/status", token, json={"status_code": 10})
+    assert refused.status_code == 422 and refused.json()["error"]["code"] == "INVALID_STATUS"
+    assert _api(vendors, "PUT", "/dossiers/ffffffffffffffffffffffff/status", token, json={}).status_code == 404

@@ -16,10 +16,11 @@ from connectors.errors import AuthenticationFailed
 from connectors.soap import forget_wsdl_documents
 from foundation.settings import Settings
 from foundation.topology import Topology, load
-from mappings.vendors import VENDORS_DIR
+from mappings.codes import Status
+from mappings.vendors import VENDORS_DIR, load_profile, unread_paths
 from simulators.server import Simulators
 from systems import registry
-from systems.probe import CREDENTIAL_KEYS, FEED_KEYS, probe, refused_finding
+from systems.probe import CREDENTIAL_KEYS, FEED_KEYS, SHOWN_ITEMS, probe, refused_finding, shortened
 from tests.conftest import TOPOLOGIES
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -37,7 +38,7 @@ def world(
 
 @pytest.fixture(autouse=True)
 def _fresh(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    for ref in ("MOTCUA_QUANGNAM", "MOTCUA_TAMKY", "MOTCUA_HOIAN", "MOTCUA_DIENBAN"):
+    for ref in ("MOTCUA_QUANGNAM", "MOTCUA_TAMKY", "MOTCUA_HOIAN", "MOTCUA_DIENBAN", "MOTCUA_THANGBINH"):
         monkeypatch.setenv(f"DVC_HUB_CRED_{ref}_USERNAME", "hub")
         monkeypatch.setenv(f"DVC_HUB_CRED_{ref}_PASSWORD", "hub-secret")
     registry.reset()
@@ -209,3 +210,132 @@ def test_show_paths_lists_the_answers_paths_with_the_keys_they_need_and_no_value
     assert "CONG_DAN.HO_TEN  (str)" in result.output and "_value_1" not in result.output
     without = CliRunner().invoke(app, args, env={"COLUMNS": "250"})
     assert without.exit_code == 0 and "GetChangedDossiersResult" not in without.output
+
+
+# ── issue 21: the probe tells the truth about a REST platform ───────────────────────────────────────────────
+
+
+def _rest_settings(world: Any) -> Settings:
+    return Settings(_env_file=None, topology_file=world[1])
+
+
+def _cli(world: Any, *args: str, topology: Path | None = None) -> Any:
+    return CliRunner().invoke(
+        app,
+        ["vendor", "probe", "motcua-thangbinh", *args, "--topology", str(topology or world[1])],
+        env={"COLUMNS": "250"},
+    )
+
+
+def _with_options(world: Any, tmp_path: Path, **options: Any) -> Path:
+    """The simulators' topology with ``options`` over the REST platform's system entry."""
+    spec = yaml.safe_load(world[1].read_text(encoding="utf-8"))
+    for entry in spec["systems"]:
+        if entry["name"] == "motcua-thangbinh":
+            entry["options"] = {**entry["options"], **options}
+    path = tmp_path / "topology.yaml"
+    path.write_text(yaml.safe_dump(spec, allow_unicode=True), encoding="utf-8")
+    return path
+
+
+def test_the_probe_lists_every_coded_value_with_its_national_meaning(world: Any) -> None:
+    sims = world[0]
+    report = probe(
+        _topology(world).systems["motcua-thangbinh"],
+        _rest_settings(world),
+        unit="513",
+        since=sims.now() - timedelta(30),
+    )
+    assert report.ok, report.findings
+    assert report.unit_sent == "000.00.13.H47"
+    status = [c for c in report.coded if c.table == "status"]
+    assert status and all(c.national == int(c.vendor) + 1 for c in status)
+    assert {c.table for c in report.coded} >= {"status", "channel", "applicant_type"}
+    result = _cli(world, "--unit", "513", "--since", f"{sims.now() - timedelta(days=30):%Y-%m-%dT%H:%M:%S%z}")
+    assert result.exit_code == 0, result.output
+    assert "coded values" in result.output and Status(int(str(status[0].national))).label in result.output
+
+
+def test_an_empty_feed_fails_the_probe_naming_the_unit_as_it_was_asked_for(world: Any) -> None:
+    sims = world[0]
+    # Given a period in which the unit changed nothing
+    since = sims.now() + timedelta(days=1)
+    report = probe(_topology(world).systems["motcua-thangbinh"], _rest_settings(world), unit="518", since=since)
+    [finding] = report.findings
+    assert not report.ok and "'000.00.18.H47'" in finding.message and "agency_id" in finding.message
+    assert "units[].agency_id" in finding.keys
+    result = _cli(world, "--unit", "518", "--since", f"{since:%Y-%m-%dT%H:%M:%S%z}")
+    assert result.exit_code == 1 and "'000.00.18.H47'" in result.output and "Traceback" not in result.output
+
+
+def test_a_wrong_unit_identity_fails_the_probe_naming_the_key_to_change(world: Any, tmp_path: Path) -> None:
+    # Given the platform's system configured as if it named units by their GSO codes
+    topology = _with_options(world, tmp_path, unit_identity="gso")
+    since = f"{world[0].now() - timedelta(days=30):%Y-%m-%dT%H:%M:%S%z}"
+    result = _cli(world, "--unit", "513", "--since", since, topology=topology)
+    # Then the probe does not say OK on the empty answer: it says what it sent and where to change it
+    assert result.exit_code == 1, result.output
+    assert "'513'" in result.output and "(gso naming)" in result.output
+    assert "systems.motcua-thangbinh.options.unit_identity" in result.output
+
+
+def test_an_undeclared_numeric_status_fails_the_probe_naming_the_code_table(world: Any, tmp_path: Path) -> None:
+    sims = world[0]
+    data = yaml.safe_load((VENDORS_DIR / "truongson.yaml").read_text(encoding="utf-8"))
+    data["codes"]["status"] = {1: [0]}  # only "submitted" declared: every other number is unknown
+    profile_file = tmp_path / "truongson-partial.yaml"
+    profile_file.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    topology = _with_options(world, tmp_path, vendor_file=str(profile_file))
+    settings = Settings(_env_file=None, topology_file=topology)
+    since = sims.now() - timedelta(days=30)
+    report = probe(load(topology).systems["motcua-thangbinh"], settings, unit="513", since=since)
+    finding = next(f for f in report.findings if f.where == "TrangThai")
+    assert "codes.status" in finding.message and "codes.status" in finding.keys
+    assert any(c.table == "status" and c.national is None for c in report.coded)
+    result = _cli(world, "--unit", "513", "--since", f"{since:%Y-%m-%dT%H:%M:%S%z}", topology=topology)
+    assert result.exit_code == 1 and "codes.status" in result.output and "undeclared" in result.output
+
+
+def test_the_token_servers_refusal_is_shown_redacted(world: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DVC_HUB_CRED_MOTCUA_THANGBINH_PASSWORD", "wrong-secret-0905123456")
+    result = _cli(world, "--unit", "513")
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert "invalid_client" in result.output and "/oauth2/token" in result.output
+    assert "wrong-secret-0905123456" not in result.output
+
+
+def test_the_probe_finds_code_on_a_later_feed_page(world: Any, tmp_path: Path) -> None:
+    sims = world[0]
+    topology = _with_options(world, tmp_path, page_size=2)
+    since = sims.now() - timedelta(days=60)
+    system = load(topology).systems["motcua-thangbinh"]
+    settings = Settings(_env_file=None, topology_file=topology)
+    first = probe(system, settings, unit="518", since=since)
+    assert first.next_token is not None and len(first.feed) == 2  # a page of two: more pages follow
+    late = sorted(sims.store.records("518"), key=lambda r: r.NgayCapNhat)[-1].MaHoSo
+    report = probe(system, settings, unit="518", since=since, code=late)
+    assert report.ok, report.findings  # no false "NgayCapNhat: Field required": the entry was found
+    assert report.dossier_code == late and len(report.feed) > 2
+
+
+def test_long_values_and_long_lists_are_cut_in_the_report() -> None:
+    record = {"note": "x" * 5000, "attachments": [{"id": i} for i in range(40)]}
+    shown = shortened(record)
+    assert len(shown["note"]) < 300 and "5000" in shown["note"]
+    assert len(shown["attachments"]) == SHOWN_ITEMS + 1 and "35" in shown["attachments"][-1]
+
+
+def test_an_unread_path_is_reported_once_not_once_per_list_item() -> None:
+    vendor = load_profile(VENDORS_DIR / "bachdang.yaml")
+    record = {"attachments": [{"id": "1", "content": "AAAA"}, {"id": "2", "content": "BBBB"}, {"content": "C"}]}
+    assert unread_paths(record, vendor) == ["attachments.content"]
+
+
+def test_a_record_over_the_size_cap_points_at_the_systems_cap(world: Any, tmp_path: Path) -> None:
+    sims = world[0]
+    topology = _with_options(world, tmp_path, max_answer_bytes=1024, page_size=1)  # feed pages under the cap
+    settings = Settings(_env_file=None, topology_file=topology)
+    report = probe(load(topology).systems["motcua-thangbinh"], settings, unit="513", since=sims.now() - timedelta(30))
+    [finding] = report.findings
+    assert finding.where == "dossier" and "1024" in finding.message
+    assert finding.keys[0] == "systems.motcua-thangbinh.options.max_answer_bytes"
