@@ -180,8 +180,14 @@ if wait < 0 then wait = 0 end
 if wait > max_wait then return {-1, wait} end
 local new_tat = tat + interval
 redis.call('SET', KEYS[1], string.format('%d', new_tat), 'PX', math.ceil((new_tat - now) / 1000) + 1000)
-return {wait, wait}
+return {wait, now + wait}
 """
+
+
+@dataclass(frozen=True, slots=True)
+class Slot:
+    wait: float  # seconds until the slot
+    at: float  # the slot, in seconds since the epoch by the Redis server's clock
 
 
 class RedisRateLimiter:
@@ -208,6 +214,13 @@ class RedisRateLimiter:
         self._sleep = sleep
 
     def acquire(self, endpoint: str) -> None:
+        slot = self.reserve(endpoint)
+        if slot.wait > 0:
+            self._sleep(slot.wait)
+
+    def reserve(self, endpoint: str) -> Slot:
+        """The next free slot for ``endpoint``, taken atomically: how long to wait for it, and when it is by Redis's
+        clock (the same clock for every process, unlike when a process gets to run after waiting)."""
         interval = round(1_000_000 / self.rate)
         try:
             reply = self._script(
@@ -220,11 +233,10 @@ class RedisRateLimiter:
                 f"{type(exc).__name__}",
                 target=endpoint,
             ) from exc
-        code, wait_us = (int(v) for v in reply)
+        code, value = (int(v) for v in reply)
         if code < 0:
-            raise _too_long(endpoint, wait_us / 1_000_000)
-        if code > 0:
-            self._sleep(code / 1_000_000)
+            raise _too_long(endpoint, value / 1_000_000)
+        return Slot(wait=code / 1_000_000, at=value / 1_000_000)
 
 
 def _too_long(endpoint: str, wait: float) -> RateLimited:
