@@ -9,11 +9,15 @@ from typing import Any
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
+from markupsafe import Markup, escape
 
 from console import i18n
 from console.auth import Role
 from console.deps import current_user, language_of
 from console.formatting import duration, local_time, pretty_json, status_label
+from foundation import vocabulary
+from foundation.errors import ERROR_CLASSES
+from foundation.vocabulary import Vocab
 from reports.labels import number, percent, share
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -27,6 +31,47 @@ templates.env.filters["json"] = pretty_json
 templates.env.filters["vn_number"] = number
 templates.env.filters["vn_percent"] = percent
 templates.env.globals["vn_share"] = share
+templates.env.filters["percent"] = lambda ratio, decimals=1: vocabulary.percent(ratio, decimals=decimals)
+
+
+# Every error class a message can carry, for the pickers (the policy's name for an unexpected exception included).
+ERROR_CLASS_CHOICES = (*sorted(ERROR_CLASSES), "unexpected")
+
+# A replay job's filter fields, in the order a reader wants them, with the console text that names each.
+_FILTER_FIELDS = (
+    ("since", "since"),
+    ("until", "until"),
+    ("target", "target"),
+    ("unit_code", "unit"),
+    ("procedure_code", "procedure"),
+    ("dossier_code", "dossier_code"),
+    ("state", "state"),
+    ("error_class", "error_class"),
+)
+
+
+def term(vocab: str, code: str | None, lang: str) -> Markup:
+    """An internal code as the operator reads it: its label, the code in the tooltip."""
+    if code is None or code == "":
+        return Markup("—")
+    return Markup('<span class="term" title="{}">{}</span>').format(code, vocabulary.label(vocab, code, lang))
+
+
+def job_filter(flt: dict[str, Any], lang: str) -> Markup:
+    """A replay job's filter as labelled fields ("Trạng thái: Bị dừng chờ xử lý; ..."), the empty ones left out."""
+    parts = []
+    for key, text_key in _FILTER_FIELDS:
+        value = flt.get(key)
+        if value in (None, ""):
+            continue
+        if key == "state":
+            shown = term(Vocab.STATE, str(value), lang)
+        elif key == "error_class":
+            shown = term(Vocab.ERROR_CLASS, str(value), lang)
+        else:
+            shown = escape(str(value))
+        parts.append(Markup("{}: {}").format(i18n.text(text_key, lang), shown))
+    return Markup("; ").join(parts) if parts else Markup("—")
 
 
 def render(
@@ -46,6 +91,11 @@ def render(
         "t": lambda key, **kw: i18n.text(key, lang).format(**kw) if kw else i18n.text(key, lang),
         "csrf": request.state.csrf,
         "status_label": lambda code: status_label(code, lang),
+        "term": lambda vocab, code: term(vocab, code, lang),
+        "say": lambda vocab, code: vocabulary.label(vocab, code, lang),
+        "advice": lambda error_class: vocabulary.advice(error_class, lang),
+        "job_filter": lambda flt: job_filter(flt or {}, lang),
+        "error_classes": ERROR_CLASS_CHOICES,
         "Role": Role,
         "path": request.url.path,
     }
