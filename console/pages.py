@@ -25,11 +25,21 @@ from console.auth import (
     set_disabled,
     sign_in,
 )
-from console.deps import CSRF_COOKIE, SESSION_COOKIE, CsrfChecked, client_of, console, db_session, page_user
+from console.deps import (
+    CSRF_COOKIE,
+    SESSION_COOKIE,
+    CsrfChecked,
+    client_of,
+    console,
+    db_session,
+    language_of,
+    page_user,
+)
 from console.models import Incident
 from console.rendering import render
 from console.reports import PeriodQuery, late_now
 from foundation.clock import vietnam_now
+from foundation.vocabulary import Vocab, label
 from hub import procedures
 from hub.store.models import Message, MessageState, ReplayJob, User
 
@@ -106,6 +116,7 @@ def switch_language(code: str, next: str = "/") -> RedirectResponse:
 @router.get("/", response_class=HTMLResponse)
 def dashboard(request: Request, user: Viewer, session: DbSession, period: PeriodQuery = None) -> HTMLResponse:
     data = queries.dashboard(session, topology=console(request).topology)
+    lang = language_of(request)
     return render(
         request,
         "dashboard.html",
@@ -113,7 +124,9 @@ def dashboard(request: Request, user: Viewer, session: DbSession, period: Period
             "d": data,
             "late": late_now(request, period),
             "throughput_chart": charts.throughput(data.per_minute),
-            "parked_chart": charts.bars([(f"{e} → {t}", n) for e, t, n in data.parked_by_error[:12]]),
+            "parked_chart": charts.bars(
+                [(f"{label(Vocab.ERROR_CLASS, e, lang)} → {t}", n) for e, t, n in data.parked_by_error[:12]]
+            ),
         },
     )
 

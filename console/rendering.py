@@ -74,6 +74,43 @@ def job_filter(flt: dict[str, Any], lang: str) -> Markup:
     return Markup("; ").join(parts) if parts else Markup("—")
 
 
+# The audit details whose values are codes of a family, shown by their label.
+_DETAIL_VALUES = {"role": Vocab.ROLE, "from": Vocab.ROLE, "to": Vocab.ROLE, "state": Vocab.STATE}
+_DETAIL_VALUES |= {"error_class": Vocab.ERROR_CLASS, "mode": Vocab.REPLAY_MODE}
+
+
+def audit_details(details: dict[str, Any] | None, lang: str) -> Markup:
+    """An audit entry's details as labelled fields ("Vai trò: Quản trị viên"), each key's code in its tooltip."""
+    if not details:
+        return Markup("")
+    parts = []
+    for key, value in details.items():
+        name = term(Vocab.AUDIT_FIELD, key, lang)
+        family = _DETAIL_VALUES.get(key)
+        if value is None or value == "":
+            continue
+        if family is not None and isinstance(value, str):
+            shown = term(family, value, lang)
+        elif isinstance(value, bool):
+            shown = escape(i18n.text("yes" if value else "no", lang))
+        elif isinstance(value, int | float):
+            shown = escape(vocabulary.number(value, lang))
+        else:
+            shown = escape(str(value))
+        parts.append(Markup("{}: {}").format(name, shown))
+    return Markup("; ").join(parts)
+
+
+def schedule_job(job_id: str, lang: str) -> Markup:
+    """A periodic job by what it does ("Lấy thay đổi theo lịch · 20965"), its id in the tooltip."""
+    kind, _, rest = job_id.partition(":")
+    if kind == "daily":
+        kind, rest = rest, ""
+    word = vocabulary.label(Vocab.SCHEDULE_KIND, kind, lang)
+    unit = rest.rpartition(":")[2] if rest else ""
+    return Markup('<span class="term" title="{}">{}</span>').format(job_id, f"{word} · {unit}" if unit else word)
+
+
 def render(
     request: Request,
     name: str,
@@ -96,6 +133,8 @@ def render(
         "advice": lambda error_class: vocabulary.advice(error_class, lang),
         "job_filter": lambda flt: job_filter(flt or {}, lang),
         "error_classes": ERROR_CLASS_CHOICES,
+        "audit_details": lambda details: audit_details(details, lang),
+        "schedule_job": lambda job_id: schedule_job(job_id, lang),
         "Role": Role,
         "path": request.url.path,
     }

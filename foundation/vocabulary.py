@@ -41,6 +41,8 @@ class Vocab(StrEnum):
     CIRCUIT = "circuit"  # connectors.protection.BreakerState and the console's derived circuit
     JOB_STATE = "job_state"  # a replay job's state
     ACTION = "action"  # foundation.errors.Action
+    SCHEDULE_KIND = "schedule_kind"  # schedules.plan.JobKind
+    AUDIT_FIELD = "audit_field"  # the keys of an audit entry's details
 
 
 @cache
