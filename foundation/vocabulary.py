@@ -7,6 +7,7 @@ found by a test (``tests/foundation/test_vocabulary.py``) rather than by an oper
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from enum import StrEnum
 from functools import cache
 from pathlib import Path
@@ -78,6 +79,11 @@ def labelled(vocab: Vocab | str, code: str | None, lang: str = DEFAULT) -> str:
         return "—"
     word = label(vocab, code, lang)
     return word if word == code else f"{word} ({code})"
+
+
+def choices(vocab: Vocab | str, codes: Iterable[str], lang: str = DEFAULT) -> str:
+    """The values an option takes, each labelled: "Bị dừng chờ xử lý (parked), Tạm giữ (đích tạm dừng) (held)"."""
+    return ", ".join(labelled(vocab, str(code), lang) for code in codes)
 
 
 def advice(error_class: str | None, lang: str = DEFAULT) -> str:

@@ -18,7 +18,9 @@ app = typer.Typer(help="Procedure-code mappings: local code → national MaTTHC 
 console = Console()
 errors = Console(stderr=True)
 
-UserOption = Annotated[str | None, typer.Option("--user", help="Who makes the change (default: the login name).")]
+UserOption = Annotated[
+    str | None, typer.Option("--user", help="Người thay đổi, ghi vào nhật ký (mặc định: tên tài khoản máy).")
+]
 
 
 def _db() -> Database:

@@ -50,30 +50,31 @@ def tokens() -> dict[str, set[Vocab]]:
 def _pattern(codes: Iterable[str]) -> re.Pattern[str]:
     # a code as a word of its own: not part of a longer identifier, a path or an option (--state, /login)
     alternatives = "|".join(sorted((re.escape(c) for c in codes), key=len, reverse=True))
-    return re.compile(rf"(?<![\w./:\-])({alternatives})(?![\w\-/]|\.\w)", re.IGNORECASE)
+    return re.compile(rf"(?<![\w./:\-])({alternatives})(?![\w\-/]|[.:]\w)", re.IGNORECASE)
 
 
 def bare_in_text(text: str) -> list[str]:
     """The codes in plain text (a command's output) that are not wrapped in their label.
 
     A code may stand after its label in brackets, as :func:`foundation.vocabulary.labelled` writes it
-    ("Bị dừng chờ xử lý (parked)"); and it may stand in a list of choices (``[parked|held]``) when each choice's
+    ("Bị dừng chờ xử lý (parked)"); and it may stand in a list of choices (``[parked|held]``) or as the default
+    (``[default: parked]``) when each choice's
     labelled form is in the same text (the choices are what the operator types, the labels what they mean). Command
     lines are syntax, not words: an option's value (``--state parked``), a command path (``dvc-hub poll``) and the
     names column of a help panel."""
     known = tokens()
-    text = re.sub(r"--[\w-]+[ =][\w.\-]+", "", text)
+    text = re.sub(r"--[\w-]+[ =]['\"]?[\w.:*\-]+['\"]?", "", text)
     text = re.sub(r"dvc-hub(?: [a-z][\w-]*)+", "", text)
     text = re.sub(r"(?m)^│ [\w-]+(?=\s{2})", "│", text)
-    for code, families in known.items():
-        for family in families:
-            text = text.replace(vocabulary.labelled(family, code), "")
-    remaining = text
-    for choices in re.findall(r"\[([\w.\-]+(?:\|[\w.\-]+)+)\]", text):
-        if all(c not in known for c in choices.split("|")):
-            continue
-        remaining = remaining.replace(f"[{choices}]", "")
-    return [m.group(1) for m in _pattern(known).finditer(remaining)]
+    labelled = {code: [vocabulary.labelled(family, code) for family in families] for code, families in known.items()}
+    choice_lists = re.findall(r"[\[<]([\w.\-]+(?:\|[\w.\-]+)+)[\]>]", text)
+    for choice_list in [*choice_lists, *re.findall(r"\[default: ([\w.\-]+)\]", text)]:
+        if all(any(form in text for form in labelled.get(c, [c])) for c in choice_list.split("|")):
+            text = text.replace(choice_list, "")
+    for forms in labelled.values():
+        for form in forms:
+            text = text.replace(form, "")
+    return [m.group(1) for m in _pattern(known).finditer(text)]
 
 
 class _VisibleText(HTMLParser):

@@ -53,7 +53,14 @@ def test_the_check_finds_a_bare_code_and_accepts_a_labelled_one() -> None:
     assert bare_in_text("Trạng thái: parked") == ["parked"]
     assert bare_in_text("Trạng thái: Bị dừng chờ xử lý (parked)") == []
     assert bare_in_text("--state [parked|held]  Bị dừng chờ xử lý (parked), Tạm giữ (đích tạm dừng) (held)") == []
-    assert bare_in_text("dvc-hub logs search --state parked") == []  # an option's value in an example is syntax
+    assert bare_in_text("--state [parked|held]  Bị dừng chờ xử lý (parked)") == ["parked", "held"]  # held unlabelled
+    assert bare_in_text("[default: parked] Bị dừng chờ xử lý (parked)") == []
+    assert bare_in_text("[default: parked]") == ["parked"]
+    assert bare_in_text("dvc-hub logs search --state parked") == []
+    assert bare_in_text("poll:motcua-quangnam:20965") == []  # a job id is one identifier
+    assert bare_in_text("mapping_missing: no national code") == [
+        "mapping_missing"
+    ]  # an option's value in an example is syntax
     assert bare_in_text("│ poll   Lấy thay đổi ngay") == []  # a help panel's command name
     assert bare_in_text("│ poll   Poll units now") == ["Poll"]
     assert bare_in_html('<td><span class="pill parked">parked</span></td>') == ["parked"]
