@@ -39,6 +39,7 @@ from console.models import Incident
 from console.rendering import render
 from console.reports import PeriodQuery, late_now
 from foundation.clock import vietnam_now
+from foundation.topology import UnknownUnit
 from foundation.vocabulary import Vocab, label
 from hub import procedures
 from hub.store.models import Message, MessageState, ReplayJob, User
@@ -140,7 +141,15 @@ def search(request: Request, user: Viewer, session: DbSession) -> HTMLResponse:
     except ValidationError as exc:
         error = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
         flt = queries.SearchFilter()
-    page = queries.search(session, flt, personal=user.sees_personal_data)
+    topology = console(request).topology
+    page = queries.SearchPage([], None, flt.since, flt.until)
+    try:
+        if flt.unit_code and topology is not None:
+            topology.known_unit(flt.unit_code)
+        page = queries.search(session, flt, personal=user.sees_personal_data)
+    except UnknownUnit as exc:
+        # a name or a typo is the operator's mistake, said as such, not an empty page that looks like "no data"
+        error = str(exc)
     first_page = {k: v for k, v in params.items() if k != "before_id"}
     return render(
         request,

@@ -3,6 +3,7 @@ what every template needs (the user, the language and its texts, the CSRF token)
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -13,10 +14,12 @@ from markupsafe import Markup, escape
 
 from console import i18n
 from console.auth import Role
-from console.deps import current_user, language_of
+from console.deps import console, current_user, language_of
 from console.formatting import duration, local_time, pretty_json, status_label
 from foundation import vocabulary
+from foundation.clock import today
 from foundation.errors import ERROR_CLASSES
+from foundation.topology import LEVEL_DEPTH, Topology, Unit
 from foundation.vocabulary import Vocab
 from reports.labels import number, percent, share
 
@@ -111,6 +114,36 @@ def schedule_job(job_id: str, lang: str) -> Markup:
     return Markup('<span class="term" title="{}">{}</span>').format(job_id, f"{word} · {unit}" if unit else word)
 
 
+def unit(topology: Topology | None, code: str | None, on: date | None = None) -> Markup:
+    """A unit by name with its code, as the topology the console runs on names it."""
+    if not code:
+        return Markup("—")
+    shown = topology.unit_label(code, on) if topology is not None else code
+    return Markup('<span class="unit" title="{}">{}</span>').format(code, shown)
+
+
+def system(topology: Topology | None, name: str | None) -> Markup:
+    """A target or a source by what operators call it (Cổng DVCQG); a source's unit after it ("motcua-x:20965")."""
+    if not name:
+        return Markup("—")
+    system_name, _, unit_code = name.partition(":")
+    title = topology.system_title(system_name) if topology is not None else system_name
+    shown = Markup('<span class="system" title="{}">{}</span>').format(name, title)
+    return Markup("{} · {}").format(shown, unit(topology, unit_code)) if unit_code else shown
+
+
+def _unit_choices(topology: Topology | None) -> list[Unit]:
+    """The units an operator picks from, by level then name: today's first, then the merged ones (their dossiers
+    keep their codes)."""
+    if topology is None:
+        return []
+    latest: dict[str, Unit] = {}
+    for u in topology.units:
+        if u.code not in latest or u.valid_to > latest[u.code].valid_to:
+            latest[u.code] = u
+    return sorted(latest.values(), key=lambda u: (not u.valid_on(today()), LEVEL_DEPTH[u.level], u.name))
+
+
 def render(
     request: Request,
     name: str,
@@ -122,6 +155,7 @@ def render(
     """A page with what every template needs: the user, the language, its texts and the CSRF token."""
     lang = language_of(request)
     user = current_user(request)
+    topology = console(request).topology
     base = {
         "user": user,
         "lang": lang,
@@ -135,6 +169,10 @@ def render(
         "error_classes": ERROR_CLASS_CHOICES,
         "audit_details": lambda details: audit_details(details, lang),
         "schedule_job": lambda job_id: schedule_job(job_id, lang),
+        "unit": lambda code, on=None: unit(topology, code, on),
+        "system": lambda name: system(topology, name),
+        "unit_choices": _unit_choices(topology),
+        "unit_text": lambda code: topology.unit_label(code) if topology is not None else code,
         "Role": Role,
         "path": request.url.path,
     }

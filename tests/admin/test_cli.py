@@ -39,5 +39,5 @@ def test_logs_search_and_dossier_show_mirror_the_api(cli_env: None) -> None:
     assert '"state": "parked"' in found.output
     shown = runner.invoke(app, ["dossier", "show", seed.CODE])
     assert shown.exit_code == 0, shown.output
-    assert "succeeded" in shown.output and seed.APPLICANT not in shown.output
+    assert "Thành công" in shown.output and seed.APPLICANT not in shown.output
     assert runner.invoke(app, ["dossier", "show", "000.00.00.H47-990101-0001"]).exit_code == 1

@@ -5,6 +5,7 @@ column."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import httpx
 import pytest
@@ -17,6 +18,7 @@ from console.alerts import IncidentKind
 from console.app import Console
 from console.auth import Role, create_user
 from console.models import Incident
+from foundation.topology import load
 from hub.store.db import Database
 from hub.store.models import AuditAction, AuditEntry
 from tests.admin import seed
@@ -27,6 +29,7 @@ from tests.vocabulary import bare_in_html
 
 # A username that is no code of any family, so that the header and the audit log show no role name as a name.
 ADMIN = "quantri"
+TOPOLOGIES = Path(__file__).resolve().parents[2] / "config" / "topologies"
 # The path parameters of the pages, filled with the seeded rows.
 _PARAMS = {"code": seed.PARKED_CODE}
 
@@ -75,7 +78,7 @@ def test_every_page_shows_labels_not_internal_codes(day: tuple[httpx.Client, see
     pages = _pages(seeded)
     assert {"/", "/search", "/audit", "/users", "/incidents", "/replay", "/operations"} <= set(pages)
     bare = {}
-    for page in [*pages, "/search?state=parked&since=01/01/2000"]:
+    for page in [*pages, "/search?state=parked&since=2000-01-01T00:00"]:
         response = client.get(page, follow_redirects=True)  # a message opens on its dossier's page
         assert response.status_code == 200, (page, response.status_code)
         if found := bare_in_html(response.text):
@@ -86,10 +89,38 @@ def test_every_page_shows_labels_not_internal_codes(day: tuple[httpx.Client, see
 def test_the_scan_sees_the_codes_a_page_would_leak(day: tuple[httpx.Client, seed.Seeded]) -> None:
     # The seeded log holds the codes the scan looks for: the pages show them in tooltips, so the scan is not blind.
     client, _ = day
-    page = client.get("/search", params={"state": "parked", "since": "01/01/2000"}).text
+    page = client.get("/search", params={"state": "parked", "since": "2000-01-01T00:00"}).text
     assert 'title="parked"' in page and 'title="remote_rejected"' in page
     audit = client.get("/audit").text
     assert all(f'title="{action}"' in audit for action in AuditAction)
     incidents = client.get("/incidents").text
     assert all(f'title="{kind}"' in incidents for kind in IncidentKind)
     assert bare_in_html(page.replace('title="parked">', ">parked ")) == ["parked"]
+
+
+@pytest.fixture
+def named(start_console: Serve, db: Database) -> Iterator[httpx.Client]:
+    # Given the seeded log on Đà Nẵng's topology of 2025 (20965 is Xã Núi Thành since 1 July 2025)
+    seed.log(db)
+    with db.session() as session:
+        create_user(session, ADMIN, seed.PASSWORD, Role.ADMIN)
+    topology = load(TOPOLOGIES / "da-nang-2025.yaml")
+    for live in start_console(Console(db=db, topology=topology)):
+        with httpx.Client(base_url=live.url, follow_redirects=False, timeout=10) as client:
+            form = {"username": ADMIN, "password": seed.PASSWORD, "csrf": csrf_of(client), "next": "/"}
+            assert client.post("/login", data=form).status_code == 303
+            yield client
+
+
+def test_units_and_targets_are_shown_by_name_with_the_code_beside(named: httpx.Client) -> None:
+    page = named.get("/search", params={"since": "2000-01-01T00:00"}).text
+    assert "Xã Núi Thành (20965)" in page and "Cổng DVCQG" in page
+    assert '<option value="20968">Xã Tam Xuân I (20968) (cũ, nay thuộc Xã Tam Xuân (20971))</option>' in page
+    dashboard = named.get("/").text
+    assert "Huyện Núi Thành (517) (cũ, nay thuộc Thành phố Đà Nẵng (48))" in dashboard  # its lag, by name
+
+
+def test_an_unknown_unit_is_named_as_the_operators_mistake(named: httpx.Client) -> None:
+    page = named.get("/search", params={"unit_code": "5177", "since": "2000-01-01T00:00"}).text
+    assert "Không có đơn vị mã 5177 trong cấu hình topology" in page
+    assert seed.PARKED_CODE not in page
