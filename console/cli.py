@@ -23,7 +23,7 @@ from console.runner import Background
 from foundation import dates
 from foundation.clock import vietnam_now
 from foundation.settings import Environment, get_settings
-from foundation.topology import configured
+from foundation.topology import Topology, configured
 from foundation.vocabulary import Vocab, advice, choices, labelled
 from hub.store.db import Database
 from hub.store.models import MessageState, User
@@ -219,6 +219,9 @@ def logs_search(
             "limit": limit,
         }
     )
+    topology = _topology()
+    if unit and topology is not None:
+        topology.known_unit(unit)  # a typo is the operator's mistake, said in one line, not an empty table
     with _db().session() as session:
         page = search(session, flt, personal=False)  # the JSON lines may be pasted anywhere: no personal data
     if as_json:
@@ -232,8 +235,8 @@ def logs_search(
                 _fmt(r.created_at),
                 r.dossier_code or "—",
                 labelled(Vocab.KIND, r.kind),
-                r.unit_code or "—",
-                r.target or "—",
+                topology.unit_label(r.unit_code) if topology is not None else r.unit_code or "—",
+                topology.system_title(r.target) if topology is not None else r.target or "—",
                 labelled(Vocab.STATE, r.state),
                 str(r.attempts),
                 _error(r.error_class, r.error_message),
@@ -241,6 +244,12 @@ def logs_search(
         console.print(table)
     if page.next_before_id:
         console.print(f"Trang sau (next page): --before-id {page.next_before_id}")
+
+
+def _topology() -> Topology | None:
+    """The topology the hub runs on, when its file is in place (names for units and targets; codes without it)."""
+    settings = get_settings()
+    return configured(settings) if settings.topology_file.exists() else None
 
 
 def _error(error_class: str | None, message: str | None) -> str:

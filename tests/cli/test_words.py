@@ -4,6 +4,7 @@ incident, audit action, role, level; generated from the code's enums) without it
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -69,3 +70,21 @@ def test_every_table_shows_labels_not_internal_codes(cli_env: None, args: list[s
     assert result.exit_code == 0, result.output
     assert shows in result.output  # the seeded codes are there, labelled: the scan is not looking at an empty table
     assert bare_in_text(result.output) == []
+
+
+TOPOLOGY = Path(__file__).resolve().parents[2] / "config" / "topologies" / "da-nang-2025.yaml"
+
+
+def test_the_log_names_units_and_targets_and_an_unknown_unit_is_one_line(
+    cli_env: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DVC_HUB_TOPOLOGY_FILE", str(TOPOLOGY))
+    get_settings.cache_clear()
+    found = CliRunner().invoke(app, ["logs", "search", "--since", "01/01/2000"], terminal_width=2000, env=_WIDE)
+    assert found.exit_code == 0, found.output
+    assert "Xã Núi Thành (20965)" in found.output and "Cổng DVCQG" in found.output
+    typo = CliRunner().invoke(app, ["logs", "search", "--unit", "5177"], terminal_width=2000, env=_WIDE)
+    assert typo.exit_code == 1
+    assert typo.output.strip().splitlines() == [
+        "Không có đơn vị mã 5177 trong cấu hình topology; xem danh sách đơn vị bằng dvc-hub config check (no unit 5177)"
+    ]
