@@ -12,7 +12,7 @@ from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 from markupsafe import Markup, escape
 
-from console import i18n
+from console import history, i18n
 from console.auth import Role
 from console.deps import console, current_user, language_of
 from console.formatting import duration, local_time, pretty_json, status_label
@@ -172,6 +172,8 @@ def render(
         "unit": lambda code, on=None: unit(topology, code, on),
         "system": lambda name: system(topology, name),
         "unit_choices": _unit_choices(topology),
+        "history_steps": lambda data: history.steps(data, lang),
+        "history_changes": lambda changes: history.field_changes(changes, lang),
         "unit_text": lambda code: topology.unit_label(code) if topology is not None else code,
         "Role": Role,
         "path": request.url.path,

@@ -44,6 +44,7 @@ class Vocab(StrEnum):
     ACTION = "action"  # foundation.errors.Action
     SCHEDULE_KIND = "schedule_kind"  # schedules.plan.JobKind
     AUDIT_FIELD = "audit_field"  # the keys of an audit entry's details
+    DOSSIER_FIELD = "dossier_field"  # the canonical dossier's fields (mappings.canonical), with their DVCQG names
 
 
 @cache

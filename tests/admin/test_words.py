@@ -20,9 +20,10 @@ from console.auth import Role, create_user
 from console.models import Incident
 from foundation.topology import load
 from hub.store.db import Database
-from hub.store.models import AuditAction, AuditEntry
+from hub.store.models import AuditAction, AuditEntry, Dossier
 from tests.admin import seed
 from tests.admin.conftest import csrf_of
+from tests.admin.test_history import STEP
 from tests.conftest import Serve
 from tests.servers import Live
 from tests.vocabulary import bare_in_html
@@ -124,3 +125,17 @@ def test_an_unknown_unit_is_named_as_the_operators_mistake(named: httpx.Client) 
     page = named.get("/search", params={"unit_code": "5177", "since": "2000-01-01T00:00"}).text
     assert "Không có đơn vị mã 5177 trong cấu hình topology" in page
     assert seed.PARKED_CODE not in page
+
+
+def test_the_dossier_page_shows_the_processing_steps_and_named_changes(named: httpx.Client, db: Database) -> None:
+    with db.session() as session:
+        dossier = session.get(Dossier, seed.CODE)
+        assert dossier is not None
+        dossier.data = {**dossier.data, "progress": [STEP]}
+    page = named.get(f"/dossiers/{seed.CODE}").text
+    assert "Quá trình xử lý" in page and "Thẩm định hồ sơ" in page and "Chuyên viên" in page
+    assert "Xã Tam Xuân I (20968) (cũ, nay thuộc Xã Tam Xuân (20971))" in page  # the step's unit, by name
+    assert "30/10/2023 17:00" in page  # its due time, in Vietnam time
+    # the seeded second version changed the summary and the status: labelled fields, not paths
+    assert "Trích yếu hồ sơ (TrichYeuHoSo)" in page and "Trạng thái (TrangThaiHoSo)" in page
+    assert "<code>summary</code>" not in page
