@@ -15,9 +15,10 @@ from rich.console import Console
 from rich.table import Table
 from sqlalchemy import select
 
+from console import history
 from console.alerts import AlertSettings
 from console.auth import Role, ThrottlePolicy, UserError, create_user, password_context, set_disabled, unlock_user
-from console.formatting import local_time
+from console.formatting import local_time, status_label
 from console.queries import SearchFilter, search, timeline
 from console.runner import Background
 from foundation import dates
@@ -274,15 +275,25 @@ def dossier_show(
     if as_json:
         console.print_json(json.dumps(asdict(tl), default=str, ensure_ascii=False))
         return
+    topology = _topology()
     if tl.dossier:
         d = tl.dossier
+        unit = topology.unit_label(d["receiving_unit"]) if topology is not None else d["receiving_unit"]
         console.print(
-            f"[bold]{code}[/bold] trạng thái {d['status']} · v{d['version']} · đơn vị {d['receiving_unit']} · "
-            f"thủ tục {d['local_procedure_code']} → {d['national_procedure_code'] or '—'}"
+            f"[bold]{code}[/bold] · {status_label(d['status'], 'vi')} · phiên bản {d['version']} · đơn vị {unit} · "
+            f"thủ tục {d['local_procedure_code']} → {d['national_procedure_code'] or '—'}",
+            highlight=False,
         )
+        for step in history.steps(d["data"], "vi"):
+            console.print(
+                f"  Bước {step.number}. {step.content} · {step.officer} ({step.position}) · "
+                f"{step.started} → {step.ended}, hạn {step.due} · {step.status}",
+                highlight=False,
+            )
     for v in tl.versions:
-        changes = ", ".join(f"{c.path}: {c.old!r} → {c.new!r}" for c in v.changes[:8])
-        console.print(f"  v{v.version} status {v.status} {_fmt(v.source_updated_at)} {changes}", highlight=False)
+        console.print(f"  Phiên bản {v.version} · {status_label(v.status, 'vi')} · {_fmt(v.source_updated_at)}")
+        for c in history.field_changes(v.changes, "vi")[:12]:
+            console.print(f"    {c.label}: {c.old} → {c.new}", highlight=False)
     table = Table("Số", "Tạo lúc", "Loại", "Đích", "Trạng thái", "Lần thử", "Lỗi", "Chạy lại từ")
     for m in tl.messages:
         r = m.row
@@ -290,7 +301,7 @@ def dossier_show(
             str(r.id),
             _fmt(r.created_at),
             labelled(Vocab.KIND, r.kind),
-            r.target or "—",
+            topology.system_title(r.target) if topology is not None else r.target or "—",
             labelled(Vocab.STATE, r.state),
             str(r.attempts),
             _error(r.error_class, r.error_message),
