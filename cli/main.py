@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from cli import doctor
+from cli import doctor, status
 from cli.failures import HubGroup
 from console import cli as admin_cli
 from devtools import cli as devtools_cli
@@ -39,6 +39,7 @@ app.add_typer(ops_cli.replay_app, name="replay")
 app.command("demo")(devtools_cli.demo)
 app.command("poll")(ops_cli.poll)
 app.command("doctor")(doctor.doctor)
+app.command("status")(status.status)
 app.add_typer(procedures_app, name="procedures")
 app.command("admin")(admin_cli.serve)
 app.add_typer(admin_cli.users_app, name="users")

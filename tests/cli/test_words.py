@@ -62,6 +62,7 @@ def cli_env(db: Database, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
         (["users", "list"], "Quản trị viên (admin)"),
         (["jobs", "list"], "poll:motcua-quangnam:20965"),
         (["replay", "bulk", "--dry-run"], "Hệ thống đối tác từ chối dữ liệu (remote_rejected): 1"),
+        (["status"], "Đọc lý do từ chối, sửa hồ sơ ở nguồn rồi chạy lại"),  # parked by cause, with what to do
     ],
     ids=lambda v: " ".join(v) if isinstance(v, list) else None,
 )
@@ -88,3 +89,13 @@ def test_the_log_names_units_and_targets_and_an_unknown_unit_is_one_line(
     assert typo.output.strip().splitlines() == [
         "Không có đơn vị mã 5177 trong cấu hình topology; xem danh sách đơn vị bằng dvc-hub config check (no unit 5177)"
     ]
+
+
+def test_status_shows_services_targets_parked_causes_lags_and_ticks(cli_env: None) -> None:
+    result = CliRunner().invoke(app, ["status"], terminal_width=2000, env=_WIDE)
+    assert result.exit_code == 0, result.output
+    for section in ("Dịch vụ", "Đích", "Bị dừng chờ xử lý theo nguyên nhân", "Độ trễ đồng bộ theo đơn vị", "Lịch chạy"):
+        assert section in result.output
+    assert "Cơ sở dữ liệu (database) │ ✓ hoạt động" in result.output
+    assert "Cấp huyện (district) │ 5 giờ 00" in result.output  # the seeded watermark of 517, five hours behind
+    assert "Lấy thay đổi theo lịch" in result.output  # the seeded poll job, by what it does
