@@ -39,7 +39,7 @@ def _pages(seeded: seed.Seeded) -> list[str]:
     """Every HTML page the console serves, from its routes (a new page is scanned without editing this test)."""
     pages = []
     for route in [*console_pages.router.routes, *report_views.pages.routes]:
-        if not isinstance(route, APIRoute) or "GET" not in route.methods or route.path.startswith("/api"):
+        if not isinstance(route, APIRoute) or "GET" not in (route.methods or set()) or route.path.startswith("/api"):
             continue
         if route.response_class is not HTMLResponse:
             continue
