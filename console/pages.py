@@ -159,6 +159,7 @@ def search(request: Request, user: Viewer, session: DbSession) -> HTMLResponse:
             "page": page,
             "error": error,
             "states": [s.value for s in MessageState],
+            "procedure_names": queries.procedure_names(session, (r.procedure_code for r in page.rows)),
             "older_url": "/search?" + urlencode({**first_page, "before_id": page.next_before_id})
             if page.next_before_id
             else None,

@@ -197,6 +197,28 @@ def search(session: Session, flt: SearchFilter, *, personal: bool, now: datetime
     return SearchPage(rows=rows, next_before_id=rows[-1].id if more else None, since=since, until=until)
 
 
+def procedure_names(session: Session, codes: Iterable[str | None]) -> dict[str, str]:
+    """Local procedure codes' names, for a page of rows: the mapping's catalogue name, else the name a dossier of
+    that procedure carries (TenTTHC); a code with neither has no entry."""
+    wanted = {c for c in codes if c}
+    if not wanted:
+        return {}
+    names = {
+        code: name
+        for code, name in session.execute(
+            select(ProcedureMapping.local_code, ProcedureMapping.procedure_name).where(
+                ProcedureMapping.local_code.in_(wanted), ProcedureMapping.active.is_(True)
+            )
+        )
+        if name
+    }
+    for code in sorted(wanted - set(names)):
+        data = session.scalars(select(Dossier.data).where(Dossier.local_procedure_code == code).limit(1)).first()
+        if data and data.get("procedure_name"):
+            names[code] = str(data["procedure_name"])
+    return names
+
+
 # --- dossier timeline -------------------------------------------------------------------------------------------
 
 

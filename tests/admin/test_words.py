@@ -19,6 +19,7 @@ from console.app import Console
 from console.auth import Role, create_user
 from console.models import Incident
 from foundation.topology import load
+from hub import procedures
 from hub.store.db import Database
 from hub.store.models import AuditAction, AuditEntry, Dossier
 from tests.admin import seed
@@ -113,8 +114,10 @@ def named(start_console: Serve, db: Database) -> Iterator[httpx.Client]:
             yield client
 
 
-def test_units_and_targets_are_shown_by_name_with_the_code_beside(named: httpx.Client) -> None:
+def test_units_targets_and_procedures_are_shown_by_name_with_the_code_beside(named: httpx.Client, db: Database) -> None:
+    procedures.set_mapping(db, "NT-HT-001", "1.001193", procedure_name="Đăng ký khai sinh", user=ADMIN)
     page = named.get("/search", params={"since": "2000-01-01T00:00"}).text
+    assert 'Đăng ký khai sinh <span class="code">(NT-HT-001)</span>' in page
     assert "Xã Núi Thành (20965)" in page and "Cổng DVCQG" in page
     assert '<option value="20968">Xã Tam Xuân I (20968) (cũ, nay thuộc Xã Tam Xuân (20971))</option>' in page
     dashboard = named.get("/").text
