@@ -12,14 +12,14 @@ from typing import Annotated
 import prometheus_client
 import typer
 from rich.console import Console
-from rich.table import Table
+from rich.table import Column, Table
 from sqlalchemy import select
 
 from console import history
 from console.alerts import AlertSettings
 from console.auth import Role, ThrottlePolicy, UserError, create_user, password_context, set_disabled, unlock_user
 from console.formatting import local_time, status_label
-from console.queries import SearchFilter, search, timeline
+from console.queries import SearchFilter, find_dossiers, search, timeline
 from console.runner import Background
 from foundation import dates
 from foundation.clock import vietnam_now
@@ -258,6 +258,45 @@ def _error(error_class: str | None, message: str | None) -> str:
     if not error_class:
         return ""
     return f"{labelled(Vocab.ERROR_CLASS, error_class)}: {(message or '')[:60]} → {advice(error_class)}"
+
+
+def search_dossiers(
+    fragment: Annotated[
+        str | None, typer.Argument(help="Một phần mã hồ sơ, chữ hoa hay thường (a code fragment).")
+    ] = None,
+    unit: Annotated[str | None, typer.Option(help="Mã đơn vị tiếp nhận (unit code).")] = None,
+    procedure: Annotated[str | None, typer.Option(help="Mã thủ tục địa phương (local procedure code).")] = None,
+    status: Annotated[int | None, typer.Option(help="Mã trạng thái hồ sơ, ví dụ 4 (Đang xử lý).")] = None,
+    limit: Annotated[int, typer.Option(min=1, max=500, help="Số hồ sơ tối đa.")] = 50,
+) -> None:
+    """Tìm hồ sơ (search): mỗi hồ sơ một dòng, theo một phần mã hồ sơ, đơn vị, thủ tục hoặc trạng thái."""
+    if not (fragment or unit or procedure or status is not None):
+        raise typer.BadParameter("hãy cho một phần mã hồ sơ hoặc ít nhất một bộ lọc (--unit, --procedure, --status)")
+    topology = _topology()
+    if unit and topology is not None:
+        topology.known_unit(unit)
+    with _db().session() as session:
+        found = find_dossiers(session, fragment, unit_code=unit, procedure_code=procedure, status=status, limit=limit)
+        rows = [
+            (
+                d.code,
+                topology.unit_label(d.receiving_unit) if topology is not None else d.receiving_unit,
+                f"{d.data.get('procedure_name') or ''} ({d.local_procedure_code})".strip(),
+                status_label(d.status, "vi"),
+                _fmt(d.received_at),
+                _fmt(d.appointment_at),
+            )
+            for d in found
+        ]
+    if not rows:
+        console.print("Không tìm thấy hồ sơ nào khớp (no dossier matches).")
+        return
+    # a code is copied into `dossier show`: keep it whole
+    table = Table(Column("Mã hồ sơ", no_wrap=True), "Đơn vị tiếp nhận", "Thủ tục", "Trạng thái", "Tiếp nhận", "Hẹn trả")
+    for row in rows:
+        table.add_row(*row)
+    console.print(table)
+    console.print(f"{len(rows)} hồ sơ; xem chi tiết: dvc-hub dossier show MÃ_HỒ_SƠ", highlight=False)
 
 
 @dossier_app.command("show")

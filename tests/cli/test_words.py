@@ -63,6 +63,7 @@ def cli_env(db: Database, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
         (["jobs", "list"], "poll:motcua-quangnam:20965"),
         (["replay", "bulk", "--dry-run"], "Hệ thống đối tác từ chối dữ liệu (remote_rejected): 1"),
         (["status"], "Đọc lý do từ chối, sửa hồ sơ ở nguồn rồi chạy lại"),  # parked by cause, with what to do
+        (["search", "h47-240304"], "Đang xử lý"),
     ],
     ids=lambda v: " ".join(v) if isinstance(v, list) else None,
 )
@@ -99,3 +100,15 @@ def test_status_shows_services_targets_parked_causes_lags_and_ticks(cli_env: Non
     assert "Cơ sở dữ liệu (database) │ ✓ hoạt động" in result.output
     assert "Cấp huyện (district) │ 5 giờ 00" in result.output  # the seeded watermark of 517, five hours behind
     assert "Lấy thay đổi theo lịch" in result.output  # the seeded poll job, by what it does
+
+
+def test_search_finds_each_dossier_once_by_a_fragment_in_any_case(cli_env: None) -> None:
+    found = CliRunner().invoke(app, ["search", "h47-240304"], terminal_width=2000, env=_WIDE)
+    assert found.exit_code == 0, found.output
+    # two dossiers, three messages between them: one row per dossier
+    assert found.output.count(seed.CODE) == 1 and found.output.count(seed.PARKED_CODE) == 1
+    assert "2 hồ sơ" in found.output
+    nothing = CliRunner().invoke(app, ["search", "zzz"], env=_WIDE)
+    assert nothing.exit_code == 0 and "Không tìm thấy hồ sơ nào" in nothing.output
+    bare = CliRunner().invoke(app, ["search"], env=_WIDE)
+    assert bare.exit_code == 2 and len(bare.output.strip().splitlines()) == 1
