@@ -161,7 +161,7 @@ console = Console()
 def doctor(
     max_skew: Annotated[float, typer.Option(help="Seconds this machine's clock may differ from the servers'.")] = 5.0,
 ) -> None:
-    """Check this deployment from the inside: schema, broker, every system's credentials and health, clock skew."""
+    """Kiểm tra triển khai: lược đồ, hàng đợi, tài khoản và tình trạng từng hệ thống, độ lệch đồng hồ (doctor)."""
     checks = run(get_settings(), max_skew=max_skew)
     for check in checks:
         mark = "[green]✓[/green]" if check.ok else "[red]✗[/red]"

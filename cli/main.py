@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from cli import doctor
+from cli import doctor, status
 from cli.failures import HubGroup
 from console import cli as admin_cli
 from devtools import cli as devtools_cli
@@ -25,13 +25,13 @@ from systems import probe_cli, registry
 
 app = typer.Typer(
     name="dvc-hub",
-    help="Integration hub between one-stop-shop software (Một cửa điện tử) and the national portal (DVCQG).",
+    help="Hệ thống liên thông giữa phần mềm Một cửa điện tử và Cổng Dịch vụ công quốc gia (DVCQG) / integration hub.",
     no_args_is_help=True,
     cls=HubGroup,  # every subcommand's failure ends in one line, not a traceback (cli/failures.py)
     pretty_exceptions_show_locals=False,  # locals may hold credentials and personal data
 )
-config_app = typer.Typer(help="Check configuration files.", no_args_is_help=True)
-db_app = typer.Typer(help="Database schema: apply or revert migrations.", no_args_is_help=True)
+config_app = typer.Typer(help="Kiểm tra tệp cấu hình (check configuration).", no_args_is_help=True)
+db_app = typer.Typer(help="Lược đồ cơ sở dữ liệu: nâng cấp hoặc hạ cấp (migrations).", no_args_is_help=True)
 app.add_typer(config_app, name="config")
 app.add_typer(db_app, name="db")
 app.add_typer(ops_cli.worker_app, name="worker")
@@ -39,6 +39,8 @@ app.add_typer(ops_cli.replay_app, name="replay")
 app.command("demo")(devtools_cli.demo)
 app.command("poll")(ops_cli.poll)
 app.command("doctor")(doctor.doctor)
+app.command("status")(status.status)
+app.command("search")(admin_cli.search_dossiers)
 app.add_typer(procedures_app, name="procedures")
 app.command("admin")(admin_cli.serve)
 app.add_typer(admin_cli.users_app, name="users")

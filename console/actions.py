@@ -13,6 +13,7 @@ from console.auth import audit
 from hub import control as hub_control
 from hub import procedures, replay
 from hub.store.db import Database
+from hub.store.models import AuditAction
 from schedules import control as schedules_control
 
 
@@ -102,7 +103,7 @@ def set_mapping(
     _audit(
         db,
         user,
-        "mapping.set",
+        AuditAction.MAPPING_SET,
         version.local_code,
         {"national_code": version.target.national_code, "version": version.version},
         client,
@@ -120,5 +121,5 @@ def set_mapping(
 def import_mappings(db: Database, content: str, *, user: str, client: str | None = None) -> dict[str, int]:
     counts = procedures.import_csv(db, content, user=user)
     result = {"created": counts.created, "updated": counts.updated, "unchanged": counts.unchanged}
-    _audit(db, user, "mapping.import", None, result, client)
+    _audit(db, user, AuditAction.MAPPING_IMPORT, None, result, client)
     return result

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from enum import StrEnum
 from typing import Any
 
 import requests
@@ -28,6 +29,16 @@ from mappings.errors import MappingMissing
 
 log = logs.get_logger(__name__)
 MAPPING_MISSING = MappingMissing.error_class
+
+
+class IncidentKind(StrEnum):
+    """Which condition an incident is about; each has its label in the vocabulary."""
+
+    TARGET_FAILING = "target_failing"
+    OLDEST_WAITING = "oldest_waiting"
+    PROCEDURES_UNMAPPED = "procedures_unmapped"
+    PARKED_RISING = "parked_rising"
+    SCHEDULE_STALLED = "schedule_stalled"
 
 
 class AlertSettings(BaseSettings):
@@ -49,7 +60,7 @@ class Condition:
     """A condition that holds now; ``key`` names it across evaluations."""
 
     key: str
-    kind: str
+    kind: IncidentKind
     subject: str
     summary: str
     details: dict[str, Any]
@@ -71,7 +82,7 @@ def conditions(session: Session, settings: AlertSettings, now: datetime) -> list
             found.append(
                 Condition(
                     key=f"target_failing:{t.target}",
-                    kind="target_failing",
+                    kind=IncidentKind.TARGET_FAILING,
                     subject=t.target,
                     summary=(
                         f"Đích {t.target} đang lỗi: {t.recent_failed} thông điệp lỗi, tỷ lệ lỗi {t.error_rate:.0%} "
@@ -86,7 +97,7 @@ def conditions(session: Session, settings: AlertSettings, now: datetime) -> list
             found.append(
                 Condition(
                     key=f"oldest_waiting:{t.target}",
-                    kind="oldest_waiting",
+                    kind=IncidentKind.OLDEST_WAITING,
                     subject=t.target,
                     summary=(
                         f"Thông điệp chờ lâu nhất đến {t.target} đã chờ {minutes} phút, tồn đọng {t.backlog} "
@@ -116,7 +127,7 @@ def conditions(session: Session, settings: AlertSettings, now: datetime) -> list
         found.append(
             Condition(
                 key="procedures_unmapped",
-                kind="procedures_unmapped",
+                kind=IncidentKind.PROCEDURES_UNMAPPED,
                 subject="procedures",
                 summary=(
                     f"{dossiers} hồ sơ chưa gửi được vì {procedures} thủ tục chưa có mã TTHC quốc gia: ánh xạ ở trang "
@@ -130,7 +141,7 @@ def conditions(session: Session, settings: AlertSettings, now: datetime) -> list
         found.append(
             Condition(
                 key="parked_rising",
-                kind="parked_rising",
+                kind=IncidentKind.PARKED_RISING,
                 subject="messages",
                 summary=f"{parked} thông điệp bị dừng trong 15 phút qua ({parked} messages parked in 15 minutes)",
                 details={"parked": parked},
@@ -143,7 +154,7 @@ def conditions(session: Session, settings: AlertSettings, now: datetime) -> list
             found.append(
                 Condition(
                     key=f"schedule_stalled:{job.job_id}",
-                    kind="schedule_stalled",
+                    kind=IncidentKind.SCHEDULE_STALLED,
                     subject=job.job_id,
                     summary=f"Lịch {job.job_id} không chạy, trễ {late} phút (schedule not running, {late} min late)",
                     details={"minutes_late": late, "next_run_at": job.next_run_at.isoformat()},

@@ -41,7 +41,7 @@ from console.models import AdminSession, SignInThrottle
 from foundation.clock import utcnow
 from foundation.topology import Topology
 from hub.store.db import Database
-from hub.store.models import AuditEntry, User
+from hub.store.models import AuditAction, AuditEntry, User
 
 SESSION_LIFETIME = timedelta(hours=12)
 _hasher = PasswordHasher()
@@ -160,7 +160,7 @@ def create_user(
     user = User(username=username, password_hash=hash_password(password), role=Role(role).value)
     session.add(user)
     session.flush()
-    audit(session, actor, "user.create", username, {"role": user.role})
+    audit(session, actor, AuditAction.USER_CREATE, username, {"role": user.role})
     return user
 
 
@@ -172,7 +172,7 @@ def set_disabled(session: Session, username: str, disabled: bool, *, actor: str 
     user.disabled = disabled
     if disabled:
         session.execute(delete(AdminSession).where(AdminSession.user_id == user.id))
-    audit(session, actor, "user.disable" if disabled else "user.enable", username, None)
+    audit(session, actor, AuditAction.USER_DISABLE if disabled else AuditAction.USER_ENABLE, username, None)
     return user
 
 
@@ -182,7 +182,7 @@ def set_role(session: Session, username: str, role: Role, *, actor: str | None =
         raise UserError(f"Không có người dùng {username!r} (no such user)")
     old = user.role
     user.role = Role(role).value
-    audit(session, actor, "user.role", username, {"from": old, "to": user.role})
+    audit(session, actor, AuditAction.USER_ROLE, username, {"from": old, "to": user.role})
     return user
 
 
@@ -193,7 +193,7 @@ def set_totp(session: Session, username: str, *, enable: bool, actor: str | None
         raise UserError(f"Không có người dùng {username!r} (no such user)")
     user.totp_secret = pyotp.random_base32() if enable else None
     user.totp_last_step = None
-    audit(session, actor, "user.totp" if enable else "user.totp.off", username, None)
+    audit(session, actor, AuditAction.USER_TOTP if enable else AuditAction.USER_TOTP_OFF, username, None)
     if user.totp_secret is None:
         return None
     uri: str = pyotp.TOTP(user.totp_secret).provisioning_uri(name=username, issuer_name="dvc-hub")
@@ -360,14 +360,16 @@ def sign_in(
         if waiting is None:
             user = authenticate(session, username, password, totp=totp)
             if user is not None:
-                audit(session, username, "login", username, None, client=client)
+                audit(session, username, AuditAction.LOGIN, username, None, client=client)
                 session.execute(delete(SignInThrottle).where(keys.where(client=False)))
                 return SignedIn(open_session(session, user, client=client), user.username, Role(user.role))
     with db.session() as session:
         if waiting is None:
-            audit(session, username, "login.failed", username, None, client=client)
+            audit(session, username, AuditAction.LOGIN_FAILED, username, None, client=client)
         else:
-            audit(session, username, "login.throttled", username, {"until": waiting.isoformat()}, client=client)
+            audit(
+                session, username, AuditAction.LOGIN_THROTTLED, username, {"until": waiting.isoformat()}, client=client
+            )
         until = _count_failure(session, keys, now, policy)
     raise SignInRefused(until - now if until is not None else None)
 
@@ -491,7 +493,9 @@ def lift_block(session: Session, throttle_id: int, *, actor: str, client: str | 
     if row is None:
         raise UserError(f"Không có khóa đăng nhập {throttle_id} (no such sign-in lockout)")
     session.delete(row)
-    audit(session, actor, "login.unlock", f"{row.kind}:{row.value}", {"failures": row.failures}, client=client)
+    audit(
+        session, actor, AuditAction.LOGIN_UNLOCK, f"{row.kind}:{row.value}", {"failures": row.failures}, client=client
+    )
     return row
 
 
@@ -517,5 +521,5 @@ def unlock_user(session: Session, username: str, *, actor: str, client: str | No
     ]
     for row in rows:
         session.delete(row)
-    audit(session, actor, "login.unlock", f"username:{username}", {"keys": len(rows)}, client=client)
+    audit(session, actor, AuditAction.LOGIN_UNLOCK, f"username:{username}", {"keys": len(rows)}, client=client)
     return len(rows)

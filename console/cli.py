@@ -12,27 +12,29 @@ from typing import Annotated
 import prometheus_client
 import typer
 from rich.console import Console
-from rich.table import Table
+from rich.table import Column, Table
 from sqlalchemy import select
 
+from console import history
 from console.alerts import AlertSettings
 from console.auth import Role, ThrottlePolicy, UserError, create_user, password_context, set_disabled, unlock_user
-from console.formatting import local_time
-from console.queries import SearchFilter, search, timeline
+from console.formatting import local_time, status_label
+from console.queries import SearchFilter, find_dossiers, search, timeline
 from console.runner import Background
 from foundation import dates
 from foundation.clock import vietnam_now
 from foundation.settings import Environment, get_settings
-from foundation.topology import configured
+from foundation.topology import Topology, configured
+from foundation.vocabulary import Vocab, advice, choices, labelled
 from hub.store.db import Database
 from hub.store.models import MessageState, User
 
 console = Console()
 errors = Console(stderr=True)
 
-users_app = typer.Typer(help="Console users: create, list, disable, unlock.", no_args_is_help=True)
-logs_app = typer.Typer(help="Search the integration log.", no_args_is_help=True)
-dossier_app = typer.Typer(help="Everything the hub knows about one dossier.", no_args_is_help=True)
+users_app = typer.Typer(help="Người dùng bảng điều khiển: tạo, liệt kê, khóa, mở khóa (users).", no_args_is_help=True)
+logs_app = typer.Typer(help="Tra cứu nhật ký liên thông (logs).", no_args_is_help=True)
+dossier_app = typer.Typer(help="Mọi thông tin hệ thống có về một hồ sơ (dossier).", no_args_is_help=True)
 
 
 def _db() -> Database:
@@ -48,7 +50,7 @@ def serve(
     ] = None,
     metrics_host: Annotated[str, typer.Option(help="Interface for --metrics-port.")] = "127.0.0.1",
 ) -> None:
-    """Run the admin console (web pages, JSON API at /api/v1; metrics with a token or on --metrics-port)."""
+    """Chạy bảng điều khiển quản trị (trang web, API JSON ở /api/v1; số liệu giám sát có mã hoặc ở --metrics-port)."""
     # CLI entry point: the web server and the FastAPI application are loaded only when the console runs, so that
     # every other `dvc-hub` command starts without them.
     import uvicorn
@@ -93,12 +95,12 @@ def serve(
 @users_app.command("create")
 def users_create(
     username: str,
-    role: Annotated[Role, typer.Option(help="viewer, operator or admin.")] = Role.VIEWER,
+    role: Annotated[Role, typer.Option(help=f"Vai trò: {choices(Vocab.ROLE, Role)}.")] = Role.VIEWER,
     password: Annotated[
         str, typer.Option(prompt=True, hide_input=True, confirmation_prompt=True, help="12+ characters, not guessable.")
     ] = "",
 ) -> None:
-    """Create a console user (the first admin: `dvc-hub users create admin --role admin`)."""
+    """Tạo người dùng (quản trị viên đầu tiên: `dvc-hub users create quantri --role admin`)."""
     settings = get_settings()
     # The province's place names when its topology is in place (a first admin may be created before it is).
     topology = configured(settings) if settings.topology_file.exists() else None
@@ -110,16 +112,17 @@ def users_create(
     except UserError as exc:
         errors.print(f"[red]✗[/red] {exc}", highlight=False)
         raise typer.Exit(1) from exc
-    console.print(f"Đã tạo người dùng {username} ({role.value}) — user created")
+    console.print(f"Đã tạo người dùng {username}, vai trò {labelled(Vocab.ROLE, role)} (user created)")
 
 
 @users_app.command("list")
 def users_list() -> None:
-    """List console users."""
-    table = Table("username", "role", "disabled", "last login")
+    """Liệt kê người dùng bảng điều khiển (users list)."""
+    table = Table("Tên đăng nhập", "Vai trò", "Đã khóa", "Đăng nhập gần nhất")
     with _db().session() as session:
         for user in session.scalars(select(User).order_by(User.username)):
-            table.add_row(user.username, user.role, "✓" if user.disabled else "", _fmt(user.last_login_at))
+            role = labelled(Vocab.ROLE, user.role)
+            table.add_row(user.username, role, "✓" if user.disabled else "", _fmt(user.last_login_at))
     console.print(table)
 
 
@@ -179,8 +182,13 @@ def logs_search(
     unit: Annotated[str | None, typer.Option(help="Unit code.")] = None,
     procedure: Annotated[str | None, typer.Option(help="Local procedure code.")] = None,
     target: Annotated[str | None, typer.Option(help="Target, e.g. dvcqg.")] = None,
-    state: Annotated[MessageState | None, typer.Option(help="Trạng thái của thông điệp (the messages' state).")] = None,
-    error_class: Annotated[str | None, typer.Option(help="e.g. mapping_missing.")] = None,
+    state: Annotated[
+        MessageState | None, typer.Option(help=f"Trạng thái của thông điệp: {choices(Vocab.STATE, MessageState)}.")
+    ] = None,
+    error_class: Annotated[
+        str | None,
+        typer.Option(help=f"Loại lỗi (error class), ví dụ {labelled(Vocab.ERROR_CLASS, 'mapping_missing')}."),
+    ] = None,
     since: Annotated[
         datetime | None,
         typer.Option(
@@ -197,7 +205,7 @@ def logs_search(
     limit: Annotated[int, typer.Option(min=1, max=200)] = 50,
     as_json: Annotated[bool, typer.Option("--json", help="JSON lines instead of a table.")] = False,
 ) -> None:
-    """Search the integration log, newest first (mirrors GET /api/v1/messages)."""
+    """Tra cứu nhật ký liên thông, mới nhất trước (như GET /api/v1/messages)."""
     flt = SearchFilter.model_validate(
         {
             "dossier_code": dossier_code,
@@ -212,28 +220,83 @@ def logs_search(
             "limit": limit,
         }
     )
+    topology = _topology()
+    if unit and topology is not None:
+        topology.known_unit(unit)  # a typo is the operator's mistake, said in one line, not an empty table
     with _db().session() as session:
         page = search(session, flt, personal=False)  # the JSON lines may be pasted anywhere: no personal data
     if as_json:
         for row in page.rows:
             console.print_json(json.dumps(asdict(row), default=str, ensure_ascii=False))
     else:
-        table = Table("id", "created", "dossier", "kind", "unit", "target", "state", "att.", "error")
+        table = Table("Số", "Tạo lúc", "Hồ sơ", "Loại", "Đơn vị", "Đích", "Trạng thái", "Lần thử", "Lỗi")
         for r in page.rows:
             table.add_row(
                 str(r.id),
                 _fmt(r.created_at),
                 r.dossier_code or "—",
-                r.kind,
-                r.unit_code or "—",
-                r.target or "—",
-                r.state,
+                labelled(Vocab.KIND, r.kind),
+                topology.unit_label(r.unit_code) if topology is not None else r.unit_code or "—",
+                topology.system_title(r.target) if topology is not None else r.target or "—",
+                labelled(Vocab.STATE, r.state),
                 str(r.attempts),
-                f"{r.error_class}: {(r.error_message or '')[:60]}" if r.error_class else "",
+                _error(r.error_class, r.error_message),
             )
         console.print(table)
     if page.next_before_id:
         console.print(f"Trang sau (next page): --before-id {page.next_before_id}")
+
+
+def _topology() -> Topology | None:
+    """The topology the hub runs on, when its file is in place (names for units and targets; codes without it)."""
+    settings = get_settings()
+    return configured(settings) if settings.topology_file.exists() else None
+
+
+def _error(error_class: str | None, message: str | None) -> str:
+    """An error as an operator reads it: its label and code, the message, and what to do."""
+    if not error_class:
+        return ""
+    return f"{labelled(Vocab.ERROR_CLASS, error_class)}: {(message or '')[:60]} → {advice(error_class)}"
+
+
+def search_dossiers(
+    fragment: Annotated[
+        str | None, typer.Argument(help="Một phần mã hồ sơ, chữ hoa hay thường (a code fragment).")
+    ] = None,
+    unit: Annotated[str | None, typer.Option(help="Mã đơn vị tiếp nhận (unit code).")] = None,
+    procedure: Annotated[str | None, typer.Option(help="Mã thủ tục địa phương (local procedure code).")] = None,
+    status: Annotated[int | None, typer.Option(help="Mã trạng thái hồ sơ, ví dụ 4 (Đang xử lý).")] = None,
+    limit: Annotated[int, typer.Option(min=1, max=500, help="Số hồ sơ tối đa.")] = 50,
+) -> None:
+    """Tìm hồ sơ (search): mỗi hồ sơ một dòng, theo một phần mã hồ sơ, đơn vị, thủ tục hoặc trạng thái."""
+    if not (fragment or unit or procedure or status is not None):
+        raise typer.BadParameter("hãy cho một phần mã hồ sơ hoặc ít nhất một bộ lọc (--unit, --procedure, --status)")
+    topology = _topology()
+    if unit and topology is not None:
+        topology.known_unit(unit)
+    with _db().session() as session:
+        found = find_dossiers(session, fragment, unit_code=unit, procedure_code=procedure, status=status, limit=limit)
+        rows = [
+            (
+                d.code,
+                topology.unit_label(d.receiving_unit) if topology is not None else d.receiving_unit,
+                f"{d.data.get('procedure_name') or ''} ({d.local_procedure_code})".strip(),
+                status_label(d.status, "vi"),
+                _fmt(d.received_at),
+                _fmt(d.appointment_at),
+            )
+            for d in found
+        ]
+    if not rows:
+        console.print("Không tìm thấy hồ sơ nào khớp (no dossier matches).")
+        return
+    # a code is copied into `dossier show`: keep it whole
+    table = Table(Column("Mã hồ sơ", no_wrap=True), "Đơn vị tiếp nhận", "Thủ tục", "Trạng thái", "Tiếp nhận", "Hẹn trả")
+    for row in rows:
+        table.add_row(*row)
+    console.print(table)
+    console.print(f"{len(rows)} hồ sơ; xem chi tiết: dvc-hub dossier show MÃ_HỒ_SƠ", highlight=False)
 
 
 @dossier_app.command("show")
@@ -242,7 +305,7 @@ def dossier_show(
     personal: Annotated[bool, typer.Option(help="Show personal data (operators only; you are on the server).")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="The whole timeline as JSON.")] = False,
 ) -> None:
-    """A dossier's timeline: messages and attempts across targets, and what changed between versions."""
+    """Dòng thời gian của một hồ sơ: thông điệp, lần thử theo từng đích, và thay đổi giữa các phiên bản."""
     with _db().session() as session:
         tl = timeline(session, code, personal=personal)
     if tl is None:
@@ -251,26 +314,36 @@ def dossier_show(
     if as_json:
         console.print_json(json.dumps(asdict(tl), default=str, ensure_ascii=False))
         return
+    topology = _topology()
     if tl.dossier:
         d = tl.dossier
+        unit = topology.unit_label(d["receiving_unit"]) if topology is not None else d["receiving_unit"]
         console.print(
-            f"[bold]{code}[/bold] trạng thái {d['status']} · v{d['version']} · đơn vị {d['receiving_unit']} · "
-            f"thủ tục {d['local_procedure_code']} → {d['national_procedure_code'] or '—'}"
+            f"[bold]{code}[/bold] · {status_label(d['status'], 'vi')} · phiên bản {d['version']} · đơn vị {unit} · "
+            f"thủ tục {d['local_procedure_code']} → {d['national_procedure_code'] or '—'}",
+            highlight=False,
         )
+        for step in history.steps(d["data"], "vi"):
+            console.print(
+                f"  Bước {step.number}. {step.content} · {step.officer} ({step.position}) · "
+                f"{step.started} → {step.ended}, hạn {step.due} · {step.status}",
+                highlight=False,
+            )
     for v in tl.versions:
-        changes = ", ".join(f"{c.path}: {c.old!r} → {c.new!r}" for c in v.changes[:8])
-        console.print(f"  v{v.version} status {v.status} {_fmt(v.source_updated_at)} {changes}", highlight=False)
-    table = Table("id", "created", "kind", "target", "state", "att.", "error", "replay of")
+        console.print(f"  Phiên bản {v.version} · {status_label(v.status, 'vi')} · {_fmt(v.source_updated_at)}")
+        for c in history.field_changes(v.changes, "vi")[:12]:
+            console.print(f"    {c.label}: {c.old} → {c.new}", highlight=False)
+    table = Table("Số", "Tạo lúc", "Loại", "Đích", "Trạng thái", "Lần thử", "Lỗi", "Chạy lại từ")
     for m in tl.messages:
         r = m.row
         table.add_row(
             str(r.id),
             _fmt(r.created_at),
-            r.kind,
-            r.target or "—",
-            r.state,
+            labelled(Vocab.KIND, r.kind),
+            topology.system_title(r.target) if topology is not None else r.target or "—",
+            labelled(Vocab.STATE, r.state),
             str(r.attempts),
-            f"{r.error_class}: {(r.error_message or '')[:60]}" if r.error_class else "",
+            _error(r.error_class, r.error_message),
             str(r.replay_of or ""),
         )
     console.print(table)

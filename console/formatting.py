@@ -6,6 +6,7 @@ import json
 from datetime import datetime
 from typing import Any
 
+from foundation import vocabulary
 from foundation.clock import VN_TZ
 from mappings.codes import Status
 
@@ -16,16 +17,17 @@ def local_time(value: datetime | None, fmt: str = "%d/%m/%Y %H:%M:%S") -> str:
 
 
 def duration(seconds: float | None) -> str:
+    """A wait or a lag in Vietnamese words: "45 giây", "12 phút", "3 giờ 05", "1.159 ngày"."""
     if seconds is None:
         return "—"
     seconds = max(0, int(seconds))
     if seconds < 120:
-        return f"{seconds}s"
+        return f"{seconds} giây"
     if seconds < 7200:
-        return f"{seconds // 60}m"
+        return f"{seconds // 60} phút"
     if seconds < 172800:
-        return f"{seconds // 3600}h{seconds % 3600 // 60:02d}"
-    return f"{seconds // 86400}d"
+        return f"{seconds // 3600} giờ {seconds % 3600 // 60:02d}"
+    return f"{vocabulary.number(seconds // 86400)} ngày"
 
 
 def status_label(code: int | None, lang: str) -> str:

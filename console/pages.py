@@ -25,11 +25,22 @@ from console.auth import (
     set_disabled,
     sign_in,
 )
-from console.deps import CSRF_COOKIE, SESSION_COOKIE, CsrfChecked, client_of, console, db_session, page_user
+from console.deps import (
+    CSRF_COOKIE,
+    SESSION_COOKIE,
+    CsrfChecked,
+    client_of,
+    console,
+    db_session,
+    language_of,
+    page_user,
+)
 from console.models import Incident
 from console.rendering import render
 from console.reports import PeriodQuery, late_now
 from foundation.clock import vietnam_now
+from foundation.topology import UnknownUnit
+from foundation.vocabulary import Vocab, label
 from hub import procedures
 from hub.store.models import Message, MessageState, ReplayJob, User
 
@@ -106,6 +117,7 @@ def switch_language(code: str, next: str = "/") -> RedirectResponse:
 @router.get("/", response_class=HTMLResponse)
 def dashboard(request: Request, user: Viewer, session: DbSession, period: PeriodQuery = None) -> HTMLResponse:
     data = queries.dashboard(session, topology=console(request).topology)
+    lang = language_of(request)
     return render(
         request,
         "dashboard.html",
@@ -113,7 +125,9 @@ def dashboard(request: Request, user: Viewer, session: DbSession, period: Period
             "d": data,
             "late": late_now(request, period),
             "throughput_chart": charts.throughput(data.per_minute),
-            "parked_chart": charts.bars([(f"{e} → {t}", n) for e, t, n in data.parked_by_error[:12]]),
+            "parked_chart": charts.bars(
+                [(f"{label(Vocab.ERROR_CLASS, e, lang)} → {t}", n) for e, t, n in data.parked_by_error[:12]]
+            ),
         },
     )
 
@@ -127,7 +141,15 @@ def search(request: Request, user: Viewer, session: DbSession) -> HTMLResponse:
     except ValidationError as exc:
         error = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
         flt = queries.SearchFilter()
-    page = queries.search(session, flt, personal=user.sees_personal_data)
+    topology = console(request).topology
+    page = queries.SearchPage([], None, flt.since, flt.until)
+    try:
+        if flt.unit_code and topology is not None:
+            topology.known_unit(flt.unit_code)
+        page = queries.search(session, flt, personal=user.sees_personal_data)
+    except UnknownUnit as exc:
+        # a name or a typo is the operator's mistake, said as such, not an empty page that looks like "no data"
+        error = str(exc)
     first_page = {k: v for k, v in params.items() if k != "before_id"}
     return render(
         request,
@@ -137,6 +159,7 @@ def search(request: Request, user: Viewer, session: DbSession) -> HTMLResponse:
             "page": page,
             "error": error,
             "states": [s.value for s in MessageState],
+            "procedure_names": queries.procedure_names(session, (r.procedure_code for r in page.rows)),
             "older_url": "/search?" + urlencode({**first_page, "before_id": page.next_before_id})
             if page.next_before_id
             else None,

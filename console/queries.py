@@ -197,6 +197,51 @@ def search(session: Session, flt: SearchFilter, *, personal: bool, now: datetime
     return SearchPage(rows=rows, next_before_id=rows[-1].id if more else None, since=since, until=until)
 
 
+def find_dossiers(
+    session: Session,
+    fragment: str | None = None,
+    *,
+    unit_code: str | None = None,
+    procedure_code: str | None = None,
+    status: int | None = None,
+    limit: int = 50,
+) -> list[Dossier]:
+    """Dossiers, one row each (never one per message), newest change first: by a fragment of the code in any case
+    ("h47-240304" finds 000.01.17.H47-240304-0001), the receiving unit, the local procedure, the status."""
+    query = select(Dossier)
+    if fragment:
+        query = query.where(func.upper(Dossier.code).contains(fragment.strip().upper(), autoescape=True))
+    if unit_code:
+        query = query.where(Dossier.receiving_unit == unit_code)
+    if procedure_code:
+        query = query.where(Dossier.local_procedure_code == procedure_code)
+    if status is not None:
+        query = query.where(Dossier.status == status)
+    return list(session.scalars(query.order_by(Dossier.source_updated_at.desc(), Dossier.code).limit(limit)))
+
+
+def procedure_names(session: Session, codes: Iterable[str | None]) -> dict[str, str]:
+    """Local procedure codes' names, for a page of rows: the mapping's catalogue name, else the name a dossier of
+    that procedure carries (TenTTHC); a code with neither has no entry."""
+    wanted = {c for c in codes if c}
+    if not wanted:
+        return {}
+    names = {
+        code: name
+        for code, name in session.execute(
+            select(ProcedureMapping.local_code, ProcedureMapping.procedure_name).where(
+                ProcedureMapping.local_code.in_(wanted), ProcedureMapping.active.is_(True)
+            )
+        )
+        if name
+    }
+    for code in sorted(wanted - set(names)):
+        data = session.scalars(select(Dossier.data).where(Dossier.local_procedure_code == code).limit(1)).first()
+        if data and data.get("procedure_name"):
+            names[code] = str(data["procedure_name"])
+    return names
+
+
 # --- dossier timeline -------------------------------------------------------------------------------------------
 
 

@@ -22,7 +22,7 @@ def demo(
         ),
     ] = None,
 ) -> None:
-    """Run the hub end to end on the embedded default against the simulators, and reconcile."""
+    """Chạy thử toàn bộ hệ thống với các trình mô phỏng, rồi đối soát (demo)."""
     # CLI entry point: the demo loads both simulators and the whole pipeline; importing it only when the command
     # runs keeps every other `dvc-hub` command's start-up from paying for them.
     from devtools.demo import run

@@ -42,6 +42,8 @@ ERROR_CLASSES: Final[Mapping[str, Action]] = MappingProxyType(
         "retryable": Action.RETRY,
         "permanent": Action.PARK,
         "configuration_error": Action.PARK,
+        # foundation.topology
+        "unknown_unit": Action.PARK,
         # connectors.errors
         "remote_unavailable": Action.RETRY,
         "remote_timeout": Action.RETRY,
@@ -72,7 +74,9 @@ ERROR_CLASSES: Final[Mapping[str, Action]] = MappingProxyType(
 # The error classes raised before anything reaches the remote: the hub's own configuration (an unmapped procedure,
 # a unit without a system) or the record itself. They never count against a target's error rate, circuit or
 # incidents: the target did nothing wrong, and an operator fixes them in the hub.
-RAISED_BEFORE_SENDING: Final = frozenset({"configuration_error", "mapping_missing", "validation_failed"})
+RAISED_BEFORE_SENDING: Final = frozenset(
+    {"configuration_error", "unknown_unit", "mapping_missing", "validation_failed"}
+)
 
 
 @dataclass(frozen=True, slots=True)

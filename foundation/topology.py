@@ -34,6 +34,19 @@ class TopologyFileInvalid(ConfigurationError):
         self.problems = problems
 
 
+class UnknownUnit(ConfigurationError):
+    """Raised when an operator names a unit code the topology has never held."""
+
+    error_class = "unknown_unit"
+
+    def __init__(self, unit_code: str) -> None:
+        super().__init__(
+            f"Không có đơn vị mã {unit_code} trong cấu hình topology; xem danh sách đơn vị bằng "
+            f"dvc-hub config check (no unit {unit_code})"
+        )
+        self.unit_code = unit_code
+
+
 class Level(StrEnum):
     PROVINCE = "province"  # cấp tỉnh
     DISTRICT = "district"  # cấp huyện (abolished on 1 July 2025)
@@ -51,6 +64,10 @@ class System(_Config):
     """A remote system: how to reach it and how often to poll it."""
 
     name: str
+    title: str | None = Field(
+        default=None,
+        description="what operators call it (Cổng DVCQG, Một cửa huyện Núi Thành); derived from the units it serves",
+    )
     kind: str = Field(description="the system's kind: a built-in (soap, dvcqg-session, ...) or one in ``kinds``")
     base_url: str = Field(pattern=r"^(https?|fake)://")
     credentials: str | None = Field(default=None, description="reference resolved by foundation.credentials")
@@ -135,6 +152,51 @@ class Topology:
             if unit.valid_on(on):
                 return unit
         raise ConfigurationError(f"Không có đơn vị mã {code} vào ngày {on:%d/%m/%Y} (no unit {code} on {on})")
+
+    def known_unit(self, code: str) -> Unit:
+        """The unit that holds ``code`` today, or the last that held it (a merged unit's dossiers keep its code);
+        a code the topology never held is the operator's mistake, named in the error."""
+        found = self._by_code.get(code.strip())
+        if not found:
+            raise UnknownUnit(code)
+        on = today()
+        return next((u for u in found if u.valid_on(on)), max(found, key=lambda u: u.valid_to))
+
+    def unit_label(self, code: str | None, on: date | None = None) -> str:
+        """A unit as operators write it, "Xã Tam Xuân I (20968)", with "(cũ, nay thuộc Xã Tam Xuân (20971))" for a
+        unit merged since; ``on`` picks which holder of a reused code is meant (today's by default)."""
+        if not code:
+            return "—"
+        holders = self._by_code.get(code)
+        if not holders:
+            return f"Đơn vị không có trong cấu hình ({code})"
+        day = on or today()
+        unit = next((u for u in holders if u.valid_on(day)), None) or max(holders, key=lambda u: u.valid_to)
+        label = f"{unit.name} ({unit.code})"
+        if unit.valid_on(today()):
+            return label
+        now = self.current(unit, today())
+        if now is unit:
+            return f"{label} (đã giải thể)"
+        return f"{label} (cũ, nay thuộc {now.name} ({now.code}))"
+
+    def system_title(self, name: str | None) -> str:
+        """A system as operators call it: its ``title``, "Cổng DVCQG" for the portal, or "Một cửa" and the
+        highest unit it serves ("Một cửa huyện Núi Thành")."""
+        if not name:
+            return "—"
+        system = self.systems.get(name)
+        if system is None:
+            return name
+        if system.title:
+            return system.title
+        if name == self.spec.targets[0]:
+            return "Cổng DVCQG"
+        served = [u for u in self.spec.units if u.system == name]
+        if not served:
+            return name
+        top = min(served, key=lambda u: (LEVEL_DEPTH[u.level], not u.valid_on(today())))
+        return f"Một cửa {top.name[:1].lower()}{top.name[1:]}"
 
     def active_units(self, on: date | None = None) -> list[Unit]:
         on = on or today()

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from foundation.clock import utcnow
 from hub import outbox
 from hub.store.db import Database
-from hub.store.models import AuditEntry, Message, MessageState, TargetSwitch
+from hub.store.models import AuditAction, AuditEntry, Message, MessageState, TargetSwitch
 
 _CACHE_SECONDS = 2.0  # workers check the switch per delivery; a short cache keeps that off the database
 _cache: dict[tuple[int, str], tuple[float, bool]] = {}
@@ -36,7 +36,9 @@ def pause_target(db: Database, target: str, *, reason: str, user: str | None) ->
         switch = session.get(TargetSwitch, target) or TargetSwitch(target=target)
         switch.paused, switch.reason, switch.updated_by = True, reason, user
         session.add(switch)
-        session.add(AuditEntry(username=user, action="target.pause", subject=target, details={"reason": reason}))
+        session.add(
+            AuditEntry(username=user, action=AuditAction.TARGET_PAUSE, subject=target, details={"reason": reason})
+        )
     _cache.pop((id(db), target), None)
 
 
@@ -51,6 +53,8 @@ def resume_target(db: Database, target: str, *, user: str | None) -> int:
                 select(Message.id).where(Message.target == target, Message.state == MessageState.HELD.value)
             )
         )
-        session.add(AuditEntry(username=user, action="target.resume", subject=target, details={"held": len(held)}))
+        session.add(
+            AuditEntry(username=user, action=AuditAction.TARGET_RESUME, subject=target, details={"held": len(held)})
+        )
     _cache.pop((id(db), target), None)
     return outbox.resend(db, held)

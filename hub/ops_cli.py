@@ -14,6 +14,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from foundation import dates
 from foundation.settings import get_settings
 from foundation.topology import configured
+from foundation.vocabulary import Vocab, choices, labelled
 from hub import replay as replays
 from hub.context import HubContext
 from hub.store.db import Database
@@ -21,8 +22,11 @@ from hub.sync import request_poll
 from hub.worker import embedded_workers, run_processes
 
 console = Console()
-worker_app = typer.Typer(help="Run the hub's workers.", invoke_without_command=True)
-replay_app = typer.Typer(help="Replay parked messages: one, or all that a filter matches.", no_args_is_help=True)
+worker_app = typer.Typer(help="Chạy các tiến trình xử lý (workers).", invoke_without_command=True)
+replay_app = typer.Typer(
+    help="Chạy lại thông điệp bị dừng chờ xử lý: một thông điệp, hoặc mọi thông điệp khớp bộ lọc (replay).",
+    no_args_is_help=True,
+)
 
 
 @worker_app.callback()
@@ -57,7 +61,7 @@ def replay_message(
     fresh: Annotated[bool, typer.Option(help="Fetch the dossier again from its source instead.")] = False,
     user: Annotated[str, typer.Option(help="Who replays, for the audit log.")] = "cli",
 ) -> None:
-    """Replay one message; the new message is linked to it."""
+    """Chạy lại một thông điệp; thông điệp mới được liên kết với nó (replay message)."""
     new_id = replays.replay_message(_db(), message_id, mode="fresh" if fresh else "original", user=user)
     console.print(f"Đã gửi lại thông điệp {message_id} thành thông điệp {new_id} (replayed as message {new_id}).")
 
@@ -67,7 +71,9 @@ def replay_bulk(
     target: Annotated[str | None, typer.Option(help="e.g. dvcqg")] = None,
     unit: Annotated[str | None, typer.Option(help="unit code")] = None,
     procedure: Annotated[str | None, typer.Option(help="local procedure code")] = None,
-    error_class: Annotated[str | None, typer.Option(help="e.g. mapping_missing")] = None,
+    error_class: Annotated[
+        str | None, typer.Option(help=f"Loại lỗi (error class), ví dụ {labelled(Vocab.ERROR_CLASS, 'mapping_missing')}")
+    ] = None,
     since: Annotated[
         datetime | None,
         typer.Option(parser=dates.since, metavar="dd/mm/yyyy", help="tạo từ ngày (giờ Việt Nam; cả yyyy-mm-dd)"),
@@ -77,7 +83,8 @@ def replay_bulk(
         typer.Option(parser=dates.until, metavar="dd/mm/yyyy", help="tạo đến hết ngày (giờ Việt Nam; cả yyyy-mm-dd)"),
     ] = None,
     state: Annotated[
-        Literal["parked", "held", "retrying"], typer.Option(help="Thông điệp ở trạng thái nào (which messages).")
+        Literal["parked", "held", "retrying"],
+        typer.Option(help=f"Thông điệp ở trạng thái nào: {choices(Vocab.STATE, ('parked', 'held', 'retrying'))}."),
     ] = "parked",
     fresh: Annotated[bool, typer.Option(help="Fetch dossiers again from their source.")] = False,
     rate: Annotated[float | None, typer.Option(help="messages per second at most")] = None,
@@ -85,7 +92,7 @@ def replay_bulk(
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
     user: Annotated[str, typer.Option(help="Who replays, for the audit log.")] = "cli",
 ) -> None:
-    """Count the messages a filter matches, confirm, then replay them in batches with a progress bar."""
+    """Đếm các thông điệp khớp bộ lọc, xác nhận, rồi chạy lại theo lô với thanh tiến độ (bulk replay)."""
     db = _db()
     flt = replays.ReplayFilter(
         since=since,
@@ -100,7 +107,7 @@ def replay_bulk(
     console.print(f"{total} thông điệp khớp bộ lọc (messages match).")
     for cause in replays.causes(db, flt):
         again = "" if cause.again is None else f"; {cause.again} sẽ dừng lại vì thủ tục vẫn chưa có mã quốc gia"
-        console.print(f"  {cause.error_class or 'không lỗi'}: {cause.count}{again}")
+        console.print(f"  {labelled(Vocab.ERROR_CLASS, cause.error_class) or 'không lỗi'}: {cause.count}{again}")
     if dry_run or total == 0:
         return
     if not yes and not typer.confirm(f"Gửi lại {total} thông điệp? (replay {total} messages?)"):
@@ -112,7 +119,7 @@ def replay_bulk(
 
 @replay_app.command("resume")
 def replay_resume(job_id: int, user: str = "cli") -> None:
-    """Resume a paused job (or run a counted one) in this process, with a progress bar."""
+    """Tiếp tục một lệnh chạy lại đang tạm dừng (hoặc chạy lệnh đã đếm) trong tiến trình này."""
     db = _db()
     replays.start_job(db, job_id, user=user)
     _run_with_progress(db, job_id)
@@ -120,21 +127,21 @@ def replay_resume(job_id: int, user: str = "cli") -> None:
 
 @replay_app.command("pause")
 def replay_pause(job_id: int, user: str = "cli") -> None:
-    """Pause a running job; it stops after its current batch and can be resumed."""
+    """Tạm dừng một lệnh đang chạy; lệnh dừng sau lô hiện tại và có thể tiếp tục."""
     replays.pause_job(_db(), job_id, user=user)
     console.print(f"Đã tạm dừng lệnh {job_id} (paused).")
 
 
 @replay_app.command("cancel")
 def replay_cancel(job_id: int, user: str = "cli") -> None:
-    """Cancel a job; what it already replayed stays replayed."""
+    """Hủy một lệnh; những gì đã chạy lại vẫn giữ nguyên."""
     replays.cancel_job(_db(), job_id, user=user)
     console.print(f"Đã hủy lệnh {job_id} (cancelled).")
 
 
 @replay_app.command("status")
 def replay_status(job_id: int) -> None:
-    """Show a job's progress."""
+    """Xem tiến độ của một lệnh chạy lại."""
     progress = replays.job_progress(_db(), job_id)
     console.print(progress)
 
@@ -154,7 +161,8 @@ def _run_with_progress(db: Database, job_id: int) -> None:
             bar.update(task, completed=info["done"])
             if info["state"] != "running":
                 break
-    console.print(f"Lệnh {job_id}: {info['state']}, {info['done']}/{info['total']} đã gửi lại (replayed).")
+    state = labelled(Vocab.JOB_STATE, info["state"])
+    console.print(f"Lệnh {job_id}: {state}, {info['done']}/{info['total']} đã gửi lại (replayed).")
 
 
 def poll(
@@ -162,7 +170,7 @@ def poll(
         list[str] | None, typer.Argument(help="Unit codes; every active unit with a system if none.")
     ] = None,
 ) -> None:
-    """Poll units now (outside the schedule): each poll reads the unit's changes since its watermark."""
+    """Lấy thay đổi từ một cửa (poll) của các đơn vị ngay, ngoài lịch: đọc các thay đổi kể từ mốc đã đồng bộ."""
     settings = get_settings()
     topology = configured(settings)
     active = topology.active_units()

@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from foundation.clock import VN_TZ
 from foundation.settings import get_settings
 from hub import procedures
 from hub.store.db import Database
@@ -18,7 +19,9 @@ app = typer.Typer(help="Procedure-code mappings: local code → national MaTTHC 
 console = Console()
 errors = Console(stderr=True)
 
-UserOption = Annotated[str | None, typer.Option("--user", help="Who makes the change (default: the login name).")]
+UserOption = Annotated[
+    str | None, typer.Option("--user", help="Người thay đổi, ghi vào nhật ký (mặc định: tên tài khoản máy).")
+]
 
 
 def _db() -> Database:
@@ -77,7 +80,7 @@ def set_command(
     note: Annotated[str | None, typer.Option(help="Why the mapping changes.")] = None,
     user: UserOption = None,
 ) -> None:
-    """Map LOCAL to NATIONAL; the previous mapping stays in the history."""
+    """Ánh xạ mã thủ tục địa phương LOCAL sang mã TTHC quốc gia NATIONAL; phiên bản trước vẫn giữ trong lịch sử."""
     db = _db()
     try:
         # options left out keep the current version's values, so fixing a code does not erase the names
@@ -98,12 +101,17 @@ def set_command(
         raise typer.Exit(1) from None
     finally:
         db.dispose()
-    console.print(f"{version.local_code} → {version.target.national_code} (phiên bản / version {version.version})")
+    named = f" ({version.target.procedure_name})" if version.target.procedure_name else ""
+    console.print(
+        f"Đã lưu {version.local_code} → {version.target.national_code}{named}, phiên bản {version.version} (saved)",
+        markup=False,
+        highlight=False,
+    )
 
 
 @app.command("show")
 def show_command(local: Annotated[str, typer.Argument(help="The one-stop-shop's procedure code.")]) -> None:
-    """Show LOCAL's mapping and its history."""
+    """Xem ánh xạ của thủ tục LOCAL và lịch sử các phiên bản (giờ Việt Nam)."""
     db = _db()
     try:
         versions = procedures.history(db, local)
@@ -117,7 +125,8 @@ def show_command(local: Annotated[str, typer.Argument(help="The one-stop-shop's 
         t = v.target
         console.print(
             f"{mark} v{v.version} {v.local_code} → {t.national_code} | {t.field_code or '-'} {t.field_name or ''} | "
-            f"{t.procedure_name or ''} | {v.created_at:%Y-%m-%d %H:%M} {v.created_by or ''} {v.note or ''}".rstrip(),
+            f"{t.procedure_name or ''} | {v.created_at.astimezone(VN_TZ):%d/%m/%Y %H:%M} {v.created_by or ''} "
+            f"{v.note or ''}".rstrip(),
             markup=False,
             highlight=False,
         )

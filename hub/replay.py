@@ -25,7 +25,7 @@ from hub import outbox
 from hub.procedures import active_mappings
 from hub.routing import split_target
 from hub.store.db import Database
-from hub.store.models import AuditEntry, Message, MessageState, ReplayJob
+from hub.store.models import AuditAction, AuditEntry, Message, MessageState, ReplayJob
 from mappings.errors import MappingMissing
 
 Mode = Literal["original", "fresh"]
@@ -185,7 +185,7 @@ def _replay(db: Database, message_ids: list[int], *, mode: Mode, user: str | Non
                 session.add(
                     AuditEntry(
                         username=user,
-                        action="message.replay",
+                        action=AuditAction.MESSAGE_REPLAY,
                         subject=str(original.id),
                         details={"mode": mode, "dossier_code": original.dossier_code},
                     )
@@ -229,7 +229,10 @@ def create_job(
         session.flush()
         session.add(
             AuditEntry(
-                username=user, action="replay.create", subject=str(job.id), details={"total": total, **job.filter}
+                username=user,
+                action=AuditAction.REPLAY_CREATE,
+                subject=str(job.id),
+                details={"total": total, **job.filter},
             )
         )
         return job.id
@@ -246,7 +249,7 @@ def _set_state(db: Database, job_id: int, state: str, user: str | None, *, allow
                 f"(job is {job.state}, cannot become {state})"
             )
         job.state = state
-        session.add(AuditEntry(username=user, action=f"replay.{state}", subject=str(job_id)))
+        session.add(AuditEntry(username=user, action=AuditAction(f"replay.{state}"), subject=str(job_id)))
 
 
 def start_job(db: Database, job_id: int, user: str | None = None) -> None:

@@ -31,7 +31,7 @@ from reports.scores import GROUPS
 from reports.service import IndicatorReport, LateFilter, LateReport, Reports, ScoreReport
 from reports.workbook import write_monthly
 
-app = typer.Typer(help="Reports: late dossiers and apologies, Decision 766 indicators, monthly workbook.")
+app = typer.Typer(help="Báo cáo: hồ sơ trễ hạn và xin lỗi, chỉ số Quyết định 766, sổ Excel hằng tháng (report).")
 console = Console()
 errors = Console(stderr=True)
 
@@ -87,7 +87,7 @@ def late(
 
 @app.command("indicators")
 def indicators(period: PeriodOption = None, as_json: JsonOption = False) -> None:
-    """The Decision 766 indicators per unit, level and province, beside the period before."""
+    """Các chỉ số Quyết định 766 theo đơn vị, theo cấp và toàn tỉnh, so với kỳ trước (indicators)."""
     now, source = vietnam_now(), reports()
     report = source.indicators(period_or_month(period, source, now), now)
     if as_json:
@@ -234,7 +234,7 @@ def reconcile(
     ] = False,
     as_json: JsonOption = False,
 ) -> None:
-    """Compare what a unit's one-stop-shop has with what the national portal has, through their connectors."""
+    """Đối soát hồ sơ của một cửa từng đơn vị với Cổng DVCQG qua các bộ kết nối (reconcile)."""
     settings = get_settings()
     db = Database(settings.database_url)
     topology = load(settings.topology_file)

@@ -6,10 +6,12 @@ from __future__ import annotations
 from datetime import datetime, time
 from typing import Final
 
+from foundation import vocabulary
 from foundation.clock import VN_TZ
 from foundation.topology import Level
+from foundation.vocabulary import Vocab
 
-DASH: Final = "–"
+DASH: Final = vocabulary.DASH
 
 
 def as_of_text(moment: datetime) -> str:
@@ -22,12 +24,12 @@ def as_of_text(moment: datetime) -> str:
 
 def number(value: int | None) -> str:
     """A count with vi_VN digit grouping: 1.234."""
-    return DASH if value is None else f"{value:,}".replace(",", ".")
+    return vocabulary.number(value)
 
 
 def percent(value: float | None) -> str:
     """A rate (already in percent, one decimal) the vi_VN way: 57,1 %."""
-    return DASH if value is None else f"{value:,.1f}".replace(",", " ").replace(".", ",").replace(" ", ".") + " %"
+    return DASH if value is None else vocabulary.percent(value / 100)
 
 
 def share(value: float | None, part: int, whole: int) -> str:
@@ -49,9 +51,7 @@ def place_name(province: str) -> str:
 
 
 LEVELS: Final[dict[Level | None, str]] = {
-    Level.PROVINCE: "Cấp tỉnh",
-    Level.DISTRICT: "Cấp huyện",
-    Level.COMMUNE: "Cấp xã",
+    **{level: vocabulary.label(Vocab.LEVEL, level) for level in Level},
     None: "Không rõ cấp",
 }
 

@@ -34,7 +34,7 @@ from schedules.timing import Every
 console = Console()
 errors = Console(stderr=True)
 
-jobs_app = typer.Typer(help="Periodic jobs: list them, pause and resume them.", no_args_is_help=True)
+jobs_app = typer.Typer(help="Công việc định kỳ: liệt kê, tạm dừng, tiếp tục (jobs).", no_args_is_help=True)
 
 
 def _db() -> Database:
@@ -44,11 +44,15 @@ def _db() -> Database:
 def scheduler(
     only: Annotated[
         list[str] | None,
-        typer.Option("--only", help="Run only jobs whose id matches this pattern (e.g. 'poll:*'); repeatable."),
+        typer.Option("--only", help="Chỉ chạy các công việc có mã khớp mẫu này (ví dụ --only 'poll:*'); lặp lại được."),
     ] = None,
     poll_every: Annotated[
         int | None,
-        typer.Option("--poll-every", min=1, help="Poll every unit this often (seconds), overriding the topology."),
+        typer.Option(
+            "--poll-every",
+            min=1,
+            help="Lấy thay đổi từ một cửa (poll) của mọi đơn vị sau chừng này giây, thay cho topology.",
+        ),
     ] = None,
     claims: Annotated[
         str, typer.Option(help="Where ticks are claimed: auto (Redis when the broker is Redis), redis, database.")
@@ -61,7 +65,8 @@ def scheduler(
         ),
     ] = None,
 ) -> None:
-    """Trigger every unit's poll and the daily jobs at their ticks; several schedulers may run at once."""
+    """Kích hoạt việc lấy thay đổi của từng đơn vị và các công việc hằng ngày đúng giờ (scheduler); chạy được
+    nhiều bản cùng lúc."""
     settings = get_settings()
     # APScheduler logs every execution at INFO; the scheduler's own schedule.ran/failed lines say more, once per tick
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
@@ -126,7 +131,8 @@ def backfill(
     chunk_hours: Annotated[int, typer.Option("--chunk-hours", min=1, help="Hours read per chunk.")] = 24,
     pace: Annotated[float, typer.Option(min=0, help="Seconds to pause between chunks, on top of rate limits.")] = 0.0,
 ) -> None:
-    """Read the units' changes over a past range in chunks; run it again with the same arguments to resume."""
+    """Đọc lại thay đổi của các đơn vị trong một khoảng thời gian đã qua (backfill); chạy lại cùng tham số để
+    tiếp tục."""
     range_from, range_to = _instant(start, end_of_day=False), _instant(end, end_of_day=True)
     if range_to <= range_from:
         raise typer.BadParameter("--to must be after --from", param_hint="--to")
@@ -187,7 +193,7 @@ def _system_of(ctx: Any, code: str, on: datetime) -> str:
 
 @jobs_app.command("list")
 def jobs_list() -> None:
-    """Every job with its state, last run, outcome and next run."""
+    """Mọi công việc định kỳ với trạng thái, lần chạy cuối, kết quả và lần chạy tới (jobs list)."""
     table = Table(
         Column("job", no_wrap=True),  # ids are copied into pause and resume: keep them whole
         "trạng thái (state)",
@@ -221,7 +227,7 @@ def jobs_pause(job_id: str, user: Annotated[str, typer.Option(help="Who pauses, 
 def jobs_resume(
     job_id: str, user: Annotated[str, typer.Option(help="Who resumes, for the audit log.")] = "cli"
 ) -> None:
-    """Resume a paused job; a poll catches up from its watermark at the next tick."""
+    """Tiếp tục một công việc đang tạm dừng; việc lấy thay đổi sẽ bắt kịp từ mốc đã đồng bộ ở lần chạy kế tiếp."""
     try:
         resume_job(_db(), job_id, user)
     except UnknownJob as exc:

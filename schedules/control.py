@@ -12,7 +12,7 @@ from datetime import datetime
 from sqlalchemy import select
 
 from hub.store.db import Database
-from hub.store.models import AuditEntry, ScheduleJob
+from hub.store.models import AuditAction, AuditEntry, ScheduleJob
 
 
 class UnknownJob(LookupError):
@@ -61,7 +61,7 @@ def _set_paused(db: Database, job_id: str, paused: bool, user: str | None) -> Jo
         session.add(
             AuditEntry(
                 username=user,
-                action="schedule.pause" if paused else "schedule.resume",
+                action=AuditAction.SCHEDULE_PAUSE if paused else AuditAction.SCHEDULE_RESUME,
                 subject=job_id,
                 details={"was_paused": was},
             )

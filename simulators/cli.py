@@ -15,7 +15,7 @@ import typer
 from foundation.topology import load
 from simulators import faults as faults_module
 
-app = typer.Typer(help="Run the one-stop-shop (three vendors: SOAP, SOAP, JSON) and national-portal simulators.")
+app = typer.Typer(help="Chạy các trình mô phỏng một cửa (ba nhà cung cấp: SOAP, SOAP, JSON) và Cổng DVCQG (simulate).")
 
 
 @app.callback(invoke_without_command=True)

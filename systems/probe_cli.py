@@ -18,7 +18,10 @@ from foundation.topology import load
 from mappings import normalize
 from systems.probe import ProbeReport, probe
 
-app = typer.Typer(help="Onboard a one-stop-shop vendor: try its profile against the service.", no_args_is_help=True)
+app = typer.Typer(
+    help="Tiếp nhận một nhà cung cấp phần mềm một cửa: thử hồ sơ cấu hình với dịch vụ của họ (vendor).",
+    no_args_is_help=True,
+)
 
 
 @app.command("probe")

@@ -364,6 +364,32 @@ class User(Base):
     totp_last_step: Mapped[int | None] = mapped_column(Integer)
 
 
+class AuditAction(StrEnum):
+    """What an audit entry records; the audit log's ``action`` column. Each has its label in the vocabulary."""
+
+    LOGIN = "login"
+    LOGIN_FAILED = "login.failed"
+    LOGIN_THROTTLED = "login.throttled"
+    LOGIN_UNLOCK = "login.unlock"
+    USER_CREATE = "user.create"
+    USER_DISABLE = "user.disable"
+    USER_ENABLE = "user.enable"
+    USER_ROLE = "user.role"
+    USER_TOTP = "user.totp"
+    USER_TOTP_OFF = "user.totp.off"
+    MESSAGE_REPLAY = "message.replay"
+    REPLAY_CREATE = "replay.create"
+    REPLAY_RUNNING = "replay.running"
+    REPLAY_PAUSED = "replay.paused"
+    REPLAY_CANCELLED = "replay.cancelled"
+    TARGET_PAUSE = "target.pause"
+    TARGET_RESUME = "target.resume"
+    SCHEDULE_PAUSE = "schedule.pause"
+    SCHEDULE_RESUME = "schedule.resume"
+    MAPPING_SET = "mapping.set"
+    MAPPING_IMPORT = "mapping.import"
+
+
 class AuditEntry(Base):
     """Who did what from the console or the CLI: logins, replays, pauses, mapping changes."""
 

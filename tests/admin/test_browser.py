@@ -83,9 +83,10 @@ def test_an_operator_finds_a_parked_dossier_replays_it_and_sees_it_succeed(
     # Search by code from the header's search box.
     page.get_by_placeholder("Mã hồ sơ").first.fill(CODE)
     page.keyboard.press("Enter")
-    row = page.locator("table.log tbody tr", has_text="deliver")
-    expect(row).to_contain_text("parked")
-    expect(row).to_contain_text("mapping_missing")
+    row = page.locator("table.log tbody tr", has_text="Gửi hồ sơ đến đích")
+    expect(row).to_contain_text("Bị dừng chờ xử lý")  # the state and the cause in words, their codes in tooltips
+    expect(row).to_contain_text("Thủ tục chưa có mã TTHC quốc gia")
+    expect(row.locator('[title="mapping_missing"]')).to_have_count(1)
 
     # Open the timeline: the error names the dossier and the procedure code; the payload is visible to operators.
     row.get_by_role("link", name=CODE).click()
@@ -101,11 +102,12 @@ def test_an_operator_finds_a_parked_dossier_replays_it_and_sees_it_succeed(
     pipeline.hub.drain()
     page.reload()
     replay = page.locator("article.msg", has_text="← #")
-    expect(replay.locator(".pill").first).to_have_text("succeeded")
+    expect(replay.locator(".pill").first).to_have_text("Thành công")
     expect(page.locator("article.msg.state-replayed")).to_have_count(1)
 
     page.goto(base + "/audit")
-    expect(page.locator("#audit")).to_contain_text("message.replay")
+    expect(page.locator("#audit")).to_contain_text("Chạy lại thông điệp")
+    expect(page.locator('#audit [title="message.replay"]')).to_have_count(1)
 
 
 def test_a_viewer_sees_no_personal_data_and_cannot_replay(pipeline: Pipeline, browser: Browser) -> None:

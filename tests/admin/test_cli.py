@@ -37,7 +37,7 @@ def test_logs_search_and_dossier_show_mirror_the_api(cli_env: None) -> None:
     found = runner.invoke(app, ["logs", "search", "--dossier", seed.PARKED_CODE, "--json"])
     assert found.exit_code == 0, found.output
     assert '"state": "parked"' in found.output
-    shown = runner.invoke(app, ["dossier", "show", seed.CODE])
+    shown = runner.invoke(app, ["dossier", "show", seed.CODE], terminal_width=200, env={"COLUMNS": "200"})
     assert shown.exit_code == 0, shown.output
-    assert "succeeded" in shown.output and seed.APPLICANT not in shown.output
+    assert "Thành công" in shown.output and seed.APPLICANT not in shown.output
     assert runner.invoke(app, ["dossier", "show", "000.00.00.H47-990101-0001"]).exit_code == 1

@@ -137,4 +137,5 @@ def test_the_bulk_replay_preview_counts_by_cause(client: httpx.Client, seeded: s
     login(client, "operator")
     preview = client.post("/replay/preview", data={"csrf": csrf_of(client), "state": "parked"})
     assert preview.status_code == 200
-    assert "<code>remote_rejected</code>: 1" in preview.text  # the seeded portal refusal, by its cause
+    # the seeded portal refusal, by its cause: named in words, the code in the tooltip
+    assert '<span class="term" title="remote_rejected">Hệ thống đối tác từ chối dữ liệu</span>: 1' in preview.text

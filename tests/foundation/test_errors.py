@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 import connectors.errors
+import foundation.topology
 import hub.errors
 import hub.store.db
 import mappings.errors
@@ -13,7 +14,7 @@ import schedules.errors
 from foundation.errors import ERROR_CLASSES, Action, HubError, PermanentError, RetryableError, error_classes
 
 # Imported so that every HubError subclass of the product is defined when the table is compared with them.
-MODULES = (connectors.errors, mappings.errors, schedules.errors, hub.errors, hub.store.db)
+MODULES = (foundation.topology, connectors.errors, mappings.errors, schedules.errors, hub.errors, hub.store.db)
 
 
 def _defined() -> dict[str, set[Action]]:
@@ -43,6 +44,7 @@ def test_the_names_that_park_are_read_from_the_table() -> None:
         "permanent",
         "redirect_refused",
         "remote_rejected",
+        "unknown_unit",
         "unreadable_answer",
         "validation_failed",
     ]

@@ -187,7 +187,7 @@ def test_an_answer_that_cannot_be_read_whole_is_parked_after_one_attempt_by_name
 ) -> None:
     """Fetching again gets the same bytes again: a truncated answer (a proxy cutting it after a 200) or one over the
     system's size cap is the record's problem, parked at once with its name, never retried to the cap."""
-    with start_simulators(load(TOPOLOGIES / "quang-nam-2023-three-vendors.yaml"), seed=33, dossiers=150) as sims:
+    with start_simulators(load(TOPOLOGIES / "quang-nam-2023-three-vendors.yaml"), seed=33, dossiers=300) as sims:
         ctx = _hub(sims, tmp_path, options)
         system = str(ctx.topology.unit(unit).system)
         if fault is not None:

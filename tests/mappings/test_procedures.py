@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -91,9 +92,10 @@ def test_cli_import_set_show_export(sqlite_url: str, monkeypatch: pytest.MonkeyP
     assert "3 mới" in result.output
     result = runner.invoke(app, ["procedures", "set", "NT-HT-001", "1.001194", "--note", "sửa mã"])
     assert result.exit_code == 0, result.output
-    assert "version 2" in result.output
+    assert "Đã lưu NT-HT-001 → 1.001194 (Đăng ký khai sinh), phiên bản 2" in result.output
     result = runner.invoke(app, ["procedures", "show", "NT-HT-001"])
     assert result.exit_code == 0 and "1.001193" in result.output and "* v2" in result.output
+    assert re.search(r"\| \d{2}/\d{2}/\d{4}\s+\d{2}:\d{2} ", result.output)  # when, in Vietnam time, dd/mm/yyyy
     out = tmp_path / "out.csv"
     assert runner.invoke(app, ["procedures", "export", "-o", str(out)]).exit_code == 0
     assert "NT-HT-001,1.001194,Đăng ký khai sinh,G09-TP03,Hộ tịch" in out.read_text(encoding="utf-8")
