@@ -86,6 +86,23 @@ def redact_data(data: Any, *, personal: frozenset[str] | None = None) -> Any:
     return _redact(data, personal_keys() if personal is None else personal)
 
 
+def personal_strings(data: Any, *, personal: frozenset[str] | None = None) -> set[str]:
+    """The text values under personal keys anywhere in decoded JSON (every record of a batch's request): what
+    :func:`hiding` must hide from the lines logged about it."""
+    keys = personal_keys() if personal is None else personal
+    found: set[str] = set()
+    if isinstance(data, Mapping):
+        for key, value in data.items():
+            if key in keys:
+                found.update(_strings(value))
+            else:
+                found |= personal_strings(value, personal=keys)
+    elif isinstance(data, list | tuple):
+        for value in data:
+            found |= personal_strings(value, personal=keys)
+    return found
+
+
 def _redact(data: Any, personal: frozenset[str]) -> Any:
     if isinstance(data, Mapping):
         out: dict[str, Any] = {}
