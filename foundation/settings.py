@@ -101,6 +101,14 @@ class Settings(BaseSettings):
         default=5 * 365, ge=1, description="attempt rows are moved to the archive and deleted after this"
     )
     archive_dir: Path = Field(default=PROJECT_ROOT / "var" / "archive", description="the attempts' archive files")
+    log_chain_key_file: Path | None = Field(
+        default=None,
+        description="the integration log chain's HMAC key, kept outside the database (<secrets_dir>/log-chain-key "
+        "when unset; production refuses to seal without one)",
+    )
+    log_anchor_file: Path | None = Field(
+        default=None, description="each sealed day's signed head, one line a day; <archive_dir>/log-heads.jsonl"
+    )
 
     @property
     def effective_log_format(self) -> Literal["console", "json"]:

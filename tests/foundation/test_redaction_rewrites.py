@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from typing import Literal
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -85,7 +86,7 @@ def known_rewrites(draw: st.DrawFn) -> tuple[str, str]:
         shown = fold(shown)  # without accents
     if draw(st.booleans()):
         shown = shown.upper()
-    form = draw(st.sampled_from(["NFC", "NFD", "NFKC", "NFKD"]))
+    form: Literal["NFC", "NFD", "NFKC", "NFKD"] = draw(st.sampled_from(["NFC", "NFD", "NFKC", "NFKD"]))
     return unicodedata.normalize(form, shown), value
 
 
