@@ -193,7 +193,16 @@ def set_totp(session: Session, username: str, *, enable: bool, actor: str | None
         raise UserError(f"Không có người dùng {username!r} (no such user)")
     user.totp_secret = pyotp.random_base32() if enable else None
     user.totp_last_step = None
-    audit(session, actor, "user.totp" if enable else "user.totp.off", username, None)
+    ended = 0
+    if enable:  # a session or API token opened with the password alone must not outlive the second factor
+        ended = session.execute(delete(AdminSession).where(AdminSession.user_id == user.id)).rowcount  # type: ignore[attr-defined]
+    audit(
+        session,
+        actor,
+        "user.totp" if enable else "user.totp.off",
+        username,
+        {"sessions_ended": ended} if enable else None,
+    )
     if user.totp_secret is None:
         return None
     uri: str = pyotp.TOTP(user.totp_secret).provisioning_uri(name=username, issuer_name="dvc-hub")

@@ -324,6 +324,24 @@ def test_a_totp_code_works_once(db: Database, live: Live) -> None:
     assert first.status_code == 200 and again.status_code == 401
 
 
+def test_enabling_totp_ends_the_users_sessions_and_api_tokens(db: Database, live: Live) -> None:
+    # Given the admin signed in twice with the password alone: a browser session and an API token
+    with httpx.Client(base_url=live.url, timeout=10) as browser, httpx.Client(base_url=live.url, timeout=10) as api:
+        login(browser, "admin")
+        token = api.post("/api/v1/session", json={"username": "admin", "password": seed.PASSWORD}).json()["token"]
+        bearer = {"Authorization": f"Bearer {token}"}
+        assert browser.get("/users").status_code == 200
+        assert api.get("/api/v1/targets", headers=bearer).status_code == 200
+
+        # When a second factor is enabled for them
+        with db.session() as session:
+            set_totp(session, "admin", enable=True, actor="test")
+
+        # Then neither opens anything any more
+        assert browser.get("/users", follow_redirects=False).status_code in (302, 303, 401)
+        assert api.get("/api/v1/targets", headers=bearer).status_code == 401
+
+
 # --- 3. metrics, docs and headers ----------------------------------------------------------------------------------
 
 
