@@ -426,7 +426,7 @@ def test_error_responses_carry_the_security_headers_too(start_console: Serve, sq
         # When each kind of error is asked for, on a connection of its own (the server closes one after a 500 or 413)
         asked: list[tuple[str, str, dict[str, Any]]] = [
             ("POST", "/api/v1/session", {"json": {"username": "admin", "password": "x"}}),  # 500, the API
-            ("GET", "/", {"headers": {"Cookie": "dvc_session=a-session-token"}}),  # 500, a page
+            ("GET", "/", {"headers": {"Cookie": "__Host-dvc_session=a-session-token"}}),  # 500, a page
             ("POST", "/api/v1/session", {"content": b"x" * 2000}),  # 413, refused before the application
             ("GET", "/no-such-page", {}),  # 404
             ("DELETE", "/login", {}),  # 405
