@@ -83,6 +83,13 @@ class Settings(BaseSettings):
     )
     console_max_body_bytes: int = Field(default=1_000_000, ge=1024, description="larger request bodies get 413")
     console_api_docs: bool | None = Field(default=None, description="/api/docs: on in development, off in production")
+    console_header_timeout: float = Field(
+        default=10.0, gt=0, description="seconds a client has to send a request's headers; then it is cut"
+    )
+    console_keep_alive_timeout: float = Field(default=5.0, gt=0, description="an idle kept-alive connection closes")
+    console_max_connections: int = Field(
+        default=200, ge=1, description="open connections the console keeps; more are closed as they open"
+    )
     signin_free_failures: int = Field(default=3, ge=0, description="failed sign-ins before a key starts waiting")
     signin_user_lockout_after: int = Field(
         default=10, ge=1, description="failures that lock a username, when they come from several addresses"
