@@ -107,6 +107,9 @@ class Settings(BaseSettings):
     retention_metadata_days: int = Field(
         default=5 * 365, ge=1, description="attempt rows are moved to the archive and deleted after this"
     )
+    retention_audit_days: int = Field(
+        default=5 * 365, ge=1, description="audit entries (sign-ins, who did what) are deleted after this"
+    )
     archive_dir: Path = Field(default=PROJECT_ROOT / "var" / "archive", description="the attempts' archive files")
     log_chain_key_file: Path | None = Field(
         default=None,

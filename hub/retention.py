@@ -33,7 +33,7 @@ from foundation.settings import Settings
 from hub import logchain
 from hub.store import partitions
 from hub.store.db import Database
-from hub.store.models import Attempt, LogDay
+from hub.store.models import Attempt, AuditEntry, LogDay
 
 # A day is sealed only when no attempt can still be written for it: a message runs at most ten minutes and the
 # attempt writer is seconds late at most.
@@ -51,6 +51,7 @@ class Policy:
     redacted_days: int
     metadata_days: int
     archive_dir: Path
+    audit_days: int = field(default=5 * 365, kw_only=True)
     # each sealed day's signed head, one line a day; <archive_dir>/log-heads.jsonl when None
     anchor_file: Path | None = field(default=None, kw_only=True)
 
@@ -62,6 +63,7 @@ class Policy:
             settings.retention_metadata_days,
             settings.archive_dir,
             anchor_file=settings.log_anchor_file,
+            audit_days=settings.retention_audit_days,
         )
 
     @property
@@ -77,15 +79,18 @@ class Report:
     archived: list[date] = field(default_factory=list)
     months_created: list[date] = field(default_factory=list)  # partitions created ahead (PostgreSQL)
     months_dropped: list[date] = field(default_factory=list)  # archived months whose partition was dropped
+    audit_deleted: int = 0  # audit entries past their horizon
 
     def __str__(self) -> str:
         return (
             f"niêm phong {len(self.sealed)} ngày, xoá dữ liệu cá nhân {len(self.personal_purged)} ngày, "
             f"xoá bản che {len(self.redacted_purged)} ngày, lưu trữ {len(self.archived)} ngày, "
-            f"tạo {len(self.months_created)} và xoá {len(self.months_dropped)} phân vùng tháng "
+            f"tạo {len(self.months_created)} và xoá {len(self.months_dropped)} phân vùng tháng, "
+            f"xoá {self.audit_deleted} mục nhật ký thao tác "
             f"(sealed {len(self.sealed)}, personal payloads purged {len(self.personal_purged)}, "
             f"redacted payloads purged {len(self.redacted_purged)}, archived {len(self.archived)} days, "
-            f"month partitions created {len(self.months_created)}, dropped {len(self.months_dropped)})"
+            f"month partitions created {len(self.months_created)}, dropped {len(self.months_dropped)}, "
+            f"audit entries deleted {self.audit_deleted})"
         )
 
 
@@ -109,6 +114,9 @@ def run(db: Database, policy: Policy, *, now: datetime | None = None) -> Report:
         report.archived.append(sealed.day)
     if partitioned:
         report.months_dropped = drop_archived_months(db, before=horizon)
+    with db.session() as session:  # refused sign-ins included: a flood of them must not grow the table for ever
+        gone = session.execute(delete(AuditEntry).where(AuditEntry.at < now - timedelta(days=policy.audit_days)))
+        report.audit_deleted = int(gone.rowcount)  # type: ignore[attr-defined]
     return report
 
 

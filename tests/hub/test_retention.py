@@ -18,7 +18,7 @@ from foundation.clock import VN_TZ
 from foundation.settings import get_settings
 from hub import logchain, retention
 from hub.store.db import Database
-from hub.store.models import Attempt, LogDay, Message
+from hub.store.models import Attempt, AuditEntry, LogDay, Message
 from migrations import upgrade
 from tests.hub.factories import write_attempts
 
@@ -182,3 +182,18 @@ def test_an_unfinished_day_is_not_sealed_and_traffic_is_not_held(store: Database
     report = retention.run(store, _policy(tmp_path), now=last_end + timedelta(minutes=30))
     assert DAYS[-1] not in report.sealed and report.sealed == DAYS[:-1]
     assert logchain.verify(store, DAYS[-1]).mismatch is not None
+
+
+def test_the_audit_log_is_kept_only_as_long_as_the_policy_says(store: Database, tmp_path: Path) -> None:
+    # Given refused sign-ins of long ago and of yesterday
+    with store.session() as session:
+        for days_ago in (400, 40, 1):
+            at = NOW.astimezone(UTC) - timedelta(days=days_ago)
+            session.add(AuditEntry(at=at, username="x", action="login.failed", subject="x", details={"count": 300}))
+    # When the daily job runs with a 30-day horizon for the audit
+    policy = retention.Policy(7, 8, 9, tmp_path / "archive", audit_days=30)
+    report = retention.run(store, policy, now=NOW.astimezone(UTC))
+    # Then only the entries within it are left
+    with store.session() as session:
+        left = sorted(session.scalars(select(AuditEntry.at)))
+    assert report.audit_deleted == 2 and len(left) == 1
