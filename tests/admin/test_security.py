@@ -215,14 +215,14 @@ def test_masking_keeps_dossier_codes_dates_and_error_codes() -> None:
 
 
 def _failures(db: Database, username: str) -> list[str]:
+    """The refused sign-ins of ``username`` the audit records, one per attempt (its rows carry a count each)."""
     with db.session() as session:
-        return list(
-            session.scalars(
-                select(AuditEntry.action)
-                .where(AuditEntry.subject == username, AuditEntry.action.in_(["login.failed", "login.throttled"]))
-                .order_by(AuditEntry.id)
-            )
+        rows = session.execute(
+            select(AuditEntry.action, AuditEntry.details)
+            .where(AuditEntry.subject == username, AuditEntry.action.in_(["login.failed", "login.throttled"]))
+            .order_by(AuditEntry.id)
         )
+        return [action for action, details in rows for _ in range(int((details or {}).get("count", 1)))]
 
 
 def test_thirty_wrong_passwords_lock_the_address_not_the_user_until_an_admin_lifts_it(db: Database, live: Live) -> None:
