@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from console import actions, queries
 from console.auth import CurrentUser, Role, SignInRefused, UserError, blocked_keys, close_session, lift_block, sign_in
-from console.deps import SESSION_COOKIE, CsrfChecked, api_user, bearer_token, client_of, console, db_session
+from console.deps import CsrfChecked, api_user, bearer_token, client_of, console, db_session, session_token
 from console.models import Incident
 from console.queries import BoundedDatetime, JobFilter
 from console.reports import PeriodQuery, late_now
@@ -227,7 +227,7 @@ def create_session(request: Request, body: Credentials) -> SessionToken:
 def end_session(request: Request, user: Viewer) -> Response:
     """Sign out: the token stops working at once."""
     with console(request).db.session() as session:
-        close_session(session, bearer_token(request) or request.cookies.get(SESSION_COOKIE))
+        close_session(session, bearer_token(request) or session_token(request))
     return Response(status_code=204)
 
 

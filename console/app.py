@@ -23,7 +23,7 @@ from console import api, i18n, metrics, pages
 from console import reports as report_views
 from console.actions import ActionError
 from console.auth import CurrentUser, UserError
-from console.deps import CSRF_COOKIE, Console, LoginRequired, api_user
+from console.deps import Console, LoginRequired, api_user, csrf_token
 from console.hardening import BodyLimit, SecurityHeaders, security_headers
 from console.rendering import render, templates
 from foundation.errors import HubError
@@ -55,12 +55,14 @@ def create_app(console_: Console) -> FastAPI:
     @app.middleware("http")
     async def csrf_cookie(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
         # Every visitor gets a CSRF cookie before their first form; forms echo it back (double submit).
-        existing = request.cookies.get(CSRF_COOKIE)
-        request.state.csrf = existing or secrets.token_urlsafe(24)
+        # Once signed in, the token is bound to the session instead (console.deps.csrf_token).
+        existing = request.cookies.get(console_.csrf_cookie)
+        fresh = None if existing else secrets.token_urlsafe(24)
+        request.state.csrf = csrf_token(request) or fresh
         response = await call_next(request)
-        if not existing:
+        if fresh is not None:
             response.set_cookie(
-                CSRF_COOKIE, request.state.csrf, httponly=True, samesite="strict", secure=console_.secure_cookies
+                console_.csrf_cookie, fresh, httponly=True, samesite="strict", secure=console_.secure_cookies
             )
         return response
 

@@ -193,7 +193,16 @@ def set_totp(session: Session, username: str, *, enable: bool, actor: str | None
         raise UserError(f"Không có người dùng {username!r} (no such user)")
     user.totp_secret = pyotp.random_base32() if enable else None
     user.totp_last_step = None
-    audit(session, actor, AuditAction.USER_TOTP if enable else AuditAction.USER_TOTP_OFF, username, None)
+    ended = 0
+    if enable:  # a session or API token opened with the password alone must not outlive the second factor
+        ended = session.execute(delete(AdminSession).where(AdminSession.user_id == user.id)).rowcount  # type: ignore[attr-defined]
+    audit(
+        session,
+        actor,
+        AuditAction.USER_TOTP if enable else AuditAction.USER_TOTP_OFF,
+        username,
+        {"sessions_ended": ended} if enable else None,
+    )
     if user.totp_secret is None:
         return None
     uri: str = pyotp.TOTP(user.totp_secret).provisioning_uri(name=username, issuer_name="dvc-hub")
@@ -364,14 +373,34 @@ def sign_in(
                 session.execute(delete(SignInThrottle).where(keys.where(client=False)))
                 return SignedIn(open_session(session, user, client=client), user.username, Role(user.role))
     with db.session() as session:
-        if waiting is None:
-            audit(session, username, AuditAction.LOGIN_FAILED, username, None, client=client)
-        else:
-            audit(
-                session, username, AuditAction.LOGIN_THROTTLED, username, {"until": waiting.isoformat()}, client=client
-            )
+        # Counting comes first: its UPSERTs write at once (parallel attempts queue instead of failing) and hold the
+        # pair's row, so the audit row below is read and raised by one attempt at a time.
         until = _count_failure(session, keys, now, policy)
+        _audit_refusal(session, username, client, now, waiting)
     raise SignInRefused(until - now if until is not None else None)
+
+
+def _audit_refusal(
+    session: Session, username: str, client: str | None, now: datetime, waiting: datetime | None
+) -> None:
+    """Audit a refused sign-in as one row per typed name, client address and minute, with a count: a flood of
+    guesses is recorded whole without writing a row each."""
+    action = AuditAction.LOGIN_FAILED if waiting is None else AuditAction.LOGIN_THROTTLED
+    same_client = AuditEntry.client == client if client is not None else AuditEntry.client.is_(None)
+    minute = now.replace(second=0, microsecond=0)
+    row = session.scalars(
+        select(AuditEntry)
+        .where(AuditEntry.action == action, AuditEntry.subject == username, same_client, AuditEntry.at >= minute)
+        .order_by(AuditEntry.id.desc())
+        .limit(1)
+    ).first()
+    details: dict[str, Any] = {"count": 1 + (int((row.details or {}).get("count", 1)) if row is not None else 0)}
+    if waiting is not None:
+        details["until"] = waiting.isoformat()
+    if row is None:
+        audit(session, username, action, username, details, client=client)
+    else:
+        row.details = details
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,6 +8,7 @@ token, which a browser never attaches on its own, so it needs no CSRF token.
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -25,6 +26,7 @@ SESSION_COOKIE = "dvc_session"
 CSRF_COOKIE = "dvc_csrf"
 CSRF_FIELD = "csrf"
 CSRF_HEADER = "x-csrf-token"
+HOST_PREFIX = "__Host-"
 
 
 @dataclass(slots=True)
@@ -44,6 +46,16 @@ class Console:
     @property
     def secure_cookies(self) -> bool:
         return self.production
+
+    # In production the cookies carry the __Host- prefix: a browser keeps such a cookie only if it is Secure, set by
+    # the host itself and for the whole path, so no sibling subdomain can plant or overwrite one.
+    @property
+    def session_cookie(self) -> str:
+        return HOST_PREFIX + SESSION_COOKIE if self.production else SESSION_COOKIE
+
+    @property
+    def csrf_cookie(self) -> str:
+        return HOST_PREFIX + CSRF_COOKIE if self.production else CSRF_COOKIE
 
     @property
     def serves_api_docs(self) -> bool:
@@ -81,7 +93,7 @@ def current_user(request: Request) -> CurrentUser | None:
     """The signed-in user, looked up once per request."""
     user = getattr(request.state, "user", _UNKNOWN)
     if user is _UNKNOWN:
-        token = bearer_token(request) or request.cookies.get(SESSION_COOKIE)
+        token = bearer_token(request) or session_token(request)
         with console(request).db.session() as session:
             user = session_user(session, token)
         request.state.user = user
@@ -120,11 +132,26 @@ def api_user(role: Role = Role.VIEWER) -> Callable[[Request], CurrentUser]:
     return dependency
 
 
+def session_token(request: Request) -> str | None:
+    """The session cookie's token, under the name this console gives it."""
+    return request.cookies.get(console(request).session_cookie)
+
+
+def csrf_token(request: Request) -> str | None:
+    """The CSRF token a form must carry: with a session, an HMAC of the session's token (no other site can read
+    it, and a planted CSRF cookie does not change it); before sign-in, the double-submit cookie's value."""
+    session = session_token(request)
+    if session:
+        return hmac.new(session.encode(), b"dvc-hub csrf", hashlib.sha256).hexdigest()
+    return request.cookies.get(console(request).csrf_cookie)
+
+
 async def csrf_protect(request: Request) -> None:
-    """Refuse a state-changing request whose CSRF token does not match the cookie (bearer clients excepted)."""
+    """Refuse a state-changing request whose CSRF token is not the session's (or, before sign-in, the cookie's);
+    bearer clients excepted."""
     if bearer_token(request) is not None:
         return
-    cookie = request.cookies.get(CSRF_COOKIE, "")
+    cookie = csrf_token(request) or ""
     sent = request.headers.get(CSRF_HEADER, "")
     if not sent and request.headers.get("content-type", "").startswith(
         ("application/x-www-form-urlencoded", "multipart/form-data")

@@ -1,15 +1,21 @@
 """What every console response carries and what every request may not exceed: security headers (CSP without inline
 script, no-store, HSTS in production) on every answer, errors included, a request body size limit that refuses before
 reading, and the server's
-configuration (proxy headers believed only from configured proxies, uvicorn's logs through the structured handler).
+configuration (proxy headers believed only from configured proxies, uvicorn's logs through the structured handler,
+timeouts and a connection limit against slow clients).
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
+from typing import Any
 
 import uvicorn
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from uvicorn.protocols.http.h11_impl import H11Protocol
+
+from foundation.settings import Settings, get_settings
 
 # Everything from this origin only: no inline script or style, no plugins, no framing, forms post only here.
 CSP = (
@@ -129,12 +135,83 @@ async def _too_large(send: Send, limit: int) -> None:
     await send({"type": "http.response.body", "body": body})
 
 
-def server_config(app: ASGIApp, *, host: str, port: int, trusted_proxies: Sequence[str] = ()) -> uvicorn.Config:
+class ConsoleConfig(uvicorn.Config):
+    """uvicorn's configuration plus what :class:`GuardedH11Protocol` enforces."""
+
+    def __init__(self, app: ASGIApp, *, header_timeout: float, max_connections: int, **kwargs: Any) -> None:
+        super().__init__(app, **kwargs)
+        self.header_timeout = header_timeout
+        self.max_connections = max_connections
+
+
+class GuardedH11Protocol(H11Protocol):
+    """uvicorn's HTTP/1.1 protocol with what it lacks against slow clients: a request's headers must arrive within
+    ``header_timeout`` of the connection opening or the previous answer ending (uvicorn times only an idle keep-alive,
+    so a client sending a header line every few seconds held its connection for good), and connections beyond
+    ``max_connections`` are closed as they open (``limit_concurrency`` only answers 503 once a request is complete)."""
+
+    def __init__(self, config: uvicorn.Config, *args: Any, **kwargs: Any) -> None:
+        super().__init__(config, *args, **kwargs)
+        assert isinstance(config, ConsoleConfig)  # server_config builds it
+        self.header_timeout = config.header_timeout
+        self.max_connections = config.max_connections
+        self._header_timer: asyncio.TimerHandle | None = None
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        super().connection_made(transport)
+        if len(self.connections) > self.max_connections:
+            transport.close()
+            return
+        self._arm()
+
+    def handle_events(self) -> None:
+        cycle = self.cycle
+        super().handle_events()
+        if self.cycle is not cycle:  # a request's headers are in: its handling is the application's business
+            self._disarm()
+
+    def on_response_complete(self) -> None:
+        super().on_response_complete()
+        if not self.transport.is_closing():
+            self._arm()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._disarm()
+        super().connection_lost(exc)
+
+    def _arm(self) -> None:
+        self._disarm()
+        self._header_timer = self.loop.call_later(self.header_timeout, self._cut)
+
+    def _disarm(self) -> None:
+        if self._header_timer is not None:
+            self._header_timer.cancel()
+            self._header_timer = None
+
+    def _cut(self) -> None:
+        self._header_timer = None
+        if not self.transport.is_closing():
+            self.transport.close()
+
+
+def server_config(
+    app: ASGIApp,
+    *,
+    host: str,
+    port: int,
+    trusted_proxies: Sequence[str] = (),
+    settings: Settings | None = None,
+) -> uvicorn.Config:
     """How uvicorn serves the console: X-Forwarded-For is believed only from ``trusted_proxies`` (uvicorn's default
-    trusts 127.0.0.1, which is any local process), and ``log_config=None`` leaves uvicorn's lines and tracebacks to the
-    root handler that :func:`foundation.logs.configure` set up (JSON lines in production)."""
-    return uvicorn.Config(
+    trusts 127.0.0.1, which is any local process), ``log_config=None`` leaves uvicorn's lines and tracebacks to the
+    root handler that :func:`foundation.logs.configure` set up (JSON lines in production), and slow or numerous
+    clients are cut (:class:`GuardedH11Protocol`, the ``console_*`` timeouts and limits of the settings)."""
+    settings = settings or get_settings()
+    return ConsoleConfig(
         app,
+        header_timeout=settings.console_header_timeout,
+        max_connections=settings.console_max_connections,
+        http=GuardedH11Protocol,
         host=host,
         port=port,
         log_level="warning",
@@ -143,4 +220,7 @@ def server_config(app: ASGIApp, *, host: str, port: int, trusted_proxies: Sequen
         proxy_headers=bool(trusted_proxies),
         forwarded_allow_ips=list(trusted_proxies) or None,
         server_header=False,
+        timeout_keep_alive=settings.console_keep_alive_timeout,
+        limit_concurrency=settings.console_max_connections,
+        h11_max_incomplete_event_size=16 * 1024,  # a request line and headers larger than this are a 400
     )

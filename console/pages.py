@@ -26,14 +26,13 @@ from console.auth import (
     sign_in,
 )
 from console.deps import (
-    CSRF_COOKIE,
-    SESSION_COOKIE,
     CsrfChecked,
     client_of,
     console,
     db_session,
     language_of,
     page_user,
+    session_token,
 )
 from console.models import Incident
 from console.rendering import render
@@ -92,18 +91,19 @@ def login(
             headers={"Retry-After": str(wait)} if wait else None,
         )
     response = RedirectResponse(_safe_next(next), status_code=303)
-    response.set_cookie(SESSION_COOKIE, signed.token, httponly=True, samesite="lax", secure=c.secure_cookies)
+    response.set_cookie(c.session_cookie, signed.token, httponly=True, samesite="lax", secure=c.secure_cookies)
     # A fresh CSRF token after sign-in, so a token planted before it is worthless.
-    response.delete_cookie(CSRF_COOKIE)
+    response.delete_cookie(c.csrf_cookie, secure=c.secure_cookies, httponly=True, samesite="strict")
     return response
 
 
 @router.post("/logout", dependencies=[CsrfChecked])
 def logout(request: Request) -> RedirectResponse:
     with console(request).db.session() as session:
-        close_session(session, request.cookies.get(SESSION_COOKIE))
+        close_session(session, session_token(request))
     response = RedirectResponse("/login", status_code=303)
-    response.delete_cookie(SESSION_COOKIE)
+    c = console(request)
+    response.delete_cookie(c.session_cookie, secure=c.secure_cookies, httponly=True)
     return response
 
 

@@ -10,6 +10,8 @@ dossier's own personal values wherever a remote echoed them.
 
 from __future__ import annotations
 
+import json
+import re
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
@@ -24,6 +26,7 @@ from console.models import Incident
 from foundation.clock import VN_TZ, utcnow
 from foundation.errors import RAISED_BEFORE_SENDING
 from foundation.redaction import REDACTED, mask_data, mask_text, personal_values, redact_model
+from foundation.text import AGENCY_ID_PATTERN
 from foundation.topology import Topology
 from hub.store.models import (
     Attempt,
@@ -39,6 +42,7 @@ from hub.store.models import (
 )
 from mappings.canonical import Dossier as CanonicalDossier
 
+_DOSSIER_CODE = re.compile(rf"{AGENCY_ID_PATTERN}-\d{{6}}-\d{{4}}")
 IN_FLIGHT = [s.value for s in MessageState if s.in_flight]
 WAITING = [MessageState.QUEUED.value, MessageState.RETRYING.value]
 PAGE_MAX = 200
@@ -191,8 +195,11 @@ def search(session: Session, flt: SearchFilter, *, personal: bool, now: datetime
     more = len(rows) > flt.limit
     rows = rows[: flt.limit]
     if not personal:
-        known = known_personal_values(session, {r.dossier_code for r in rows if r.dossier_code and r.error_message})
-        rows = [_masked_row(r, known.get(r.dossier_code or "", set())) for r in rows]
+        failed = [r for r in rows if r.error_message]
+        batches = _batch_codes(session, [r.id for r in failed])
+        wanted = {r.id: {r.dossier_code, *batches.get(r.id, ())} - {None} for r in failed}
+        known = known_personal_values(session, {code for codes in wanted.values() for code in codes if code})
+        rows = [_masked_row(r, set().union(*(known.get(c, set()) for c in wanted.get(r.id, ())))) for r in rows]
     since, until = flt.window(now)
     return SearchPage(rows=rows, next_before_id=rows[-1].id if more else None, since=since, until=until)
 
@@ -320,6 +327,20 @@ def known_personal_values(session: Session, codes: Iterable[str]) -> dict[str, s
     return {code: personal_values(data, CanonicalDossier) for code, data in rows}
 
 
+def _batch_codes(session: Session, message_ids: Iterable[int]) -> dict[int, set[str]]:
+    """The dossier codes each message's tries sent (a batch carries other dossiers): a remote's refusal of the batch
+    may name any of their applicants, so a viewer's copy masks them all."""
+    ids = sorted(set(message_ids))
+    found: dict[int, set[str]] = defaultdict(set)
+    if ids:
+        query = select(Attempt.message_id, Attempt.request_redacted).where(
+            Attempt.message_id.in_(ids), Attempt.request_redacted.is_not(None)
+        )
+        for message_id, request in session.execute(query):
+            found[message_id].update(_DOSSIER_CODE.findall(json.dumps(request, ensure_ascii=False)))
+    return found
+
+
 def _mask(text: str | None, hidden: set[str] | None) -> str | None:
     return mask_text(text, hidden) if text is not None and hidden is not None else text
 
@@ -356,10 +377,11 @@ def message_view(session: Session, message: Message, *, personal: bool, known: s
     row = MessageRow(*(getattr(message, c.key) for c in _ROW_COLUMNS))
     hidden: set[str] | None = None  # None: the user may read remote texts as they came
     if not personal:
-        if known is None:
-            code = message.dossier_code
-            known = known_personal_values(session, [code]).get(code, set()) if code else set()
-        hidden = known | _payload_values(message.payload)
+        codes = _batch_codes(session, [message.id]).get(message.id, set())
+        if known is None and message.dossier_code:
+            codes.add(message.dossier_code)
+        others = known_personal_values(session, codes)
+        hidden = set(known or ()).union(*others.values()) | _payload_values(message.payload)
         row = _masked_row(row, hidden)
 
     return MessageView(

@@ -24,6 +24,7 @@ from console.auth import CurrentUser, Role
 from console.deps import CsrfChecked, api_user, console, page_user
 from console.rendering import render
 from foundation.clock import vietnam_now
+from foundation.redaction import REDACTED
 from foundation.settings import get_settings
 from foundation.topology import Level, load
 from reports.apology import render as render_letter
@@ -67,6 +68,24 @@ def period_of_request(text: str | None, source: Reports, now: datetime) -> Perio
         raise HTTPException(status_code=422, detail=str(exc)) from exc
 
 
+def as_seen_by(user: CurrentUser, report: LateReport) -> LateReport:
+    """The register as ``user`` may read it: an apology's reason is free text an official typed, often naming the
+    applicant, so a viewer gets it masked (as the dossier's own pages mask it)."""
+    if user.sees_personal_data:
+        return report
+    rows = [
+        row.model_copy(
+            update={
+                "extensions": tuple(
+                    e.model_copy(update={"reason": REDACTED if e.reason else e.reason}) for e in row.extensions
+                )
+            }
+        )
+        for row in report.rows
+    ]
+    return report.model_copy(update={"rows": rows})
+
+
 def late_now(request: Request, period: str | None) -> LateReport:
     """The dashboard's late figure, computed live by the register (not read from the nightly scan's table, which
     is only as fresh as its last run), for the period asked for or the current one, with its "as of" stamp."""
@@ -86,7 +105,8 @@ def late_api(
 ) -> LateReport:
     """The late-dossier register for a period (same as ``dvc-hub report late --json``)."""
     source, now = reports_of(request), vietnam_now()
-    return source.late(period_of_request(period, source, now), now, LateFilter(unit, open, apologised, breaches))
+    report = source.late(period_of_request(period, source, now), now, LateFilter(unit, open, apologised, breaches))
+    return as_seen_by(user, report)
 
 
 @api.get("/indicators", response_model=IndicatorReport)
@@ -122,7 +142,7 @@ def late_page(
         {"yes": True, "no": False}.get(apology or ""),
         breaches,
     )
-    report = source.late(span, now, where)
+    report = as_seen_by(user, source.late(span, now, where))
     params = {"period": span.label, "unit": unit or "", "state": state or "", "apology": apology or ""}
     pages = max(1, -(-len(report.rows) // PAGE_SIZE))
     shown = min(page, pages)
@@ -228,7 +248,7 @@ def monthly_workbook(request: Request, user: PageViewer, month: PeriodQuery = No
         province=source.topology.name,
         period=span,
         indicators=source.indicators(span, now),
-        late=source.late(span, now),
+        late=as_seen_by(user, source.late(span, now)),
         now=now,
         scores=source.scores(span, now),
     )

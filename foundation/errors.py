@@ -67,6 +67,17 @@ ERROR_CLASSES: Final[Mapping[str, Action]] = MappingProxyType(
         "claimed_elsewhere": Action.RETRY,
         "lease_lost": Action.SKIP,
         "database_unavailable": Action.RETRY,
+        # hub.logchain: what `logs verify` names (reported, never a message's failure)
+        "log_tampered": Action.PARK,
+        "log_row_edited": Action.PARK,
+        "log_row_inserted": Action.PARK,
+        "log_rows_deleted": Action.PARK,
+        "log_rows_truncated": Action.PARK,
+        "log_seal_forged": Action.PARK,
+        "log_day_missing": Action.PARK,
+        "log_day_not_sealed": Action.PARK,
+        "log_archive_missing": Action.PARK,
+        "log_archive_cut": Action.PARK,
     }
 )
 

@@ -13,7 +13,10 @@ from __future__ import annotations
 
 import re
 import threading
+import unicodedata
 from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
 from functools import cache
 from typing import Any, Final
 
@@ -83,6 +86,23 @@ def redact_data(data: Any, *, personal: frozenset[str] | None = None) -> Any:
     return _redact(data, personal_keys() if personal is None else personal)
 
 
+def personal_strings(data: Any, *, personal: frozenset[str] | None = None) -> set[str]:
+    """The text values under personal keys anywhere in decoded JSON (every record of a batch's request): what
+    :func:`hiding` must hide from the lines logged about it."""
+    keys = personal_keys() if personal is None else personal
+    found: set[str] = set()
+    if isinstance(data, Mapping):
+        for key, value in data.items():
+            if key in keys:
+                found.update(_strings(value))
+            else:
+                found |= personal_strings(value, personal=keys)
+    elif isinstance(data, list | tuple):
+        for value in data:
+            found |= personal_strings(value, personal=keys)
+    return found
+
+
 def _redact(data: Any, personal: frozenset[str]) -> Any:
     if isinstance(data, Mapping):
         out: dict[str, Any] = {}
@@ -128,26 +148,122 @@ def scrub(text: str, secrets: Iterable[str]) -> str:
 
 # Credentials a remote may echo in its error text: an Authorization header's value, a bearer or basic token.
 _CREDENTIAL_TEXT: Final = re.compile(r"\b(Basic|Bearer|Digest)\s+[A-Za-z0-9+/=._~-]{4,}", re.IGNORECASE)
-_EMAIL: Final = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
-# Vietnamese phone numbers: 0 or +84/84 then 9 or 10 digits, optionally grouped by spaces, dots or dashes
-# ("0905 123 456", "+84.905.123.456"). A 12-digit CCCD starting with 0 may match here first: masked either way.
-_PHONE: Final = re.compile(r"(?<![\d+])(?:\+84|0084|84|0)(?:[ .-]?\d){8,10}(?!\d)")
-# Citizen ID numbers: 9 digits (CMND) or 12 digits (CCCD), standing alone.
-_ID_NUMBER: Final = re.compile(r"(?<!\d)(?:\d{12}|\d{9})(?!\d)")
+
+# The patterns below run on the *folded* text (:func:`_fold`: compatibility-decomposed, accents and case dropped,
+# đ as d), so a value rewritten in decomposed Unicode, in capitals or without its accents, or with a full-width ＠,
+# is the same text to them; what they find is masked in the text as it was written.
+# An e-mail address, its @ also written [at], (at) or {at}, its dots also [dot] or (dot), spaces around either.
+_AT: Final = r"\s*(?:@|[\[({]\s*at\s*[\])}])\s*"
+_DOT: Final = r"\s*(?:\.|[\[({]\s*dot\s*[\])}])\s*"
+_EMAIL: Final = re.compile(rf"[\w.+-]+{_AT}[\w-]+(?:{_DOT}[\w-]+)+")
+# A run of digits that may be grouped by spaces, dots, dashes or brackets, with a leading + or bracket
+# ("+84 (826) 268-534", "0905.123.456", "079 384 756 201"): a phone or ID number if its digits say so
+# (:func:`_is_personal_number`). Never inside a dossier code (``000.01.17.H47-050101-0001``): that is no one's.
+_NUMBER: Final = re.compile(r"(?<![\d+])[+(]*\d(?:[ .\-()+]{0,4}\d)*")
+_DOSSIER_CODE: Final = re.compile(r"h\d{2}-\d{6}-\d{4}")
+_DIGIT_GROUP: Final = re.compile(r"\d+")
 # Shorter known values (a two-letter given name) would mask ordinary words.
 _MIN_KNOWN = 4
+
+_scope: ContextVar[frozenset[str]] = ContextVar("personal_values_in_scope", default=frozenset())
+
+
+@contextmanager
+def hiding(values: Iterable[str]) -> Iterator[None]:
+    """Within the block, :func:`mask_text` also hides ``values`` (the personal values of every dossier being
+    handled, a batch's included), so a log line masks them whoever writes it."""
+    token = _scope.set(_scope.get() | frozenset(v for v in values if isinstance(v, str)))
+    try:
+        yield
+    finally:
+        _scope.reset(token)
+
+
+def _is_personal_number(digits: str) -> bool:
+    """A citizen ID (9-digit CMND, 12-digit CCCD) or a Vietnamese phone number (0, 84 or 0084 then 9-10 digits)."""
+    if len(digits) in (9, 12):
+        return True
+    if digits.startswith("0084"):
+        return len(digits) in (13, 14)
+    if digits.startswith("84"):
+        return len(digits) in (11, 12)
+    return digits.startswith("0") and len(digits) in (10, 11)
+
+
+@cache
+def _fold_char(char: str) -> str:
+    decomposed = unicodedata.normalize("NFKD", char.replace("đ", "d").replace("Đ", "D"))
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
+
+
+def _fold(text: str) -> tuple[str, list[int]]:
+    """``text`` folded for matching, and for each folded character the index of the character it came from."""
+    if text.isascii():
+        return text.lower(), list(range(len(text)))
+    parts: list[str] = []
+    origin: list[int] = []
+    for i, char in enumerate(text):
+        folded = _fold_char(char)
+        parts.append(folded)
+        origin.extend([i] * len(folded))
+    return "".join(parts), origin
+
+
+@cache
+def _known_pattern(value: str) -> str | None:
+    """A folded pattern for a known value, its words separated by any short run of spaces or punctuation."""
+    words = re.findall(r"\w+", _fold(unicodedata.normalize("NFC", value))[0])
+    if sum(len(w) for w in words) < _MIN_KNOWN:
+        return None
+    return r"(?<!\w)" + r"\W{0,3}".join(re.escape(w) for w in words) + r"(?!\w)"
+
+
+def _number_spans(match: re.Match[str]) -> Iterator[tuple[int, int]]:
+    """The parts of a digit run that are personal numbers: the whole run, or consecutive groups of it."""
+    groups = [
+        (g.start() + match.start(), g.end() + match.start(), g.group()) for g in _DIGIT_GROUP.finditer(match.group())
+    ]
+    i = 0
+    while i < len(groups):
+        for j in range(len(groups), i, -1):
+            if _is_personal_number("".join(g[2] for g in groups[i:j])):
+                start = match.start() if i == 0 else groups[i][0]
+                yield start, groups[j - 1][1]
+                i = j
+                break
+        else:
+            i += 1
 
 
 def mask_text(text: str, known: Iterable[str] = ()) -> str:
     """``text`` with credentials removed and whatever looks personal masked: ``known`` values (the record's own
-    personal values, matched case-insensitively), e-mail addresses, phone numbers and citizen ID numbers."""
-    text = _CREDENTIAL_TEXT.sub(lambda m: f"{m.group(1)} {REMOVED}", text)
-    values = sorted({v.strip() for v in known if v and len(v.strip()) >= _MIN_KNOWN}, key=len, reverse=True)
-    if values:
-        text = re.sub("|".join(re.escape(v) for v in values), REDACTED, text, flags=re.IGNORECASE)
-    for pattern in (_EMAIL, _PHONE, _ID_NUMBER):
-        text = pattern.sub(REDACTED, text)
-    return text
+    personal values, and any in scope of :func:`hiding`), e-mail addresses, phone numbers and citizen ID numbers,
+    each also when rewritten (decomposed Unicode, capitals, no accents, other grouping or spelling)."""
+    text = _CREDENTIAL_TEXT.sub(lambda m: f"{m.group(1)} {REMOVED}", unicodedata.normalize("NFC", text))
+    folded, origin = _fold(text)
+    spans: list[tuple[int, int]] = []
+    patterns = {p for v in (*known, *_scope.get()) if v and (p := _known_pattern(v.strip())) is not None}
+    if patterns:
+        known_re = re.compile("|".join(sorted(patterns, key=len, reverse=True)))
+        spans += [m.span() for m in known_re.finditer(folded)]
+    spans += [m.span() for m in _EMAIL.finditer(folded)]
+    codes = [m.span() for m in _DOSSIER_CODE.finditer(folded)]
+    for match in _NUMBER.finditer(folded):
+        spans.extend(s for s in _number_spans(match) if not any(s[0] < end and start < s[1] for start, end in codes))
+    if not spans:
+        return text
+    out: list[str] = []
+    cursor = 0
+    for start, end in sorted(spans):
+        first, last = origin[start], origin[end - 1] + 1
+        if last <= cursor:
+            continue
+        out.append(text[cursor : max(first, cursor)])
+        if first >= cursor:
+            out.append(REDACTED)
+        cursor = last
+    out.append(text[cursor:])
+    return "".join(out)
 
 
 def mask_data(data: Any, known: Iterable[str] = ()) -> Any:

@@ -83,6 +83,13 @@ class Settings(BaseSettings):
     )
     console_max_body_bytes: int = Field(default=1_000_000, ge=1024, description="larger request bodies get 413")
     console_api_docs: bool | None = Field(default=None, description="/api/docs: on in development, off in production")
+    console_header_timeout: float = Field(
+        default=10.0, gt=0, description="seconds a client has to send a request's headers; then it is cut"
+    )
+    console_keep_alive_timeout: float = Field(default=5.0, gt=0, description="an idle kept-alive connection closes")
+    console_max_connections: int = Field(
+        default=200, ge=1, description="open connections the console keeps; more are closed as they open"
+    )
     signin_free_failures: int = Field(default=3, ge=0, description="failed sign-ins before a key starts waiting")
     signin_user_lockout_after: int = Field(
         default=10, ge=1, description="failures that lock a username, when they come from several addresses"
@@ -100,7 +107,18 @@ class Settings(BaseSettings):
     retention_metadata_days: int = Field(
         default=5 * 365, ge=1, description="attempt rows are moved to the archive and deleted after this"
     )
+    retention_audit_days: int = Field(
+        default=5 * 365, ge=1, description="audit entries (sign-ins, who did what) are deleted after this"
+    )
     archive_dir: Path = Field(default=PROJECT_ROOT / "var" / "archive", description="the attempts' archive files")
+    log_chain_key_file: Path | None = Field(
+        default=None,
+        description="the integration log chain's HMAC key, kept outside the database (<secrets_dir>/log-chain-key "
+        "when unset; production refuses to seal without one)",
+    )
+    log_anchor_file: Path | None = Field(
+        default=None, description="each sealed day's signed head, one line a day; <archive_dir>/log-heads.jsonl"
+    )
 
     @property
     def effective_log_format(self) -> Literal["console", "json"]:

@@ -10,8 +10,9 @@ from rich.console import Console
 from sqlalchemy import select
 
 from foundation import dates
+from foundation.errors import ConfigurationError
 from foundation.settings import get_settings
-from hub import retention
+from hub import logchain, retention
 from hub.store.db import Database
 from hub.store.models import LogDay
 
@@ -26,33 +27,40 @@ def verify(
             "--day",
             parser=dates.day,
             metavar="dd/mm/yyyy",
-            help="Ngày cần kiểm (dd/mm/yyyy hoặc yyyy-mm-dd, giờ Việt Nam); mọi ngày đã niêm phong nếu bỏ trống.",
+            help="Chỉ kiểm những ngày này (dd/mm/yyyy hoặc yyyy-mm-dd, giờ Việt Nam); bỏ trống: mọi ngày từ ngày "
+            "niêm phong đầu tiên, mối nối giữa các ngày và tệp neo.",
         ),
     ] = None,
 ) -> None:
-    """Recompute each day's hash chain, print its head and the first row that does not match; exit 1 if any."""
-    db = Database(get_settings().database_url)
-    if day:
-        days = list(day)
-    else:
+    """Walk the signed chain day by day and name what was done to the log: a row edited, inserted or deleted, the
+    newest rows cut, a day or an archive missing or cut; exit 1 if anything is."""
+    settings = get_settings()
+    try:
+        key = logchain.chain_key(settings)
+    except ConfigurationError as exc:
+        errors.print(f"✗ {exc.message}", markup=False, highlight=False)
+        raise typer.Exit(1) from exc
+    db = Database(settings.database_url)
+    try:
         with db.session() as session:
-            days = list(session.scalars(select(LogDay.day).order_by(LogDay.day)))
-    failed = False
-    for one in days:
-        verdict = retention.verify_day(db, one)
-        if verdict.ok:
-            console.print(f"[green]✓ {one}[/green] {verdict.rows} bản ghi (rows), head {verdict.head}")
-            continue
-        failed = True
-        assert verdict.mismatch is not None  # not ok means a mismatch
-        where = f"attempt {verdict.mismatch.attempt_id}" if verdict.mismatch.attempt_id is not None else "the day"
-        errors.print(
-            f"✗ {one}: {where} — {verdict.mismatch.reason} (head {verdict.head}, computed {verdict.computed})",
-            markup=False,
-            highlight=False,
-        )
-    db.dispose()
-    if failed:
+            sealed = session.scalars(select(LogDay).order_by(LogDay.day))
+            heads: dict[date, tuple[int, str | None]] = {d.day: (d.rows, d.head) for d in sealed}
+        if day:
+            heads = {one: heads.get(one, (0, None)) for one in day}
+            found = [v.mismatch for one in day if (v := retention.verify_day(db, one, key=key)).mismatch]
+        else:
+            found = retention.verify_all(db, key=key, anchor=logchain.anchor_path(settings))
+    finally:
+        db.dispose()
+    bad = {error.day for error in found}
+    for one, (rows, head) in heads.items():
+        if one not in bad:
+            console.print(f"[green]✓ {one}[/green] {rows} bản ghi (rows), head {head}")
+    for error in found:
+        where = f"attempt {error.attempt_id}: " if error.attempt_id is not None else ""
+        errors.print(f"✗ {error.day} {error.name} ({error.error_class}): {where}{error.message}", markup=False,
+                     highlight=False)  # fmt: skip
+    if found:
         raise typer.Exit(1)
 
 

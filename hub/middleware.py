@@ -23,7 +23,7 @@ from dramatiq.middleware import Middleware
 
 from foundation import logs
 from foundation.clock import utcnow
-from foundation.redaction import mask_text
+from foundation.redaction import hiding, mask_text, personal_strings
 from hub import attempts, claims, context
 from hub.errors import ClaimedElsewhere
 from hub.policy import RetryPolicy
@@ -175,22 +175,24 @@ class IntegrationLog(Middleware):
         }
         if decision.finished:
             values["finished_at"] = utcnow()
-        if decision.gave_up:
-            log.warning(
-                "message_gave_up",
-                attempts=record.number,
-                error_class=decision.error_class,
-                error=mask_text(decision.error_message),
-            )
-        elif decision.state is MessageState.PARKED:
-            log.warning(
-                "message_parked",
-                error_class=decision.error_class,
-                error=mask_text(decision.error_message),
-                remote_message=mask_text(decision.remote_message) if decision.remote_message else None,
-            )
-        if decision.unexpected:
-            log.error("message_failed_unexpectedly", exc_info=exc)
+        # the tries' records are in scope: a batch's refusal may name any of their applicants, not only this one's
+        with hiding(personal_strings(record.request)):
+            if decision.gave_up:
+                log.warning(
+                    "message_gave_up",
+                    attempts=record.number,
+                    error_class=decision.error_class,
+                    error=mask_text(decision.error_message),
+                )
+            elif decision.state is MessageState.PARKED:
+                log.warning(
+                    "message_parked",
+                    error_class=decision.error_class,
+                    error=mask_text(decision.error_message),
+                    remote_message=mask_text(decision.remote_message) if decision.remote_message else None,
+                )
+            if decision.unexpected:
+                log.error("message_failed_unexpectedly", exc_info=exc)
         try:
             if decision.state is MessageState.RETRYING:
                 assert decision.delay_ms is not None  # a retry always has its delay

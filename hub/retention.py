@@ -33,7 +33,7 @@ from foundation.settings import Settings
 from hub import logchain
 from hub.store import partitions
 from hub.store.db import Database
-from hub.store.models import Attempt, LogDay
+from hub.store.models import Attempt, AuditEntry, LogDay
 
 # A day is sealed only when no attempt can still be written for it: a message runs at most ten minutes and the
 # attempt writer is seconds late at most.
@@ -51,6 +51,9 @@ class Policy:
     redacted_days: int
     metadata_days: int
     archive_dir: Path
+    audit_days: int = field(default=5 * 365, kw_only=True)
+    # each sealed day's signed head, one line a day; <archive_dir>/log-heads.jsonl when None
+    anchor_file: Path | None = field(default=None, kw_only=True)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Policy:
@@ -59,7 +62,13 @@ class Policy:
             settings.retention_redacted_days,
             settings.retention_metadata_days,
             settings.archive_dir,
+            anchor_file=settings.log_anchor_file,
+            audit_days=settings.retention_audit_days,
         )
+
+    @property
+    def anchor(self) -> Path:
+        return self.anchor_file or self.archive_dir / logchain.ANCHOR_FILE
 
 
 @dataclass
@@ -70,27 +79,31 @@ class Report:
     archived: list[date] = field(default_factory=list)
     months_created: list[date] = field(default_factory=list)  # partitions created ahead (PostgreSQL)
     months_dropped: list[date] = field(default_factory=list)  # archived months whose partition was dropped
+    audit_deleted: int = 0  # audit entries past their horizon
 
     def __str__(self) -> str:
         return (
             f"niêm phong {len(self.sealed)} ngày, xoá dữ liệu cá nhân {len(self.personal_purged)} ngày, "
             f"xoá bản che {len(self.redacted_purged)} ngày, lưu trữ {len(self.archived)} ngày, "
-            f"tạo {len(self.months_created)} và xoá {len(self.months_dropped)} phân vùng tháng "
+            f"tạo {len(self.months_created)} và xoá {len(self.months_dropped)} phân vùng tháng, "
+            f"xoá {self.audit_deleted} mục nhật ký thao tác "
             f"(sealed {len(self.sealed)}, personal payloads purged {len(self.personal_purged)}, "
             f"redacted payloads purged {len(self.redacted_purged)}, archived {len(self.archived)} days, "
-            f"month partitions created {len(self.months_created)}, dropped {len(self.months_dropped)})"
+            f"month partitions created {len(self.months_created)}, dropped {len(self.months_dropped)}, "
+            f"audit entries deleted {self.audit_deleted})"
         )
 
 
 def run(db: Database, policy: Policy, *, now: datetime | None = None) -> Report:
     """Seal, purge and archive what is due at ``now``; safe to run again (each step skips days already done)."""
     now = now or utcnow()
+    key = logchain.chain_key()  # before anything: without a key in production nothing is sealed, and the job says so
     report = Report()
     partitioned = _partitioned(db)
     if partitioned:
         report.months_created = create_months_ahead(db, now)
     for day in _unsealed_days(db, before=now - SEAL_GRACE):
-        if logchain.seal(db, day) is not None:
+        if logchain.seal(db, day, key=key, anchor=policy.anchor) is not None:
             report.sealed.append(day)
     today = logchain.day_of(now)
     report.personal_purged = _purge(db, today - timedelta(days=policy.personal_days), logchain.PERSONAL, now)
@@ -101,6 +114,9 @@ def run(db: Database, policy: Policy, *, now: datetime | None = None) -> Report:
         report.archived.append(sealed.day)
     if partitioned:
         report.months_dropped = drop_archived_months(db, before=horizon)
+    with db.session() as session:  # refused sign-ins included: a flood of them must not grow the table for ever
+        gone = session.execute(delete(AuditEntry).where(AuditEntry.at < now - timedelta(days=policy.audit_days)))
+        report.audit_deleted = int(gone.rowcount)  # type: ignore[attr-defined]
     return report
 
 
@@ -240,22 +256,51 @@ def archive_day(db: Database, sealed: LogDay, archive_dir: Path, now: datetime) 
     return path
 
 
-def verify_day(db: Database, day: date) -> logchain.DayVerdict:
-    """Verify a day wherever it is now: in the database, or in its archive file (whose checksum is checked first)."""
+def verify_day(db: Database, day: date, *, key: bytes | None = None) -> logchain.DayVerdict:
+    """Verify a day wherever it is now: in the database, or in its archive file. Whatever is wrong comes back as a
+    named error in the verdict (:mod:`hub.logchain`), never raised."""
+    key = logchain.chain_key() if key is None else key
     with db.session() as session:
         sealed = session.get(LogDay, day)
     if sealed is None or sealed.archive_file is None:
-        return logchain.verify(db, day)
+        return logchain.verify(db, day, key=key)
     path = Path(sealed.archive_file)
-    manifest = json.loads((path.parent / MANIFEST).read_text(encoding="utf-8"))["days"][day.isoformat()]
-    if hashlib.sha256(path.read_bytes()).hexdigest() != manifest["sha256"]:
-        mismatch = logchain.Mismatch(None, f"archive {path.name} changed / tệp lưu trữ bị sửa")
-        return logchain.DayVerdict(day, sealed.rows, sealed.head, "", mismatch)
-    with gzip.open(path, "rt", encoding="utf-8") as lines:
-        rows = [_restore_row(json.loads(line)) for line in lines]
-    return logchain.verify_rows(
+    try:
+        manifest = json.loads((path.parent / MANIFEST).read_text(encoding="utf-8"))["days"][day.isoformat()]
+        content = path.read_bytes()
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        missing = logchain.ArchiveMissing(f"{path.name} hoặc {MANIFEST}: {type(exc).__name__}", day=day)
+        return logchain.DayVerdict(day, 0, sealed.head, "", missing)
+    try:
+        with gzip.open(path, "rt", encoding="utf-8") as lines:
+            rows = [_restore_row(json.loads(line)) for line in lines]
+    except (OSError, EOFError, ValueError, KeyError, TypeError) as exc:
+        cut = logchain.ArchiveCut(f"{path.name} không đọc hết được ({type(exc).__name__})", day=day)
+        return logchain.DayVerdict(day, 0, sealed.head, "", cut)
+    verdict = logchain.verify_rows(
         rows,
         sealed,
+        key=key,
         personal_purged=sealed.personal_purged_at is not None,
         redacted_purged=sealed.redacted_purged_at is not None,
+        archived=True,
     )
+    if verdict.ok and hashlib.sha256(content).hexdigest() != manifest.get("sha256"):
+        changed = logchain.ArchiveCut(f"{path.name} không phải tệp đã lưu (not the file archived)", day=day)
+        return logchain.DayVerdict(day, verdict.rows, sealed.head, verdict.computed, changed)
+    return verdict
+
+
+def verify_all(db: Database, *, key: bytes | None = None, anchor: Path | None = None) -> list[logchain.LogTampered]:
+    """Walk every sealed day from the first: each day's rows (or archive) against its signed seal, each seal's link
+    to the day before, and every day the anchor file lists. Returns what was found, in day order."""
+    key = logchain.chain_key() if key is None else key
+    with db.session() as session:
+        sealed = list(session.scalars(select(LogDay).order_by(LogDay.day)))
+    found = list(logchain.links(sealed))
+    for day in sealed:
+        verdict = verify_day(db, day.day, key=key)
+        if verdict.mismatch is not None:
+            found.append(verdict.mismatch)
+    found += logchain.anchored(logchain.anchor_path() if anchor is None else anchor, {d.day: d for d in sealed})
+    return sorted(found, key=lambda error: error.day)

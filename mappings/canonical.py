@@ -58,6 +58,9 @@ Name = Annotated[
     Field(union_mode="left_to_right"),
 ]
 PersonalText = Annotated[Name, PERSONAL]
+# Free text an official or the applicant typed (a note, a file's name, what a supplement asks for, why an apology):
+# it names people often enough that a viewer never reads it; operators do.
+FreeText = Annotated[Text, PERSONAL]
 # Naive datetimes are refused: a mapping must say which timezone a source meant (see mappings.normalize). The bounds
 # are pydantic's own constraints (no Python validator per field) and run before the conversion, so a date at the
 # calendar's edge (0001-01-01, 9999-12-31) is refused as a validation problem and never overflows later.
@@ -146,7 +149,7 @@ class SubmittedFile(_Record):
     (or a profile's ``{const: ...}``)."""
 
     file_id: Text  # TepDinhKemId
-    name: Name  # TenTepDinhKem
+    name: PersonalText  # TenTepDinhKem
     component_code: Text | None = None  # MaThanhPhanHoSo
     url: Text | None = None  # DuongDanTaiTepTin
     deleted: bool = False  # IsDeleted
@@ -178,13 +181,13 @@ class SupplementRound(_Record):
 
     round_id: Text  # HoSoBoSungId
     requested_by: Name | None = None  # NguoiYeuCauBoSung
-    content: Text | None = None  # NoiDungBoSung
+    content: FreeText | None = None  # NoiDungBoSung, an apology's reason too
     requested_at: VnDatetime | None = None  # NgayBoSung
     received_by: Name | None = None  # NguoiTiepNhanBoSung
-    receipt_info: Text | None = None  # ThongTinTiepNhan
+    receipt_info: FreeText | None = None  # ThongTinTiepNhan
     received_at: VnDatetime | None = None  # NgayTiepNhanBoSung
     status: Text | None = None  # TrangThaiBoSung
-    papers: tuple[Name, ...] = ()  # DanhSachGiayToBoSung
+    papers: tuple[PersonalText, ...] = ()  # DanhSachGiayToBoSung
     fees: tuple[Fee, ...] = ()  # DanhSachLePhiBoSung
     previous_appointment: VnDatetime | None = None  # NgayHenTraTruoc
     new_appointment: VnDatetime | None = None  # NgayHenTraMoi
@@ -259,10 +262,10 @@ class Dossier(_Record):
     finished_at: VnDatetime | None = None  # NgayKetThucXuLy
     returned_at: VnDatetime | None = None  # NgayTra
     refused_at: VnDatetime | None = None  # NgayTuChoi
-    return_info: Text | None = None  # ThongTinTra
+    return_info: FreeText | None = None  # ThongTinTra
     return_method: ReturnMethod | None = None  # HinhThuc
     processing_unit_name: Name | None = None  # DonViXuLy
-    note: Text | None = None  # GhiChu
+    note: FreeText | None = None  # GhiChu
     submission_place: Text | None = None  # NoiNopHoSo
     paid_online: bool | None = None  # DuocThanhToanTrucTuyen
     files: tuple[SubmittedFile, ...] = ()

@@ -202,6 +202,7 @@ class Attempt(Base):
     personal_digest: Mapped[str | None] = mapped_column(String(64))  # of request and response, kept after purge
     redacted_digest: Mapped[str | None] = mapped_column(String(64))  # of the redacted views, likewise
     chain_hash: Mapped[str | None] = mapped_column(String(64))  # covers the previous row's hash and this row
+    row_mac: Mapped[str | None] = mapped_column(String(64))  # covers this row alone: an edit, not a deletion
 
     __table_args__ = (
         Index("ix_attempts_message", "message_id", "number"),
@@ -218,6 +219,7 @@ class LogDay(Base):
     rows: Mapped[int] = mapped_column(Integer)
     previous_head: Mapped[str] = mapped_column(String(64))  # the head of the day sealed before, or the genesis
     head: Mapped[str] = mapped_column(String(64))
+    seal_mac: Mapped[str | None] = mapped_column(String(64))  # the key's MAC of day, rows, previous head and head
     sealed_at: Mapped[datetime]
     personal_purged_at: Mapped[datetime | None]
     redacted_purged_at: Mapped[datetime | None]

@@ -45,6 +45,13 @@ PERSONAL = frozenset(
         "DinhDanhCHS",
         "SoDinhDanh",
         "TrichYeuHoSo",
+        # free text: the note, file names, supplement texts (an apology's reason), how the result was returned
+        "GhiChu",
+        "TenTepDinhKem",
+        "NoiDungBoSung",
+        "ThongTinTiepNhan",
+        "DanhSachGiayToBoSung",
+        "ThongTinTra",
     }
 )
 # The portal's error codes (simulators/contracts/README.md): 11 = session invalid or expired, 99 = system error

@@ -25,7 +25,25 @@ from systems.vendor import VendorOptions
 
 # The applicant's fields in the default contract (ChuHoSo is the applicant as a whole).
 PERSONAL = frozenset(
-    {"ChuHoSo", "HoTen", "SoGiayTo", "Email", "Fax", "SoDienThoai", "DiaChi", "ThongTinKhac", "SoDinhDanh", "TrichYeu"}
+    {
+        "ChuHoSo",
+        "HoTen",
+        "SoGiayTo",
+        "Email",
+        "Fax",
+        "SoDienThoai",
+        "DiaChi",
+        "ThongTinKhac",
+        "SoDinhDanh",
+        "TrichYeu",
+        # free text: the note, a file (its name), what a supplement or a step says (an apology's reason), the papers
+        # asked for
+        "GhiChu",
+        "TepDinhKem",
+        "NoiDung",
+        "GiayTo",
+        "ThongTinTiepNhan",
+    }
 )
 
 

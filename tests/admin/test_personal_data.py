@@ -46,7 +46,16 @@ APPLICANT = {
     "DiaChi": "Tổ 9, thôn Zênh Xá, xã Tam Quang",
 }
 SUMMARY = f"Đăng ký khai sinh cho con của {APPLICANT['HoTen']}"
-NOT_CARRIED = {"applicant.fax"}  # the one-stop-shop's default contract has no fax; nothing to leak
+# Free text, which names people as often as not (issue 27): the note, a file's name, what a supplement says.
+FREE_TEXT = {
+    "GhiChu": "Bà Zênh Phúc gọi lại số máy bàn",
+    "file": "Giấy khai sinh Zênh Phúc bản chụp.pdf",
+    "NoiDung": "Xin lỗi bà Zênh Phúc vì thiếu xác minh",
+    "ThongTinTiepNhan": "Bà Zênh Phúc nộp tại quầy 3",
+    "GiayTo": "Bản sao sổ hộ khẩu Zênh Xá",
+}
+# The one-stop-shop's default contract has no fax and no return information; nothing to leak
+NOT_CARRIED = {"applicant.fax", "return_info"}
 
 
 def _personal_paths(model: type[BaseModel], prefix: str = "") -> set[str]:
@@ -67,8 +76,10 @@ def _types(annotation: Any) -> Iterator[Any]:
 
 def _value(data: Any, path: str) -> Any:
     for part in path.split("."):
+        if isinstance(data, list):  # a list of records (files, supplements): the first one's
+            data = data[0] if data else None
         data = data.get(part) if isinstance(data, dict) else None
-    return data
+    return data[0] if isinstance(data, list) and data else data
 
 
 @pytest.fixture
@@ -80,6 +91,10 @@ def pipeline_log(db: Database) -> dict[str, str]:
         rec = record(CODE, version=2, status=9, processing_unit=DISTRICT)
         rec["ChuHoSo"] = {**rec["ChuHoSo"], **APPLICANT}
         rec["TrichYeu"] = SUMMARY  # summaries name the applicant, as real ones do
+        rec["GhiChu"] = FREE_TEXT["GhiChu"]
+        rec["DanhSachTepDinhKem"] = {"TepDinhKem": [{"Id": "F1", "Ten": FREE_TEXT["file"]}]}
+        supplement = {"Id": "B1", "NoiDung": FREE_TEXT["NoiDung"], "ThongTinTiepNhan": FREE_TEXT["ThongTinTiepNhan"]}
+        rec["DanhSachBoSung"] = {"BoSung": [{**supplement, "GiayTo": [FREE_TEXT["GiayTo"]]}]}
         rec["DanhSachTienDo"] = [progress(2, T0, "Tiếp nhận"), progress(9, T0, "Đã xử lý xong", DISTRICT)]
         # whose answer names the applicant, as portals do
         said = f"Không lưu được hồ sơ của {APPLICANT['HoTen']}, CCCD {APPLICANT['SoGiayTo']}"
@@ -103,7 +118,7 @@ def pipeline_log(db: Database) -> dict[str, str]:
 
 def _leaks(text: str, values: dict[str, str]) -> dict[str, str]:
     shown = html.unescape(text)
-    raw = {f"raw {key}": value for key, value in APPLICANT.items()}
+    raw = {f"raw {key}": value for key, value in {**APPLICANT, **FREE_TEXT}.items()}
     return {path: value for path, value in {**values, **raw}.items() if value in shown}
 
 
@@ -118,6 +133,12 @@ def test_every_personal_field_has_a_value_to_hide() -> None:
         "applicant.fax",
         "applicant.address",
         "summary",
+        "note",
+        "return_info",
+        "files.name",
+        "supplements.content",
+        "supplements.receipt_info",
+        "supplements.papers",
     }
 
 

@@ -215,14 +215,14 @@ def test_masking_keeps_dossier_codes_dates_and_error_codes() -> None:
 
 
 def _failures(db: Database, username: str) -> list[str]:
+    """The refused sign-ins of ``username`` the audit records, one per attempt (its rows carry a count each)."""
     with db.session() as session:
-        return list(
-            session.scalars(
-                select(AuditEntry.action)
-                .where(AuditEntry.subject == username, AuditEntry.action.in_(["login.failed", "login.throttled"]))
-                .order_by(AuditEntry.id)
-            )
+        rows = session.execute(
+            select(AuditEntry.action, AuditEntry.details)
+            .where(AuditEntry.subject == username, AuditEntry.action.in_(["login.failed", "login.throttled"]))
+            .order_by(AuditEntry.id)
         )
+        return [action for action, details in rows for _ in range(int((details or {}).get("count", 1)))]
 
 
 def test_thirty_wrong_passwords_lock_the_address_not_the_user_until_an_admin_lifts_it(db: Database, live: Live) -> None:
@@ -324,6 +324,24 @@ def test_a_totp_code_works_once(db: Database, live: Live) -> None:
     assert first.status_code == 200 and again.status_code == 401
 
 
+def test_enabling_totp_ends_the_users_sessions_and_api_tokens(db: Database, live: Live) -> None:
+    # Given the admin signed in twice with the password alone: a browser session and an API token
+    with httpx.Client(base_url=live.url, timeout=10) as browser, httpx.Client(base_url=live.url, timeout=10) as api:
+        login(browser, "admin")
+        token = api.post("/api/v1/session", json={"username": "admin", "password": seed.PASSWORD}).json()["token"]
+        bearer = {"Authorization": f"Bearer {token}"}
+        assert browser.get("/users").status_code == 200
+        assert api.get("/api/v1/targets", headers=bearer).status_code == 200
+
+        # When a second factor is enabled for them
+        with db.session() as session:
+            set_totp(session, "admin", enable=True, actor="test")
+
+        # Then neither opens anything any more
+        assert browser.get("/users", follow_redirects=False).status_code in (302, 303, 401)
+        assert api.get("/api/v1/targets", headers=bearer).status_code == 401
+
+
 # --- 3. metrics, docs and headers ----------------------------------------------------------------------------------
 
 
@@ -408,7 +426,7 @@ def test_error_responses_carry_the_security_headers_too(start_console: Serve, sq
         # When each kind of error is asked for, on a connection of its own (the server closes one after a 500 or 413)
         asked: list[tuple[str, str, dict[str, Any]]] = [
             ("POST", "/api/v1/session", {"json": {"username": "admin", "password": "x"}}),  # 500, the API
-            ("GET", "/", {"headers": {"Cookie": "dvc_session=a-session-token"}}),  # 500, a page
+            ("GET", "/", {"headers": {"Cookie": "__Host-dvc_session=a-session-token"}}),  # 500, a page
             ("POST", "/api/v1/session", {"content": b"x" * 2000}),  # 413, refused before the application
             ("GET", "/no-such-page", {}),  # 404
             ("DELETE", "/login", {}),  # 405

@@ -11,7 +11,7 @@ from datetime import timedelta
 
 import httpx
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 from typer.testing import CliRunner
 
 from cli.main import app
@@ -47,8 +47,10 @@ def _throttle(db: Database, kind: str, value: str) -> SignInThrottle | None:
 
 
 def _audited(db: Database, *actions: str) -> int:
+    """How many attempts the audit records: refused sign-ins are one row per name, client and minute with a count."""
     with db.session() as session:
-        return session.scalar(select(func.count()).where(AuditEntry.action.in_(actions))) or 0
+        rows = session.scalars(select(AuditEntry.details).where(AuditEntry.action.in_(actions)))
+        return sum(int((details or {}).get("count", 1)) for details in rows)
 
 
 def test_a_hundred_wrong_passwords_from_one_address_do_not_stop_the_admin_signing_in_from_another(
@@ -172,3 +174,22 @@ def test_parallel_failures_are_each_counted_by_the_upsert_on_either_database(eit
     assert account is not None and account.failures == 30
     assert [p.failures if p else None for p in pairs] == [15, 15]
     assert _audited(either_db, "login.failed", "login.throttled") == 30
+
+
+def test_refused_sign_ins_are_audited_one_row_per_name_client_and_minute_with_a_count(users: Database) -> None:
+    # Given a flood of wrong passwords for one name from one address, and one from another address
+    for i in range(100):
+        _try(users, "admin", f"{WRONG}-{i}", "203.0.113.66")
+    _try(users, "admin", WRONG, "198.51.100.7")
+
+    # Then the flood is a row a minute (two if it straddled one), counting every attempt; the other address its own
+    with users.session() as session:
+        rows = session.execute(
+            select(AuditEntry.client, AuditEntry.details).where(
+                AuditEntry.action.in_(["login.failed", "login.throttled"])
+            )
+        ).all()
+    flood = [details for client, details in rows if client == "203.0.113.66"]
+    assert 1 <= len(flood) <= 4  # failed and throttled, each in at most two minutes
+    assert sum(d["count"] for d in flood) == 100
+    assert [d["count"] for client, d in rows if client == "198.51.100.7"] == [1]

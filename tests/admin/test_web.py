@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import re
+
 import httpx
 from sqlalchemy import select
 
+from console.app import Console
 from hub.store.db import Database
 from hub.store.models import AuditEntry
 from tests.admin import seed
 from tests.admin.conftest import METRICS_TOKEN, csrf_of, login
+from tests.conftest import Serve
+from tests.servers import Live
 
 
 def test_pages_need_a_session_and_redirect_to_login_with_the_way_back(client: httpx.Client) -> None:
@@ -35,6 +40,42 @@ def test_a_form_without_the_csrf_token_is_refused(client: httpx.Client) -> None:
     assert response.status_code == 403
     forged = client.post("/targets/dvcqg/pause", data={"reason": "bảo trì", "csrf": "forged"})
     assert forged.status_code == 403
+
+
+def test_a_csrf_token_is_bound_to_its_session(client: httpx.Client, live: Live) -> None:
+    # Given an operator signed in, and an attacker who planted a CSRF cookie of their own (a sibling subdomain can)
+    real = login(client, "operator")
+    client.cookies.set("dvc_csrf", "planted-by-the-attacker")
+    # When a form carries the planted value, or the token of another signed-in session
+    planted = client.post("/targets/dvcqg/pause", data={"reason": "bảo trì", "csrf": "planted-by-the-attacker"})
+    with httpx.Client(base_url=live.url, follow_redirects=False, timeout=10) as other:
+        theirs = login(other, "operator")
+    borrowed = client.post("/targets/dvcqg/pause", data={"reason": "bảo trì", "csrf": theirs})
+    # Then both are refused, and the session's own token works
+    assert planted.status_code == 403 and borrowed.status_code == 403
+    assert client.post("/targets/dvcqg/pause", data={"reason": "bảo trì", "csrf": real}).status_code == 303
+
+
+def test_production_cookies_carry_the_host_prefix(start_console: Serve, db: Database, seeded: seed.Seeded) -> None:
+    for live in start_console(Console(db=db, production=True)):
+        with httpx.Client(base_url=live.url, follow_redirects=False, timeout=10) as http:
+            page = http.get("/login")
+            csrf = page.cookies.get("__Host-dvc_csrf")  # httpx keeps it, though it would not send it back over http
+            assert csrf is not None, page.headers.get_list("set-cookie")
+            form = re.search(r'name="csrf" value="([^"]+)"', page.text)
+            assert form is not None and form.group(1) == csrf
+            signed = httpx.post(
+                f"{live.url}/login",
+                data={"username": "admin", "password": seed.PASSWORD, "csrf": csrf, "next": "/"},
+                headers={"Cookie": f"__Host-dvc_csrf={csrf}"},
+            )
+    cookies = [*page.headers.get_list("set-cookie"), *signed.headers.get_list("set-cookie")]
+    assert signed.status_code == 303, signed.text
+    assert any(c.startswith("__Host-dvc_session=") for c in cookies), cookies
+    for cookie in cookies:  # what a browser demands of a __Host- cookie
+        attributes = cookie.lower()
+        assert cookie.startswith("__Host-") and "secure" in attributes and "path=/" in attributes, cookie
+        assert "domain=" not in attributes, cookie
 
 
 def test_login_is_protected_by_csrf_too(client: httpx.Client) -> None:

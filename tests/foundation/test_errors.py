@@ -8,13 +8,22 @@ import pytest
 import connectors.errors
 import foundation.topology
 import hub.errors
+import hub.logchain
 import hub.store.db
 import mappings.errors
 import schedules.errors
 from foundation.errors import ERROR_CLASSES, Action, HubError, PermanentError, RetryableError, error_classes
 
 # Imported so that every HubError subclass of the product is defined when the table is compared with them.
-MODULES = (foundation.topology, connectors.errors, mappings.errors, schedules.errors, hub.errors, hub.store.db)
+MODULES = (
+    foundation.topology,
+    connectors.errors,
+    mappings.errors,
+    schedules.errors,
+    hub.errors,
+    hub.store.db,
+    hub.logchain,
+)
 
 
 def _defined() -> dict[str, set[Action]]:
@@ -40,6 +49,16 @@ def test_the_names_that_park_are_read_from_the_table() -> None:
         "feed_entry_unreadable",
         "forbidden_xml",
         "hub_error",
+        "log_archive_cut",
+        "log_archive_missing",
+        "log_day_missing",
+        "log_day_not_sealed",
+        "log_row_edited",
+        "log_row_inserted",
+        "log_rows_deleted",
+        "log_rows_truncated",
+        "log_seal_forged",
+        "log_tampered",
         "mapping_missing",
         "permanent",
         "redirect_refused",

@@ -15,9 +15,10 @@ from typer.testing import CliRunner
 
 from cli.main import app
 from foundation.clock import VN_TZ
+from foundation.settings import get_settings
 from hub import logchain, retention
 from hub.store.db import Database
-from hub.store.models import Attempt, LogDay, Message
+from hub.store.models import Attempt, AuditEntry, LogDay, Message
 from migrations import upgrade
 from tests.hub.factories import write_attempts
 
@@ -36,11 +37,20 @@ def store(any_db_url: str) -> Iterator[Database]:
 
 
 def _policy(tmp_path: Path) -> retention.Policy:
-    return retention.Policy(archive_dir=tmp_path / "archive", **POLICY_DAYS)
+    days = POLICY_DAYS
+    archive = tmp_path / "archive"
+    return retention.Policy(days["personal_days"], days["redacted_days"], days["metadata_days"], archive)
+
+
+@pytest.fixture(autouse=True)
+def archive_here(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The CLI reads the anchor file beside the archive the policy writes, not the project's own."""
+    monkeypatch.setenv("DVC_HUB_ARCHIVE_DIR", str(tmp_path / "archive"))
 
 
 def _verify(db: Database, monkeypatch: pytest.MonkeyPatch, *days: date) -> tuple[int, str]:
     monkeypatch.setenv("DVC_HUB_DATABASE_URL", db.url)
+    get_settings.cache_clear()  # read since the test began (the chain's key), before the database was named
     args = ["logs", "verify", *(a for d in days for a in ("--day", d.isoformat()))]
     result = CliRunner().invoke(app, args)
     return result.exit_code, result.output
@@ -143,7 +153,7 @@ def test_verify_sees_a_deleted_row_an_added_row_and_an_edited_archive(
     with store.session() as session:
         session.execute(delete(Attempt).where(Attempt.id == last))
     code, output = _verify(store, monkeypatch, deleted_day)
-    assert code == 1 and "rows removed" in output
+    assert code == 1 and "RowsTruncated" in output
 
     # a row slipped into a sealed day
     added_day = date(2024, 6, 15)
@@ -152,7 +162,7 @@ def test_verify_sees_a_deleted_row_an_added_row_and_an_edited_archive(
         at = logchain.day_bounds(added_day)[0] + timedelta(minutes=30)
         session.execute(insert(Attempt).values(message_id=message_id, number=99, outcome="succeeded", started_at=at))
     code, output = _verify(store, monkeypatch, added_day)
-    assert code == 1 and "added after" in output
+    assert code == 1 and "RowInserted" in output
 
     # an archive file rewritten
     path = tmp_path / "archive" / "attempts-2024-06-10.jsonl.gz"
@@ -162,7 +172,7 @@ def test_verify_sees_a_deleted_row_an_added_row_and_an_edited_archive(
     with gzip.open(path, "wt", encoding="utf-8") as out:
         out.writelines(json.dumps(row) + "\n" for row in rows)
     code, output = _verify(store, monkeypatch, date(2024, 6, 10))
-    assert code == 1 and "archive" in output
+    assert code == 1 and "RowEdited" in output and "archive" in output
 
 
 def test_an_unfinished_day_is_not_sealed_and_traffic_is_not_held(store: Database, tmp_path: Path) -> None:
@@ -172,3 +182,18 @@ def test_an_unfinished_day_is_not_sealed_and_traffic_is_not_held(store: Database
     report = retention.run(store, _policy(tmp_path), now=last_end + timedelta(minutes=30))
     assert DAYS[-1] not in report.sealed and report.sealed == DAYS[:-1]
     assert logchain.verify(store, DAYS[-1]).mismatch is not None
+
+
+def test_the_audit_log_is_kept_only_as_long_as_the_policy_says(store: Database, tmp_path: Path) -> None:
+    # Given refused sign-ins of long ago and of yesterday
+    with store.session() as session:
+        for days_ago in (400, 40, 1):
+            at = NOW.astimezone(UTC) - timedelta(days=days_ago)
+            session.add(AuditEntry(at=at, username="x", action="login.failed", subject="x", details={"count": 300}))
+    # When the daily job runs with a 30-day horizon for the audit
+    policy = retention.Policy(7, 8, 9, tmp_path / "archive", audit_days=30)
+    report = retention.run(store, policy, now=NOW.astimezone(UTC))
+    # Then only the entries within it are left
+    with store.session() as session:
+        left = sorted(session.scalars(select(AuditEntry.at)))
+    assert report.audit_deleted == 2 and len(left) == 1
