@@ -1,8 +1,9 @@
 """The hub's Dramatiq actors. Each takes a message id, and calls the plain function that does the work.
 
-Importing this module builds the broker first (``hub.broker.get_broker``), so the actors bind to the broker the
-settings choose. Retries are decided by the integration-log middleware from the error class, not by Dramatiq's
-default ``Retries``, which is not installed.
+Importing this module builds the broker first (``hub.broker.get_broker``) and adds the middleware that runs around
+the actors (:mod:`hub.middleware`), so the actors bind to the broker the settings choose. Retries are decided by
+:class:`~hub.middleware.outcomes.Outcomes` from the error class, not by Dramatiq's default ``Retries``, which is not
+installed.
 """
 
 from __future__ import annotations
@@ -11,9 +12,16 @@ from typing import Any
 
 import dramatiq
 
-from hub.broker import get_broker
+from hub.broker import get_broker, renew_held
+from hub.middleware.attempt_log import AttemptLog
+from hub.middleware.leases import LeaseHeartbeat
+from hub.middleware.log_context import LogContext
+from hub.middleware.outcomes import Outcomes
 
-get_broker()
+# In this order: Dramatiq calls the after_ hooks in reverse, so a failure's outcome is decided before the lease is
+# dropped, and the attempt row written (with that outcome) before the log context is cleared.
+for _middleware in (LogContext(), AttemptLog(), LeaseHeartbeat(renew_locks=renew_held), Outcomes()):
+    get_broker().add_middleware(_middleware)
 
 from foundation.errors import HubError  # noqa: E402
 from hub import attempts, context, delivery, sync  # noqa: E402  (the broker must exist before actors are declared)
