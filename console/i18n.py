@@ -118,7 +118,7 @@ _TEXTS: Final[dict[str, tuple[str, str]]] = {
     "failed": ("Lỗi", "Failed"),
     "mode": ("Cách chạy", "Mode"),
     "local_code": ("Mã thủ tục địa phương", "Local procedure code"),
-    "national_code": ("Mã TTHC quốc gia", "National code (MaTTHC)"),
+    "national_code": ("Mã TTHC quốc gia", "National procedure code"),
     "procedure_name": ("Tên thủ tục", "Procedure name"),
     "field_code": ("Mã lĩnh vực", "Field code"),
     "save": ("Lưu", "Save"),

@@ -253,7 +253,7 @@ class Watermark(Base):
 
 
 class ProcedureMapping(Base):
-    """A local procedure code's national code (MaTTHC) and field; versioned, never edited in place."""
+    """A local procedure code's national procedure code and field; versioned, never edited in place."""
 
     __tablename__ = "procedure_mappings"
 
