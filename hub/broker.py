@@ -25,7 +25,7 @@ from foundation.errors import ConfigurationError
 from foundation.settings import Settings, get_settings
 from hub.middleware.stamps import EnqueueStamps
 
-QUEUES = ("poll", "sync", "deliver")
+QUEUES = ("poll", "sync", "deliver", "daily")
 MESSAGE_TIME_LIMIT_MS = 10 * 60 * 1000  # a message that runs longer than this is a bug or a hung remote
 # Out of a million Redis broker commands, how many also run Dramatiq's maintenance, which gives the messages a dead
 # worker had taken (prefetched or in hand) back to their queue once its heartbeat is a minute old. Dramatiq's default

@@ -33,6 +33,7 @@ from foundation.topology import System
 from mappings import dvcqg
 from mappings.canonical import Dossier, ProgressEntry
 from mappings.procedures import ProcedureLookup
+from systems.dvcqg import catalogue
 from systems.kind import Builder, Options, Outgoing, SystemKind
 
 PERSONAL = frozenset(
@@ -166,6 +167,8 @@ def _kind(name: str, options: type[Options], build: Builder, table: ErrorTable) 
         build=build,
         personal=PERSONAL,
         to_target=to_target,
+        status_of=catalogue.copy_status,
+        catalogue=catalogue.read,
         national=True,
         batches=True,
         not_echoed=NOT_ECHOED,

@@ -9,11 +9,11 @@ import connectors.errors
 import hub.errors
 import hub.store.db
 import mappings.errors
-import schedules.errors
+import systems.errors
 from foundation.errors import ERROR_CLASSES, Action, HubError, PermanentError, RetryableError, error_classes
 
 # Imported so that every HubError subclass of the product is defined when the table is compared with them.
-MODULES = (connectors.errors, mappings.errors, schedules.errors, hub.errors, hub.store.db)
+MODULES = (connectors.errors, mappings.errors, systems.errors, hub.errors, hub.store.db)
 
 
 def _defined() -> dict[str, set[Action]]:

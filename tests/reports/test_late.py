@@ -9,10 +9,10 @@ from sqlalchemy import select
 from foundation.topology import load
 from hub.store.db import Database
 from hub.store.models import LateDossier
+from reports.late import scan
 from reports.periods import parse_period
 from reports.rules import Rules
 from reports.service import Reports
-from schedules.late import scan
 from tests.conftest import TOPOLOGIES
 from tests.reports import cases
 
