@@ -18,6 +18,7 @@ from sqlalchemy import select
 from console.alerts import AlertSettings
 from console.auth import Role, ThrottlePolicy, UserError, create_user, password_context, set_disabled, unlock_user
 from console.formatting import local_time
+from console.models import User
 from console.queries import SearchFilter, search, timeline
 from console.runner import Background
 from foundation import dates
@@ -25,7 +26,7 @@ from foundation.clock import vietnam_now
 from foundation.settings import Environment, get_settings
 from foundation.topology import configured
 from hub.store.db import Database
-from hub.store.models import MessageState, User
+from hub.store.models import MessageState
 
 console = Console()
 errors = Console(stderr=True)

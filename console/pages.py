@@ -26,12 +26,12 @@ from console.auth import (
     sign_in,
 )
 from console.deps import CSRF_COOKIE, SESSION_COOKIE, CsrfChecked, client_of, console, db_session, page_user
-from console.models import Incident
+from console.models import Incident, User
 from console.rendering import render
 from console.reports import PeriodQuery, late_now
 from foundation.clock import vietnam_now
 from hub import procedures
-from hub.store.models import Message, MessageState, ReplayJob, User
+from hub.store.models import Message, MessageState, ReplayJob
 
 router = APIRouter(include_in_schema=False)
 

@@ -14,7 +14,9 @@ from hub import procedures
 from hub.store.db import Database
 from mappings.errors import ValidationFailed
 
-app = typer.Typer(help="Procedure-code mappings: local code → national procedure code (versioned).", no_args_is_help=True)
+app = typer.Typer(
+    help="Procedure-code mappings: local code → national procedure code (versioned).", no_args_is_help=True
+)
 console = Console()
 errors = Console(stderr=True)
 

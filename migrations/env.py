@@ -8,6 +8,7 @@ import console.models  # noqa: F401  (the one registry of model modules: the con
 import hub.backfill
 import hub.catalogue  # noqa: F401  (the portal's catalogues)
 import reports.models  # noqa: F401  (the reports' tables)
+import schedules.models  # noqa: F401  (the schedules' tables)
 from foundation.settings import get_settings
 from hub.store.db import make_engine
 from hub.store.models import Base

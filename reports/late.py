@@ -21,7 +21,7 @@ from foundation.topology import Topology
 from hub import claims
 from hub.context import HubContext
 from hub.store.db import Database
-from hub.store.models import LateDossier
+from reports.models import LateDossier
 from reports.periods import Grain, period_of
 from reports.register import RegisterRow
 from reports.rules import Rules, load_rules

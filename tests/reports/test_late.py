@@ -8,8 +8,8 @@ from sqlalchemy import select
 
 from foundation.topology import load
 from hub.store.db import Database
-from hub.store.models import LateDossier
 from reports.late import scan
+from reports.models import LateDossier
 from reports.periods import parse_period
 from reports.rules import Rules
 from reports.service import Reports

@@ -9,8 +9,8 @@ from sqlalchemy import select
 
 from foundation.topology import System, load
 from hub.store.db import Database
-from hub.store.models import ScheduleTick
 from schedules.claims import DatabaseClaims
+from schedules.models import ScheduleTick
 from schedules.plan import JobKind, JobSpec
 from schedules.runner import HubRunner
 from schedules.timing import Cron, Every
