@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import pytest
 import requests
@@ -15,7 +15,7 @@ from sqlalchemy import select
 
 from foundation.settings import Settings
 from foundation.topology import System, load
-from hub import attempts, context
+from hub import attempts, context, outbox, replay
 from hub.context import HubContext
 from hub.store.db import Database
 from hub.store.models import Attempt, Message, MessageState
@@ -152,3 +152,22 @@ def test_the_scheduler_only_enqueues_and_the_workers_calls_are_in_the_integratio
     # one exchange in the log per request, but for the service description zeep reads once when it builds the client
     calls = [url for url, _ in transport.sent if not url.endswith(("?wsdl", "?xsd"))]
     assert len(calls) == sum(len(ops) for ops in by_kind.values())
+
+
+@pytest.mark.parametrize("mode", ["original", "fresh"])
+def test_a_daily_job_is_replayed_as_itself(db: Database, mode: Literal["original", "fresh"]) -> None:
+    # Given a parked catalogue refresh
+    with db.session() as session:
+        parked = outbox.record(session, kind="catalogue", payload={"system": "dvcqg", "catalogue": "agencies"})
+        parked.state = MessageState.PARKED.value
+    # When an operator replays it, fresh or not
+    again = replay.replay_message(db, parked.id, mode=mode, user="test")
+    # Then the replay is the same job (a fresh replay has no dossier to fetch again)
+    with db.session() as session:
+        message = session.get(Message, again)
+        assert message is not None
+        assert (message.kind, message.actor, message.payload) == (
+            "catalogue",
+            "refresh_catalogue",
+            {"system": "dvcqg", "catalogue": "agencies"},
+        )
