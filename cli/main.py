@@ -9,13 +9,14 @@ import typer
 from rich.console import Console
 
 from cli import doctor, status
+from cli import scheduler as scheduler_cli
 from cli.failures import HubGroup
 from console import cli as admin_cli
 from devtools import cli as devtools_cli
 from foundation import logs
 from foundation.settings import get_settings
 from foundation.topology import load, validate_file
-from hub import logs_cli, ops_cli
+from hub import backfill_cli, logs_cli, ops_cli
 from hub.procedures_cli import app as procedures_app
 from migrations import downgrade, upgrade
 from reports import cli as reports_cli
@@ -48,9 +49,9 @@ app.add_typer(admin_cli.logs_app, name="logs")
 admin_cli.logs_app.command("verify")(logs_cli.verify)
 admin_cli.logs_app.command("retain")(logs_cli.retain)
 app.add_typer(admin_cli.dossier_app, name="dossier")
-app.command("scheduler")(schedules_cli.scheduler)
+app.command("scheduler")(scheduler_cli.scheduler)
 app.add_typer(probe_cli.app, name="vendor")
-app.command("backfill")(schedules_cli.backfill)
+app.command("backfill")(backfill_cli.backfill)
 app.add_typer(schedules_cli.jobs_app, name="jobs")
 app.add_typer(simulators_cli.app, name="simulate")
 app.add_typer(reports_cli.app, name="report")

@@ -24,8 +24,9 @@ from console.queries import RECENT, targets_health
 from foundation import logs
 from foundation.clock import VN_TZ, utcnow
 from hub.store.db import Database
-from hub.store.models import Message, MessageState, ScheduleJob
+from hub.store.models import Message, MessageState
 from mappings.errors import MappingMissing
+from schedules import control as schedules_control
 
 log = logs.get_logger(__name__)
 MAPPING_MISSING = MappingMissing.error_class
@@ -148,8 +149,8 @@ def conditions(session: Session, settings: AlertSettings, now: datetime) -> list
             )
         )
     grace = timedelta(minutes=settings.schedule_grace_minutes)
-    for job in session.scalars(select(ScheduleJob).where(ScheduleJob.paused.is_(False))):
-        if job.next_run_at is not None and now - job.next_run_at > grace:
+    for job in schedules_control.jobs_in(session):
+        if not job.paused and job.next_run_at is not None and now - job.next_run_at > grace:
             late = int((now - job.next_run_at).total_seconds() // 60)
             found.append(
                 Condition(

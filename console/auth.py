@@ -37,11 +37,11 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 from zxcvbn import zxcvbn
 
-from console.models import AdminSession, SignInThrottle
+from console.models import AdminSession, SignInThrottle, User
 from foundation.clock import utcnow
 from foundation.topology import Topology
 from hub.store.db import Database
-from hub.store.models import AuditAction, AuditEntry, User
+from hub.store.models import AuditAction, AuditEntry
 
 SESSION_LIFETIME = timedelta(hours=12)
 _hasher = PasswordHasher()

@@ -19,6 +19,7 @@ from console import history
 from console.alerts import AlertSettings
 from console.auth import Role, ThrottlePolicy, UserError, create_user, password_context, set_disabled, unlock_user
 from console.formatting import local_time, status_label
+from console.models import User
 from console.queries import SearchFilter, find_dossiers, search, timeline
 from console.runner import Background
 from foundation import dates
@@ -27,7 +28,7 @@ from foundation.settings import Environment, get_settings
 from foundation.topology import Topology, configured
 from foundation.vocabulary import Vocab, advice, choices, labelled
 from hub.store.db import Database
-from hub.store.models import MessageState, User
+from hub.store.models import MessageState
 
 console = Console()
 errors = Console(stderr=True)

@@ -23,7 +23,8 @@ from console.models import Incident
 from console.queries import RECENT, targets_health
 from foundation.clock import utcnow
 from hub.store.db import Database
-from hub.store.models import LateDossier, Watermark
+from hub.store.models import Watermark
+from reports.models import LateDossier
 
 router = APIRouter(include_in_schema=False)
 

@@ -5,12 +5,29 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, Integer, String, Text
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from foundation.clock import utcnow
 from hub.store.models import NAME, Base
 from hub.store.types import BigId
+
+
+class User(Base):
+    """A local console user; roles: viewer, operator, admin."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    username: Mapped[str] = mapped_column(String(NAME), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(12))
+    disabled: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_login_at: Mapped[datetime | None]
+    totp_secret: Mapped[str | None] = mapped_column(String(64))  # base32; set: sign-in also needs a TOTP code
+    # The 30-second step of the last TOTP code accepted: a code of that step or an earlier one is refused (single use).
+    totp_last_step: Mapped[int | None] = mapped_column(Integer)
 
 
 class AdminSession(Base):

@@ -34,14 +34,14 @@ from console.deps import (
     page_user,
     session_token,
 )
-from console.models import Incident
+from console.models import Incident, User
 from console.rendering import render
 from console.reports import PeriodQuery, late_now
 from foundation.clock import vietnam_now
 from foundation.topology import UnknownUnit
 from foundation.vocabulary import Vocab, label
 from hub import procedures
-from hub.store.models import Message, MessageState, ReplayJob, User
+from hub.store.models import Message, MessageState, ReplayJob
 
 router = APIRouter(include_in_schema=False)
 

@@ -36,11 +36,11 @@ from hub.store.models import (
     Message,
     MessageState,
     ProcedureMapping,
-    ScheduleJob,
     TargetSwitch,
     Watermark,
 )
 from mappings.canonical import Dossier as CanonicalDossier
+from schedules.control import JobView, jobs_in
 
 _DOSSIER_CODE = re.compile(rf"{AGENCY_ID_PATTERN}-\d{{6}}-\d{{4}}")
 IN_FLIGHT = [s.value for s in MessageState if s.in_flight]
@@ -513,7 +513,7 @@ class Dashboard:
     targets: list[TargetHealth]
     parked_by_error: list[tuple[str, str, int]]  # error class, target, count
     lags: list[UnitLag]
-    schedules: list[ScheduleJob]
+    schedules: list[JobView]
     incidents: list[Incident]
 
     @property
@@ -652,7 +652,7 @@ def dashboard(
         targets=targets,
         parked_by_error=parked,
         lags=lags,
-        schedules=list(session.scalars(select(ScheduleJob).order_by(ScheduleJob.job_id))),
+        schedules=jobs_in(session),
         incidents=list(
             session.scalars(select(Incident).where(Incident.state == "open").order_by(Incident.opened_at.desc()))
         ),

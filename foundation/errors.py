@@ -59,7 +59,7 @@ ERROR_CLASSES: Final[Mapping[str, Action]] = MappingProxyType(
         # mappings.errors
         "validation_failed": Action.PARK,
         "mapping_missing": Action.PARK,
-        # schedules.errors
+        # systems.errors
         "catalogue_record_invalid": Action.PARK,
         # hub.errors and hub.store.db
         "delivery_paused": Action.HOLD,

@@ -1,8 +1,9 @@
 """The one place the Dramatiq broker is built: Redis or RabbitMQ in production, in-process for the embedded default.
 
-``get_broker()`` builds the broker from the settings once per process, registers the hub's middleware and calls
-``dramatiq.set_broker`` — ``hub.actors`` calls it before declaring any actor, so importing the actors always
-binds them to the right broker.
+``get_broker()`` builds the broker from the settings once per process with the middleware every process needs (the
+enqueue stamps) and calls ``dramatiq.set_broker``. A process that only enqueues (the scheduler, the console) needs
+nothing more; ``hub.actors`` adds the middleware that runs around the actors before declaring any, so importing the
+actors always binds them to the right broker, with the integration log around them.
 """
 
 from __future__ import annotations
@@ -22,9 +23,9 @@ from dramatiq.rate_limits.backends import RedisBackend, StubBackend
 
 from foundation.errors import ConfigurationError
 from foundation.settings import Settings, get_settings
-from hub.middleware import IntegrationLog
+from hub.middleware.stamps import EnqueueStamps
 
-QUEUES = ("poll", "sync", "deliver")
+QUEUES = ("poll", "sync", "deliver", "daily")
 MESSAGE_TIME_LIMIT_MS = 10 * 60 * 1000  # a message that runs longer than this is a bug or a hung remote
 # Out of a million Redis broker commands, how many also run Dramatiq's maintenance, which gives the messages a dead
 # worker had taken (prefetched or in hand) back to their queue once its heartbeat is a minute old. Dramatiq's default
@@ -43,7 +44,7 @@ def _build(settings: Settings) -> tuple[dramatiq.Broker, RateLimiterBackend]:
         TimeLimit(time_limit=MESSAGE_TIME_LIMIT_MS),
         ShutdownNotifications(),
         CurrentMessage(),
-        IntegrationLog(renew_locks=renew_held),
+        EnqueueStamps(),
     ]
     broker: dramatiq.Broker
     backend: RateLimiterBackend

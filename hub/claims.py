@@ -242,3 +242,18 @@ class Leases:
                 self.renew_locks()
             except Exception:  # nor a broker hiccup: a lock expires only after a whole lease without a renewal
                 log.warning("lock_renewal_failed", exc_info=True)
+
+
+def run_claimed(
+    db: Database, message_id: int, work: Callable[[dict[str, Any]], dict[str, Any]], *, lease_seconds: float
+) -> str:
+    """A job message's life in a worker (a daily job's): claim it, run ``work`` on its payload, finish it with the
+    summary ``work`` returns. A message already finished (a duplicate broker message) is not run again: "noop".
+    A failure leaves the claim to the outcomes middleware, which retries or parks the message by its error."""
+    payload = claim(db, message_id, lease_seconds=lease_seconds)
+    if payload is None:
+        return "noop"
+    result = work(payload)
+    with db.session() as session:
+        finish(session, message_id, MessageState.SUCCEEDED, result)
+    return MessageState.SUCCEEDED.value

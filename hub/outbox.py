@@ -29,6 +29,11 @@ KINDS: dict[str, tuple[str, str]] = {
     "poll": ("poll_unit", "poll"),
     "sync": ("sync_dossier", "sync"),
     "deliver": ("deliver_dossier", "deliver"),
+    # the daily jobs the scheduler asks for (hub.actors, reports.actors)
+    "catalogue": ("refresh_catalogue", "daily"),
+    "retention": ("retain_log", "daily"),
+    "reconcile": ("reconcile_unit", "daily"),
+    "late_scan": ("scan_late", "daily"),
 }
 CARRIED = frozenset({"deliver"})  # kinds whose broker message carries the payload (see :func:`send`)
 
@@ -69,6 +74,15 @@ def record(
     )
     session.add(message)  # its id, which the broker message carries, is assigned when the transaction flushes
     return message
+
+
+def request(db: Database, kind: str, payload: dict[str, Any], **columns: Any) -> int:
+    """Record a message of ``kind`` in its own transaction and hand it to the broker; returns its id. This is how
+    the scheduler asks the hub to do something: the message's actor does the work, in the integration log."""
+    with db.session() as session:
+        message = record(session, kind=kind, payload=payload, **columns)
+    send([message])
+    return message.id
 
 
 def send(messages: Iterable[Message]) -> int:

@@ -6,7 +6,7 @@ backoff with jitter (or the remote's Retry-After) until the message is too old o
 permanent error parks the message at once; a paused target holds it until an operator resumes; a message with
 nothing to do is skipped; a busy dossier lock sends it back soon without counting a try. An exception the hub does
 not know is a bug, not an outage: it is retried a few times, then parked with its class, never retried for a day.
-The integration-log middleware (:mod:`hub.middleware`) applies the decision to the store and the broker.
+The outcomes middleware (:mod:`hub.middleware.outcomes`) applies the decision to the store and the broker.
 """
 
 from __future__ import annotations

@@ -15,7 +15,9 @@ from hub import procedures
 from hub.store.db import Database
 from mappings.errors import ValidationFailed
 
-app = typer.Typer(help="Procedure-code mappings: local code → national MaTTHC (versioned).", no_args_is_help=True)
+app = typer.Typer(
+    help="Procedure-code mappings: local code → national procedure code (versioned).", no_args_is_help=True
+)
 console = Console()
 errors = Console(stderr=True)
 
@@ -73,7 +75,7 @@ def export_command(
 @app.command("set")
 def set_command(
     local: Annotated[str, typer.Argument(help="The one-stop-shop's procedure code.")],
-    national: Annotated[str, typer.Argument(help="The national procedure code (MaTTHC).")],
+    national: Annotated[str, typer.Argument(help="The national procedure code (mã TTHC).")],
     name: Annotated[str | None, typer.Option(help="Procedure name (TenTTHC).")] = None,
     field_code: Annotated[str | None, typer.Option(help="Field code (MaLinhVuc).")] = None,
     field_name: Annotated[str | None, typer.Option(help="Field name (TenLinhVuc).")] = None,

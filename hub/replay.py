@@ -111,9 +111,12 @@ def causes(db: Database, flt: ReplayFilter) -> list[Cause]:
     )
 
 
+FETCHED_AGAIN = frozenset({"sync", "deliver"})  # kinds whose fresh replay fetches the dossier again from its source
+
+
 def _replay_payload(session: Session, original: Message, mode: Mode) -> tuple[str, dict[str, Any], int | None]:
     """The kind and payload of the replay of ``original`` in ``mode``."""
-    if mode == "original" or original.kind == "poll":
+    if mode == "original" or original.kind not in FETCHED_AGAIN:  # a poll or a daily job reads afresh anyway
         return original.kind, dict(original.payload), original.dossier_version
     if original.kind == "sync":
         return "sync", {**original.payload, "fresh": True}, original.dossier_version

@@ -94,6 +94,12 @@ class Report:
         )
 
 
+def job(db: Database, settings: Settings, payload: dict[str, Any]) -> dict[str, Any]:
+    """The ``retain_log`` actor's work: :func:`run` at the tick the scheduler put in ``payload["now"]``."""
+    report = run(db, Policy.from_settings(settings), now=datetime.fromisoformat(payload["now"]))
+    return {"outcome": str(report)}
+
+
 def run(db: Database, policy: Policy, *, now: datetime | None = None) -> Report:
     """Seal, purge and archive what is due at ``now``; safe to run again (each step skips days already done)."""
     now = now or utcnow()

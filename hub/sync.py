@@ -53,16 +53,8 @@ class PollResult:
 
 def request_poll(db: Database, system: str, unit_code: str, *, reason: str = "schedule") -> int:
     """Record and enqueue a poll of ``unit_code``'s changes in ``system``; returns the message id."""
-    with db.session() as session:
-        message = outbox.record(
-            session,
-            kind="poll",
-            payload={"system": system, "unit_code": unit_code, "reason": reason},
-            unit_code=unit_code,
-            source=system,
-        )
-    outbox.send([message])
-    return message.id
+    payload = {"system": system, "unit_code": unit_code, "reason": reason}
+    return outbox.request(db, "poll", payload, unit_code=unit_code, source=system)
 
 
 def watermark(session: Session, system: str, unit_code: str) -> datetime | None:

@@ -4,6 +4,7 @@ process for the embedded default; and the reconciler loop that runs beside them.
 
 from __future__ import annotations
 
+import importlib
 import os
 import sys
 import threading
@@ -90,12 +91,18 @@ def _rabbitmq_depth(broker: RabbitmqBroker, queue: str) -> int:
     return sum(broker.get_queue_message_counts(queue)[:2])  # a second failure is the round's, logged by the loop
 
 
+# The modules declaring actors, named as Dramatiq's own runner takes them: the hub's, and the daily jobs of the
+# reports above it (reconciliation, the late scan), which the hub runs without importing them.
+ACTOR_MODULES = ("hub.actors", "reports.actors")
+
+
 @contextmanager
 def embedded_workers(ctx: context.HubContext, *, threads: int | None = None) -> Iterator[dramatiq.Worker]:
     """Worker threads on the in-process broker, with the reconciler, for as long as the block runs."""
     # Importing the actors declares them, which builds this process's broker from the settings (hub.actors): only
     # a process that runs workers may do that, so the import waits until workers start.
-    import hub.actors  # noqa: F401
+    for module in ACTOR_MODULES:
+        importlib.import_module(module)
 
     context.install(ctx)
     worker = dramatiq.Worker(get_broker(), worker_threads=threads or ctx.settings.worker_threads, worker_timeout=100)
@@ -114,7 +121,7 @@ def run_processes(processes: int, threads: int, queues: list[str] | None) -> Non
         sys.executable,
         "-m",
         "dramatiq",
-        "hub.actors",
+        *ACTOR_MODULES,
         "hub.worker_boot",
         "-p",
         str(processes),

@@ -5,6 +5,8 @@ from __future__ import annotations
 from alembic import context
 
 import console.models  # noqa: F401  (the one registry of model modules: the console's tables)
+import hub.backfill
+import hub.catalogue  # noqa: F401  (the portal's catalogues)
 import reports.models  # noqa: F401  (the reports' tables)
 import schedules.models  # noqa: F401  (the schedules' tables)
 from foundation.settings import get_settings

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Float, ForeignKey, Index, Integer, String
+from sqlalchemy import Date, Float, ForeignKey, Index, Integer, SmallInteger, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from foundation.clock import utcnow
-from hub.store.models import NAME, UNIT, Base
+from hub.store.models import CODE, NAME, UNIT, Base
 from hub.store.types import BigId, Json
 
 
@@ -36,3 +36,20 @@ class ReconciliationRun(Base):
     finished_at: Mapped[datetime | None]
 
     __table_args__ = (Index("ix_reconciliation_runs_unit", "unit_code", "started_at"),)
+
+
+class LateDossier(Base):
+    """A dossier found late by the daily scan: the agency owes the applicant an apology and a new date."""
+
+    __tablename__ = "late_dossiers"
+
+    dossier_code: Mapped[str] = mapped_column(String(CODE), primary_key=True)
+    unit_code: Mapped[str] = mapped_column(String(UNIT))
+    procedure_code: Mapped[str | None] = mapped_column(String(NAME))
+    status: Mapped[int] = mapped_column(SmallInteger)
+    appointment_on: Mapped[date] = mapped_column(Date)
+    finished_on: Mapped[date | None] = mapped_column(Date)
+    days_late: Mapped[int] = mapped_column(Integer)
+    detected_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    __table_args__ = (Index("ix_late_dossiers_unit", "unit_code", "appointment_on"),)

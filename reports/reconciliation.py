@@ -4,11 +4,12 @@ it (the change feed), against what the national portal has, as the portal connec
 Differences, per dossier the source lists (all of them, or a stable sample):
 
 - **missing**: the portal has no copy;
-- **mismatched**: the portal's status (TrangThaiHoSo) is not the source's;
+- **mismatched**: the status of the portal's copy (as its kind reads it) is not the source's;
 - **stale**: the hub has not read the revision the source lists (the hub is behind; the portal cannot be current);
 - **extra**: the hub holds a dossier of the unit received in the range that the source does not list.
 
-Only connectors are called, at a bounded rate; the store is read for the hub's versions and written with the run.
+Only connectors are called, at a bounded rate (the daily run's through the workers' own, :func:`through_hub`, so
+each call is in the integration log); the store is read for the hub's versions and written with the run.
 :func:`repair` turns a run's missing and mismatched dossiers into a replay job: the hub forgets that it delivered
 them (the portal proved it has not got them) and the job sends their deliveries again.
 """
@@ -27,10 +28,11 @@ from sqlalchemy import delete, select
 
 from connectors.base import ChangeRef, RawRecord, Source, Target
 from foundation.clock import utcnow
-from foundation.errors import ConfigurationError
+from foundation.errors import ConfigurationError, HubError
 from foundation.settings import Settings
-from foundation.topology import Topology
+from foundation.topology import System, Topology
 from hub import replay
+from hub.context import HubContext
 from hub.delivery import RECORD_STEP
 from hub.procedures import DbProcedureLookup
 from hub.store.db import Database
@@ -39,10 +41,11 @@ from mappings.canonical import Dossier as CanonicalDossier
 from mappings.codes import Status
 from reports.models import ReconciliationRun
 from systems import registry
+from systems.kind import StatusOf
+from systems.kind import ToCanonical as ToCanonicalOf
 from systems.registry import build_source, build_target, kind_of
 
 Kind = Literal["missing", "mismatched", "stale", "extra"]
-PORTAL_STATUS = "TrangThaiHoSo"  # the national portal's status field (dvcqg-contract.md)
 ToCanonical = Callable[[RawRecord], CanonicalDossier]
 
 
@@ -122,6 +125,7 @@ class Reconciler:
         portal: Target,
         portal_name: str,
         to_canonical: ToCanonical,
+        portal_status: StatusOf,
         pace: Callable[[], None] | None = None,
     ) -> None:
         self.db = db
@@ -130,6 +134,7 @@ class Reconciler:
         self.portal = portal
         self.portal_name = portal_name
         self.to_canonical = to_canonical
+        self.portal_status = portal_status
         self.pace = pace or Pacer(None)
 
     def run(
@@ -149,7 +154,7 @@ class Reconciler:
             self.pace()
             copy = self.portal.lookup(unit_code, code)
             hub_version, read = hub_versions.get(code, (None, None))
-            found = _compare(code, dossier, copy, hub_version, read)
+            found = _compare(code, dossier, copy, self.portal_status, hub_version, read)
             if found is not None:
                 differences.append(found)
         differences.extend(
@@ -210,17 +215,22 @@ class Reconciler:
 
 
 def _compare(
-    code: str, dossier: CanonicalDossier, copy: RawRecord | None, hub_version: int | None, read: int | None
+    code: str,
+    dossier: CanonicalDossier,
+    copy: RawRecord | None,
+    portal_status: StatusOf,
+    hub_version: int | None,
+    read: int | None,
 ) -> Difference | None:
     status = dossier.status
     common = {"dossier_code": code, "source_status": int(status), "source_version": dossier.version}
     if copy is None:
         return Difference(kind="missing", hub_version=hub_version, **common)
-    portal_status = _status(copy.get(PORTAL_STATUS))
-    if portal_status != status:
+    said = _status(portal_status, copy)
+    if said != status:
         return Difference(
             kind="mismatched",
-            portal_status=int(portal_status) if portal_status else None,
+            portal_status=int(said) if said else None,
             hub_version=hub_version,
             **common,
         )
@@ -229,10 +239,11 @@ def _compare(
     return None
 
 
-def _status(raw: object) -> Status | None:
+def _status(portal_status: StatusOf, copy: RawRecord) -> Status | None:
+    """The status the copy says; None when it says none the hub knows (a mismatch, shown without a status)."""
     try:
-        return Status.parse(raw)
-    except ValueError:
+        return portal_status(copy)
+    except HubError:
         return None
 
 
@@ -303,11 +314,9 @@ def connected(
     system = topology.system_for(unit)
     if system is None:
         raise ConfigurationError(f"Không có hệ thống phục vụ đơn vị {unit_code} (no system serves unit {unit_code})")
-    mapping = kind_of(system).to_canonical
-    if mapping is None:
-        raise ConfigurationError(f"Hệ thống {system.name} không phải nguồn hồ sơ (not a dossier source)")
-    procedures = DbProcedureLookup(db)
     registry.use(topology)
+    mapping, portal_status = _readers(topology, system)
+    procedures = DbProcedureLookup(db)
     with build_source(system, settings) as source, build_target(topology.portal, settings) as portal:
         yield Reconciler(
             db,
@@ -316,5 +325,37 @@ def connected(
             portal=portal,
             portal_name=topology.portal.name,
             to_canonical=lambda raw: mapping(raw, procedures),
+            portal_status=portal_status,
             pace=Pacer(rate_per_second),
         )
+
+
+def through_hub(ctx: HubContext, system_name: str, *, rate_per_second: float | None = None) -> Reconciler:
+    """A reconciler over the workers' own connectors (their circuit breakers and rate limits), whose every call
+    goes into the attempt of the message being run: the daily reconciliation's (:mod:`reports.scheduled`)."""
+    system = ctx.topology.systems[system_name]
+    mapping, portal_status = _readers(ctx.topology, system)
+    procedures = ctx.procedures
+    return Reconciler(
+        ctx.db,
+        source=ctx.connectors.source(system.name),
+        source_name=system.name,
+        portal=ctx.connectors.target(ctx.topology.portal.name),
+        portal_name=ctx.topology.portal.name,
+        to_canonical=lambda raw: mapping(raw, procedures),
+        portal_status=portal_status,
+        pace=Pacer(rate_per_second),
+    )
+
+
+def _readers(topology: Topology, system: System) -> tuple[ToCanonicalOf, StatusOf]:
+    """How the source's records are read, and how the portal's kind reads the status of its copy."""
+    mapping = kind_of(system).to_canonical
+    if mapping is None:
+        raise ConfigurationError(f"Hệ thống {system.name} không phải nguồn hồ sơ (not a dossier source)")
+    portal_status = kind_of(topology.portal).status_of
+    if portal_status is None:
+        raise ConfigurationError(
+            f"Cổng {topology.portal.name} không đọc được trạng thái bản sao (the portal's kind reads no copy status)"
+        )
+    return mapping, portal_status

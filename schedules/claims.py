@@ -16,7 +16,7 @@ from sqlalchemy.exc import IntegrityError
 
 from foundation.clock import utcnow
 from hub.store.db import Database
-from hub.store.models import ScheduleTick
+from schedules.models import ScheduleTick
 
 KEY_PREFIX = "dvc-hub:tick"
 # A claim must outlive every scheduler's chance to compute the same tick; claims are tiny, so keep them a while.

@@ -10,9 +10,11 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from hub.store.db import Database
-from hub.store.models import AuditAction, AuditEntry, ScheduleJob
+from hub.store.models import AuditAction, AuditEntry
+from schedules.models import ScheduleJob
 
 
 class UnknownJob(LookupError):
@@ -37,8 +39,13 @@ class JobView:
 def list_jobs(db: Database) -> list[JobView]:
     """Every registered job, by id."""
     with db.session() as session:
-        rows = session.scalars(select(ScheduleJob).order_by(ScheduleJob.job_id))
-        return [JobView(r.job_id, r.paused, r.last_run_at, r.last_outcome, r.next_run_at) for r in rows]
+        return jobs_in(session)
+
+
+def jobs_in(session: Session) -> list[JobView]:
+    """Every registered job, by id, read in the caller's transaction (the console's dashboard and alerts)."""
+    rows = session.scalars(select(ScheduleJob).order_by(ScheduleJob.job_id))
+    return [JobView(r.job_id, r.paused, r.last_run_at, r.last_outcome, r.next_run_at) for r in rows]
 
 
 def pause_job(db: Database, job_id: str, user: str | None) -> JobView:

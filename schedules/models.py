@@ -1,65 +1,35 @@
-"""Tables the schedules add: backfill progress, and the portal's catalogues the daily jobs keep fresh."""
+"""The schedules' own tables: each job's state (paused, last and next run) and the claimed ticks."""
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
-from sqlalchemy import Boolean, Index, Integer, String
+from sqlalchemy import Boolean, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from foundation.clock import utcnow
-from hub.store.models import NAME, UNIT, Base
+from hub.store.models import Base
 
 
-class BackfillRun(Base):
-    """How far a backfill of one (system, unit, date range) has durably got, so a restart resumes there."""
+class ScheduleJob(Base):
+    """A periodic job's state: paused or not, its last run and outcome."""
 
-    __tablename__ = "backfill_runs"
+    __tablename__ = "schedule_jobs"
 
-    system: Mapped[str] = mapped_column(String(60), primary_key=True)
-    unit_code: Mapped[str] = mapped_column(String(UNIT), primary_key=True)
-    range_from: Mapped[datetime] = mapped_column(primary_key=True)
-    range_to: Mapped[datetime] = mapped_column(primary_key=True)
-    done_until: Mapped[datetime]  # every change before this instant has been recorded
-    chunks_done: Mapped[int] = mapped_column(Integer, default=0)
-    changes: Mapped[int] = mapped_column(Integer, default=0)
-    state: Mapped[str] = mapped_column(String(12))  # running, done
-    started_at: Mapped[datetime] = mapped_column(default=utcnow)
+    job_id: Mapped[str] = mapped_column(String(120), primary_key=True)
+    paused: Mapped[bool] = mapped_column(Boolean, default=False)
+    last_run_at: Mapped[datetime | None]
+    last_outcome: Mapped[str | None] = mapped_column(Text)
+    next_run_at: Mapped[datetime | None]
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
-    finished_at: Mapped[datetime | None]
 
 
-class CatalogueRow:
-    """What every catalogue table keeps: the portal's code, its record as received, and when it was listed."""
+class ScheduleTick(Base):
+    """A claimed tick of a job: the primary key makes every tick fire once, whatever schedulers run."""
 
-    code: Mapped[str] = mapped_column(String(NAME), primary_key=True)
-    data: Mapped[dict[str, Any]]
-    active: Mapped[bool] = mapped_column(Boolean, default=True)  # false once the catalogue stops listing it
-    first_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
-    seen_at: Mapped[datetime] = mapped_column(default=utcnow)
+    __tablename__ = "schedule_ticks"
 
-
-class CatalogueProcedure(CatalogueRow, Base):
-    """A procedure of the national catalogue (LayDanhSachTTHC, code = MaTTHC), as last seen by the daily refresh."""
-
-    __tablename__ = "catalogue_procedures"
-
-    name: Mapped[str] = mapped_column(String(1000))
-    field_code: Mapped[str | None] = mapped_column(String(NAME))
-    field_name: Mapped[str | None] = mapped_column(String(500))
-    level: Mapped[str | None] = mapped_column(String(20))
-
-    __table_args__ = (Index("ix_catalogue_procedures_field", "field_code"),)
-
-
-class CatalogueAgency(CatalogueRow, Base):
-    """An agency of the portal's catalogue (LayDanhMucCoQuan), as last seen by the daily refresh."""
-
-    __tablename__ = "catalogue_agencies"
-
-    name: Mapped[str] = mapped_column(String(500))
-    parent_code: Mapped[str | None] = mapped_column(String(NAME))
-    level: Mapped[str | None] = mapped_column(String(20))
-
-    __table_args__ = (Index("ix_catalogue_agencies_parent", "parent_code"),)
+    job_id: Mapped[str] = mapped_column(String(120), primary_key=True)
+    tick_at: Mapped[datetime] = mapped_column(primary_key=True)
+    claimed_by: Mapped[str] = mapped_column(String(120))
+    claimed_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -12,6 +12,7 @@ Vietnam time.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
@@ -20,7 +21,10 @@ from typing import Any
 from foundation.errors import ConfigurationError
 from foundation.topology import System, Topology, Unit
 from schedules.timing import Cron, Every, Schedule
-from systems.registry import kind_of
+
+# Whether a system is a dossier source (its kind reads records into the canonical model): the entry point that
+# starts the scheduler asks the system kinds (``kind_of(system).is_source``), which the schedules never import.
+IsSource = Callable[[System], bool]
 
 
 class JobKind(StrEnum):
@@ -68,13 +72,13 @@ def daily_job_id(kind: JobKind) -> str:
     return f"daily:{kind.value}"
 
 
-def plan(topology: Topology, on: date | None = None) -> list[JobSpec]:
+def plan(topology: Topology, on: date | None = None, *, is_source: IsSource) -> list[JobSpec]:
     """Every job the topology asks for on ``on`` (today by default): polls of its active units, then daily jobs."""
     specs: list[JobSpec] = []
     portal = topology.portal
     for unit in topology.active_units(on):
         system = topology.system_for(unit)
-        if system is None or system.name == portal.name or not kind_of(system).is_source:
+        if system is None or system.name == portal.name or not is_source(system):
             continue  # a retired unit, or one only the portal knows: nothing to poll
         specs.append(
             JobSpec(

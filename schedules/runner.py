@@ -1,74 +1,92 @@
-"""What a claimed tick does, per kind of job: a poll is only enqueued (the hub's poll actor does the reading);
-the daily jobs are small and run in the scheduler's own thread pool."""
+"""What a claimed tick does, per kind of job: it asks the hub, by recording a message its actor runs (the poll, the
+catalogue refreshes, the reconciliation of each unit, the late scan, the log's retention), so every remote call
+is an attempt in the integration log, under the workers' retry policy and circuit breakers. Only the pruning of
+old tick claims, the scheduler's own table, is done here."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 from typing import Any
 
 from foundation.clock import VN_TZ
-from foundation.settings import get_settings
 from foundation.topology import Topology
-from hub import retention
+from hub import outbox
 from hub.store.db import Database
-from hub.sync import request_poll as hub_request_poll
-from reports.rules import load_rules
-from schedules import catalogue, late
 from schedules.claims import Claims
-from schedules.plan import JobKind, JobSpec
+from schedules.plan import IsSource, JobKind, JobSpec
 
 # A claim older than this can no longer be contended: every scheduler has long moved past that tick.
 TICK_RETENTION = timedelta(days=7)
 
-PortalFactory = Callable[[], Any]
-RequestPoll = Callable[..., int]
-Reconcile = Callable[[datetime], str]  # the daily reconciliation, given the tick; returns its outcome line
+Request = Callable[..., int]  # (db, kind, payload, **columns) → message id: hub.outbox.request
+CATALOGUES = {JobKind.PROCEDURE_CATALOGUE: "procedures", JobKind.UNIT_CATALOGUE: "agencies"}
 
 
 class HubRunner:
-    """The scheduler's runner in production: polls through ``hub.sync.request_poll``, catalogues through the
-    portal connector, the late scan (the reports' register of the topology's units), tick pruning and the
-    integration log's retention on the database."""
+    """The scheduler's runner in production: every job but the tick pruning is a message to the hub."""
 
     def __init__(
         self,
         db: Database,
         claims: Claims,
-        portal: PortalFactory,
-        request_poll: RequestPoll | None = None,
-        reconcile: Reconcile | None = None,
-        topology: Topology | None = None,
+        topology: Topology,
+        *,
+        is_source: IsSource,
+        request: Request = outbox.request,
     ) -> None:
         self.db = db
         self.claims = claims
-        self.portal = portal
-        self.reconcile = reconcile
         self.topology = topology
-        self.request_poll = request_poll or hub_request_poll
+        self.is_source = is_source
+        self.request = request
 
     def __call__(self, spec: JobSpec, tick: datetime) -> str:
+        # The tick travels in each message's payload, so the integration log shows which tick asked for it.
         if spec.kind is JobKind.POLL:
             if spec.system is None or spec.unit_code is None:
                 raise ValueError(f"poll job {spec.job_id} has no system or unit")
-            # The tick travels in the poll's reason, so the integration log shows which tick asked for it.
-            message_id = self.request_poll(self.db, spec.system, spec.unit_code, reason=f"schedule {tick.isoformat()}")
+            payload = {"system": spec.system, "unit_code": spec.unit_code, "reason": f"schedule {tick.isoformat()}"}
+            message_id = self.request(self.db, "poll", payload, unit_code=spec.unit_code, source=spec.system)
             return f"đã xếp hàng lượt đọc (poll enqueued): message {message_id}"
-        if spec.kind is JobKind.PROCEDURE_CATALOGUE:
-            return str(catalogue.refresh_procedures(self.db, self.portal()))
-        if spec.kind is JobKind.UNIT_CATALOGUE:
-            return str(catalogue.refresh_agencies(self.db, self.portal()))
+        if spec.kind in CATALOGUES:
+            payload = {"system": spec.system or self.topology.portal.name, "catalogue": CATALOGUES[spec.kind]}
+            return self._asked("catalogue", {**payload, "tick": tick.isoformat()}, source=payload["system"])
         if spec.kind is JobKind.LATE_SCAN:
-            if self.topology is None:
-                return "sổ trễ hạn chưa được cấu hình (late scan not wired: no topology)"
-            return str(late.scan(self.db, self.topology, load_rules(), tick.astimezone(VN_TZ).date()))
+            return self._asked(
+                "late_scan", {"day": tick.astimezone(VN_TZ).date().isoformat(), "tick": tick.isoformat()}
+            )
+        if spec.kind is JobKind.LOG_RETENTION:
+            return self._asked("retention", {"now": tick.isoformat()})
         if spec.kind is JobKind.RECONCILE:
-            if self.reconcile is None:
-                return "đối soát chưa được cấu hình (reconciliation not wired)"
-            return self.reconcile(tick)
+            return self._reconcile(tick)
         if spec.kind is JobKind.TICK_PRUNE:
             removed = self.claims.prune(tick - TICK_RETENTION)
             return f"đã xoá {removed} lượt cũ (pruned old ticks)"
-        if spec.kind is JobKind.LOG_RETENTION:
-            return str(retention.run(self.db, retention.Policy.from_settings(get_settings()), now=tick))
         raise ValueError(f"unknown job kind {spec.kind}")
+
+    def _asked(self, kind: str, payload: dict[str, Any], **columns: Any) -> str:
+        message_id = self.request(self.db, kind, payload, **columns)
+        return f"đã xếp hàng (enqueued): message {message_id}"
+
+    def _reconcile(self, tick: datetime) -> str:
+        """One message per unit a one-stop-shop serves: yesterday, Vietnam time."""
+        day = tick.astimezone(VN_TZ).date() - timedelta(days=1)
+        since = datetime.combine(day, time.min, tzinfo=VN_TZ)
+        until = since + timedelta(days=1)
+        portal = self.topology.portal.name
+        asked = 0
+        for unit in self.topology.active_units(day):
+            system = self.topology.system_for(unit)
+            if system is None or system.name == portal or not self.is_source(system):
+                continue
+            payload = {
+                "system": system.name,
+                "unit_code": unit.code,
+                "since": since.isoformat(),
+                "until": until.isoformat(),
+                "tick": tick.isoformat(),
+            }
+            self.request(self.db, "reconcile", payload, unit_code=unit.code, source=system.name, target=portal)
+            asked += 1
+        return f"đã xếp hàng đối soát {asked} đơn vị ngày {day:%d/%m/%Y} (reconciliation of {asked} units enqueued)"

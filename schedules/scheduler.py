@@ -32,8 +32,8 @@ from sqlalchemy.orm import Session
 from foundation.errors import HubError
 from foundation.logs import get_logger
 from hub.store.db import Database
-from hub.store.models import ScheduleJob
 from schedules.claims import Claims
+from schedules.models import ScheduleJob
 from schedules.plan import JobSpec
 
 log = get_logger(__name__)

@@ -50,6 +50,19 @@ class Options(BaseModel):
     # re-send the body, credentials included, to whoever the remote names).
     redirect_hosts: list[str] = Field(default_factory=list)
     tls: ClientTls | None = None  # a client certificate for mutual TLS (connectors/auth.py)
+    # Read by the schedules (schedules/plan.py: when to poll, when the portal's daily jobs run) and the daily
+    # reconciliation (reports/scheduled.py), which check them; accepted here so that the connector's build does not
+    # refuse a system that sets them.
+    poll_cron: str | None = None
+    unit_poll_cron: Any = None
+    procedure_catalogue_cron: str | None = None
+    unit_catalogue_cron: str | None = None
+    late_scan_cron: str | None = None
+    tick_prune_cron: str | None = None
+    reconcile_cron: str | None = None
+    log_retention_cron: str | None = None
+    reconcile_sample: float | None = None
+    reconcile_rate: float | None = None
 
 
 @dataclass(frozen=True)
@@ -93,6 +106,21 @@ StatusOf = Callable[[RawRecord], Status]
 
 
 @dataclass(frozen=True)
+class CatalogueEntry:
+    """One record of a catalogue the system publishes (procedures, agencies), read into the hub's columns: its code
+    and name, the catalogue's other columns (``field_code``, ``level``, ``parent_code`` ...), the record as sent."""
+
+    code: str
+    name: str
+    columns: dict[str, str | None]
+    data: dict[str, Any]
+
+
+# (the system's connector, which catalogue: "procedures" or "agencies") → its entries.
+CatalogueReader = Callable[[Any, str], Sequence[CatalogueEntry]]
+
+
+@dataclass(frozen=True)
 class SystemKind:
     """One kind of external system, as the hub sees it.
 
@@ -100,7 +128,9 @@ class SystemKind:
     one-stop-shop that receives only the copies of the units it serves. ``batches``: it takes many dossiers per call.
     ``not_echoed``: fields the hub sends that the system does not return in a look-up. ``status_of``: reads the
     status of a unit's copy, so that the hub never sends the unit that decides a dossier a status it has moved past
-    (:mod:`hub.delivery`); a kind that takes unit copies' updates and cannot say is not guarded.
+    (:mod:`hub.delivery`), and what reconciliation compares with the source's (a kind that takes unit copies'
+    updates and cannot say is not guarded). ``catalogue``: reads the catalogues the system publishes (the national
+    portal's procedures and agencies), for the daily refresh.
     """
 
     name: str
@@ -110,6 +140,7 @@ class SystemKind:
     to_canonical: ToCanonical | None = None
     to_target: ToTarget | None = None
     status_of: StatusOf | None = None
+    catalogue: CatalogueReader | None = None
     national: bool = False
     batches: bool = False
     not_echoed: frozenset[str] = frozenset()

@@ -255,7 +255,7 @@ class Watermark(Base):
 
 
 class ProcedureMapping(Base):
-    """A local procedure code's national code (MaTTHC) and field; versioned, never edited in place."""
+    """A local procedure code's national procedure code and field; versioned, never edited in place."""
 
     __tablename__ = "procedure_mappings"
 
@@ -306,64 +306,6 @@ class TargetSwitch(Base):
     reason: Mapped[str | None] = mapped_column(Text)
     updated_by: Mapped[str | None] = mapped_column(String(NAME))
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
-
-
-class ScheduleJob(Base):
-    """A periodic job's state: paused or not, its last run and outcome."""
-
-    __tablename__ = "schedule_jobs"
-
-    job_id: Mapped[str] = mapped_column(String(120), primary_key=True)
-    paused: Mapped[bool] = mapped_column(Boolean, default=False)
-    last_run_at: Mapped[datetime | None]
-    last_outcome: Mapped[str | None] = mapped_column(Text)
-    next_run_at: Mapped[datetime | None]
-    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
-
-
-class ScheduleTick(Base):
-    """A claimed tick of a job: the primary key makes every tick fire once, whatever schedulers run."""
-
-    __tablename__ = "schedule_ticks"
-
-    job_id: Mapped[str] = mapped_column(String(120), primary_key=True)
-    tick_at: Mapped[datetime] = mapped_column(primary_key=True)
-    claimed_by: Mapped[str] = mapped_column(String(120))
-    claimed_at: Mapped[datetime] = mapped_column(default=utcnow)
-
-
-class LateDossier(Base):
-    """A dossier found late by the daily scan: the agency owes the applicant an apology and a new date."""
-
-    __tablename__ = "late_dossiers"
-
-    dossier_code: Mapped[str] = mapped_column(String(CODE), primary_key=True)
-    unit_code: Mapped[str] = mapped_column(String(UNIT))
-    procedure_code: Mapped[str | None] = mapped_column(String(NAME))
-    status: Mapped[int] = mapped_column(SmallInteger)
-    appointment_on: Mapped[date] = mapped_column(Date)
-    finished_on: Mapped[date | None] = mapped_column(Date)
-    days_late: Mapped[int] = mapped_column(Integer)
-    detected_at: Mapped[datetime] = mapped_column(default=utcnow)
-
-    __table_args__ = (Index("ix_late_dossiers_unit", "unit_code", "appointment_on"),)
-
-
-class User(Base):
-    """A local console user; roles: viewer, operator, admin."""
-
-    __tablename__ = "users"
-
-    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
-    username: Mapped[str] = mapped_column(String(NAME), unique=True)
-    password_hash: Mapped[str] = mapped_column(String(200))
-    role: Mapped[str] = mapped_column(String(12))
-    disabled: Mapped[bool] = mapped_column(Boolean, default=False)
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    last_login_at: Mapped[datetime | None]
-    totp_secret: Mapped[str | None] = mapped_column(String(64))  # base32; set: sign-in also needs a TOTP code
-    # The 30-second step of the last TOTP code accepted: a code of that step or an earlier one is refused (single use).
-    totp_last_step: Mapped[int | None] = mapped_column(Integer)
 
 
 class AuditAction(StrEnum):

@@ -22,6 +22,7 @@ from foundation.settings import Settings
 from foundation.topology import System
 from mappings.canonical import Dossier, ProgressEntry
 from mappings.procedures import ProcedureLookup
+from systems.dvcqg import catalogue
 from systems.dvcqg import mapping as dvcqg
 from systems.dvcqg.connector import (
     DvcqgConnector,
@@ -173,6 +174,8 @@ def _kind(name: str, options: type[Options], build: Builder, table: ErrorTable) 
         build=build,
         personal=PERSONAL,
         to_target=to_target,
+        status_of=catalogue.copy_status,
+        catalogue=catalogue.read,
         national=True,
         batches=True,
         not_echoed=NOT_ECHOED,

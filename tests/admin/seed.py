@@ -14,13 +14,13 @@ from hub.store.models import (
     Attempt,
     Dossier,
     DossierVersion,
-    LateDossier,
     Message,
     MessageState,
-    ScheduleJob,
     Watermark,
 )
 from mappings.canonical import Dossier as CanonicalDossier
+from reports.models import LateDossier
+from schedules.models import ScheduleJob
 
 PASSWORD = "mật-khẩu-thử-nghiệm"
 CODE = "000.01.17.H47-240304-0001"

@@ -15,8 +15,9 @@ from console.models import Incident
 from console.queries import dashboard
 from foundation.clock import utcnow
 from hub.store.db import Database
-from hub.store.models import Message, MessageState, ScheduleJob
+from hub.store.models import Message, MessageState
 from hub.sync import request_poll
+from schedules.models import ScheduleJob
 from tests.hub.conftest import running_hub
 from tests.hub.factories import COMMUNE, dossier_code, record
 from tests.hub.test_pipeline import put

@@ -15,8 +15,8 @@ from sqlalchemy import select
 
 from console.app import Console, create_app
 from console.auth import open_session
+from console.models import User
 from hub.store.db import Database
-from hub.store.models import User
 from tests.servers import Live
 
 # The description does not depend on the data, so it is read from an app over an empty in-memory database.

@@ -24,12 +24,13 @@ from starlette.routing import Route
 from console.app import Console, create_app
 from console.auth import Role, ThrottlePolicy, UserError, check_password, create_user, password_context, set_totp
 from console.hardening import CSP, server_config
+from console.models import User
 from foundation import logs
 from foundation.clock import utcnow, vietnam_now
 from foundation.redaction import mask_text, redact_data, redact_model
 from foundation.topology import load
 from hub.store.db import Database
-from hub.store.models import Attempt, AuditEntry, Dossier, DossierVersion, Message, MessageState, ReplayJob, User
+from hub.store.models import Attempt, AuditEntry, Dossier, DossierVersion, Message, MessageState, ReplayJob
 from mappings.canonical import Dossier as CanonicalDossier
 from tests.admin import seed
 from tests.admin.conftest import METRICS_TOKEN, csrf_of, login

@@ -16,11 +16,11 @@ from connectors.errors import RateLimited, RemoteRejected, RemoteTimeout, Remote
 from connectors.recording import ExchangeLog
 from foundation.clock import VN_TZ
 from foundation.topology import System, load
+from hub import catalogue
 from hub.store.db import Database
-from schedules.catalogue import refresh_agencies
-from schedules.models import CatalogueAgency
 from simulators.server import Simulators
 from systems import registry
+from systems.dvcqg import catalogue as dvcqg_catalogue
 from systems.dvcqg.connector import DvcqgConnector
 from tests.conftest import TOPOLOGIES
 
@@ -212,10 +212,10 @@ def test_catalogue_calls(sims: Simulators) -> None:
 def test_the_nightly_unit_catalogue_refreshes_the_agencies_from_the_portal(sims: Simulators, db: Database) -> None:
     # daily:unit-catalogue failed every night: no portal connector offered LayDanhMucCoQuan.
     portal = registry.build_target(_portal(sims, "dvcqg-session", "dvcqg"))
-    result = refresh_agencies(db, portal)
+    result = catalogue.refresh(db, "agencies", dvcqg_catalogue.read(portal, "agencies"))
     assert result.added >= 2 and result.deactivated == 0
     with db.session() as session:
-        agency = session.get(CatalogueAgency, "000.00.17.H47")
+        agency = session.get(catalogue.CatalogueAgency, "000.00.17.H47")
     assert agency is not None and agency.active and agency.name
 
 

@@ -11,7 +11,7 @@ import hub.errors
 import hub.logchain
 import hub.store.db
 import mappings.errors
-import schedules.errors
+import systems.errors
 from foundation.errors import ERROR_CLASSES, Action, HubError, PermanentError, RetryableError, error_classes
 
 # Imported so that every HubError subclass of the product is defined when the table is compared with them.
@@ -19,7 +19,7 @@ MODULES = (
     foundation.topology,
     connectors.errors,
     mappings.errors,
-    schedules.errors,
+    systems.errors,
     hub.errors,
     hub.store.db,
     hub.logchain,

@@ -26,7 +26,7 @@ from foundation.topology import load
 from hub import context, procedures
 from hub.broker import QUEUES, get_broker
 from hub.context import ConnectorPool, HubContext
-from hub.middleware import IntegrationLog
+from hub.middleware.attempt_log import AttemptLog
 from hub.store.db import Database
 from hub.store.models import Message, MessageState
 from hub.worker import embedded_workers
@@ -65,9 +65,9 @@ def workers(ctx: HubContext, threads: int = 4) -> Iterator[None]:
         context.install(None)
 
 
-def integration_log(broker: dramatiq.Broker) -> IntegrationLog:
+def integration_log(broker: dramatiq.Broker) -> AttemptLog:
     """The broker's integration-log middleware, whose attempt writer tests flush."""
-    return next(m for m in broker.middleware if isinstance(m, IntegrationLog))
+    return next(m for m in broker.middleware if isinstance(m, AttemptLog))
 
 
 def in_flight_count(db: Database) -> int:
@@ -134,7 +134,7 @@ class Hub:
 
     def _tries_unwritten(self) -> int:
         """Attempt rows the batching writer holds but has not written yet."""
-        return sum(m.pending_attempts for m in get_broker().middleware if isinstance(m, IntegrationLog))
+        return sum(m.pending_attempts for m in get_broker().middleware if isinstance(m, AttemptLog))
 
     def messages(self, **where: object) -> list[Message]:
         with self.db.session() as session:

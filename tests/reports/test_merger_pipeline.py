@@ -21,13 +21,11 @@ from hub.context import ConnectorPool, HubContext
 from hub.store.db import Database
 from hub.store.models import Delivery, Dossier
 from hub.sync import request_poll
-from mappings.canonical import Dossier as CanonicalDossier
 from reports.periods import parse_period
-from reports.reconciliation import Reconciler
+from reports.reconciliation import through_hub
 from reports.rules import Rules
 from reports.service import Reports
 from systems.fake.connector import FakeConnector
-from systems.registry import kind_of
 from tests.conftest import TOPOLOGIES
 from tests.hub.conftest import Hub, workers
 from tests.hub.factories import progress, record
@@ -98,15 +96,7 @@ def test_dossiers_of_merged_communes_cross_1_july_2025_end_to_end(hub: Hub) -> N
     assert not [c for c in hub.source.calls if c.operation == "push_dossiers"]
 
     # And reconciliation through the connectors finds nothing missing or mismatched
-    to_canonical = kind_of(hub.ctx.topology.systems[SOURCE]).to_canonical
-    assert to_canonical is not None
-
-    def mapped(raw: RawRecord) -> CanonicalDossier:
-        return to_canonical(raw, hub.ctx.procedures)
-
-    reconciler = Reconciler(
-        hub.db, source=hub.source, source_name=SOURCE, portal=hub.portal, portal_name="dvcqg", to_canonical=mapped
-    )
+    reconciler = through_hub(hub.ctx, SOURCE)
     for holder, listed in (("20971", 3), ("20965", 1)):
         run = reconciler.run(holder, JUNE - timedelta(days=1), NOW)
         assert (run.listed, run.count("missing"), run.count("mismatched"), run.count("stale")) == (listed, 0, 0, 0)

@@ -8,13 +8,10 @@ from datetime import timedelta
 
 import pytest
 
-from connectors.base import RawRecord
 from hub import replay
 from hub.store.db import Database
 from hub.sync import request_poll
-from mappings.canonical import Dossier
-from reports.reconciliation import Pacer, Reconciler, repair, runs, sampled
-from systems.registry import kind_of
+from reports.reconciliation import Pacer, Reconciler, repair, runs, sampled, through_hub
 from tests.hub.conftest import Hub, running_hub
 from tests.hub.factories import COMMUNE, T0, dossier_code, record
 
@@ -28,16 +25,7 @@ def hub(db: Database) -> Iterator[Hub]:
 
 
 def reconciler(hub: Hub) -> Reconciler:
-    system = hub.ctx.topology.systems[SOURCE]
-    to_canonical = kind_of(system).to_canonical
-    assert to_canonical is not None
-
-    def mapped(raw: RawRecord) -> Dossier:
-        return to_canonical(raw, hub.ctx.procedures)
-
-    return Reconciler(
-        hub.db, source=hub.source, source_name=SOURCE, portal=hub.portal, portal_name="dvcqg", to_canonical=mapped
-    )
+    return through_hub(hub.ctx, SOURCE)
 
 
 def test_lost_and_altered_dossiers_are_found_and_the_replay_job_repairs_them(hub: Hub) -> None:

@@ -2,49 +2,37 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 import pytest
 
-from foundation.clock import VN_TZ
 from foundation.errors import ConfigurationError
-from foundation.settings import Settings
-from foundation.topology import Topology, TopologyFile, load
-from hub.store.db import Database
-from reports.scheduled import DailyReconciliation
-from schedules.plan import JobKind, JobSpec, daily_job_id, plan
-from schedules.runner import HubRunner
+from foundation.topology import System, Topology, TopologyFile, load
+from reports.scheduled import ReconcileOptions
+from schedules.plan import JobKind, daily_job_id, plan
 from schedules.timing import Cron
+from systems.registry import kind_of
 from tests.conftest import TOPOLOGIES
 
-TICK = datetime(2023, 10, 6, 4, 0, tzinfo=VN_TZ)
+
+def is_source(system: System) -> bool:
+    return kind_of(system).is_source
 
 
 def test_the_plan_has_a_daily_reconciliation_at_four() -> None:
-    spec = next(s for s in plan(load(TOPOLOGIES / "quang-nam-2023.yaml")) if s.kind is JobKind.RECONCILE)
+    topology = load(TOPOLOGIES / "quang-nam-2023.yaml")
+    spec = next(s for s in plan(topology, is_source=is_source) if s.kind is JobKind.RECONCILE)
     assert (spec.job_id, spec.schedule) == (daily_job_id(JobKind.RECONCILE), Cron("0 4 * * *"))
 
 
-def test_the_runner_hands_the_tick_to_the_reconciliation(db: Database) -> None:
-    seen: list[datetime] = []
-
-    def reconcile(tick: datetime) -> str:
-        seen.append(tick)
-        return "đối soát 2 đơn vị"
-
-    spec = JobSpec(daily_job_id(JobKind.RECONCILE), JobKind.RECONCILE, Cron("0 4 * * *"))
-    assert HubRunner(db, None, lambda: None, reconcile=reconcile)(spec, TICK) == "đối soát 2 đơn vị"  # type: ignore[arg-type]
-    assert seen == [TICK]
-    assert "not wired" in HubRunner(db, None, lambda: None)(spec, TICK)  # type: ignore[arg-type]
+def test_the_defaults_are_a_tenth_at_two_calls_a_second() -> None:
+    assert ReconcileOptions.of(load(TOPOLOGIES / "quang-nam-2023.yaml")) == ReconcileOptions(sample=0.1, rate=2.0)
 
 
-def test_a_sample_outside_zero_to_one_is_refused(db: Database) -> None:
+@pytest.mark.parametrize(("key", "value"), [("reconcile_sample", 1.5), ("reconcile_sample", 0), ("reconcile_rate", 0)])
+def test_options_out_of_range_are_refused(key: str, value: float) -> None:
     topology = load(TOPOLOGIES / "quang-nam-2023.yaml")
     spec = topology.spec.model_dump()
     spec["systems"] = [
-        {**s, "options": {**s["options"], "reconcile_sample": 1.5}} if s["name"] == "dvcqg" else s
-        for s in spec["systems"]
+        {**s, "options": {**s["options"], key: value}} if s["name"] == "dvcqg" else s for s in spec["systems"]
     ]
-    changed = Topology(TopologyFile.model_validate(spec))
-    with pytest.raises(ConfigurationError, match="reconcile_sample"):
-        DailyReconciliation(db, changed, Settings(_env_file=None))
+    with pytest.raises(ConfigurationError, match=key):
+        ReconcileOptions.of(Topology(TopologyFile.model_validate(spec)))

@@ -9,12 +9,11 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import func, select
 
+from hub.backfill import BackfillRun, ChunkDone, chunks, run_backfill
 from hub.context import HubContext
 from hub.store.db import Database
 from hub.store.models import Dossier, Watermark
 from hub.sync import PollResult
-from schedules.backfill import ChunkDone, chunks, run_backfill
-from schedules.models import BackfillRun
 from tests.hub.conftest import Hub
 from tests.schedules import backfill_child
 from tests.schedules.conftest import QUANG_NAM, SOURCE, Processes

@@ -12,11 +12,11 @@ from typer.testing import CliRunner
 
 from cli.main import app
 from foundation.settings import get_settings
+from hub.backfill_cli import _instant
 from hub.store.db import Database
 from hub.store.models import AuditEntry
 from schedules import control
 from schedules.claims import DatabaseClaims
-from schedules.cli import _instant
 from schedules.plan import JobKind, JobSpec
 from schedules.scheduler import Scheduler
 from schedules.timing import Every

@@ -8,10 +8,15 @@ from typing import Any
 import pytest
 
 from foundation.errors import ConfigurationError
-from foundation.topology import Topology, TopologyFile, load
+from foundation.topology import System, Topology, TopologyFile, load
 from schedules.plan import JobKind, plan
 from schedules.timing import Cron, Every
+from systems.registry import kind_of
 from tests.conftest import TOPOLOGIES
+
+
+def is_source(system: System) -> bool:
+    return kind_of(system).is_source
 
 
 def _topology(system_options: dict[str, Any], unit_interval: int | None = None) -> Topology:
@@ -62,7 +67,7 @@ def _topology(system_options: dict[str, Any], unit_interval: int | None = None) 
 
 def test_every_active_unit_gets_a_poll_and_the_daily_jobs_follow() -> None:
     topology = load(TOPOLOGIES / "quang-nam-2023.yaml")
-    specs = plan(topology, on=date(2024, 1, 1))
+    specs = plan(topology, on=date(2024, 1, 1), is_source=is_source)
     polls = [s for s in specs if s.kind is JobKind.POLL]
     assert len(polls) == len(topology.active_units(date(2024, 1, 1))) == 20
     assert polls[0].job_id == "poll:motcua-quangnam:49"
@@ -82,8 +87,16 @@ def test_every_active_unit_gets_a_poll_and_the_daily_jobs_follow() -> None:
 
 def test_the_two_level_topology_polls_only_the_units_valid_that_day() -> None:
     topology = load(TOPOLOGIES / "da-nang-2025.yaml")
-    before = {(s.system, s.unit_code) for s in plan(topology, on=date(2025, 6, 30)) if s.kind is JobKind.POLL}
-    after = {(s.system, s.unit_code) for s in plan(topology, on=date(2025, 7, 1)) if s.kind is JobKind.POLL}
+    before = {
+        (s.system, s.unit_code)
+        for s in plan(topology, on=date(2025, 6, 30), is_source=is_source)
+        if s.kind is JobKind.POLL
+    }
+    after = {
+        (s.system, s.unit_code)
+        for s in plan(topology, on=date(2025, 7, 1), is_source=is_source)
+        if s.kind is JobKind.POLL
+    }
     # until 30 June Quảng Nam's one-stop-shop serves the 2023 units; from 1 July Đà Nẵng's serves the new ones
     assert {system for system, _ in before} == {"motcua-quangnam"}
     assert {code for _, code in before} == {u.code for u in topology.units if u.valid_to == date(2025, 6, 30)}
@@ -91,7 +104,7 @@ def test_the_two_level_topology_polls_only_the_units_valid_that_day() -> None:
 
 
 def test_intervals_come_from_the_unit_or_its_system_and_retired_units_are_not_polled() -> None:
-    specs = {s.job_id: s for s in plan(_topology({}, unit_interval=15), on=date(2024, 1, 1))}
+    specs = {s.job_id: s for s in plan(_topology({}, unit_interval=15), on=date(2024, 1, 1), is_source=is_source)}
     assert specs["poll:mc:49"].schedule == Every(30)
     assert specs["poll:mc:517"].schedule == Every(15)
     assert "poll:mc:502" not in specs
@@ -101,13 +114,13 @@ def test_intervals_come_from_the_unit_or_its_system_and_retired_units_are_not_po
 
 def test_cron_options_override_the_interval_per_system_and_per_unit() -> None:
     options = {"poll_cron": "*/10 7-17 * * 1-5", "unit_poll_cron": {"517": "*/2 * * * *"}}
-    specs = {s.job_id: s for s in plan(_topology(options), on=date(2024, 1, 1))}
+    specs = {s.job_id: s for s in plan(_topology(options), on=date(2024, 1, 1), is_source=is_source)}
     assert specs["poll:mc:49"].schedule == Cron("*/10 7-17 * * 1-5")
     assert specs["poll:mc:517"].schedule == Cron("*/2 * * * *")
 
 
 def test_a_wrong_cron_option_names_where_it_is() -> None:
     with pytest.raises(ConfigurationError, match="cron"):
-        plan(_topology({"poll_cron": "every day"}), on=date(2024, 1, 1))
+        plan(_topology({"poll_cron": "every day"}), on=date(2024, 1, 1), is_source=is_source)
     with pytest.raises(ConfigurationError, match="unit_poll_cron"):
-        plan(_topology({"unit_poll_cron": ["517"]}), on=date(2024, 1, 1))
+        plan(_topology({"unit_poll_cron": ["517"]}), on=date(2024, 1, 1), is_source=is_source)

@@ -10,9 +10,9 @@ import pytest
 
 from connectors.errors import RemoteUnavailable
 from hub.store.db import Database
-from hub.store.models import ScheduleJob
 from schedules import control
 from schedules.claims import DatabaseClaims
+from schedules.models import ScheduleJob
 from schedules.plan import JobKind, JobSpec
 from schedules.scheduler import Fired, Scheduler
 from schedules.timing import Every

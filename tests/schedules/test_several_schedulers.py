@@ -11,9 +11,10 @@ import redis
 from sqlalchemy import select
 
 from hub.store.db import Database
-from hub.store.models import Message, ScheduleTick
+from hub.store.models import Message
 from migrations import upgrade
 from schedules import control
+from schedules.models import ScheduleTick
 from tests.schedules.conftest import SOURCE, Processes
 from tests.waiting import eventually
 

@@ -1,4 +1,4 @@
-"""The schedules' own errors, on the ground floor's tree (:mod:`foundation.errors`)."""
+"""Errors of the system kinds' own reading, on the ground floor's tree (:mod:`foundation.errors`)."""
 
 from __future__ import annotations
 

@@ -8,11 +8,11 @@ from sqlalchemy import select
 
 from foundation.topology import load
 from hub.store.db import Database
-from hub.store.models import LateDossier
+from reports.late import scan
+from reports.models import LateDossier
 from reports.periods import parse_period
 from reports.rules import Rules
 from reports.service import Reports
-from schedules.late import scan
 from tests.conftest import TOPOLOGIES
 from tests.reports import cases
 

@@ -12,16 +12,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, time
+from typing import Any
 
 from sqlalchemy import delete, select
 
 from foundation.clock import VN_TZ, utcnow
 from foundation.topology import Topology
+from hub import claims
+from hub.context import HubContext
 from hub.store.db import Database
-from hub.store.models import LateDossier
+from reports.models import LateDossier
 from reports.periods import Grain, period_of
 from reports.register import RegisterRow
-from reports.rules import Rules
+from reports.rules import Rules, load_rules
 from reports.service import Reports
 
 BATCH = 1000
@@ -70,3 +73,13 @@ def scan(db: Database, topology: Topology, rules: Rules, today: date) -> ScanRes
             chunk = cleared[start : start + BATCH]
             session.execute(delete(LateDossier).where(LateDossier.dossier_code.in_(chunk)))
     return ScanResult(late=len(rows), new=new, cleared=len(cleared))
+
+
+def run_scan(ctx: HubContext, message_id: int) -> str:
+    """The ``scan_late`` actor's work: :func:`scan` on the day the scheduler put in the payload."""
+
+    def work(payload: dict[str, Any]) -> dict[str, Any]:
+        result = scan(ctx.db, ctx.topology, load_rules(), date.fromisoformat(payload["day"]))
+        return {"late": result.late, "new": result.new, "cleared": result.cleared}
+
+    return claims.run_claimed(ctx.db, message_id, work, lease_seconds=ctx.settings.message_lease_seconds)

@@ -17,13 +17,34 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
+from sqlalchemy import Integer, String
+from sqlalchemy.orm import Mapped, mapped_column
+
 from foundation.clock import utcnow
 from foundation.logs import get_logger
 from hub.context import HubContext
+from hub.store.models import UNIT, Base
 from hub.sync import poll_unit
-from schedules.models import BackfillRun
 
 log = get_logger(__name__)
+
+
+class BackfillRun(Base):
+    """How far a backfill of one (system, unit, date range) has durably got, so a restart resumes there."""
+
+    __tablename__ = "backfill_runs"
+
+    system: Mapped[str] = mapped_column(String(60), primary_key=True)
+    unit_code: Mapped[str] = mapped_column(String(UNIT), primary_key=True)
+    range_from: Mapped[datetime] = mapped_column(primary_key=True)
+    range_to: Mapped[datetime] = mapped_column(primary_key=True)
+    done_until: Mapped[datetime]  # every change before this instant has been recorded
+    chunks_done: Mapped[int] = mapped_column(Integer, default=0)
+    changes: Mapped[int] = mapped_column(Integer, default=0)
+    state: Mapped[str] = mapped_column(String(12))  # running, done
+    started_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    finished_at: Mapped[datetime | None]
 
 
 class PollOutcome(Protocol):
