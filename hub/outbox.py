@@ -30,10 +30,10 @@ KINDS: dict[str, tuple[str, str]] = {
     "sync": ("sync_dossier", "sync"),
     "deliver": ("deliver_dossier", "deliver"),
     # the daily jobs the scheduler asks for (hub.actors, reports.actors)
-    "catalogue": ("refresh_catalogue", "daily"),
-    "retention": ("retain_log", "daily"),
-    "reconcile": ("reconcile_unit", "daily"),
-    "late_scan": ("scan_late", "daily"),
+    "daily_catalogue": ("refresh_catalogue", "daily"),
+    "daily_retention": ("retain_log", "daily"),
+    "daily_reconcile": ("reconcile_unit", "daily"),
+    "daily_late_scan": ("scan_late", "daily"),
 }
 CARRIED = frozenset({"deliver"})  # kinds whose broker message carries the payload (see :func:`send`)
 

@@ -98,7 +98,8 @@ def indicators(period: PeriodOption = None, as_json: JsonOption = False) -> None
 
 @app.command("scores")
 def scores(period: PeriodOption = None, as_json: JsonOption = False) -> None:
-    """Decision 766 points per group and in total for each unit, level and the province, with rank and trend."""
+    """Điểm theo Quyết định 766 từng nhóm và tổng cho mỗi đơn vị, mỗi cấp và toàn tỉnh, kèm xếp hạng và xu hướng
+    12 tháng (Decision 766 points)."""
     now, source = vietnam_now(), reports()
     report = source.scores(period_or_month(period, source, now), now)
     if as_json:

@@ -51,13 +51,13 @@ class HubRunner:
             return f"đã xếp hàng lượt đọc (poll enqueued): message {message_id}"
         if spec.kind in CATALOGUES:
             payload = {"system": spec.system or self.topology.portal.name, "catalogue": CATALOGUES[spec.kind]}
-            return self._asked("catalogue", {**payload, "tick": tick.isoformat()}, source=payload["system"])
+            return self._asked("daily_catalogue", {**payload, "tick": tick.isoformat()}, source=payload["system"])
         if spec.kind is JobKind.LATE_SCAN:
             return self._asked(
-                "late_scan", {"day": tick.astimezone(VN_TZ).date().isoformat(), "tick": tick.isoformat()}
+                "daily_late_scan", {"day": tick.astimezone(VN_TZ).date().isoformat(), "tick": tick.isoformat()}
             )
         if spec.kind is JobKind.LOG_RETENTION:
-            return self._asked("retention", {"now": tick.isoformat()})
+            return self._asked("daily_retention", {"now": tick.isoformat()})
         if spec.kind is JobKind.RECONCILE:
             return self._reconcile(tick)
         if spec.kind is JobKind.TICK_PRUNE:
@@ -87,6 +87,6 @@ class HubRunner:
                 "until": until.isoformat(),
                 "tick": tick.isoformat(),
             }
-            self.request(self.db, "reconcile", payload, unit_code=unit.code, source=system.name, target=portal)
+            self.request(self.db, "daily_reconcile", payload, unit_code=unit.code, source=system.name, target=portal)
             asked += 1
         return f"đã xếp hàng đối soát {asked} đơn vị ngày {day:%d/%m/%Y} (reconciliation of {asked} units enqueued)"

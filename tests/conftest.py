@@ -11,6 +11,12 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+# rich fixes a console's width at its creation when COLUMNS is set, and the CLI's consoles are created at import:
+# pytest-xdist's workers start with COLUMNS=80, which would freeze every table at 80 columns whatever width a test
+# asks its command for. Without it, each console reads the width (COLUMNS included) when it prints.
+os.environ.pop("COLUMNS", None)
+os.environ.pop("LINES", None)
+
 import psycopg
 import pytest
 import redis

@@ -12,6 +12,7 @@ import uvicorn
 
 from console.app import Console, create_app
 from console.hardening import server_config
+from foundation.settings import Settings
 from tests.waiting import eventually
 
 
@@ -28,7 +29,11 @@ def serve(console: Console, *, trusted_proxies: tuple[str, ...] = ()) -> Iterato
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
-    config = server_config(create_app(console), host="127.0.0.1", port=port, trusted_proxies=trusted_proxies)
+    # the server's limits from the environment as it is now, without filling the process's settings cache: a test
+    # that sets its own environment after starting a console must still be read with it
+    config = server_config(
+        create_app(console), host="127.0.0.1", port=port, trusted_proxies=trusted_proxies, settings=Settings()
+    )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()

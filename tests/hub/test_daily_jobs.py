@@ -32,7 +32,7 @@ from tests.waiting import eventually
 
 pytestmark = pytest.mark.slow
 
-DAILY = ("catalogue", "reconcile", "late_scan", "retention")
+DAILY = ("daily_catalogue", "daily_reconcile", "daily_late_scan", "daily_retention")
 
 
 class RecordingTransport:
@@ -123,7 +123,8 @@ def test_the_scheduler_only_enqueues_and_the_workers_calls_are_in_the_integratio
     asked = _daily(ctx.db)
     sources = [u for u in ctx.topology.active_units(tick.date() - timedelta(days=1)) if u.system == "motcua-quangnam"]
     assert sorted(m.kind for m in asked) == sorted(
-        ["catalogue", "catalogue", "late_scan", "retention"] + ["reconcile"] * len(sources)
+        ["daily_catalogue", "daily_catalogue", "daily_late_scan", "daily_retention"]
+        + ["daily_reconcile"] * len(sources)
     )
     assert {m.state for m in asked} == {MessageState.QUEUED.value}
 
@@ -146,9 +147,9 @@ def test_the_scheduler_only_enqueues_and_the_workers_calls_are_in_the_integratio
     by_kind: dict[str, list[str]] = {}
     for m in done:
         by_kind.setdefault(m.kind, []).extend(_wire(ctx.db, m.id))
-    assert {"LayDanhSachTTHC", "LayDanhMucCoQuan"} <= set(by_kind["catalogue"]), by_kind["catalogue"]
-    assert "TraCuuHoSo" in by_kind["reconcile"], by_kind["reconcile"]
-    assert by_kind["late_scan"] == [] and by_kind["retention"] == []  # the database's work only
+    assert {"LayDanhSachTTHC", "LayDanhMucCoQuan"} <= set(by_kind["daily_catalogue"]), by_kind["daily_catalogue"]
+    assert "TraCuuHoSo" in by_kind["daily_reconcile"], by_kind["daily_reconcile"]
+    assert by_kind["daily_late_scan"] == [] and by_kind["daily_retention"] == []  # the database's work only
     # one exchange in the log per request, but for the service description zeep reads once when it builds the client
     calls = [url for url, _ in transport.sent if not url.endswith(("?wsdl", "?xsd"))]
     assert len(calls) == sum(len(ops) for ops in by_kind.values())
@@ -158,7 +159,7 @@ def test_the_scheduler_only_enqueues_and_the_workers_calls_are_in_the_integratio
 def test_a_daily_job_is_replayed_as_itself(db: Database, mode: Literal["original", "fresh"]) -> None:
     # Given a parked catalogue refresh
     with db.session() as session:
-        parked = outbox.record(session, kind="catalogue", payload={"system": "dvcqg", "catalogue": "agencies"})
+        parked = outbox.record(session, kind="daily_catalogue", payload={"system": "dvcqg", "catalogue": "agencies"})
         parked.state = MessageState.PARKED.value
     # When an operator replays it, fresh or not
     again = replay.replay_message(db, parked.id, mode=mode, user="test")
@@ -167,7 +168,7 @@ def test_a_daily_job_is_replayed_as_itself(db: Database, mode: Literal["original
         message = session.get(Message, again)
         assert message is not None
         assert (message.kind, message.actor, message.payload) == (
-            "catalogue",
+            "daily_catalogue",
             "refresh_catalogue",
             {"system": "dvcqg", "catalogue": "agencies"},
         )

@@ -53,10 +53,10 @@ def test_the_daily_jobs_are_asked_for_not_run(db: Database) -> None:
     for kind in (JobKind.PROCEDURE_CATALOGUE, JobKind.UNIT_CATALOGUE, JobKind.LATE_SCAN, JobKind.LOG_RETENTION):
         assert "(enqueued): message" in run(JobSpec(f"daily:{kind.value}", kind, DAILY), TICK)
     assert [(kind, {k: v for k, v in payload.items() if k != "tick"}) for kind, payload, _ in requests.asked] == [
-        ("catalogue", {"system": "dvcqg", "catalogue": "procedures"}),
-        ("catalogue", {"system": "dvcqg", "catalogue": "agencies"}),
-        ("late_scan", {"day": "2026-11-26"}),
-        ("retention", {"now": "2026-11-26T04:00:00+00:00"}),
+        ("daily_catalogue", {"system": "dvcqg", "catalogue": "procedures"}),
+        ("daily_catalogue", {"system": "dvcqg", "catalogue": "agencies"}),
+        ("daily_late_scan", {"day": "2026-11-26"}),
+        ("daily_retention", {"now": "2026-11-26T04:00:00+00:00"}),
     ]
 
 
@@ -67,7 +67,7 @@ def test_the_reconciliation_is_one_message_per_unit_a_source_serves_for_yesterda
     served = sorted(u.code for u in topology.active_units(date(2026, 11, 25)) if u.system)
     assert sorted(columns["unit_code"] for _, _, columns in requests.asked) == served
     kind, payload, columns = requests.asked[0]
-    assert kind == "reconcile" and columns["target"] == "dvcqg"
+    assert kind == "daily_reconcile" and columns["target"] == "dvcqg"
     assert (payload["since"], payload["until"]) == ("2026-11-25T00:00:00+07:00", "2026-11-26T00:00:00+07:00")
     assert f"đối soát {len(served)} đơn vị ngày 25/11/2026" in outcome
 
