@@ -166,6 +166,7 @@ def _kind(name: str, options: type[Options], build: Builder, table: ErrorTable) 
         build=build,
         personal=PERSONAL,
         to_target=to_target,
+        status_of=dvcqg.status_of,
         national=True,
         batches=True,
         not_echoed=NOT_ECHOED,

@@ -7,14 +7,16 @@ when unknown, codes and numbers travel as strings, flags as "0"/"1".
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 from decimal import Decimal
 from typing import Any, Final
 
 from foundation.clock import VN_TZ
+from foundation.errors import Problem
 from mappings.canonical import Dossier, Fee, ProgressEntry
-from mappings.errors import MappingMissing
+from mappings.codes import Status
+from mappings.errors import MappingMissing, ValidationFailed
 from mappings.procedures import ProcedureLookup
 
 CITIZEN_ID_12: Final = "1"  # LoaiDinhDanh: 12-digit citizen identity number (CCCD)
@@ -205,3 +207,14 @@ def progress_entry_to_portal(code: str, e: ProgressEntry) -> dict[str, str]:
 def progress_to_portal(d: Dossier, entries: Iterable[ProgressEntry] | None = None) -> list[dict[str, str]]:
     """``CapNhatTienDoHoSoMC`` entries for ``entries`` (all of ``d``'s progress by default), oldest first."""
     return [progress_entry_to_portal(d.code, e) for e in (d.progress if entries is None else entries)]
+
+
+def status_of(record: Mapping[str, Any]) -> Status:
+    """The status the portal's copy says (``TrangThaiHoSo``); :class:`ValidationFailed` naming the field when it
+    says none the hub knows."""
+    raw = record.get("TrangThaiHoSo")
+    try:
+        return Status.parse(raw)
+    except ValueError:
+        problem = Problem("TrangThaiHoSo", "trạng thái không rõ", "unknown status", value=str(raw))
+        raise ValidationFailed([problem], dossier_code=_s(record.get("MaHoSo")) or None) from None
