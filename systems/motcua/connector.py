@@ -336,7 +336,9 @@ def _local(element: Any) -> str:
 
 def _at(reply: Any, path: str) -> Any:
     """The value at ``path`` in an answer; zeep unwraps a response whose wrapper has a single child, so the path's
-    first step may already be gone."""
+    first step may already be gone, and an answer of one simple element is the bare value: the path names it."""
+    if reply is not None and not isinstance(reply, Mapping | list):
+        return reply
     first, _, rest = path.partition(".")
     if isinstance(reply, Mapping) and first not in reply:
         return get_path(reply, rest) if rest else reply
