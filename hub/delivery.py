@@ -24,7 +24,9 @@ the decision the owner made a minute ago. A one-stop-shop takes any status of th
 4 → 5 → 4 is no regression), so pushing the lagging status would undo the owner's decision. The owner's copy is
 looked up first; it gets the revision's status only when that is of a later stage (the result returned at the
 receiving counter), otherwise its own status and none of the revision's dates, so that only the other units'
-progress entries reach it.
+progress entries reach it. The update carries the revision of the copy the look-up read
+(:data:`mappings.vendor_updates.EXPECTED_VERSION`): a vendor whose update contract takes it refuses the update when
+the owner decided something meanwhile, and the retry looks again.
 
 A hub can forget what it delivered (a new installation, a database restored from a backup) while a target holds the
 dossiers already. Before the first push of a dossier the deliveries table has no record of, the target's copy is
@@ -58,6 +60,7 @@ from hub.store.models import Delivery, DossierVersion, MessageState
 from hub.store.models import Dossier as DossierRow
 from mappings.canonical import Dossier
 from mappings.codes import Status
+from mappings.vendor_updates import EXPECTED_VERSION
 from systems.kind import Outgoing, StatusOf
 from systems.registry import kind_of
 
@@ -364,6 +367,7 @@ def _deliver(
     connector = ctx.connectors.target(system_name)
     not_echoed = kind_of(ctx.topology.systems[system_name]).not_echoed
     status_of = kind_of(ctx.topology.systems[system_name]).status_of
+    unit_copy = split_target(target)[1] is not None  # a unit's copy in its one-stop-shop, not the portal
     if unit is None:
         raise ConfigurationError(f"Không rõ đơn vị của lần gửi {leader_id} (delivery {leader_id} has no unit)")
     attempt = attempts.current()
@@ -403,6 +407,10 @@ def _deliver(
                     continue
             if found is not None:
                 existing.add(item.code)
+                if unit_copy and found.get("PhienBan") is not None:
+                    # a vendor whose update takes the revision read refuses it if the copy changed since
+                    record = {**item.outgoing.record, EXPECTED_VERSION: found["PhienBan"]}
+                    item.outgoing = Outgoing(record, item.outgoing.progress)
         elif item.known_at_target:
             existing.add(item.code)
         to_push.append(item)

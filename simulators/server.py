@@ -123,7 +123,9 @@ class Simulators:
         self.phuongnam = phuongnam.PhuongNamService(
             self.store, served.get("phuongnam", ()), self.faults, self.credentials, self.clock
         )
-        self.bachdang = bachdang.BachDangApi(self.store, served.get("bachdang", ()), self.faults, self.credentials)
+        self.bachdang = bachdang.BachDangApi(
+            self.store, served.get("bachdang", ()), self.faults, self.credentials, self.clock
+        )
         if dossiers:
             self.lifecycle.populate(dossiers)
         self._host, self._ports = host, (soap_port, portal_port)

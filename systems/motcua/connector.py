@@ -50,7 +50,8 @@ from connectors.soap import (
 from foundation.credentials import Credentials
 from foundation.errors import ConfigurationError, HubError, RetryableError
 from foundation.redaction import scrub
-from mappings.vendors import VendorProfile, from_default, get_path
+from mappings.vendor_updates import update_request
+from mappings.vendors import VendorProfile, get_path
 
 # ── the connector ────────────────────────────────────────────────────────────────────────────────────────────
 
@@ -123,12 +124,12 @@ class SoapConnector(ProfileDrivenSource):
     def push_dossiers(
         self, unit_code: str, records: Sequence[RawRecord], *, existing: Collection[str] | None = None
     ) -> list[PushResult]:
-        """Each record is an update request in the default shape (MaHoSo, TrangThai, PhienBanNguon, DanhSachTienDo)."""
+        """Each record is an update in the default shape (MaHoSo, TrangThai, PhienBanNguon, DanhSachTienDo), sent in
+        the vendor's shape (``requests.update``, :func:`mappings.vendor_updates.update_request`)."""
         results: list[PushResult] = []
         for record in records:
             code = str(record.get("MaHoSo", ""))
-            body = {**from_default(dict(record), self.vendor)}
-            body.update(request_body(self.vendor.requests.update, {"unit": unit_code}))
+            body = update_request(record, self.vendor, unit_code=unit_code)
             try:
                 reply = self._operation("update", self._update_operation(), body, dossier_code=code)
             except (RetryableError, AuthenticationFailed, ConfigurationError):

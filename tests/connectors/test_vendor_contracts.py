@@ -266,7 +266,7 @@ def test_a_one_element_health_answer_that_zeep_unwraps_to_a_bare_value_is_checke
     world: Any, tmp_path: Path
 ) -> None:
     # Phương Nam's KiemTraDichVuResponse holds one simple element (tinhTrangDichVu): zeep hands back "HOAT_DONG"
-    sims, topology = world
+    _, topology = world
     healthy = registry.build_source(topology.systems["motcua-tamky"]).health()
     assert healthy.ok and healthy.detail == "HOAT_DONG"
     # the same answer under a profile whose healthy word is another is read by the same path, and is not healthy

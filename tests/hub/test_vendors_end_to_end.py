@@ -176,7 +176,8 @@ def test_an_answer_that_cannot_be_read_whole_is_parked_after_one_attempt_by_name
 ) -> None:
     """Fetching again gets the same bytes again: a truncated answer (a proxy cutting it after a 200) or one over the
     system's size cap is the record's problem, parked at once with its name, never retried to the cap."""
-    with start_simulators(load(TOPOLOGIES / "quang-nam-2023-three-vendors.yaml"), seed=33, dossiers=150) as sims:
+    # (200 dossiers: enough for every unit of the province, An Mỹ's chain included, to have a dozen)
+    with start_simulators(load(TOPOLOGIES / "quang-nam-2023-three-vendors.yaml"), seed=33, dossiers=200) as sims:
         ctx = _hub(sims, tmp_path, options)
         system = str(ctx.topology.unit(unit).system)
         if fault is not None:
@@ -226,3 +227,57 @@ def test_reconciliation_and_a_fresh_replay_read_a_vendor_whose_records_take_thei
     assert run.checked == run.listed > 10
     assert run.differences == []
     assert outcome in {("sync", "succeeded", None), ("sync", "skipped", None)}
+
+
+def test_a_lien_thong_chain_on_three_vendors_carries_the_processing_units_status_to_every_level(
+    start_simulators: type[Simulators], tmp_path: Path
+) -> None:
+    """The ward An Mỹ receives on Bạch Đằng's REST platform (updates by PUT), Tam Kỳ processes on Phương Nam's SOAP
+    service (a flat update), the province runs the default contract (#22, Done-when 1)."""
+    topology = load(TOPOLOGIES / "quang-nam-2023-three-vendors.yaml")
+    assert [vendor_of(topology.systems[topology.unit(c).system or ""]) for c in ("20311", "502", "49")] == [
+        "bachdang",
+        "phuongnam",
+        "default",
+    ]
+    with start_simulators(topology, seed=31, dossiers=300) as sims:
+        sims.advance(48, units=["20311"])  # the ward's own traffic: dossiers transferred to Tam Kỳ among them
+        ctx = _hub(sims, tmp_path)
+        units = [(u.system, u.code) for u in ctx.topology.active_units(sims.now().date()) if u.system]
+        # When the hub polls every unit, a day passes, and it polls until its own updates have come back round
+        with workers(ctx):
+            for _ in range(2):
+                for system, code in units:
+                    request_poll(ctx.db, str(system), code, reason="test")
+                _drain(ctx.db)
+                sims.advance(24, units=["20311", "502"])
+            for _ in range(2):
+                for system, code in units:
+                    request_poll(ctx.db, str(system), code, reason="test")
+                _drain(ctx.db)
+        with ctx.db.session() as session:
+            parked = session.execute(
+                select(Message.kind, Message.target, Message.error_message).where(
+                    Message.state == MessageState.PARKED.value
+                )
+            ).all()
+        ctx.close()
+        chain = [
+            code
+            for code in [r.MaHoSo for r in sims.store.records("20311")]
+            if sims.store.has("502", code) and sims.source_copy("20311", code).MaDonViXuLy == "502"
+        ]
+        levels = {
+            code: (
+                sims.source_copy("502", code).TrangThai,
+                sims.source_copy("20311", code).TrangThai,
+                str(sims.portal_dossiers().get(code, {}).get("TrangThaiHoSo")),
+            )
+            for code in chain
+        }
+
+    # Then every dossier of the chain has the processing unit's status at the ward, in Tam Kỳ and on the portal
+    assert parked == []
+    assert len(chain) >= 3, "the ward transferred too few dossiers to test the chain"
+    mismatched = {code: s for code, s in levels.items() if not (s[0] == s[1] and str(s[0]) == s[2])}
+    assert mismatched == {}
