@@ -275,9 +275,17 @@ def test_a_lien_thong_chain_on_three_vendors_carries_the_processing_units_status
             )
             for code in chain
         }
+        # the steps Tam Kỳ took after the transfer that reached the ward's copy: only the hub's PUT carries them
+        written_back = {
+            code
+            for code in chain
+            if {(e.ThoiDiem, e.NoiDung) for e in sims.source_copy("502", code).DanhSachTienDo[1:] if e.MaDonVi == "502"}
+            & {(e.ThoiDiem, e.NoiDung) for e in sims.source_copy("20311", code).DanhSachTienDo}
+        }
 
     # Then every dossier of the chain has the processing unit's status at the ward, in Tam Kỳ and on the portal
     assert parked == []
     assert len(chain) >= 3, "the ward transferred too few dossiers to test the chain"
+    assert written_back, "no step of Tam Kỳ's reached the ward: the chain was not exercised"
     mismatched = {code: s for code, s in levels.items() if not (s[0] == s[1] and str(s[0]) == s[2])}
     assert mismatched == {}
