@@ -2,9 +2,10 @@
 
 Each scenario runs two worker processes against its own database and broker, lets the simulated one-stop-shop
 produce a few thousand dossiers, disrupts something mid-run (a database restart, a broker crash, a source outage,
-a hanging portal, a worker killed in a batch push) and checks that the portal ends equal to the source: nothing
-missing, nothing pushed twice, no status going backwards, nothing parked. A failure tells, per missing dossier, the
-story of its messages. Used by ``tests/hub/test_chaos_matrix.py`` and ``bench/stress_chaos.py``.
+a hanging portal, a worker killed in a batch push, the database restored from an earlier dump) and checks that the
+portal ends equal to the source: nothing missing, nothing pushed twice, no status going backwards, nothing parked.
+A failure tells, per missing dossier, the story of its messages. Used by ``tests/hub/test_chaos_matrix.py`` and
+``bench/stress_chaos.py``.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import unicodedata
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import ExitStack, contextmanager, suppress
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Literal
 
@@ -29,7 +31,7 @@ from devtools.servers import PrivatePostgres, PrivateRabbitMQ, PrivateRedis
 from foundation.redaction import mask_text
 from foundation.settings import PROJECT_ROOT
 from foundation.topology import load
-from hub import procedures
+from hub import control, procedures
 from hub.store.db import Database
 from hub.store.models import Attempt, Delivery, Message, MessageState, Watermark
 from migrations import upgrade
@@ -81,9 +83,11 @@ class Run:
         with self.db.session() as session:
             return int(session.execute(select(func.count()).select_from(Delivery)).scalar_one())
 
-    def in_flight(self) -> int:
+    def in_flight(self, kinds: tuple[str, ...] | None = None) -> int:
         with self.db.session() as session:
             query = select(func.count()).select_from(Message).where(Message.state.in_(IN_FLIGHT))
+            if kinds is not None:
+                query = query.where(Message.kind.in_(kinds))
             return int(session.execute(query).scalar_one())
 
     def in_flight_summary(self) -> list[tuple[object, ...]]:
@@ -351,6 +355,43 @@ def kill_and_flush_with_a_failing_portal(run: Run) -> None:
     run.sims.clear_faults()
 
 
+def restore_database(run: Run) -> None:
+    """The hub's database restored from a dump taken earlier in the run, while the sources and the portal moved on:
+    what the operator does is ``docs/rebuild.md`` (workers stopped, the dump restored, the broker's queues emptied,
+    the portal paused, the workers started again with ``verify_deliveries_until`` an hour ahead, the portal resumed
+    once the polls have caught up)."""
+    assert run.services.redis is not None
+    url = run.services.database_url.replace("postgresql+psycopg://", "postgresql://", 1)
+    dump = run.workdir / "hub.dump"
+    run.under_way(0.2)
+    # the PostgreSQL client on PATH, with our own arguments
+    subprocess.run(["pg_dump", "--format=custom", f"--file={dump}", url], check=True, capture_output=True)  # noqa: S603,S607
+    _advance_and_poll(run)
+    run.under_way(0.6)  # deliveries the dump does not know of reach the portal
+    run.cluster.stop()
+    # into an empty schema: pg_restore --clean cannot drop a partition's inherited keys (the attempts table)
+    run.db.engine.dispose()
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("DROP SCHEMA public CASCADE")
+        conn.execute("CREATE SCHEMA public")
+    subprocess.run(  # noqa: S603 - our own arguments
+        ["pg_restore", "--single-transaction", f"--dbname={url}", str(dump)],  # noqa: S607
+        check=True,
+        capture_output=True,
+    )
+    run.services.redis.flush()  # its messages name rows of a future the database no longer has
+    # deliveries wait until the polls have caught up: the restored log's deliveries of revisions older than the
+    # portal's copies are then superseded, not sent
+    control.pause_target(run.db, "dvcqg", reason="database restored: catching up", user="chaos")
+    until = datetime.now(UTC) + timedelta(hours=1)
+    run.cluster.env = run.cluster.env | {"DVC_HUB_VERIFY_DELIVERIES_UNTIL": until.isoformat()}
+    run.cluster.start_worker(processes=1, threads=8)
+    run.cluster.start_worker(processes=1, threads=8)
+    _advance_and_poll(run)
+    run.wait_until(lambda: run.in_flight(kinds=("poll", "sync")) == 0, DRAIN_SECONDS, "the polls have caught up")
+    control.resume_target(run.db, "dvcqg", user="chaos")
+
+
 def matrix(outage_seconds: float) -> list[Scenario]:
     """Every scenario; ``outage_seconds`` is how long the source is down and the portal hangs."""
     return [
@@ -361,6 +402,7 @@ def matrix(outage_seconds: float) -> list[Scenario]:
         Scenario("worker-killed-in-batch", kill_worker_in_batch_push),
         Scenario("rabbitmq-worker-killed-and-restarted", kill_worker_and_restart_rabbitmq, broker="rabbitmq"),
         Scenario("kill-and-flush-with-a-failing-portal", kill_and_flush_with_a_failing_portal),
+        Scenario("restore", restore_database),
     ]
 
 

@@ -65,6 +65,7 @@ ERROR_CLASSES: Final[Mapping[str, Action]] = MappingProxyType(
         "delivery_paused": Action.HOLD,
         "skipped": Action.SKIP,
         "claimed_elsewhere": Action.RETRY,
+        "stale_replica": Action.RETRY,
         "lease_lost": Action.SKIP,
         "database_unavailable": Action.RETRY,
         # hub.logchain: what `logs verify` names (reported, never a message's failure)

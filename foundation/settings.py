@@ -11,7 +11,7 @@ from functools import cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import AwareDatetime, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -67,6 +67,11 @@ class Settings(BaseSettings):
     )
     message_lease_seconds: float = Field(
         default=60, gt=0, description="a claimed message is taken over if its worker stops renewing this long"
+    )
+    verify_deliveries_until: AwareDatetime | None = Field(
+        default=None,
+        description="until then, every delivery looks the target's copy up before pushing (after a database restore:"
+        " docs/rebuild.md)",
     )
     attempt_body_cap: int = Field(
         default=65536, ge=0, description="characters of each request and answer body an attempt keeps verbatim"

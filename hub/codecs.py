@@ -7,16 +7,16 @@ procedure-code mapping and the progress entries a target has not seen yet.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any
-
 from connectors.base import RawRecord
+from connectors.content import same_content  # re-exported: the hub's name for it
 from foundation.errors import ConfigurationError
 from foundation.topology import System
 from hub.context import HubContext
 from mappings.canonical import Dossier, ProgressEntry
 from systems.kind import Outgoing
 from systems.registry import kind_of
+
+__all__ = ["same_content", "to_canonical", "to_target"]
 
 
 def to_canonical(ctx: HubContext, system_name: str, raw: RawRecord) -> Dossier:
@@ -43,23 +43,3 @@ def to_target(
     if mapping is None:
         raise ConfigurationError(f"Không biết gửi tới {system.name} ({system.kind}) (no mapping for this target kind)")
     return mapping(dossier, _new_progress(dossier, previous), unit_code, ctx.procedures)
-
-
-def same_content(existing: RawRecord, record: RawRecord, *, not_echoed: frozenset[str] = frozenset()) -> bool:
-    """Whether the target's copy already says everything ``record`` would say."""
-    return all(_same(existing.get(key), value) for key, value in record.items() if key not in not_echoed)
-
-
-def _same(left: Any, right: Any) -> bool:
-    if isinstance(right, dict):
-        return isinstance(left, dict) and all(_same(left.get(k), v) for k, v in right.items())
-    if isinstance(right, Sequence) and not isinstance(right, str):
-        return (
-            isinstance(left, Sequence)
-            and not isinstance(left, str)
-            and len(left) == len(right)
-            and all(_same(a, b) for a, b in zip(left, right, strict=True))
-        )
-    if left is None or right is None:
-        return left in (None, "") and right in (None, "")
-    return str(left) == str(right)

@@ -24,7 +24,16 @@ the decision the owner made a minute ago. A one-stop-shop takes any status of th
 4 → 5 → 4 is no regression), so pushing the lagging status would undo the owner's decision. The owner's copy is
 looked up first; it gets the revision's status only when that is of a later stage (the result returned at the
 receiving counter), otherwise its own status and none of the revision's dates, so that only the other units'
-progress entries reach it.
+progress entries reach it. The update carries the revision of the copy the look-up read
+(:data:`mappings.vendor_updates.EXPECTED_VERSION`): a vendor whose update contract takes it refuses the update when
+the owner decided something meanwhile, and the retry looks again.
+
+A hub can forget what it delivered (a new installation, a database restored from a backup) while a target holds the
+dossiers already. Before the first push of a dossier the deliveries table has no record of, the target's copy is
+looked up (for a kind that can read its status): a copy that says the same is left alone, and one at a stage the
+revision may not follow gets nothing, so a forgotten dossier never sends a target back a stage. A database restored
+from a backup also remembers deliveries older than the target's copies: until ``verify_deliveries_until`` (set by the
+operator who restores it, ``docs/rebuild.md``) every delivery asks the target first, and pushes nothing it holds.
 """
 
 from __future__ import annotations
@@ -39,6 +48,7 @@ from sqlalchemy.orm import Session
 
 from connectors.base import RawRecord
 from foundation import logs
+from foundation.clock import utcnow
 from foundation.errors import Action, ConfigurationError, HubError, error_classes
 from hub import attempts, claims, codecs, control
 from hub.broker import dossier_mutex
@@ -49,6 +59,8 @@ from hub.routing import holds_owners_copy, split_target
 from hub.store.models import Delivery, DossierVersion, MessageState
 from hub.store.models import Dossier as DossierRow
 from mappings.canonical import Dossier
+from mappings.codes import Status
+from mappings.vendor_updates import EXPECTED_VERSION
 from systems.kind import Outgoing, StatusOf
 from systems.registry import kind_of
 
@@ -73,6 +85,7 @@ class _Item:
     known_at_target: bool  # an older revision was delivered: the target has the dossier
     record_unchanged: bool = False  # the record says what the delivered older revision's record said
     owners_copy: _OwnersCopy | None = None  # the target is the copy of the unit that decides the dossier
+    status: Status | None = None  # the revision's status, checked against a forgotten target copy's
     pushed: str = "skipped"
     error: HubError | None = None
     kept_status: int | None = None  # the owner's status, sent instead of the revision's lagging one
@@ -336,6 +349,7 @@ def _prepare(
             known_at_target=previous is not None,
             record_unchanged=unchanged,
             owners_copy=owners_copy,
+            status=revision.status,
         )
     return out
 
@@ -352,6 +366,8 @@ def _deliver(
     system_name, _ = split_target(target)
     connector = ctx.connectors.target(system_name)
     not_echoed = kind_of(ctx.topology.systems[system_name]).not_echoed
+    status_of = kind_of(ctx.topology.systems[system_name]).status_of
+    unit_copy = split_target(target)[1] is not None  # a unit's copy in its one-stop-shop, not the portal
     if unit is None:
         raise ConfigurationError(f"Không rõ đơn vị của lần gửi {leader_id} (delivery {leader_id} has no unit)")
     attempt = attempts.current()
@@ -360,14 +376,18 @@ def _deliver(
 
     to_push: list[_Item] = []
     existing: set[str] = set()
+    until = ctx.settings.verify_deliveries_until
+    verifying = until is not None and utcnow() < until  # a restored database: what it says was delivered may be old
     for item in items:
         if item.record_pushed:
             continue
         if item.record_unchanged:
             item.pushed = "unchanged since the delivered revision"
             continue
-        # an earlier attempt may have pushed without recording it, or the target is the deciding unit's copy: ask
-        if item.may_have_pushed or item.owners_copy is not None:
+        # an earlier attempt may have pushed without recording it, the target is the deciding unit's copy, or the
+        # hub has no record of delivering the dossier there (a new dossier, or a forgotten one): ask
+        forgotten = not item.known_at_target and status_of is not None
+        if item.may_have_pushed or item.owners_copy is not None or forgotten or verifying:
             found = connector.lookup(unit, item.code)
             if found is not None and item.owners_copy is not None:
                 try:
@@ -378,8 +398,19 @@ def _deliver(
             if found is not None and codecs.same_content(found, item.outgoing.record, not_echoed=not_echoed):
                 item.pushed = "unchanged at target"
                 continue
+            if found is not None and item.owners_copy is None and status_of is not None:
+                try:
+                    if _target_ahead(target, item, status_of, found):
+                        continue
+                except HubError as exc:
+                    item.error = exc
+                    continue
             if found is not None:
                 existing.add(item.code)
+                if unit_copy and found.get("PhienBan") is not None:
+                    # a vendor whose update takes the revision read refuses it if the copy changed since
+                    record = {**item.outgoing.record, EXPECTED_VERSION: found["PhienBan"]}
+                    item.outgoing = Outgoing(record, item.outgoing.progress)
         elif item.known_at_target:
             existing.add(item.code)
         to_push.append(item)
@@ -449,6 +480,23 @@ def _keep_owners_status(
     if owners is not revision.status:
         item.kept_status = owners.value
         log.info("owners_status_kept", revision_status=revision.status.value, owners_status=owners.value)
+
+
+def _target_ahead(target: str, item: _Item, status_of: StatusOf, found: RawRecord) -> bool:
+    """Whether the target's copy is at a stage ``item``'s revision may not follow (the hub forgot what it delivered:
+    a new or restored database, and a source that lagged); then nothing of it is sent, neither the record nor its
+    progress, which the target had before the revision it holds. ValidationFailed when the copy says no status."""
+    try:
+        held = status_of(found)
+    except HubError as exc:
+        exc.dossier_code, exc.target = item.code, target
+        raise
+    if item.status is None or item.status.may_follow(held):
+        return False
+    item.pushed = f"target holds status {held.value}, a later stage"
+    item.outgoing = Outgoing(item.outgoing.record, [])
+    log.info("target_ahead", revision_status=item.status.value, target_status=held.value)
+    return True
 
 
 def _complete(ctx: HubContext, done: list[_Item], target: str, summary: list[dict[str, Any]]) -> None:

@@ -1,5 +1,6 @@
-"""The pipeline's own errors: a paused target (hold the message), a message with nothing to do (skip it), and the
-two outcomes of a claim (:mod:`hub.claims`): held by another worker, or lost by this one."""
+"""The pipeline's own errors: a paused target (hold the message), a message with nothing to do (skip it), a source
+that answered older than it announced (try again), and the two outcomes of a claim (:mod:`hub.claims`): held by
+another worker, or lost by this one."""
 
 from __future__ import annotations
 
@@ -30,6 +31,14 @@ class ClaimedElsewhere(HubError, RateLimitExceeded):
     """
 
     error_class = "claimed_elsewhere"
+    action = Action.RETRY
+
+
+class StaleReplica(HubError):
+    """Raised when a source answers an older revision of a dossier than its change feed announced (a lagging read
+    replica); the sync is tried again later and the older record is never applied."""
+
+    error_class = "stale_replica"
     action = Action.RETRY
 
 

@@ -4,7 +4,8 @@ A poll reads the source's change feed from the watermark (minus an overlap windo
 per change it has not seen, and moves the watermark in the same transaction, so the watermark never passes a
 change that is not durably recorded. A sync fetches the dossier, maps it to the canonical model and applies it
 under a per-dossier lock with the monotonic guard: an older revision of a copy, a status regression or a stale
-copy changes nothing; an accepted change becomes a new hub revision with one ``deliver`` message per target.
+copy changes nothing; an accepted change becomes a new hub revision with one ``deliver`` message per target. A
+record older than the revision its feed entry announced (a lagging replica) is never applied: the sync is retried.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from foundation.errors import ConfigurationError
 from hub import claims, codecs, outbox
 from hub.broker import dossier_mutex
 from hub.context import HubContext
+from hub.errors import StaleReplica
 from hub.routing import holds_owners_copy, targets_for
 from hub.store.db import Database
 from hub.store.models import Dossier as DossierRow
@@ -274,8 +276,18 @@ def run_sync(ctx: HubContext, message_id: int) -> str:
         return "noop"
     system, unit_code, code = payload["system"], payload["unit_code"], payload["dossier_code"]
     with logs.bound(dossier_code=code, unit=unit_code):
-        raw = ctx.connectors.source(system).get_dossier(unit_code, code, seen=_announced(payload, ctx.clock()))
+        announced = _announced(payload, ctx.clock())
+        raw = ctx.connectors.source(system).get_dossier(unit_code, code, seen=announced)
         dossier = codecs.to_canonical(ctx, system, raw)
+        if dossier.version < announced.version:
+            # A read replica behind its feed: applying it would let a hub that has forgotten the dossier (a new
+            # or restored database, where the monotonic guard has nothing to compare with) send an older status.
+            raise StaleReplica(
+                f"Hồ sơ {code}: nguồn {system} trả phiên bản {dossier.version}, cũ hơn phiên bản "
+                f"{announced.version} đã báo (the source answered revision {dossier.version}, older than the "
+                f"announced {announced.version}; tried again)",
+                dossier_code=code,
+            )
         with dossier_mutex(f"apply:{code}", lease_seconds=ctx.settings.message_lease_seconds).acquire():
             with ctx.db.session() as session:
                 applied = apply(ctx, session, dossier, system=system, unit_code=unit_code, message_id=message_id)

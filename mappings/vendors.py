@@ -147,10 +147,34 @@ class UnitOnlyRequest(_Request):
     unit: RequestValue | None = None
 
 
+class UpdateRequest(_Request):
+    """The status update's elements. Without ``code`` the request is the update record in the vendor's record shape
+    (the reverse of ``record.fields``) plus ``unit``; with it, only the roles named here
+    (:func:`mappings.vendor_updates.update_request`): a flat request, or a JSON body for ``rest-json``."""
+
+    unit: RequestValue | None = None
+    code: RequestValue | None = None
+    status: RequestValue | None = None  # written in the vendor's spelling (its first word in codes.status)
+    version: RequestValue | None = None  # the source revision the update carries (PhienBanNguon)
+    sender: RequestValue | None = None  # the unit that decided
+    note: RequestValue | None = None  # the newest progress entry's content
+    officer: RequestValue | None = None  # its handler
+    time: RequestValue | None = None  # its time
+    finished_at: RequestValue | None = None
+    returned_at: RequestValue | None = None
+    expected_version: RequestValue | None = None  # the copy's revision the hub read before deciding what to send
+
+    @model_validator(mode="after")
+    def _flat_needs_a_status(self) -> UpdateRequest:
+        if self.code is not None and self.status is None:
+            raise ValueError("requests.update with code needs status (the element the new status is written to)")
+        return self
+
+
 class Requests(_Frozen):
     changes: ChangesRequest
     dossier: DossierRequest
-    update: UnitOnlyRequest = UnitOnlyRequest()
+    update: UpdateRequest = UpdateRequest()
     health: UnitOnlyRequest = UnitOnlyRequest()
 
 

@@ -4,7 +4,8 @@ Several provinces' one-stop software exposes REST/JSON rather than SOAP. This si
 (:class:`OneStopShop`) for the units whose system uses it, as that vendor would: camelCase English names in nested
 objects, times in UTC (``2024-03-01T01:15:00Z``, null when unknown), its own words for codes, a dossier fetched by
 its id alone, and a change feed asked by time window (``from``/``to``, 31 days at most) with no paging token.
-Basic authentication. It renders records with its own code, never with the hub's mappings.
+Basic authentication. It renders records with its own code, never with the hub's mappings. A status update of the
+vendor's copy (liên thông) is ``PUT /api/v2/dossiers/{id}/status`` with a JSON body.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from starlette.routing import Route
 
 from simulators.faults import FaultInjector, truncate
 from simulators.motcua import OneStopShop
-from simulators.records import HoSo
+from simulators.records import HoSo, TienDo
 from simulators.soap import Credentials, _before
 
 PATH = "/bachdang"
@@ -44,24 +45,39 @@ CHANNEL = {1: "COUNTER", 2: "PORTAL", 3: "POSTAL_SERVICE"}
 APPLICANT = {1: "PERSON", 2: "COMPANY", 3: "GOVERNMENT", 4: "ORGANIZATION"}
 DELIVERY = {0: "AT_DESK", 1: "BY_MAIL"}
 LEVEL = {2: "INFO_ONLY", 3: "PARTIAL", 4: "FULL"}
+STATE_OF = {word: number for number, word in STATE.items()}
 
 
 class BachDangApi:
     """The vendor's three endpoints over the shared data world, for ``units`` only."""
 
     def __init__(
-        self, store: OneStopShop, units: Iterable[str], faults: FaultInjector, credentials: Credentials
+        self,
+        store: OneStopShop,
+        units: Iterable[str],
+        faults: FaultInjector,
+        credentials: Credentials,
+        clock: Any = None,
     ) -> None:
         self.store = store
         self.units = frozenset(units)
         self.faults = faults
         self.credentials = credentials
+        self.clock = clock  # the simulated clock an update's change time is read from (its copy's NgayCapNhat)
 
     async def changes(self, request: Request) -> Response:
         return await self._serve(request, "changes", lambda: self._changes(request))
 
     async def dossier(self, request: Request) -> Response:
         return await self._serve(request, "dossier", lambda: self._dossier(request.path_params["dossier_id"]))
+
+    async def update_status(self, request: Request) -> Response:
+        try:
+            body = await request.json()
+        except ValueError:
+            body = None
+        dossier_id = request.path_params["dossier_id"]
+        return await self._serve(request, "update", lambda: self._update(dossier_id, body))
 
     async def health(self, request: Request) -> Response:
         return await self._serve(request, "health", lambda: (200, {"status": "UP"}))
@@ -125,6 +141,34 @@ class BachDangApi:
                 return 404, {"error": "DOSSIER_NOT_FOUND", "message": f"no dossier {dossier_id}"}
             mine = [r for r in found if r.MaDonViXuLy in (None, r.MaDonViTiepNhan)]
             return 200, {"data": _render((mine or found)[0])}
+
+    def _update(self, dossier_id: str, body: Any) -> tuple[int, Any]:
+        """``PUT /dossiers/{id}/status``: ``{"state", "step": {"action", "officer", "at"}}``; the step joins the
+        vendor's copy's history and the state is set unless it would regress."""
+        if not isinstance(body, dict) or body.get("state") not in STATE_OF:
+            return 422, {"error": "BAD_STATE", "message": f"dossier {dossier_id}: state must be one of the API's"}
+        given = body.get("step")
+        step: dict[str, Any] = given if isinstance(given, dict) else {}
+        try:
+            at = _parse(step["at"]) if step.get("at") else None
+        except ValueError:
+            return 422, {
+                "error": "BAD_TIME",
+                "message": f"dossier {dossier_id}: step.at must be like 2024-03-01T01:15:00Z",
+            }
+        status = STATE_OF[body["state"]]
+        with self.store.lock:
+            found = [u for u in sorted(self.units) if self.store.has(u, dossier_id)]
+            if not found:
+                return 404, {"error": "DOSSIER_NOT_FOUND", "message": f"no dossier {dossier_id}"}
+            unit = found[0]
+            entries = []
+            if step.get("action") and step.get("officer") and at is not None:
+                entries.append(TienDo(str(step["officer"]), None, at, None, str(step["action"]), status, MaDonVi=unit))
+            now = self.clock.now() if self.clock is not None else datetime.now(UTC)
+            outcome = self.store.apply_update(unit, dossier_id, status, 0, None, entries, now)
+        result = {"result": "UPDATED" if outcome.applied else "UNCHANGED", "revision": outcome.version}
+        return 200, result | ({"reason": outcome.reason} if outcome.reason else {})
 
 
 def _render(r: HoSo) -> dict[str, Any]:
@@ -234,6 +278,7 @@ def routes(api: BachDangApi) -> list[Route]:
     return [
         Route(PATH + "/api/v2/agencies/{agency}/changes", api.changes, methods=["GET"]),
         Route(PATH + "/api/v2/dossiers/{dossier_id}", api.dossier, methods=["GET"]),
+        Route(PATH + "/api/v2/dossiers/{dossier_id}/status", api.update_status, methods=["PUT"]),
         Route(PATH + "/api/v2/health", api.health, methods=["GET"]),
     ]
 

@@ -25,7 +25,7 @@ from starlette.routing import Route
 from foundation.clock import VN_TZ
 from simulators.faults import Decision, FaultInjector
 from simulators.motcua import OneStopShop
-from simulators.records import HoSo
+from simulators.records import HoSo, TienDo
 from simulators.soap import SOAP_ENV, Credentials, SoapFault, _before, check_username_token
 
 CONTRACT = Path(__file__).resolve().parent / "contracts" / "phuongnam" / "phuongnam.wsdl"
@@ -53,7 +53,14 @@ CHANNEL = {1: "TAI_QUAY", 2: "DICH_VU_CONG", 3: "BUU_CHINH_CI"}
 APPLICANT = {1: "CA_NHAN", 2: "DOANH_NGHIEP", 3: "CQNN", 4: "TO_CHUC"}
 RETURN = {0: "NHAN_TAI_QUAY", 1: "GUI_QUA_BUU_DIEN"}
 LEVEL = {2: "MUC_DO_2", 3: "MUC_DO_3", 4: "MUC_DO_4"}
-FAULT_CODES = {"AUTH": "PN-401", "NOT_FOUND": "PN-404", "VALIDATION": "PN-422", "INTERNAL": "PN-500"}
+FAULT_CODES = {
+    "AUTH": "PN-401",
+    "NOT_FOUND": "PN-404",
+    "CONFLICT": "PN-409",
+    "VALIDATION": "PN-422",
+    "INTERNAL": "PN-500",
+}
+STATUS_OF = {word: number for number, word in STATUS.items()}
 
 
 class PhuongNamService:
@@ -116,6 +123,8 @@ class PhuongNamService:
             reply = self._changes(request, unreadable=decision is not None and decision.feed_unreadable)
         elif name == "LayHoSo":
             reply = self._dossier(request)
+        elif name == "CapNhatTinhTrang":
+            reply = self._update(request)
         elif name == "KiemTraDichVu":
             reply = etree.Element(_Q + "KiemTraDichVuResponse")
             _add(reply, "tinhTrangDichVu", "HOAT_DONG")
@@ -157,13 +166,48 @@ class PhuongNamService:
             reply.append(_render(record))
         return reply
 
+    def _update(self, request: etree._Element) -> etree._Element:
+        """The flat status update: the step (note, officer, time) joins the copy's process, and the status is set
+        unless it would regress; refused (PN-409) when the caller's lanSuaHienTai is not the copy's revision."""
+        code = request.findtext(_Q + "soHoSo") or ""
+        word = request.findtext(_Q + "tinhTrang") or ""
+        if word not in STATUS_OF:
+            raise SoapFault("VALIDATION", f"Hồ sơ {code}: tình trạng {word!r} không hợp lệ (unknown status)")
+        status = STATUS_OF[word]
+        officer, note = request.findtext(_Q + "canBoXuLy"), request.findtext(_Q + "ghiChu")
+        said = request.findtext(_Q + "thoiDiem")
+        try:
+            at = datetime.strptime(said, TIME_FORMAT).replace(tzinfo=VN_TZ) if said else None
+        except ValueError as exc:
+            raise SoapFault("VALIDATION", f"Hồ sơ {code}: thoiDiem {said!r} sai định dạng (bad time)") from exc
+        expected = request.findtext(_Q + "lanSuaHienTai")
+        with self.store.lock:
+            unit, copy = self._owner(code)
+            if expected and int(expected) != copy.PhienBan:
+                raise SoapFault(
+                    "CONFLICT",
+                    f"Hồ sơ {code} đã thay đổi (lần sửa {copy.PhienBan}, không phải {expected}) (the copy changed)",
+                )
+            entries = []
+            if officer and note and at is not None:
+                entries.append(TienDo(officer, None, at, None, note, status, MaDonVi=unit))
+            outcome = self.store.apply_update(unit, code, status, 0, None, entries, self.clock.now())
+        reply = etree.Element(_Q + "CapNhatTinhTrangResponse")
+        _add(reply, "ketQua", "DA_CAP_NHAT" if outcome.applied else "BO_QUA")
+        _add(reply, "lanSua", str(outcome.version))
+        _add(reply, "lyDo", outcome.reason)
+        return reply
+
     def _owner_copy(self, code: str) -> HoSo:
-        """The vendor keeps one copy per dossier: the processing unit's, else the receiving unit's."""
-        found = [self.store.get(u, code) for u in self.units if self.store.has(u, code)]
+        return self._owner(code)[1].clone()
+
+    def _owner(self, code: str) -> tuple[str, HoSo]:
+        """The vendor keeps one copy per dossier: the processing unit's, else the receiving unit's (with its unit)."""
+        found = [(u, self.store.get(u, code)) for u in sorted(self.units) if self.store.has(u, code)]
         if not found:
             raise SoapFault("NOT_FOUND", f"Không tìm thấy hồ sơ {code} (no such dossier)")
-        mine = [r for r in found if r.MaDonViXuLy in (None, r.MaDonViTiepNhan)]
-        return (mine or found)[0].clone()
+        mine = [(u, r) for u, r in found if r.MaDonViXuLy in (None, r.MaDonViTiepNhan)]
+        return (mine or found)[0]
 
 
 def _render(r: HoSo) -> etree._Element:

@@ -92,6 +92,10 @@ class PortalState:
         self.lock = threading.RLock()
         self.sessions: dict[str, tuple[str, float]] = {}
         self.tokens: dict[str, float] = {}
+        # "per-item": a batch answer lists every record's result (the contract's default); "named": a batch with a
+        # refusal is answered by the first refusal alone, naming its dossier, while the good records are stored
+        # (portals seen in the wild do this)
+        self.batch_answer: str = "per-item"
         self.reset()
 
     def reset(self) -> None:
@@ -104,6 +108,8 @@ class PortalState:
             self.progress_repeats: Counter[str] = Counter()
             self.regressions: list[dict[str, Any]] = []
             self.refused: Counter[str] = Counter()
+            self.received: Counter[str] = Counter()  # every record sent to create or update, accepted or not
+            self.refuse: dict[str, tuple[str, str]] = {}  # MaHoSo → (error_code, message): refused every time
 
     # -- authentication -----------------------------------------------------------------------------------------
 
@@ -195,6 +201,12 @@ class PortalState:
     def upsert(self, record: Any, *, updating: bool | None) -> str:
         """Validate and store one record; ``updating`` None means create-or-update. Returns the message."""
         try:
+            if isinstance(record, dict):
+                with self.lock:
+                    self.received[str(record.get("MaHoSo"))] += 1
+                    refusal = self.refuse.get(str(record.get("MaHoSo")))
+                if refusal is not None:
+                    raise Refusal(*refusal)
             self.validate(record)
             code = str(record["MaHoSo"])
             with self.lock:
@@ -277,6 +289,7 @@ class PortalState:
                 "progress_repeats": dict(self.progress_repeats),
                 "regressions": list(self.regressions),
                 "refused": dict(self.refused),
+                "received": dict(self.received),
                 "by_status": dict(Counter(str(d["TrangThaiHoSo"]) for d in self.dossiers.values())),
             }
 
@@ -344,7 +357,7 @@ def _reply(code: str, message: str, **extra: Any) -> dict[str, Any]:
     return {"error_code": code, "message": message, **extra}
 
 
-def _batch(items: list[Any], handle: Callable[[Any], str]) -> dict[str, Any]:
+def _batch(items: list[Any], handle: Callable[[Any], str], answer: str = "per-item") -> dict[str, Any]:
     results = []
     for item in items:
         key = item.get("MaHoSo") if isinstance(item, dict) else None
@@ -357,6 +370,8 @@ def _batch(items: list[Any], handle: Callable[[Any], str]) -> dict[str, Any]:
         return _reply(OK, f"Thành công {len(results)} bản ghi (all accepted)", data=results)
     if len(items) == 1:
         return _reply(str(refused[0]["error_code"]), str(refused[0]["message"]), data=results)
+    if answer == "named":
+        return _reply(str(refused[0]["error_code"]), str(refused[0]["message"]))
     return _reply(E_BATCH, f"{len(refused)}/{len(results)} bản ghi bị từ chối (some records refused)", data=results)
 
 
@@ -446,7 +461,7 @@ class PortalApp:
             if len(items) > MAX_BATCH:
                 raise Refusal(E_INVALID, f"Tối đa {MAX_BATCH} hồ sơ mỗi lần (at most {MAX_BATCH} per call)")
             updating = str(data.get("isUpdating", "False")).lower() == "true"
-            return _batch(items, lambda r: state.upsert(r, updating=updating))
+            return _batch(items, lambda r: state.upsert(r, updating=updating), state.batch_answer)
         if service == "CapNhatTienDoHoSoMC":
             return self._progress(_items(data.get("data")))
         if service == "LayThuTuc":
@@ -497,9 +512,9 @@ class PortalApp:
     def api_call(self, operation: str, data: Any) -> dict[str, Any]:
         try:
             if operation == "create":
-                return _batch(_items(data), lambda r: self.state.upsert(r, updating=False))
+                return _batch(_items(data), lambda r: self.state.upsert(r, updating=False), self.state.batch_answer)
             if operation == "update":
-                return _batch(_items(data), lambda r: self.state.upsert(r, updating=True))
+                return _batch(_items(data), lambda r: self.state.upsert(r, updating=True), self.state.batch_answer)
             if operation == "progress":
                 return self._progress(_items(data))
         except Refusal as refusal:

@@ -129,7 +129,9 @@ class Simulators:
         self.phuongnam = phuongnam.PhuongNamService(
             self.store, served.get("phuongnam", ()), self.faults, self.credentials, self.clock
         )
-        self.bachdang = bachdang.BachDangApi(self.store, served.get("bachdang", ()), self.faults, self.credentials)
+        self.bachdang = bachdang.BachDangApi(
+            self.store, served.get("bachdang", ()), self.faults, self.credentials, self.clock
+        )
         self.thubon = thubon.ThuBonService(self.store, served.get("thubon", ()), self.faults, self.credentials)
         self.truongson = truongson.TruongSonApi(
             self.store,

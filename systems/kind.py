@@ -127,10 +127,11 @@ class SystemKind:
     ``national``: a system that receives every dossier of the province (the national portal), as opposed to a
     one-stop-shop that receives only the copies of the units it serves. ``batches``: it takes many dossiers per call.
     ``not_echoed``: fields the hub sends that the system does not return in a look-up. ``status_of``: reads the
-    status of a unit's copy, so that the hub never sends the unit that decides a dossier a status it has moved past
-    (:mod:`hub.delivery`), and what reconciliation compares with the source's (a kind that takes unit copies'
-    updates and cannot say is not guarded). ``catalogue``: reads the catalogues the system publishes (the national
-    portal's procedures and agencies), for the daily refresh.
+    status of a unit's or the portal's copy, so that the hub never sends the unit that decides a dossier a status it
+    has moved past, nor a target whose copy the hub has no delivery record of a status of an earlier stage
+    (:mod:`hub.delivery`), and what reconciliation compares with the source's (a kind that cannot say is not
+    guarded). ``catalogue``: reads the catalogues the system publishes (the national portal's procedures and
+    agencies), for the daily refresh.
     """
 
     name: str

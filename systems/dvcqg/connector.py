@@ -26,6 +26,7 @@ import requests
 
 from connectors.auth import Auth, Authorized
 from connectors.base import Health, PushResult, RawRecord
+from connectors.content import same_content
 from connectors.errors import (
     DEFAULT_BOUNDS,
     AuthenticationFailed,
@@ -286,7 +287,12 @@ class DvcqgConnector:
                 if existing is not None:
                     known = {i for i, r in batch if self._code(r) in existing}
                 else:
-                    known = {i for i, r in batch if self.lookup(unit_code, self._code(r)) is not None}
+                    found = {i: self.lookup(unit_code, self._code(r)) for i, r in batch}
+                    known = {i for i, f in found.items() if f is not None}
+                    # a copy that already says what would be sent is delivered: the same content never goes twice
+                    held = {i for i, r in batch if (f := found[i]) is not None and same_content(f, r)}
+                    results |= {i: PushResult(self._code(r), created=False) for i, r in batch if i in held}
+                    batch = [(i, r) for i, r in batch if i not in held]
                 updates = [(i, r) for i, r in batch if i in known]
                 creates = [(i, r) for i, r in batch if i not in known]
                 results |= self._sync(unit_code, creates, updating=False)
@@ -389,7 +395,11 @@ class DvcqgConnector:
         out: dict[int, PushResult] = {}
         for (i, record), result in zip(batch, results, strict=True):
             if not updating and isinstance(result.error, RemoteRejected) and _exists(result.error):
-                # The URL-per-operation portal refuses to create what it has: the same record goes to update.
+                # The portal refuses to create what it has. When its copy already says what was sent (an earlier
+                # attempt stored it, its answer lost), that is the success; otherwise the record goes to update.
+                if self._holds(unit_code, record):
+                    out[i] = PushResult(result.dossier_code, created=False)
+                    continue
                 result = self._send_each_on_refusal(unit_code, "DongBoHoSoMC", [record], updating=True)[0]
                 out[i] = PushResult(result.dossier_code, result.error, created=False)
             else:
@@ -416,6 +426,12 @@ class DvcqgConnector:
                 # the endpoint, not a record, is the problem (a refused login, a refused redirect): no record alone
                 # would fare better
                 return [PushResult(code, error=exc) for code in codes]
+            named = _named(exc, codes)
+            if named is not None:
+                # A portal that stores a batch's good records answers with the one it refused, by its code: the
+                # others are stored, and sending them again would push the same content twice.
+                exc.dossier_code = named
+                return [PushResult(code, error=exc if code == named else None) for code in codes]
             return [
                 result
                 for record in records
@@ -444,6 +460,11 @@ class DvcqgConnector:
 
     def _code(self, record: RawRecord) -> str:
         return str(record.get(self.code_field, ""))
+
+    def _holds(self, unit_code: str, record: RawRecord) -> bool:
+        """Whether the portal's copy already says everything ``record`` says (False when it cannot be looked up)."""
+        found = self.lookup(unit_code, self._code(record))
+        return found is not None and same_content(found, record)
 
     def __enter__(self) -> Self:
         return self
@@ -507,6 +528,13 @@ def _not_found(exc: RemoteRejected) -> bool:
 
 def _exists(exc: RemoteRejected) -> bool:
     return exc.error_code in EXISTS_CODES or EXISTS_MARKER in (exc.remote_message or "").lower()
+
+
+def _named(exc: PermanentError, codes: Sequence[str]) -> str | None:
+    """The one dossier of a batch a whole-batch refusal names (its code in the message), or None."""
+    text = exc.remote_message or ""
+    named = {code for code in codes if code and code in text}
+    return named.pop() if len(named) == 1 else None
 
 
 def _item_results(body: Any, count: int) -> list[Mapping[str, Any]] | None:

@@ -85,11 +85,13 @@ class FakeConnector:
     # ── seeding and failure injection ──────────────────────────────────────────────────────────────────────
 
     def put(self, unit_code: str, record: RawRecord, *, updated_at: datetime | None = None) -> ChangeRef:
-        """Create or change a dossier at the source: its version goes up by one and it enters the change feed."""
+        """Create or change a dossier at the source; it enters the change feed with the record's own revision
+        (``PhienBan``), or the previous one's plus one when the record carries none, as a real feed announces it."""
         code = self._code(record)
         with self._lock:
             previous = self._source[unit_code].get(code)
-            version = previous.ref.version + 1 if previous else 1
+            own = record.get("PhienBan")
+            version = own if isinstance(own, int) else (previous.ref.version + 1 if previous else 1)
             ref = ChangeRef(code, updated_at or self._clock(), version)
             self._source[unit_code][code] = _Stored(copy.deepcopy(record), ref)
             return ref

@@ -54,7 +54,8 @@ from connectors.soap_headers import CustomHeaders, HeaderElement, header_pattern
 from foundation.credentials import Credentials
 from foundation.errors import ConfigurationError, HubError, RetryableError
 from foundation.redaction import scrub
-from mappings.vendors import VendorProfile, from_default, get_path
+from mappings.vendor_updates import update_request
+from mappings.vendors import VendorProfile, get_path
 
 # ── the connector ────────────────────────────────────────────────────────────────────────────────────────────
 
@@ -152,12 +153,12 @@ class SoapConnector(ProfileDrivenSource):
     def push_dossiers(
         self, unit_code: str, records: Sequence[RawRecord], *, existing: Collection[str] | None = None
     ) -> list[PushResult]:
-        """Each record is an update request in the default shape (MaHoSo, TrangThai, PhienBanNguon, DanhSachTienDo)."""
+        """Each record is an update in the default shape (MaHoSo, TrangThai, PhienBanNguon, DanhSachTienDo), sent in
+        the vendor's shape (``requests.update``, :func:`mappings.vendor_updates.update_request`)."""
         results: list[PushResult] = []
         for record in records:
             code = str(record.get("MaHoSo", ""))
-            body = {**from_default(dict(record), self.vendor)}
-            body.update(request_body(self.vendor.requests.update, {"unit": self.units.to_vendor(unit_code)}))
+            body = update_request(record, self.vendor, unit_code=self.units.to_vendor(unit_code))
             try:
                 reply = self._operation("update", self._update_operation(), body, dossier_code=code)
             except (RetryableError, AuthenticationFailed, ConfigurationError):
@@ -365,7 +366,9 @@ def _local(element: Any) -> str:
 
 def _at(reply: Any, path: str) -> Any:
     """The value at ``path`` in an answer; zeep unwraps a response whose wrapper has a single child, so the path's
-    first step may already be gone."""
+    first step may already be gone, and an answer of one simple element is the bare value: the path names it."""
+    if reply is not None and not isinstance(reply, Mapping | list):
+        return reply
     first, _, rest = path.partition(".")
     if not isinstance(reply, Mapping) and not rest:
         return reply  # a single-valued answer (a result string) unwrapped whole

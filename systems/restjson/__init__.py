@@ -3,7 +3,8 @@
 Its API is described by a vendor profile with ``transport: json`` (``mappings/vendors/``): operations are URL
 templates, response paths are dotted JSON paths, and the record is reshaped to the default one-stop-shop record
 exactly as the SOAP kind's is, so the same mapping (``systems/motcua/mapping.py``) makes canonical dossiers of it.
-It is a source only: the vendors seen so far take no status updates over their JSON API.
+It is a target too when the profile has an update operation (``"PUT /dossiers/{id}/status"`` and a JSON body shaped
+by ``requests.update``): the liên thông updates of the copies its units hold.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from foundation.settings import Settings
 from foundation.topology import System
 from systems import motcua
 from systems.kind import SystemKind
+from systems.motcua import mapping as motcua_mapping
 from systems.restjson.connector import JsonConnector
 from systems.vendor import VendorOptions
 
@@ -51,5 +53,7 @@ KINDS: Mapping[str, SystemKind] = {
         build=build,
         personal=motcua.PERSONAL,
         to_canonical=motcua.to_canonical,
+        to_target=motcua.to_target,
+        status_of=motcua_mapping.status_of,
     )
 }

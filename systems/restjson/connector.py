@@ -5,7 +5,8 @@ elements named in the path are filled in, the others go to the query string. Res
 the JSON body. Records come back in the default vendor's shape (:func:`mappings.vendors.to_default`), exactly as the
 SOAP connector's do, so ``systems/motcua/mapping.py`` maps both. Calls go through the :class:`Endpoint` (breaker, rate
 limit, recording); authentication is the system's :mod:`connectors.auth` strategy (a 401 drops the token and the call
-is made once more with a fresh one); a status that is not 2xx is classified by the error table here.
+is made once more with a fresh one); a status that is not 2xx is classified by the error table here. A method other
+than GET sends the elements not named in the path as its JSON body (a status update).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from connectors.auth import Auth
 from connectors.base import Health, PushResult, RawRecord
 from connectors.changes import ChangeFeed, ProfileDrivenSource, request_body
 from connectors.errors import (
+    AuthenticationFailed,
     RemoteRejected,
     Resolution,
     Verdict,
@@ -33,16 +35,18 @@ from connectors.errors import (
     with_reauth,
 )
 from connectors.http import Endpoint
-from foundation.errors import ConfigurationError, HubError
+from foundation.errors import ConfigurationError, HubError, RetryableError
 from foundation.redaction import personal_keys, redact_data
 from mappings.units import UnitIdentity
+from mappings.vendor_updates import update_request
 from mappings.vendors import VendorProfile, get_path
 
 _PLACEHOLDER = re.compile(r"\{([^{}]+)\}")
 
 
 class JsonConnector(ProfileDrivenSource):
-    """A vendor's JSON API: change feed and dossiers; it takes no pushes (the profile has no update operation)."""
+    """A vendor's JSON API: change feed and dossiers, and status updates of its copies when the profile has an
+    update operation (liên thông)."""
 
     def __init__(
         self,
@@ -80,13 +84,43 @@ class JsonConnector(ProfileDrivenSource):
     def push_dossiers(
         self, unit_code: str, records: Sequence[RawRecord], *, existing: Collection[str] | None = None
     ) -> list[PushResult]:
-        raise ConfigurationError(
-            f"{self.system}: nhà cung cấp {self.vendor.name} chỉ cho đọc (a read-only JSON source takes no pushes)",
-            target=self.system,
-        )
+        """Each record is an update in the default shape, sent as the profile's ``operations.update`` (``"PUT
+        /dossiers/{id}/status"``) with the JSON body ``requests.update`` shapes."""
+        operation = self.vendor.operations.update
+        if operation is None:
+            raise ConfigurationError(
+                f"{self.system}: nhà cung cấp {self.vendor.name} không nhận cập nhật trạng thái "
+                "(the vendor profile has no operations.update)",
+                target=self.system,
+            )
+        results: list[PushResult] = []
+        for record in records:
+            code = str(record.get("MaHoSo", ""))
+            body = update_request(record, self.vendor, unit_code=self.units.to_vendor(unit_code))
+            try:
+                reply = self._operation("update", operation, body, dossier_code=code)
+            except (RetryableError, AuthenticationFailed, ConfigurationError):
+                raise  # the endpoint, not this record, is the problem: the whole call fails
+            except HubError as exc:
+                results.append(PushResult(code, error=exc))
+                continue
+            shape = self.vendor.responses.update
+            outcome = get_path(reply, shape.outcome) if shape.outcome else None
+            results.append(PushResult(code, created=outcome is not None and str(outcome) in shape.applied))
+        return results
 
     def push_progress(self, unit_code: str, entries: Sequence[RawRecord]) -> list[PushResult]:
-        return self.push_dossiers(unit_code, entries)
+        """Progress travels inside the update call, as on the SOAP kind: the entries of each dossier in one update."""
+        grouped: dict[str, list[RawRecord]] = {}
+        for entry in entries:
+            grouped.setdefault(str(entry.get("MaHoSo", "")), []).append(entry)
+        out: list[PushResult] = []
+        for code, items in grouped.items():
+            steps = [{k: v for k, v in e.items() if k not in ("MaHoSo", "PhienBanNguon")} for e in items]
+            record = {"MaHoSo": code, "TrangThai": items[-1].get("TrangThai"), "DanhSachTienDo": {"TienDo": steps}}
+            result = self.push_dossiers(unit_code, [record])[0]
+            out.extend(PushResult(code, result.error, result.created) for _ in items)
+        return out
 
     def health(self) -> Health:
         started = time.perf_counter()
@@ -113,17 +147,23 @@ class JsonConnector(ProfileDrivenSource):
 
     def _once(self, operation: str, body: Mapping[str, Any], dossier_code: str | None) -> Any:
         method, _, template = operation.partition(" ")
-        query = {k: _text(v) for k, v in body.items()}
-        path = _PLACEHOLDER.sub(lambda m: quote(query.pop(m.group(1), ""), safe=""), template)
+        rest = dict(body)
+        path = _PLACEHOLDER.sub(lambda m: quote(_text(rest.pop(m.group(1), "")), safe=""), template)
         url = f"{self.endpoint.base_url}{path}"
-        if query:
-            url += "?" + urlencode(query)
+        payload = None
+        if method.upper() == "GET":  # the other elements go to the query string
+            if rest:
+                url += "?" + urlencode({k: _text(v) for k, v in rest.items()})
+        else:  # or to the JSON body
+            payload = _jsonable(rest)
+        shown = url if payload is None else f"{url} {json.dumps(redact_data(payload, personal=self._personal))}"
         response = self.endpoint.send(
             operation,
             method.upper(),
             url,
+            json=payload,
             headers={"Accept": "application/json", **self.auth.authorize(self.endpoint, "").headers},
-            redacted_request=url,
+            redacted_request=shown,
             redact_response=self._redacted,
         )
         verdict = http_verdict(self.endpoint.table, response)
@@ -169,6 +209,14 @@ def _text(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     return str(value)
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    return value.isoformat() if isinstance(value, datetime) else value
 
 
 def _error_code(response: requests.Response) -> str | None:

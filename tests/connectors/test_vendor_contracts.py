@@ -646,3 +646,24 @@ def test_without_a_history_entry_before_it_a_step_has_no_status_and_the_mapping_
     assert to_default(record, vendor)["DanhSachTienDo"]["TienDo"][0]["TrangThai"] == Status.PROCESSING
     record["status_history"][0]["changed_at"] = 1809312400000  # the only status change is after the step
     assert to_default(record, vendor)["DanhSachTienDo"]["TienDo"][0]["TrangThai"] is None
+
+
+# ── SOAP answer paths (#22, point 6 / Done-when 6) ──────────────────────────────────────────────────────────
+
+
+def test_a_one_element_health_answer_that_zeep_unwraps_to_a_bare_value_is_checked_by_its_path(
+    world: Any, tmp_path: Path
+) -> None:
+    # Phương Nam's KiemTraDichVuResponse holds one simple element (tinhTrangDichVu): zeep hands back "HOAT_DONG"
+    _, topology = world
+    healthy = registry.build_source(topology.systems["motcua-tamky"]).health()
+    assert healthy.ok and healthy.detail == "HOAT_DONG"
+    # the same answer under a profile whose healthy word is another is read by the same path, and is not healthy
+    data = yaml.safe_load((VENDORS_DIR / "phuongnam.yaml").read_text(encoding="utf-8"))
+    data["responses"]["health"]["ok"] = ["SAN_SANG"]
+    path = tmp_path / "phuongnam-strict.yaml"
+    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    system = topology.systems["motcua-tamky"]
+    strict = system.model_copy(update={"name": "motcua-tamky-strict", "options": {"vendor_file": str(path)}})
+    unhealthy = registry.build_source(strict).health()
+    assert not unhealthy.ok and unhealthy.detail == "HOAT_DONG"

@@ -82,3 +82,7 @@ def test_an_error_class_with_another_action_than_the_tables_cannot_be_defined() 
 
         class TimeoutThatParks(PermanentError):
             error_class = "remote_timeout"
+
+
+def test_a_stale_replica_is_tried_again_never_parked() -> None:
+    assert ERROR_CLASSES["stale_replica"] is Action.RETRY and "stale_replica" not in error_classes(Action.PARK)

@@ -153,11 +153,13 @@ def running_hub(
     source_over: Callable[[FakeConnector], Any] | None = None,
     source: FakeConnector | None = None,
     portal: FakeConnector | None = None,
+    portal_over: Any = None,
     **settings_: Any,
 ) -> Iterator[Hub]:
     """The embedded hub over ``db`` with fake connectors for the one-stop-shop and the portal, workers running;
     other systems of ``topology_file`` get the connectors their kinds build, ``source_over`` wraps the fake
-    source (a real connector for some calls), and ``settings_`` override the hub's settings.
+    source (a real connector for some calls), ``portal_over`` stands in for the fake portal (a real connector to
+    the portal simulator), and ``settings_`` override the hub's settings.
 
     The broker is the one the environment configures: in-process by default, RabbitMQ when
     ``tests/hub/test_rabbitmq.py`` runs these tests again with ``DVC_HUB_BROKER_URL=amqp://...``.
@@ -184,7 +186,10 @@ def running_hub(
         connectors=ConnectorPool(
             topology,
             settings,
-            prebuilt={"motcua-quangnam": source_over(source) if source_over else source, "dvcqg": portal},
+            prebuilt={
+                "motcua-quangnam": source_over(source) if source_over else source,
+                "dvcqg": portal_over if portal_over is not None else portal,
+            },
         ),
         procedures=procedures.DbProcedureLookup(db),
         clock=lambda: datetime(2024, 3, 5, 9, 0, tzinfo=T0.tzinfo),

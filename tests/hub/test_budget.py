@@ -37,8 +37,9 @@ DOSSIERS = 100
 # HTTP calls; main before the batch's opening transaction and the attempt writer's batching: 21.4, 9.7, 2.6), so
 # that a change that costs more fails here. The goal of issue #15 (<= 12 round trips, i.e. statements + 2 per
 # transaction, <= 3 transactions, <= 2 HTTP calls, on the backlog benchmark) is not reached yet: see README,
-# Benchmarks.
-BUDGET = {"statements": 18.0, "transactions": 6.0, "http": 2.6}
+# Benchmarks. HTTP rose by one look-up per dossier on 8 Dec 2026 (measured 3.51): the first push of a dossier the
+# hub has no delivery record of reads the portal's copy first, so that a forgotten dossier never regresses it (#22).
+BUDGET = {"statements": 18.0, "transactions": 6.0, "http": 3.7}
 IN_FLIGHT = [s.value for s in MessageState if s.in_flight]
 
 

@@ -4,9 +4,11 @@ units that were merged into successors served by another system."""
 from __future__ import annotations
 
 from datetime import date, datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from typer.testing import CliRunner
 
 from cli.main import app
@@ -15,6 +17,7 @@ from foundation.topology import Topology, TopologyFile, load
 from hub.routing import owner_unit, split_target, targets_for, unit_target
 from mappings.canonical import Dossier
 from mappings.procedures import InMemoryProcedureLookup, NationalProcedure
+from mappings.vendors import VENDORS_DIR
 from systems import motcua
 from tests.conftest import TOPOLOGIES
 from tests.hub.factories import record
@@ -153,25 +156,64 @@ def test_the_owner_is_the_processing_unit_during_lien_thong_else_the_receiving_u
     assert owner_unit(_dossier("100")) == "100"
 
 
+def _read_only_vendors(tmp_path: Path) -> Path:
+    """The three-vendor province with Phương Nam's and Bạch Đằng's profiles as they were before they took updates
+    (no ``operations.update``): the hub reads those units and can write nothing back to them."""
+    spec = yaml.safe_load((TOPOLOGIES / "quang-nam-2023-three-vendors.yaml").read_text(encoding="utf-8"))
+    for system in spec["systems"]:
+        vendor = system.get("options", {}).get("vendor")
+        if vendor in ("phuongnam", "bachdang"):
+            profile = yaml.safe_load((VENDORS_DIR / f"{vendor}.yaml").read_text(encoding="utf-8"))
+            profile["operations"].pop("update")
+            profile["requests"].pop("update")
+            path = tmp_path / f"{vendor}-read-only.yaml"
+            path.write_text(yaml.safe_dump(profile, allow_unicode=True), encoding="utf-8")
+            system["options"] = {"vendor_file": str(path)}
+    out = tmp_path / "topology.yaml"
+    out.write_text(yaml.safe_dump(spec, allow_unicode=True), encoding="utf-8")
+    return out
+
+
 @pytest.mark.parametrize(
     ("processing", "expected"),
     [
         ("517", ["dvcqg", "motcua-quangnam:517"]),  # the default contract takes updates
-        ("502", ["dvcqg"]),  # Phương Nam's profile has no update operation
-        ("503", ["dvcqg"]),  # nor has Bạch Đằng's read-only JSON API
-        ("513", ["dvcqg"]),  # nor has the REST platform's profile (its write-back is the write-back issue's)
+        ("502", ["dvcqg"]),  # this Phương Nam profile has no update operation
+        ("503", ["dvcqg"]),  # nor has this Bạch Đằng one
+        ("513", ["dvcqg"]),  # nor has the REST platform's profile
     ],
 )
-def test_a_copy_is_never_routed_to_a_system_that_takes_no_updates(processing: str, expected: list[str]) -> None:
-    topology = load(TOPOLOGIES / "quang-nam-2023-three-vendors.yaml")
+def test_a_copy_is_never_routed_to_a_system_that_takes_no_updates(
+    processing: str, expected: list[str], tmp_path: Path
+) -> None:
+    topology = load(_read_only_vendors(tmp_path))
     dossier = _dossier("20965", processing, received=date(2023, 10, 2))
     assert targets_for(topology, dossier, source_unit="20965", on=date(2023, 10, 2)) == expected
 
 
-def test_config_check_warns_for_every_unit_whose_system_takes_no_updates() -> None:
-    result = CliRunner().invoke(app, ["config", "check", str(TOPOLOGIES / "quang-nam-2023-three-vendors.yaml")])
+@pytest.mark.parametrize("processing", ["502", "503"])
+def test_a_copy_is_routed_to_a_vendor_whose_profile_has_an_update_operation(processing: str) -> None:
+    topology = load(TOPOLOGIES / "quang-nam-2023-three-vendors.yaml")
+    dossier = _dossier("20965", processing, received=date(2023, 10, 2))
+    system = topology.system_for(topology.unit(processing))
+    assert system is not None
+    expected = ["dvcqg", f"{system.name}:{processing}"]
+    assert targets_for(topology, dossier, source_unit="20965", on=date(2023, 10, 2)) == expected
+
+
+def test_config_check_warns_for_every_unit_whose_system_takes_no_updates(tmp_path: Path) -> None:
+    result = CliRunner().invoke(app, ["config", "check", str(_read_only_vendors(tmp_path))])
     assert result.exit_code == 0, result.output  # a warning, not an error: the hub still reads those units
     warned = [line for line in result.output.splitlines() if "⚠" in line]
-    # Phương Nam (502), Bạch Đằng (503), Thu Bồn (507, 508) and Trường Sơn (513, 518) take no status updates
-    assert [line.split("units.")[1].split(" ")[0] for line in warned] == ["502", "503", "507", "508", "513", "518"]
+    # Phương Nam (502), Bạch Đằng (503 and the ward 20311) as read-only profiles, Thu Bồn (507, 508) and Trường Sơn
+    # (513, 518) take no status updates
+    assert [line.split("units.")[1].split(" ")[0] for line in warned] == [
+        "502",
+        "503",
+        "507",
+        "508",
+        "513",
+        "518",
+        "20311",
+    ]
     assert all("không nhận cập nhật liên thông" in line for line in warned)

@@ -292,3 +292,65 @@ def test_a_wrong_client_secret_parks_the_poll_at_once_naming_the_token_url(
     kind, state, error_class, attempts, error = seen
     assert (kind, state, error_class, attempts) == ("poll", MessageState.PARKED.value, "authentication_failed", 1)
     assert token_url in error and "not-the-secret" not in error
+
+
+def test_a_lien_thong_chain_on_three_vendors_carries_the_processing_units_status_to_every_level(
+    start_simulators: type[Simulators], tmp_path: Path
+) -> None:
+    """The ward An Mỹ receives on Bạch Đằng's REST platform (updates by PUT), Tam Kỳ processes on Phương Nam's SOAP
+    service (a flat update), the province runs the default contract (#22, Done-when 1)."""
+    topology = load(TOPOLOGIES / "quang-nam-2023-three-vendors.yaml")
+    assert [vendor_of(topology.systems[topology.unit(c).system or ""]) for c in ("20311", "502", "49")] == [
+        "bachdang",
+        "phuongnam",
+        "default",
+    ]
+    with start_simulators(topology, seed=31, dossiers=300) as sims:
+        sims.advance(48, units=["20311"])  # the ward's own traffic: dossiers transferred to Tam Kỳ among them
+        ctx = _hub(sims, tmp_path)
+        units = [(u.system, u.code) for u in ctx.topology.active_units(sims.now().date()) if u.system]
+        # When the hub polls every unit, a day passes, and it polls until its own updates have come back round
+        with workers(ctx):
+            for _ in range(2):
+                for system, code in units:
+                    request_poll(ctx.db, str(system), code, reason="test")
+                _drain(ctx.db)
+                sims.advance(24, units=["20311", "502"])
+            for _ in range(2):
+                for system, code in units:
+                    request_poll(ctx.db, str(system), code, reason="test")
+                _drain(ctx.db)
+        with ctx.db.session() as session:
+            parked = session.execute(
+                select(Message.kind, Message.target, Message.error_message).where(
+                    Message.state == MessageState.PARKED.value
+                )
+            ).all()
+        ctx.close()
+        chain = [
+            code
+            for code in [r.MaHoSo for r in sims.store.records("20311")]
+            if sims.store.has("502", code) and sims.source_copy("20311", code).MaDonViXuLy == "502"
+        ]
+        levels = {
+            code: (
+                sims.source_copy("502", code).TrangThai,
+                sims.source_copy("20311", code).TrangThai,
+                str(sims.portal_dossiers().get(code, {}).get("TrangThaiHoSo")),
+            )
+            for code in chain
+        }
+        # the steps Tam Kỳ took after the transfer that reached the ward's copy: only the hub's PUT carries them
+        written_back = {
+            code
+            for code in chain
+            if {(e.ThoiDiem, e.NoiDung) for e in sims.source_copy("502", code).DanhSachTienDo[1:] if e.MaDonVi == "502"}
+            & {(e.ThoiDiem, e.NoiDung) for e in sims.source_copy("20311", code).DanhSachTienDo}
+        }
+
+    # Then every dossier of the chain has the processing unit's status at the ward, in Tam Kỳ and on the portal
+    assert parked == []
+    assert len(chain) >= 3, "the ward transferred too few dossiers to test the chain"
+    assert written_back, "no step of Tam Kỳ's reached the ward: the chain was not exercised"
+    mismatched = {code: s for code, s in levels.items() if not (s[0] == s[1] and str(s[0]) == s[2])}
+    assert mismatched == {}
