@@ -24,12 +24,16 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from foundation.clock import VN_TZ
 from foundation.errors import ConfigurationError
+from foundation.settings import PROJECT_ROOT
 from mappings.normalize import day_written
 from mappings.record_values import FieldValue
 from mappings.steps import STEP_STATUS, StepStatus, statuses_from_history
 from mappings.times import Epoch, from_epoch, to_epoch
 
-VENDORS_DIR = Path(__file__).resolve().parent / "vendors"
+VENDORS_DIR = Path(__file__).resolve().parent / "vendors"  # the default contract's profile: the reference of every key
+# The profiles of the vendors met in the field (and simulated): configuration, like the topologies beside them
+FIELD_VENDORS_DIR = PROJECT_ROOT / "config" / "vendors"
+PROFILE_DIRS = (VENDORS_DIR, FIELD_VENDORS_DIR)
 
 FaultResolution = Literal["retry", "reauth", "permanent"]
 # What a fault means for the call that met it: retry later, log in again once, park the record, the record does not
@@ -500,12 +504,14 @@ def load_profile(path: Path) -> VendorProfile:
 
 @cache
 def profile(name: str) -> VendorProfile:
-    """A shipped profile by name (``mappings/vendors/<name>.yaml``), read once per process."""
-    path = VENDORS_DIR / f"{name}.yaml"
-    if not path.is_file():
-        known = ", ".join(sorted(p.stem for p in VENDORS_DIR.glob("*.yaml")))
-        raise ConfigurationError(f"Không có nhà cung cấp {name!r} (unknown vendor; known: {known})")
-    return load_profile(path)
+    """A shipped profile by name (``mappings/vendors/<name>.yaml`` for the default contract, ``config/vendors/`` for
+    the vendors met in the field), read once per process."""
+    for directory in PROFILE_DIRS:
+        path = directory / f"{name}.yaml"
+        if path.is_file():
+            return load_profile(path)
+    known = ", ".join(sorted(p.stem for directory in PROFILE_DIRS for p in directory.glob("*.yaml")))
+    raise ConfigurationError(f"Không có nhà cung cấp {name!r} (unknown vendor; known: {known})")
 
 
 def to_default(record: Any, vendor: VendorProfile, *, feed: Mapping[str, Any] | None = None) -> Any:

@@ -27,7 +27,7 @@ from foundation.clock import VN_TZ
 from foundation.credentials import Credentials
 from foundation.errors import ConfigurationError
 from foundation.topology import Topology, load
-from mappings.vendors import VENDORS_DIR, VendorProfile, load_profile, profile, to_default
+from mappings.vendors import FIELD_VENDORS_DIR, VendorProfile, load_profile, profile, to_default
 from simulators.server import Simulators
 from simulators.thubon import AUTH_REFUSED, CONTRACT, MIN_VALUE
 from systems import registry
@@ -85,7 +85,7 @@ def _without_component_codes(dossier: dict[str, Any]) -> dict[str, Any]:
 
 
 def _variant(tmp_path: Path, **changes: Any) -> Path:
-    data = yaml.safe_load((VENDORS_DIR / "thubon.yaml").read_text(encoding="utf-8"))
+    data = yaml.safe_load((FIELD_VENDORS_DIR / "thubon.yaml").read_text(encoding="utf-8"))
     data.update(changes)
     path = tmp_path / "thubon-variant.yaml"
     path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
@@ -321,7 +321,7 @@ def test_the_dataset_feed_gives_every_dossier_with_its_revision_and_time(world: 
     for ref in refs:
         assert ref.version == copies[ref.dossier_code].PhienBan
         assert ref.updated_at == copies[ref.dossier_code].NgayCapNhat.replace(microsecond=0)
-    assert "_value_1" not in (VENDORS_DIR / "thubon.yaml").read_text(encoding="utf-8")
+    assert "_value_1" not in (FIELD_VENDORS_DIR / "thubon.yaml").read_text(encoding="utf-8")
 
 
 def _dataset_answer(rows: str) -> str:
@@ -409,7 +409,7 @@ def test_a_const_and_defaults_fill_what_the_vendor_does_not_write() -> None:
 def test_a_record_value_the_hub_cannot_use_is_refused_naming_the_field(
     value: dict[str, Any], problem: str, tmp_path: Path
 ) -> None:
-    data = yaml.safe_load((VENDORS_DIR / "thubon.yaml").read_text(encoding="utf-8"))
+    data = yaml.safe_load((FIELD_VENDORS_DIR / "thubon.yaml").read_text(encoding="utf-8"))
     data["record"]["fields"]["HinhThucTra"] = value
     path = tmp_path / "thubon.yaml"
     path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")

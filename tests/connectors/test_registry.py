@@ -53,15 +53,15 @@ def test_connectors_are_built_once_per_system() -> None:
 def test_session_upsert_looks_up_then_creates_or_updates_in_configured_batches() -> None:
     system = _system("dvcqg-session", "http://p.test/dvcqg")
     target = registry.build_target(system)
-    records = [{"MaHoSo": f"000.00.17.H47-240301-000{i}"} for i in range(1, 4)]
+    records = [{"MaHoSo": f"000.00.17.H47-240301-000{i}", "TrangThaiHoSo": 4} for i in range(1, 4)]
     with responses.RequestsMock() as wire:
         wire.add(responses.POST, "http://p.test/dvcqg/auth", json={"error_code": 0, "session": SESSION})
 
         def reply(request: requests.PreparedRequest) -> tuple[int, dict[str, str], str]:
             body = json.loads(request.body or b"{}")
             if body["service"] == "TraCuuHoSo":
-                found = body["mahoso"].endswith("0002")
-                data = [{"MaHoSo": body["mahoso"]}] if found else []
+                found = body["mahoso"].endswith("0002")  # known at an earlier stage: an update, not a creation
+                data = [{"MaHoSo": body["mahoso"], "TrangThaiHoSo": 2}] if found else []
                 return 200, {}, json.dumps({"error_code": 0, "data": data})
             return 200, {}, json.dumps({"error_code": 0, "message": "ok"})
 

@@ -43,7 +43,7 @@ from mappings.steps import StepStatus
 from mappings.tables import tables
 from mappings.units import UnitIdentity
 from mappings.vendors import (
-    VENDORS_DIR,
+    FIELD_VENDORS_DIR,
     ChangesRequest,
     Converter,
     DossierResponse,
@@ -156,7 +156,7 @@ def test_feed_times_given_as_local_text_become_aware_times(world: Any) -> None:
 
 def test_a_feed_time_no_converter_reads_is_refused_naming_the_profile_key(world: Any, tmp_path: Path) -> None:
     sims, topology = world
-    data = yaml.safe_load((VENDORS_DIR / "phuongnam.yaml").read_text(encoding="utf-8"))
+    data = yaml.safe_load((FIELD_VENDORS_DIR / "phuongnam.yaml").read_text(encoding="utf-8"))
     del data["responses"]["changes"]["times"]
     broken = tmp_path / "phuongnam-no-times.yaml"
     broken.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
@@ -190,13 +190,13 @@ def test_the_vendors_own_status_words_need_its_code_table(world: Any) -> None:
     expected = Status(sims.source_copy("502", ref.dossier_code).TrangThai)
     assert record["TrangThai"] == expected.value
     # the packaged tables alone do not know the vendor's word for it
-    vendor_word = load_profile(VENDORS_DIR / "phuongnam.yaml").codes["status"][expected.value][0]
+    vendor_word = load_profile(FIELD_VENDORS_DIR / "phuongnam.yaml").codes["status"][expected.value][0]
     with pytest.raises(ValueError, match="status"):
         tables().status.parse(vendor_word)
 
 
 def test_vendor_code_tables_layer_over_the_packaged_ones() -> None:
-    vendor = load_profile(VENDORS_DIR / "phuongnam.yaml")
+    vendor = load_profile(FIELD_VENDORS_DIR / "phuongnam.yaml")
     record = {"tinhTrang": "dang_xu_ly", "kenhNop": " dich_vu_cong ", "nguoiNop": {"doiTuong": "CA_NHAN"}}
     default = to_default(record, vendor)
     # a packaged spelling still reads (via the packaged table), the vendor's spellings become numbers
@@ -205,7 +205,7 @@ def test_vendor_code_tables_layer_over_the_packaged_ones() -> None:
 
 
 def test_unknown_dates_written_as_a_sentinel_become_empty() -> None:
-    vendor = load_profile(VENDORS_DIR / "phuongnam.yaml")
+    vendor = load_profile(FIELD_VENDORS_DIR / "phuongnam.yaml")
     record = {
         "mocThoiGian": {
             "ngayNop": "01/03/2024 23:59:59",
@@ -250,7 +250,7 @@ def test_the_dossier_request_carries_only_the_dossier_number(world: Any) -> None
 
 
 def test_a_broken_profile_names_its_file_and_key_path(tmp_path: Path) -> None:
-    data = yaml.safe_load((VENDORS_DIR / "phuongnam.yaml").read_text(encoding="utf-8"))
+    data = yaml.safe_load((FIELD_VENDORS_DIR / "phuongnam.yaml").read_text(encoding="utf-8"))
     data["converters"][0]["tz"] = "Asia/Hanoi_City"
     data["requests"]["changes"]["since"]["fromat"] = "%d/%m/%Y"
     path = tmp_path / "broken.yaml"
@@ -264,7 +264,7 @@ def test_a_broken_profile_names_its_file_and_key_path(tmp_path: Path) -> None:
 
 
 def test_config_check_reports_a_broken_profile_of_the_topology(tmp_path: Path) -> None:
-    data = yaml.safe_load((VENDORS_DIR / "phuongnam.yaml").read_text(encoding="utf-8"))
+    data = yaml.safe_load((FIELD_VENDORS_DIR / "phuongnam.yaml").read_text(encoding="utf-8"))
     data["paging"] = {"style": "window"}  # window paging without the window's end element
     path = tmp_path / "broken.yaml"
     path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
@@ -593,7 +593,7 @@ def test_the_vendors_numbers_are_translated_and_an_undeclared_number_is_a_named_
     ref = _feed(source, "518", _since(sims))[0]
     record = source.get_dossier("518", ref.dossier_code, seen=ref)
     assert record["TrangThai"] == sims.source_copy("518", ref.dossier_code).TrangThai  # 0-9 became 1-10
-    vendor = load_profile(VENDORS_DIR / "truongson.yaml")
+    vendor = load_profile(FIELD_VENDORS_DIR / "truongson.yaml")
     raw = dict(source.raw_dossier("518", ref.dossier_code, source_id=ref.source_id), status_code=10, channel_code=2)
     default = to_default(raw, vendor, feed=feed_of(ref))
     assert source.units.translate(default) == []
@@ -632,7 +632,7 @@ def test_the_dossier_is_asked_by_the_platforms_id_and_known_by_its_code(rest_wor
 
 
 def test_step_statuses_come_from_the_step_state_table_when_the_profile_says_so() -> None:
-    vendor = load_profile(VENDORS_DIR / "truongson.yaml").model_copy(update={"steps": StepStatus(source="table")})
+    vendor = load_profile(FIELD_VENDORS_DIR / "truongson.yaml").model_copy(update={"steps": StepStatus(source="table")})
     record = {"status_code": 3, "tasks": [{"task_state": 2}, {"task_state": 1}, {"task_state": 7}]}
     default = to_default(record, vendor)
     states = [step["TrangThai"] for step in default["DanhSachTienDo"]["TienDo"]]
@@ -641,7 +641,7 @@ def test_step_statuses_come_from_the_step_state_table_when_the_profile_says_so()
 
 
 def test_without_a_history_entry_before_it_a_step_has_no_status_and_the_mapping_names_it() -> None:
-    vendor = load_profile(VENDORS_DIR / "truongson.yaml")
+    vendor = load_profile(FIELD_VENDORS_DIR / "truongson.yaml")
     record = {"tasks": [{"performed_at": 1709312400000}], "status_history": [{"status_code": 3, "changed_at": 1}]}
     assert to_default(record, vendor)["DanhSachTienDo"]["TienDo"][0]["TrangThai"] == Status.PROCESSING
     record["status_history"][0]["changed_at"] = 1809312400000  # the only status change is after the step
@@ -659,7 +659,7 @@ def test_a_one_element_health_answer_that_zeep_unwraps_to_a_bare_value_is_checke
     healthy = registry.build_source(topology.systems["motcua-tamky"]).health()
     assert healthy.ok and healthy.detail == "HOAT_DONG"
     # the same answer under a profile whose healthy word is another is read by the same path, and is not healthy
-    data = yaml.safe_load((VENDORS_DIR / "phuongnam.yaml").read_text(encoding="utf-8"))
+    data = yaml.safe_load((FIELD_VENDORS_DIR / "phuongnam.yaml").read_text(encoding="utf-8"))
     data["responses"]["health"]["ok"] = ["SAN_SANG"]
     path = tmp_path / "phuongnam-strict.yaml"
     path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")

@@ -16,7 +16,7 @@ from foundation.clock import VN_TZ
 from foundation.errors import ConfigurationError
 from foundation.topology import Topology, load
 from mappings.vendor_updates import EXPECTED_VERSION, update_request
-from mappings.vendors import VENDORS_DIR, load_profile
+from mappings.vendors import FIELD_VENDORS_DIR, VENDORS_DIR, load_profile
 from simulators.server import Simulators
 from systems import registry
 from tests.conftest import TOPOLOGIES
@@ -39,8 +39,8 @@ def _update(code: str, status: int, **extra: Any) -> dict[str, Any]:
 
 
 def test_a_flat_update_takes_the_vendors_names_formats_and_status_words() -> None:
-    body = update_request(_update("X-1", 10, **{EXPECTED_VERSION: 3}), load_profile(VENDORS_DIR / "phuongnam.yaml"),
-                          unit_code="502")  # fmt: skip
+    vendor = load_profile(FIELD_VENDORS_DIR / "phuongnam.yaml")
+    body = update_request(_update("X-1", 10, **{EXPECTED_VERSION: 3}), vendor, unit_code="502")
     assert body == {
         "soHoSo": "X-1",
         "tinhTrang": "DA_TRA_KET_QUA",
@@ -52,7 +52,7 @@ def test_a_flat_update_takes_the_vendors_names_formats_and_status_words() -> Non
 
 
 def test_a_json_update_body_is_nested_and_in_utc() -> None:
-    body = update_request(_update("X-1", 9), load_profile(VENDORS_DIR / "bachdang.yaml"), unit_code="20311")
+    body = update_request(_update("X-1", 9), load_profile(FIELD_VENDORS_DIR / "bachdang.yaml"), unit_code="20311")
     assert body == {
         "dossierId": "X-1",
         "state": "READY",
@@ -132,7 +132,7 @@ def test_bach_dangs_put_status_sets_the_status_of_its_copy(world: Any) -> None:
 
 
 def test_a_profile_with_a_flat_update_but_no_status_element_is_refused(tmp_path: Path) -> None:
-    text = (VENDORS_DIR / "phuongnam.yaml").read_text(encoding="utf-8").replace("    status: tinhTrang\n", "")
+    text = (FIELD_VENDORS_DIR / "phuongnam.yaml").read_text(encoding="utf-8").replace("    status: tinhTrang\n", "")
     path = tmp_path / "no-status.yaml"
     path.write_text(text, encoding="utf-8")
     with pytest.raises(ConfigurationError, match=r"requests\.update with code needs status"):

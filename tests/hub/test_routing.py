@@ -17,7 +17,7 @@ from foundation.topology import Topology, TopologyFile, load
 from hub.routing import owner_unit, split_target, targets_for, unit_target
 from mappings.canonical import Dossier
 from mappings.procedures import InMemoryProcedureLookup, NationalProcedure
-from mappings.vendors import VENDORS_DIR
+from mappings.vendors import FIELD_VENDORS_DIR
 from systems import motcua
 from tests.conftest import TOPOLOGIES
 from tests.hub.factories import record
@@ -163,7 +163,7 @@ def _read_only_vendors(tmp_path: Path) -> Path:
     for system in spec["systems"]:
         vendor = system.get("options", {}).get("vendor")
         if vendor in ("phuongnam", "bachdang"):
-            profile = yaml.safe_load((VENDORS_DIR / f"{vendor}.yaml").read_text(encoding="utf-8"))
+            profile = yaml.safe_load((FIELD_VENDORS_DIR / f"{vendor}.yaml").read_text(encoding="utf-8"))
             profile["operations"].pop("update")
             profile["requests"].pop("update")
             path = tmp_path / f"{vendor}-read-only.yaml"

@@ -17,7 +17,7 @@ from connectors.soap import forget_wsdl_documents
 from foundation.settings import Settings
 from foundation.topology import Topology, load
 from mappings.codes import Status
-from mappings.vendors import VENDORS_DIR, load_profile, unread_paths
+from mappings.vendors import FIELD_VENDORS_DIR, load_profile, unread_paths
 from simulators.server import Simulators
 from systems import registry
 from systems.probe import CREDENTIAL_KEYS, FEED_KEYS, SHOWN_ITEMS, probe, refused_finding, shortened
@@ -78,7 +78,7 @@ def test_the_probe_reads_each_vendors_feed_and_dossier_and_masks_the_applicant(
 
 def test_a_broken_profile_is_reported_with_the_keys_to_fix(world: Any, tmp_path: Path) -> None:
     sims, _ = world
-    data = yaml.safe_load((VENDORS_DIR / "phuongnam.yaml").read_text(encoding="utf-8"))
+    data = yaml.safe_load((FIELD_VENDORS_DIR / "phuongnam.yaml").read_text(encoding="utf-8"))
     data["record"]["fields"]["MaThuTuc"] = "thuTuc.maThuTuc"  # the vendor calls it maTTHC
     del data["codes"]["status"]  # the vendor's status words are now unknown
     broken = tmp_path / "phuongnam-draft.yaml"
@@ -96,7 +96,7 @@ def test_a_broken_profile_is_reported_with_the_keys_to_fix(world: Any, tmp_path:
 
 
 def test_an_invalid_profile_is_reported_before_any_call(world: Any, tmp_path: Path) -> None:
-    data = yaml.safe_load((VENDORS_DIR / "bachdang.yaml").read_text(encoding="utf-8"))
+    data = yaml.safe_load((FIELD_VENDORS_DIR / "bachdang.yaml").read_text(encoding="utf-8"))
     data["paging"] = {"style": "pages"}
     broken = tmp_path / "bachdang-draft.yaml"
     broken.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
@@ -281,7 +281,7 @@ def test_a_wrong_unit_identity_fails_the_probe_naming_the_key_to_change(world: A
 
 def test_an_undeclared_numeric_status_fails_the_probe_naming_the_code_table(world: Any, tmp_path: Path) -> None:
     sims = world[0]
-    data = yaml.safe_load((VENDORS_DIR / "truongson.yaml").read_text(encoding="utf-8"))
+    data = yaml.safe_load((FIELD_VENDORS_DIR / "truongson.yaml").read_text(encoding="utf-8"))
     data["codes"]["status"] = {1: [0]}  # only "submitted" declared: every other number is unknown
     profile_file = tmp_path / "truongson-partial.yaml"
     profile_file.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
@@ -326,7 +326,7 @@ def test_long_values_and_long_lists_are_cut_in_the_report() -> None:
 
 
 def test_an_unread_path_is_reported_once_not_once_per_list_item() -> None:
-    vendor = load_profile(VENDORS_DIR / "bachdang.yaml")
+    vendor = load_profile(FIELD_VENDORS_DIR / "bachdang.yaml")
     record = {"attachments": [{"id": "1", "content": "AAAA"}, {"id": "2", "content": "BBBB"}, {"content": "C"}]}
     assert unread_paths(record, vendor) == ["attachments.content"]
 

@@ -9,7 +9,7 @@ import yaml
 from typer.testing import CliRunner
 
 from cli.main import app
-from mappings.vendors import VENDORS_DIR
+from mappings.vendors import FIELD_VENDORS_DIR
 from tests.conftest import TOPOLOGIES
 
 THREE_VENDORS = TOPOLOGIES / "quang-nam-2023-three-vendors.yaml"
@@ -28,7 +28,7 @@ def _check(tmp_path: Path, system: str, options: dict[str, str]) -> str:
 
 
 def test_a_broken_profile_file_is_named_by_its_option_and_its_own_key_path(tmp_path: Path) -> None:
-    profile = yaml.safe_load((VENDORS_DIR / "phuongnam.yaml").read_text(encoding="utf-8"))
+    profile = yaml.safe_load((FIELD_VENDORS_DIR / "phuongnam.yaml").read_text(encoding="utf-8"))
     profile["paging"]["every"] = 2
     broken = tmp_path / "broken-vendor.yaml"
     broken.write_text(yaml.safe_dump(profile, allow_unicode=True), encoding="utf-8")
