@@ -216,7 +216,7 @@ def test_reconciliation_and_a_fresh_replay_read_a_vendor_whose_records_take_thei
     the fetch as a sync does, and a fresh replay of a delivery (which has no feed entry) takes the fetch's time, or
     every dossier fails validation (#22, point 5). The REST platform is asked by its own id, which only the feed
     gives: the fresh replay takes the id the unit's last sync of the dossier had (#21, point 6)."""
-    with start_simulators(load(TOPOLOGIES / "quang-nam-2023-three-vendors.yaml"), seed=44, dossiers=150) as sims:
+    with start_simulators(load(TOPOLOGIES / "quang-nam-2023-three-vendors.yaml"), seed=44, dossiers=300) as sims:
         ctx = _hub(sims, tmp_path)
         with workers(ctx):
             # Given the unit's dossiers synced to the portal

@@ -39,12 +39,13 @@ def test_lost_and_altered_dossiers_are_found_and_the_replay_job_repairs_them(hub
     since, until = T0 - timedelta(days=1), T0 + timedelta(days=1)
     assert reconciler(hub).run(COMMUNE, since, until).differences == []
 
-    # When the portal loses two and shows another status for one
+    # When the portal loses two and shows an earlier status for one (a copy at a *later* stage than the source's is
+    # never taken back: the repair forgets the delivery, and a forgotten dossier never regresses a target, #22)
     hub.portal.drop_target(codes[0])
     hub.portal.drop_target(codes[3])
     altered = hub.portal.lookup(COMMUNE, codes[4])
     assert altered is not None
-    hub.portal.seed_target({**altered, "TrangThaiHoSo": "4"})
+    hub.portal.seed_target({**altered, "TrangThaiHoSo": "1"})
     calls_before = len(hub.portal.calls)
     found = reconciler(hub).run(COMMUNE, since, until)
 
@@ -52,7 +53,7 @@ def test_lost_and_altered_dossiers_are_found_and_the_replay_job_repairs_them(hub
     assert [(d.dossier_code, d.kind, d.source_status, d.portal_status) for d in found.differences] == [
         (codes[0], "missing", 2, None),
         (codes[3], "missing", 2, None),
-        (codes[4], "mismatched", 2, 4),
+        (codes[4], "mismatched", 2, 1),
     ]
     assert (found.listed, found.checked) == (6, 6)
     assert [c.operation for c in hub.portal.calls[calls_before:]] == ["lookup"] * 6
