@@ -6,11 +6,11 @@ and the feed's facts handed to the record mapping.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping, Sequence
 from datetime import datetime
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, ClassVar, Protocol, runtime_checkable
 
-from connectors.base import ChangePage, ChangeRef, FeedProblem, RawRecord
+from connectors.base import ChangePage, ChangeRef, FeedProblem, PushResult, RawRecord
 from connectors.dataset import dataset_rows
 from connectors.embedded import UnreadableText, parse_json_text, parse_xml_text
 from connectors.errors import RemoteRejected, Resolution, UnreadableEntry, Verdict, to_error
@@ -45,9 +45,11 @@ class ProfiledSource(Protocol):
 
 
 class ProfileDrivenSource(ABC):
-    """The source side both profile-driven connectors share: the change feed, and a dossier asked as the profile's
-    request says and reshaped into the default contract. A connector brings how it calls an operation and where an
-    answer holds the record."""
+    """What both profile-driven connectors share: the change feed, a dossier asked as the profile's request says and
+    reshaped into the default contract, and progress sent as status updates. A connector brings how it calls an
+    operation, where an answer holds the record, and how it sends an update."""
+
+    progress_carries_revision: ClassVar[bool] = False  # a progress update names the source revision too
 
     vendor: VendorProfile
     feed: ChangeFeed
@@ -112,6 +114,30 @@ class ProfileDrivenSource(ABC):
                 dossier_code=dossier_code,
             )
         return out
+
+    def push_progress(self, unit_code: str, entries: Sequence[RawRecord]) -> list[PushResult]:
+        """Progress travels inside the update call: the entries of each dossier in one update, with the newest
+        entry's status (and its source revision, where the kind's updates carry it)."""
+        grouped: dict[str, list[RawRecord]] = {}
+        for entry in entries:
+            grouped.setdefault(str(entry.get("MaHoSo", "")), []).append(entry)
+        out: list[PushResult] = []
+        for code, items in grouped.items():
+            last = items[-1]
+            steps = [{k: v for k, v in e.items() if k not in ("MaHoSo", "PhienBanNguon")} for e in items]
+            record: dict[str, Any] = {"MaHoSo": code, "TrangThai": last.get("TrangThai")}
+            if self.progress_carries_revision:
+                record["PhienBanNguon"] = last.get("PhienBanNguon")
+            record["DanhSachTienDo"] = {"TienDo": steps}
+            result = self.push_dossiers(unit_code, [record])[0]
+            out.extend(PushResult(code, result.error, result.created) for _ in items)
+        return out
+
+    @abstractmethod
+    def push_dossiers(
+        self, unit_code: str, records: Sequence[RawRecord], *, existing: Collection[str] | None = None
+    ) -> list[PushResult]:
+        """Each record an update of ``unit_code``'s copy in the default shape, as the profile's update operation."""
 
     def fetch_changes(self, unit_code: str, since: datetime, token: str | None = None) -> ChangePage:
         return self.feed.page(self._changes, self.units.to_vendor(unit_code), since, token)

@@ -13,7 +13,7 @@ import time
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime
-from typing import Any, Self
+from typing import Any, ClassVar, Self
 
 import requests
 import zeep
@@ -62,6 +62,8 @@ from mappings.vendors import VendorProfile, get_path
 
 class SoapConnector(ProfileDrivenSource):
     """A vendor's one-stop-shop service: change feed, dossiers, and status updates with progress (liên thông)."""
+
+    progress_carries_revision: ClassVar[bool] = True
 
     def __init__(
         self,
@@ -180,25 +182,6 @@ class SoapConnector(ProfileDrivenSource):
                 target=self.system,
             )
         return operation
-
-    def push_progress(self, unit_code: str, entries: Sequence[RawRecord]) -> list[PushResult]:
-        """Progress travels inside the update call: entries (MaHoSo, TrangThai, PhienBanNguon...) by dossier."""
-        grouped: dict[str, list[RawRecord]] = {}
-        for entry in entries:
-            grouped.setdefault(str(entry.get("MaHoSo", "")), []).append(entry)
-        out: list[PushResult] = []
-        for code, items in grouped.items():
-            last = items[-1]
-            steps = [{k: v for k, v in e.items() if k not in ("MaHoSo", "PhienBanNguon")} for e in items]
-            record = {
-                "MaHoSo": code,
-                "TrangThai": last.get("TrangThai"),
-                "PhienBanNguon": last.get("PhienBanNguon"),
-                "DanhSachTienDo": {"TienDo": steps},
-            }
-            result = self.push_dossiers(unit_code, [record])[0]
-            out.extend(PushResult(code, result.error, result.created) for _ in items)
-        return out
 
     def health(self) -> Health:
         started = time.perf_counter()

@@ -109,19 +109,6 @@ class JsonConnector(ProfileDrivenSource):
             results.append(PushResult(code, created=outcome is not None and str(outcome) in shape.applied))
         return results
 
-    def push_progress(self, unit_code: str, entries: Sequence[RawRecord]) -> list[PushResult]:
-        """Progress travels inside the update call, as on the SOAP kind: the entries of each dossier in one update."""
-        grouped: dict[str, list[RawRecord]] = {}
-        for entry in entries:
-            grouped.setdefault(str(entry.get("MaHoSo", "")), []).append(entry)
-        out: list[PushResult] = []
-        for code, items in grouped.items():
-            steps = [{k: v for k, v in e.items() if k not in ("MaHoSo", "PhienBanNguon")} for e in items]
-            record = {"MaHoSo": code, "TrangThai": items[-1].get("TrangThai"), "DanhSachTienDo": {"TienDo": steps}}
-            result = self.push_dossiers(unit_code, [record])[0]
-            out.extend(PushResult(code, result.error, result.created) for _ in items)
-        return out
-
     def health(self) -> Health:
         started = time.perf_counter()
         operation = self.vendor.operations.health
